@@ -10,7 +10,7 @@
 //	   note: 220 = service ready: the server greets you.  [RFC 5321 §4.2]
 //	   next: introduce yourself with EHLO your.name
 //	C: EHLO me
-//	   warning: ...
+//	   warning: the address needs angle brackets
 //	error: connection closed
 //
 // Colour is decided once, by whoever builds the Renderer (cmd does it from the

@@ -204,14 +204,14 @@ func (r *Renderer) Note(n note.Note) {
 	if n.Ref != "" {
 		head += "  [" + n.Ref + "]"
 	}
-	b.WriteString(r.prefix + c.Sprint(fmt.Sprintf("%7s: %s", label, head)) + "\n")
+	b.WriteString(r.prefix + c.Sprint("   "+label+": "+head) + "\n")
 	if n.Detail != "" {
 		for _, l := range strings.Split(strings.TrimRight(n.Detail, "\n"), "\n") {
 			b.WriteString(r.prefix + c.Sprint("         "+l) + "\n")
 		}
 	}
 	if n.Next != "" {
-		b.WriteString(r.prefix + r.theme.ok.Sprint(fmt.Sprintf("%7s: %s", "next", n.Next)) + "\n")
+		b.WriteString(r.prefix + r.theme.ok.Sprint("   next: "+n.Next) + "\n")
 	}
 	r.write(b.String())
 }
@@ -221,7 +221,8 @@ func (r *Renderer) Notef(format string, args ...any) {
 	r.Note(note.Note{Summary: fmt.Sprintf(format, args...)})
 }
 
-// Warning shows a likely mistake: "   warning: text".
+// Warning shows a likely mistake, indented under the line it is about:
+// "   warning: text".
 func (r *Renderer) Warning(text string) {
 	r.Note(note.Note{Summary: text, Severity: note.Warning})
 }
