@@ -1,0 +1,23 @@
+// Package maildir stores and reads mail in Maildir folders, the format mutt,
+// Dovecot, Courier and Postfix's local delivery share: one file per message,
+// so delivery needs no locks and a crash can corrupt at most the message
+// being written.
+//
+// A Maildir is a directory with three subdirectories. A deliverer writes a
+// message in tmp/ under a unique name, fsyncs it and renames it into new/;
+// a reader that has seen a message moves it to cur/ and records flags in
+// the info part of its name ("…:2,RS": replied, seen). Maildir++ adds
+// folders as hidden subdirectories (".Sent", ".Drafts", ".Trash") with the
+// same layout. mailx keeps each account's Maildir at DATA/mail/<user>/.
+//
+// Delivery (Deliver) is used by the server's queue; reading, flags and IMAP
+// UIDs are used by the POP3 and IMAP servers. On Windows, where ':' cannot
+// appear in a file name, the info separator is ';' (InfoSep); readers accept
+// both. Files are stored with LF line endings and carry their sizes in the
+// name (",S=" on disk, ",W=" with CRLF) so listing a mailbox needs no reads.
+//
+// What it is not: a general mailbox library (no mbox, no MH), and it does no
+// protocol work. It follows the Maildir specification
+// (https://cr.yp.to/proto/maildir.html), the Maildir++ folder convention,
+// and RFC 5321 §4.4 for the Return-Path a final delivery adds.
+package maildir
