@@ -1,0 +1,645 @@
+package maildir
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ErrGone means the folder was deleted or renamed while it was open.
+var ErrGone = errors.New("maildir: the folder no longer exists (deleted or renamed by another session)")
+
+// ErrNoMessage means a UID names no message in the folder, usually because
+// another session expunged it a moment ago.
+var ErrNoMessage = errors.New("maildir: no such message (another session may have expunged it)")
+
+// Message is one message of a folder, as a client sees it.
+type Message struct {
+	UID   uint32    // IMAP UID; also the basis of the POP3 UIDL
+	Key   string    // unique part of the file name, before the info separator
+	Flags Flags     // standard flags from the file name's info
+	Extra string    // other info letters (Dovecot keywords), kept on renames
+	New   bool      // still in new/: no client has seen it (IMAP \Recent)
+	Size  int64     // octets with CRLF line ends, as POP3 LIST and IMAP RFC822.SIZE report
+	Date  time.Time // arrival time, IMAP INTERNALDATE (the file's mtime when first seen)
+
+	raw  int64  // octets in the file; equal to Size when it is stored with CRLF
+	name string // current file name within new/ or cur/
+}
+
+// ChangeKind says what a Change reports.
+type ChangeKind int
+
+const (
+	// Expunged: the message at Seq is gone; later messages move down by one.
+	Expunged ChangeKind = iota + 1
+	// Exists: the folder now holds Count messages (new ones were appended).
+	Exists
+	// FlagsChanged: the message at Seq now has Flags.
+	FlagsChanged
+)
+
+// Change is one update to a folder, delivered to every Attach listener in
+// order, so that each IMAP session can tell its client (EXPUNGE, EXISTS,
+// FETCH FLAGS) what other sessions and deliveries did.
+type Change struct {
+	Kind   ChangeKind
+	Seq    uint32 // for Expunged and FlagsChanged: sequence number at that moment
+	UID    uint32
+	Flags  Flags
+	Count  uint32 // for Exists
+	Source any    // who made the change; nil when it was discovered on disk
+}
+
+// Folder is one Maildir folder (INBOX or a Maildir++ ".Name" folder). There is
+// one Folder value per directory in a process (see OpenFolder), shared by all
+// sessions, so that every session sees the others' changes at once. Its
+// methods are safe for concurrent use.
+type Folder struct {
+	dir string
+
+	mu             sync.Mutex
+	loaded         bool
+	gone           bool
+	dirty          bool // Notify was called: rescan even if mtimes look unchanged
+	validity, next uint32
+	msgs           []*Message // sorted by UID; index+1 is the sequence number
+	byKey          map[string]*Message
+	newMod, curMod time.Time
+	scanned        time.Time
+	listeners      map[*listener]struct{}
+	wakers         map[chan struct{}]struct{}
+}
+
+type listener struct{ fn func(Change) }
+
+var registry = struct {
+	sync.Mutex
+	m map[string]*Folder
+}{m: map[string]*Folder{}}
+
+// OpenFolder returns the shared Folder for a Maildir directory, creating its
+// cur/, new/ and tmp/ subdirectories if they are missing. The directory itself
+// must exist.
+func OpenFolder(dir string) (*Folder, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("maildir: %s is not a directory", dir)
+	}
+	for _, sub := range []string{"cur", "new", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(abs, sub), 0o700); err != nil {
+			return nil, fmt.Errorf("maildir: %w", err)
+		}
+	}
+	registry.Lock()
+	defer registry.Unlock()
+	if f := registry.m[abs]; f != nil {
+		return f, nil
+	}
+	f := &Folder{dir: abs, byKey: map[string]*Message{}, listeners: map[*listener]struct{}{}, wakers: map[chan struct{}]struct{}{}}
+	registry.m[abs] = f
+	return f, nil
+}
+
+// forget drops folders at or below dir from the registry and marks them gone,
+// after a DELETE or RENAME.
+func forget(dirs ...string) {
+	registry.Lock()
+	defer registry.Unlock()
+	for _, d := range dirs {
+		if f := registry.m[d]; f != nil {
+			delete(registry.m, d)
+			f.mu.Lock()
+			f.gone = true
+			f.mu.Unlock()
+			f.wake()
+		}
+	}
+}
+
+// Dir returns the folder's directory.
+func (f *Folder) Dir() string { return f.dir }
+
+// Attach registers fn to receive every Change from now on and returns the
+// number of messages at this moment, so an IMAP mailbox tracker starts in
+// step. fn runs with the folder locked: it must not call back into the
+// folder. Call detach when done.
+func (f *Folder) Attach(fn func(Change)) (count uint32, detach func(), err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.refreshLocked(false); err != nil {
+		return 0, nil, err
+	}
+	l := &listener{fn: fn}
+	f.listeners[l] = struct{}{}
+	return uint32(len(f.msgs)), func() {
+		f.mu.Lock()
+		delete(f.listeners, l)
+		f.mu.Unlock()
+	}, nil
+}
+
+func (f *Folder) emit(c Change) {
+	for l := range f.listeners {
+		l.fn(c)
+	}
+}
+
+// Refresh brings the folder up to date with the disk: new deliveries get
+// UIDs, messages removed by other programs are expunged, flag changes made by
+// other programs are picked up. It costs two stat calls when nothing changed.
+func (f *Folder) Refresh() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refreshLocked(false)
+}
+
+// settle is how long after a directory's last change a rescan is still done
+// even if its mtime looks the same: file systems with coarse timestamps
+// (FAT: 2 s) could otherwise hide a second delivery in the same tick.
+const settle = 2 * time.Second
+
+type onDisk struct {
+	name  string
+	isNew bool
+}
+
+func (f *Folder) refreshLocked(force bool) error {
+	if f.gone {
+		return ErrGone
+	}
+	nst, err := os.Stat(filepath.Join(f.dir, "new"))
+	if err != nil {
+		return f.vanished(err)
+	}
+	cst, err := os.Stat(filepath.Join(f.dir, "cur"))
+	if err != nil {
+		return f.vanished(err)
+	}
+	mod := nst.ModTime()
+	if cst.ModTime().After(mod) {
+		mod = cst.ModTime()
+	}
+	if f.loaded && !force && !f.dirty && nst.ModTime().Equal(f.newMod) && cst.ModTime().Equal(f.curMod) && f.scanned.Sub(mod) > settle {
+		return nil
+	}
+	scanned := time.Now()
+	disk := make(map[string]onDisk, len(f.msgs)+16)
+	for _, sub := range []string{"new", "cur"} {
+		names, err := readNames(filepath.Join(f.dir, sub))
+		if err != nil {
+			return f.vanished(err)
+		}
+		for _, n := range names {
+			if !validFileName(n) {
+				continue
+			}
+			key, _, _ := SplitName(n)
+			if prev, dup := disk[key]; dup && !prev.isNew {
+				continue // the same key in new/ and cur/: trust cur/
+			}
+			disk[key] = onDisk{name: n, isNew: sub == "new"}
+		}
+	}
+
+	var idx *uidlist
+	if !f.loaded {
+		if idx, err = readUIDList(f.dir); err != nil {
+			idx = nil // damaged: start afresh with a new UIDVALIDITY
+		}
+		if idx == nil {
+			idx = &uidlist{validity: newValidity(), next: 1, entries: map[string]entry{}}
+		}
+		f.validity, f.next = idx.validity, idx.next
+	}
+	changed := !f.loaded
+
+	// Messages that vanished: expunge from the highest sequence number down,
+	// so each number is still valid when the listener sees it.
+	for i := len(f.msgs) - 1; i >= 0; i-- {
+		m := f.msgs[i]
+		if _, ok := disk[m.Key]; ok {
+			continue
+		}
+		f.emit(Change{Kind: Expunged, Seq: uint32(i + 1), UID: m.UID})
+		delete(f.byKey, m.Key)
+		f.msgs = append(f.msgs[:i], f.msgs[i+1:]...)
+		changed = true
+	}
+	// Messages still there: pick up renames (flags changed by another program).
+	for i, m := range f.msgs {
+		d := disk[m.Key]
+		delete(disk, m.Key)
+		if d.name == m.name && d.isNew == m.New {
+			continue
+		}
+		_, info, _ := SplitName(d.name)
+		fl, ex := ParseInfo(info)
+		m.name, m.New = d.name, d.isNew
+		if fl != m.Flags || ex != m.Extra {
+			m.Flags, m.Extra = fl, ex
+			f.emit(Change{Kind: FlagsChanged, Seq: uint32(i + 1), UID: m.UID, Flags: fl})
+		}
+	}
+	// New messages: the index may already know them (first load); the rest
+	// get the next UIDs in delivery order.
+	if len(disk) > 0 {
+		keys := make([]string, 0, len(disk))
+		for k := range disk {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool { return deliveryOrder(keys[i], keys[j]) })
+		var added []*Message
+		used := make(map[uint32]bool, len(f.msgs))
+		for _, m := range f.msgs {
+			used[m.UID] = true
+		}
+		for _, k := range keys {
+			d := disk[k]
+			_, info, _ := SplitName(d.name)
+			fl, ex := ParseInfo(info)
+			m := &Message{Key: k, Flags: fl, Extra: ex, New: d.isNew, name: d.name}
+			if e, ok := idx.lookup(k); ok && !used[e.uid] {
+				m.UID, m.Size, m.raw, m.Date = e.uid, e.size, e.raw, e.date
+			} else {
+				if err := f.measure(m); err != nil {
+					continue // removed between listing and opening
+				}
+				m.UID = f.next
+				f.next++
+			}
+			used[m.UID] = true
+			added = append(added, m)
+		}
+		if len(added) > 0 {
+			f.msgs = append(f.msgs, added...)
+			sort.Slice(f.msgs, func(i, j int) bool { return f.msgs[i].UID < f.msgs[j].UID })
+			for _, m := range added {
+				f.byKey[m.Key] = m
+			}
+			f.emit(Change{Kind: Exists, Count: uint32(len(f.msgs))})
+			changed = true
+		}
+	}
+	f.loaded, f.dirty = true, false
+	f.newMod, f.curMod, f.scanned = nst.ModTime(), cst.ModTime(), scanned
+	if changed {
+		return f.saveLocked()
+	}
+	return nil
+}
+
+// lookup finds a key in an index being loaded; a nil index knows nothing.
+func (l *uidlist) lookup(key string) (entry, bool) {
+	if l == nil {
+		return entry{}, false
+	}
+	e, ok := l.entries[key]
+	return e, ok
+}
+
+func (f *Folder) vanished(err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		f.gone = true
+		return ErrGone
+	}
+	return fmt.Errorf("maildir: %w", err)
+}
+
+// measure reads a newly seen message once to learn its size with CRLF line
+// ends and its arrival time; both go into the index so it never happens again.
+func (f *Folder) measure(m *Message) error {
+	st, err := os.Stat(f.path(m))
+	if err != nil {
+		return err
+	}
+	m.Date = st.ModTime()
+	if w := sizeFromKey(m.Key, "W"); w >= 0 && w >= st.Size() && sizeFromKey(m.Key, "S") == st.Size() {
+		// mailx's own deliveries (and Dovecot's) name both sizes: trust them
+		// when the file is still the size the name says.
+		m.Size, m.raw = w, st.Size()
+		return nil
+	}
+	fh, err := os.Open(f.path(m))
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	m.Size, m.raw, err = wireSize(fh)
+	return err
+}
+
+func (f *Folder) saveLocked() error {
+	unlock, err := lockFolder(f.dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return writeUIDList(f.dir, f.validity, f.next, f.msgs)
+}
+
+func (f *Folder) path(m *Message) string {
+	sub := "cur"
+	if m.New {
+		sub = "new"
+	}
+	return filepath.Join(f.dir, sub, m.name)
+}
+
+// readNames lists a directory without stat-ing each entry, which is what
+// keeps opening a 10,000-message folder fast.
+func readNames(dir string) ([]string, error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.Readdirnames(-1)
+}
+
+// deliveryOrder sorts Maildir keys in the order they were delivered, going
+// by the parts of "<seconds>.M<microseconds>P<pid>Q<counter>.host" that are
+// there, so that messages found together get UIDs in arrival order.
+func deliveryOrder(a, b string) bool {
+	sa, ua, qa := keyTime(a)
+	sb, ub, qb := keyTime(b)
+	switch {
+	case sa != sb:
+		return sa < sb
+	case ua != ub:
+		return ua < ub
+	case qa != qb:
+		return qa < qb
+	}
+	return a < b
+}
+
+func keyTime(k string) (sec, usec, q int64) {
+	sec, k = leadingNumber(k)
+	if rest, ok := strings.CutPrefix(k, ".M"); ok {
+		usec, rest = leadingNumber(rest)
+		if i := strings.IndexByte(rest, 'Q'); i >= 0 && i < 12 {
+			q, _ = leadingNumber(rest[i+1:])
+		}
+	}
+	return sec, usec, q
+}
+
+func leadingNumber(s string) (int64, string) {
+	var n int64
+	i := 0
+	for ; i < len(s) && i < 18; i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, s[i:]
+}
+
+// Status is a summary of a folder, for IMAP SELECT and STATUS and POP3 STAT.
+type Status struct {
+	Messages    uint32
+	Recent      uint32 // still in new/
+	Unseen      uint32
+	Deleted     uint32
+	Size        int64
+	FirstUnseen uint32 // sequence number, 0 if all are seen
+	UIDValidity uint32
+	UIDNext     uint32
+}
+
+// Status refreshes the folder and summarises it.
+func (f *Folder) Status() (Status, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.refreshLocked(false); err != nil {
+		return Status{}, err
+	}
+	s := Status{Messages: uint32(len(f.msgs)), UIDValidity: f.validity, UIDNext: f.next}
+	for i, m := range f.msgs {
+		if m.New {
+			s.Recent++
+		}
+		if m.Flags&Seen == 0 {
+			s.Unseen++
+			if s.FirstUnseen == 0 {
+				s.FirstUnseen = uint32(i + 1)
+			}
+		}
+		if m.Flags&Trashed != 0 {
+			s.Deleted++
+		}
+		s.Size += m.Size
+	}
+	return s, nil
+}
+
+// Messages returns a copy of the folder's message list in sequence order,
+// after a refresh.
+func (f *Folder) Messages() ([]Message, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.refreshLocked(false); err != nil {
+		return nil, err
+	}
+	return f.copyLocked(), nil
+}
+
+func (f *Folder) copyLocked() []Message {
+	out := make([]Message, len(f.msgs))
+	for i, m := range f.msgs {
+		out[i] = *m
+	}
+	return out
+}
+
+// View calls fn with the current message list (sequence order) while the
+// folder is locked, without copying it: SEARCH and FETCH FLAGS over 10,000
+// messages stay allocation-free. fn must not keep the slice or call back
+// into the folder.
+func (f *Folder) View(fn func(msgs []*Message)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f.msgs)
+}
+
+// SeeNew moves every message from new/ to cur/, giving it an info part, as
+// the Maildir specification asks of a client that has shown the user the
+// list. POP3 does it at login and IMAP at SELECT (not EXAMINE).
+func (f *Folder) SeeNew() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.refreshLocked(false); err != nil {
+		return err
+	}
+	for _, m := range f.msgs {
+		if !m.New {
+			continue
+		}
+		to := curName(m.Key, m.Flags, m.Extra)
+		err := os.Rename(filepath.Join(f.dir, "new", m.name), filepath.Join(f.dir, "cur", to))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("maildir: %w", err)
+		}
+		if err == nil {
+			m.name, m.New = to, false
+		}
+	}
+	return nil
+}
+
+// Op is how SetFlags combines flags with the ones a message has.
+type Op int
+
+const (
+	// Add sets the given flags (IMAP +FLAGS).
+	Add Op = iota
+	// Remove clears the given flags (IMAP -FLAGS).
+	Remove
+	// Replace makes the given flags the whole set (IMAP FLAGS).
+	Replace
+)
+
+// SetFlags changes the flags of the messages with the given UIDs by renaming
+// their files, and reports each change to listeners with source src. It
+// returns the messages as they are afterwards (changed or not).
+func (f *Folder) SetFlags(uids []uint32, op Op, flags Flags, src any) ([]Message, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.gone {
+		return nil, ErrGone
+	}
+	var out []Message
+	for _, uid := range uids {
+		i, m := f.findLocked(uid)
+		if m == nil {
+			continue
+		}
+		nf := m.Flags
+		switch op {
+		case Add:
+			nf |= flags
+		case Remove:
+			nf &^= flags
+		case Replace:
+			nf = flags
+		}
+		if nf != m.Flags || m.New {
+			to := curName(m.Key, nf, m.Extra)
+			if err := os.Rename(f.path(m), filepath.Join(f.dir, "cur", to)); err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					continue // removed by another program; the next refresh expunges it
+				}
+				return out, fmt.Errorf("maildir: set flags: %w", err)
+			}
+			m.name, m.New = to, false
+			if nf != m.Flags {
+				m.Flags = nf
+				f.emit(Change{Kind: FlagsChanged, Seq: uint32(i + 1), UID: m.UID, Flags: nf, Source: src})
+			}
+		}
+		out = append(out, *m)
+	}
+	return out, nil
+}
+
+func (f *Folder) findLocked(uid uint32) (int, *Message) {
+	i := sort.Search(len(f.msgs), func(i int) bool { return f.msgs[i].UID >= uid })
+	if i < len(f.msgs) && f.msgs[i].UID == uid {
+		return i, f.msgs[i]
+	}
+	return -1, nil
+}
+
+// Expunge deletes the messages with the given UIDs for good. The files go
+// first, then the index; a crash in between only leaves index lines that the
+// next load ignores.
+func (f *Folder) Expunge(uids []uint32, src any) (removed []uint32, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.gone {
+		return nil, ErrGone
+	}
+	want := make(map[uint32]bool, len(uids))
+	for _, u := range uids {
+		want[u] = true
+	}
+	for i := len(f.msgs) - 1; i >= 0; i-- {
+		m := f.msgs[i]
+		if !want[m.UID] {
+			continue
+		}
+		if rerr := os.Remove(f.path(m)); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+			err = fmt.Errorf("maildir: expunge: %w", rerr)
+			continue
+		}
+		f.emit(Change{Kind: Expunged, Seq: uint32(i + 1), UID: m.UID, Source: src})
+		delete(f.byKey, m.Key)
+		f.msgs = append(f.msgs[:i], f.msgs[i+1:]...)
+		removed = append(removed, m.UID)
+	}
+	if len(removed) > 0 {
+		if serr := f.saveLocked(); err == nil {
+			err = serr
+		}
+	}
+	return removed, err
+}
+
+// Open returns a reader of the message with the given UID, with CRLF line
+// ends whatever the file uses, and the message's current state.
+func (f *Folder) Open(uid uint32) (io.ReadCloser, Message, error) {
+	f.mu.Lock()
+	_, m := f.findLocked(uid)
+	if m == nil {
+		f.mu.Unlock()
+		return nil, Message{}, ErrNoMessage
+	}
+	msg := *m
+	path := f.path(m)
+	f.mu.Unlock()
+	fh, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		// Renamed since (flags changed by another program): look again.
+		if rerr := f.Refresh(); rerr != nil {
+			return nil, msg, rerr
+		}
+		f.mu.Lock()
+		_, m = f.findLocked(uid)
+		if m == nil {
+			f.mu.Unlock()
+			return nil, msg, ErrNoMessage
+		}
+		msg, path = *m, f.path(m)
+		f.mu.Unlock()
+		fh, err = os.Open(path)
+	}
+	if err != nil {
+		return nil, msg, fmt.Errorf("maildir: open message %d: %w", uid, err)
+	}
+	if msg.raw == msg.Size {
+		return fh, msg, nil
+	}
+	return newCRLFReader(fh), msg, nil
+}
+
+// UIDValidity returns the folder's UIDVALIDITY, loading it if needed.
+func (f *Folder) UIDValidity() (uint32, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.refreshLocked(false); err != nil {
+		return 0, err
+	}
+	return f.validity, nil
+}

@@ -1,0 +1,262 @@
+package maildir
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// deliver puts a message into root's new/ the way the queue does.
+func deliver(t *testing.T, root, body string) string {
+	t.Helper()
+	name, err := Deliver(root, strings.NewReader(body), DeliverOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// reopen forgets the shared Folder so the next OpenFolder reads the disk
+// again, as after a server restart.
+func reopen(t *testing.T, dir string) *Folder {
+	t.Helper()
+	abs, _ := filepath.Abs(dir)
+	forget(abs)
+	f, err := OpenFolder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func newRoot(t *testing.T) string {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "alice")
+	if err := Create(root); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func TestFolderUIDsSurviveRestart(t *testing.T) {
+	root := newRoot(t)
+	deliver(t, root, "Subject: one\r\n\r\nfirst\r\n")
+	deliver(t, root, "Subject: two\r\n\r\n.dot\r\nsecond\r\n")
+	f := reopen(t, root)
+	msgs, err := f.Messages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 2 || msgs[0].UID != 1 || msgs[1].UID != 2 {
+		t.Fatalf("messages = %+v, want UIDs 1 and 2", msgs)
+	}
+	if want := int64(len("Subject: one\r\n\r\nfirst\r\n")); msgs[0].Size != want {
+		t.Errorf("size = %d, want %d (octets with CRLF)", msgs[0].Size, want)
+	}
+	st1, _ := f.Status()
+	if err := f.SeeNew(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Expunge([]uint32{1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	deliver(t, root, "Subject: three\r\n\r\nthird\r\n")
+
+	f = reopen(t, root)
+	msgs, _ = f.Messages()
+	if len(msgs) != 2 || msgs[0].UID != 2 || msgs[1].UID != 3 {
+		t.Fatalf("after restart: %+v, want UIDs 2 and 3", msgs)
+	}
+	st2, _ := f.Status()
+	if st2.UIDValidity != st1.UIDValidity || st2.UIDNext != 4 {
+		t.Errorf("status after restart = %+v, want same UIDVALIDITY %d and UIDNEXT 4", st2, st1.UIDValidity)
+	}
+	rc, m, err := f.Open(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(b) != "Subject: two\r\n\r\n.dot\r\nsecond\r\n" || int64(len(b)) != m.Size {
+		t.Errorf("Open(2) = %q (%d octets, size says %d)", b, len(b), m.Size)
+	}
+}
+
+func TestFlagsAreFileNames(t *testing.T) {
+	root := newRoot(t)
+	deliver(t, root, "Subject: x\n\nbody\n")
+	f := reopen(t, root)
+	var changes []Change
+	if _, detach, err := f.Attach(func(c Change) { changes = append(changes, c) }); err != nil {
+		t.Fatal(err)
+	} else {
+		defer detach()
+	}
+	out, err := f.SetFlags([]uint32{1}, Add, Seen|Flagged, "me")
+	if err != nil || len(out) != 1 {
+		t.Fatalf("SetFlags = %v, %v", out, err)
+	}
+	names, _ := readNames(filepath.Join(root, Cur))
+	if len(names) != 1 || !strings.HasSuffix(names[0], InfoPrefix+"FS") {
+		t.Fatalf("cur/ = %v, want a name ending in %q", names, InfoPrefix+"FS")
+	}
+	if len(changes) != 1 || changes[0].Kind != FlagsChanged || changes[0].Source != "me" {
+		t.Errorf("changes = %+v", changes)
+	}
+	// Another program (mutt) marks it replied: a refresh picks that up.
+	key, _, _ := SplitName(names[0])
+	os.Rename(filepath.Join(root, Cur, names[0]), filepath.Join(root, Cur, key+InfoPrefix+"FRS"))
+	f.mu.Lock()
+	f.refreshLocked(true)
+	f.mu.Unlock()
+	msgs, _ := f.Messages()
+	if msgs[0].Flags != Flagged|Replied|Seen {
+		t.Errorf("flags = %v, want FRS", msgs[0].Flags)
+	}
+}
+
+func TestForeignNamesAndBareLF(t *testing.T) {
+	root := newRoot(t)
+	os.WriteFile(filepath.Join(root, Cur, "1000.foreign.host;2,S"), []byte("A: b\n\nline\n"), 0o600)
+	os.WriteFile(filepath.Join(root, Cur, ".hidden"), []byte("x"), 0o600)
+	f := reopen(t, root)
+	msgs, _ := f.Messages()
+	if len(msgs) != 1 || msgs[0].Flags != Seen || msgs[0].Size != int64(len("A: b\r\n\r\nline\r\n")) {
+		t.Fatalf("messages = %+v", msgs)
+	}
+	rc, _, err := f.Open(msgs[0].UID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(b) != "A: b\r\n\r\nline\r\n" {
+		t.Errorf("Open = %q, want CRLF line ends", b)
+	}
+}
+
+func TestAppendCopyAndNotify(t *testing.T) {
+	root := newRoot(t)
+	mb, err := OpenMailbox(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox, _ := mb.Folder("inbox")
+	sent, err := mb.Folder("Sent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	date := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	uid, err := inbox.Append(strings.NewReader("Subject: a\r\n\r\nhi\r\n"), Seen, date)
+	if err != nil || uid != 1 {
+		t.Fatalf("Append = %d, %v", uid, err)
+	}
+	src, dst, err := inbox.CopyTo([]uint32{1}, sent)
+	if err != nil || len(src) != 1 || len(dst) != 1 || dst[0] != 1 {
+		t.Fatalf("CopyTo = %v %v %v", src, dst, err)
+	}
+	msgs, _ := reopen(t, sent.Dir()).Messages()
+	if len(msgs) != 1 || !msgs[0].Date.Equal(date) || msgs[0].Flags != Seen || msgs[0].Size != 18 {
+		t.Fatalf("copied = %+v", msgs)
+	}
+
+	// A watcher sees a delivery within a second.
+	inbox, _ = mb.Folder("INBOX")
+	got := make(chan Change, 4)
+	_, detach, _ := inbox.Attach(func(c Change) { got <- c })
+	defer detach()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); inbox.Watch(stop) }()
+	defer func() { close(stop); wg.Wait() }()
+	deliver(t, root, "Subject: new\r\n\r\nx\r\n")
+	Notify(root)
+	select {
+	case c := <-got:
+		if c.Kind != Exists || c.Count != 2 {
+			t.Errorf("change = %+v, want Exists 2", c)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no change within 2 s of a delivery")
+	}
+}
+
+func TestFolderNames(t *testing.T) {
+	for _, bad := range []string{"", "..", "../x", "a/b", `a\b`, "a\x00b", ".Sent", "Sent.", "a..b", "/etc", "C:x", "a\nb"} {
+		if _, err := CheckName(bad); !errors.Is(err, ErrBadName) {
+			t.Errorf("CheckName(%q) = %v, want ErrBadName", bad, err)
+		}
+	}
+	for in, want := range map[string]string{"inbox": "INBOX", "Archive.2024": "Archive.2024", "inbox.x": "INBOX.x", "Reçus": "Reçus"} {
+		if got, err := CheckName(in); err != nil || got != want {
+			t.Errorf("CheckName(%q) = %q, %v, want %q", in, got, err, want)
+		}
+	}
+	root := newRoot(t)
+	mb, _ := OpenMailbox(root)
+	if err := mb.Create("Archive.2024"); err != nil {
+		t.Fatal(err)
+	}
+	if err := mb.Create("Archive.2024"); !errors.Is(err, ErrExistsF) {
+		t.Errorf("second Create = %v", err)
+	}
+	list, _ := mb.List()
+	var names []string
+	for _, fi := range list {
+		n := fi.Name
+		if fi.NoSelect {
+			n += "(noselect)"
+		}
+		names = append(names, n)
+	}
+	if got := strings.Join(names, " "); got != "INBOX Archive(noselect) Archive.2024 Drafts Sent Trash" {
+		t.Errorf("List = %s", got)
+	}
+	if err := mb.Rename("Archive", "Old"); !errors.Is(err, ErrNoFolder) {
+		t.Errorf("Rename of a noselect level = %v", err)
+	}
+	if err := mb.Rename("Archive.2024", "Old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := mb.Delete("Old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := mb.Delete("INBOX"); !errors.Is(err, ErrInbox) {
+		t.Errorf("Delete INBOX = %v", err)
+	}
+	list, _ = mb.List()
+	if len(list) != 4 {
+		t.Errorf("after delete: %+v", list)
+	}
+	// RENAME INBOX moves its messages.
+	deliver(t, root, "Subject: a\r\n\r\nx\r\n")
+	if err := mb.Rename("INBOX", "Saved"); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := mb.Folder(Inbox)
+	saved, _ := mb.Folder("Saved")
+	a, _ := in.Messages()
+	b, _ := saved.Messages()
+	if len(a) != 0 || len(b) != 1 {
+		t.Errorf("after RENAME INBOX: inbox %d, Saved %d messages", len(a), len(b))
+	}
+}
+
+func TestUIDListIgnoresDamage(t *testing.T) {
+	l, err := parseUIDList([]byte("mailx-uidlist 1 V7 N3\n1 10 9 0 a\nbroken\n2 x 1 0 b\n5 1 1 0 ../evil\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.validity != 7 || l.next != 3 || len(l.entries) != 1 {
+		t.Errorf("parsed = %+v", l)
+	}
+	if _, err := parseUIDList([]byte("garbage\n")); err == nil {
+		t.Error("a file without the header parsed")
+	}
+}
