@@ -1,0 +1,558 @@
+package lessons
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+	"go.yaml.in/yaml/v3"
+)
+
+// Problem is one mistake in a lesson file, with the line it is on.
+type Problem struct {
+	File string
+	Line int
+	Msg  string
+}
+
+// String formats the problem the way compilers do: "file:line: message".
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+	}
+	return fmt.Sprintf("%s: %s", p.File, p.Msg)
+}
+
+// Problems is every mistake found in one file; it is an error.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Parse reads and validates a lesson file. On any mistake it returns
+// Problems listing all of them, sorted by line.
+func Parse(file string, data []byte) (*Lesson, error) {
+	p := &parser{file: file}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		p.add(yamlErrorLine(err), "not valid YAML: %s", yamlErrorText(err))
+		return nil, p.problems
+	}
+	if len(doc.Content) == 0 {
+		p.add(1, "the file is empty: a lesson needs at least name, title and steps")
+		return nil, p.problems
+	}
+	l := p.lesson(doc.Content[0])
+	l.Source = file
+	if len(p.problems) > 0 {
+		sort.SliceStable(p.problems, func(i, j int) bool { return p.problems[i].Line < p.problems[j].Line })
+		return nil, p.problems
+	}
+	return l, nil
+}
+
+type parser struct {
+	file     string
+	problems Problems
+}
+
+func (p *parser) add(line int, format string, args ...any) {
+	p.problems = append(p.problems, Problem{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+func yamlErrorLine(err error) int {
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 1
+}
+
+func yamlErrorText(err error) string {
+	s := strings.TrimPrefix(err.Error(), "yaml: ")
+	return yamlLine.ReplaceAllString(s, "here")
+}
+
+// fields reads a mapping node into key → value nodes, reporting keys that are
+// not in allowed and keys given twice.
+func (p *parser) fields(n *yaml.Node, what string, allowed ...string) map[string]*yaml.Node {
+	out := map[string]*yaml.Node{}
+	if n.Kind != yaml.MappingNode {
+		p.add(n.Line, "%s must be a mapping of keys to values (key: value), not %s", what, kindName(n))
+		return out
+	}
+	ok := map[string]bool{}
+	for _, a := range allowed {
+		ok[a] = true
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if !ok[k.Value] {
+			p.add(k.Line, "unknown key %q in %s; allowed keys: %s", k.Value, what, strings.Join(allowed, ", "))
+			continue
+		}
+		if _, dup := out[k.Value]; dup {
+			p.add(k.Line, "key %q appears twice in %s", k.Value, what)
+			continue
+		}
+		out[k.Value] = v
+	}
+	return out
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("the value %q", n.Value)
+	}
+	return "that"
+}
+
+func (p *parser) str(n *yaml.Node, what string) string {
+	if n == nil {
+		return ""
+	}
+	if n.Kind != yaml.ScalarNode {
+		p.add(n.Line, "%s must be text, not %s", what, kindName(n))
+		return ""
+	}
+	return n.Value
+}
+
+func (p *parser) required(m map[string]*yaml.Node, key string, parent *yaml.Node, what string) string {
+	v, ok := m[key]
+	if !ok {
+		p.add(parent.Line, "%s is missing %q", what, key)
+		return ""
+	}
+	s := p.str(v, key)
+	if strings.TrimSpace(s) == "" && v.Kind == yaml.ScalarNode {
+		p.add(v.Line, "%q must not be empty", key)
+	}
+	return s
+}
+
+func (p *parser) list(n *yaml.Node, what string) []*yaml.Node {
+	if n == nil {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.add(n.Line, "%s must be a list (lines starting with \"- \"), not %s", what, kindName(n))
+		return nil
+	}
+	return n.Content
+}
+
+func (p *parser) regex(n *yaml.Node, what string) *regexp.Regexp {
+	s := p.str(n, what)
+	if n == nil || s == "" {
+		return nil
+	}
+	re, err := regexp.Compile("(?i)" + s)
+	if err != nil {
+		p.add(n.Line, "%s is not a valid regular expression: %v", what, strings.Replace(strings.TrimPrefix(err.Error(), "error parsing regexp: "), "(?i)", "", 1))
+		return nil
+	}
+	return re
+}
+
+func (p *parser) integer(n *yaml.Node, what string) *int {
+	if n == nil {
+		return nil
+	}
+	v, err := strconv.Atoi(p.str(n, what))
+	if err != nil {
+		p.add(n.Line, "%s must be a whole number, not %q", what, n.Value)
+		return nil
+	}
+	return &v
+}
+
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+var domainPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+
+func (p *parser) lesson(root *yaml.Node) *Lesson {
+	l := &Lesson{}
+	m := p.fields(root, "the lesson", "name", "title", "order", "summary", "goals", "lab", "steps")
+	if root.Kind != yaml.MappingNode {
+		return l
+	}
+	l.Name = p.required(m, "name", root, "the lesson")
+	if l.Name != "" && !namePattern.MatchString(l.Name) {
+		p.add(m["name"].Line, "name %q must be lower-case letters, digits and hyphens (it is typed on the command line)", l.Name)
+	}
+	l.Title = p.required(m, "title", root, "the lesson")
+	l.Summary = p.str(m["summary"], "summary")
+	if o := p.integer(m["order"], "order"); o != nil {
+		l.Order = *o
+	}
+	for _, g := range p.list(m["goals"], "goals") {
+		l.Goals = append(l.Goals, p.str(g, "a goal"))
+	}
+	if lab, ok := m["lab"]; ok {
+		l.Lab = p.lab(lab)
+	}
+	steps, ok := m["steps"]
+	if !ok {
+		p.add(root.Line, "the lesson is missing \"steps\": a lesson needs at least one step")
+		return l
+	}
+	ids := map[string]int{}
+	for i, sn := range p.list(steps, "steps") {
+		s := p.step(sn, i+1, l)
+		if s.ID != "" {
+			if prev, dup := ids[s.ID]; dup {
+				p.add(sn.Line, "step id %q is already used by the step on line %d", s.ID, prev)
+			}
+			ids[s.ID] = sn.Line
+		}
+		l.Steps = append(l.Steps, s)
+	}
+	if steps.Kind == yaml.SequenceNode && len(steps.Content) == 0 {
+		p.add(steps.Line, "steps is empty: a lesson needs at least one step")
+	}
+	return l
+}
+
+func (p *parser) lab(n *yaml.Node) Lab {
+	var lab Lab
+	m := p.fields(n, "lab", "domains", "dns", "max-size", "records", "lifetime", "files")
+	for _, rn := range p.list(m["records"], "records") {
+		rr := p.str(rn, "a record")
+		if _, err := dns.NewRR(rr); err != nil || rr == "" {
+			p.add(rn.Line, "record %q is not a DNS record in zone-file syntax such as \"school.test. 300 IN MX 10 mx1.school.test.\"", rr)
+			continue
+		}
+		lab.Records = append(lab.Records, rr)
+		lab.DNS = true
+	}
+	if v, ok := m["lifetime"]; ok {
+		d, err := time.ParseDuration(p.str(v, "lifetime"))
+		if err != nil || d < time.Second {
+			p.add(v.Line, "lifetime must be a duration of at least 1s such as 30s, not %q", v.Value)
+		}
+		lab.Lifetime = d
+	}
+	for _, fn := range p.list(m["files"], "files") {
+		name := p.str(fn, "a file")
+		if !assetExists(name) {
+			p.add(fn.Line, "file %q is not one of the lesson assets (%s)", name, strings.Join(assetNames(), ", "))
+			continue
+		}
+		lab.Files = append(lab.Files, name)
+	}
+	if v, ok := m["dns"]; ok {
+		switch strings.ToLower(p.str(v, "dns")) {
+		case "true", "yes", "on":
+			lab.DNS = true
+		case "false", "no", "off":
+		default:
+			p.add(v.Line, "dns must be true or false, not %q", v.Value)
+		}
+	}
+	if v := p.integer(m["max-size"], "max-size"); v != nil {
+		if *v < 1024 {
+			p.add(m["max-size"].Line, "max-size must be at least 1024 bytes, not %d", *v)
+		}
+		lab.MaxSize = int64(*v)
+	}
+	seen := map[string]bool{}
+	for _, dn := range p.list(m["domains"], "lab domains") {
+		dm := p.fields(dn, "a lab domain", "name", "users", "scenario", "messages")
+		d := LabDomain{Line: dn.Line}
+		d.Name = strings.ToLower(p.required(dm, "name", dn, "a lab domain"))
+		if d.Name != "" && !domainPattern.MatchString(d.Name) {
+			p.add(dm["name"].Line, "domain %q is not a domain name such as hill.test", d.Name)
+		}
+		if seen[d.Name] {
+			p.add(dn.Line, "domain %q is listed twice", d.Name)
+		}
+		seen[d.Name] = true
+		d.Scenario = p.str(dm["scenario"], "scenario")
+		if !labScenarios[d.Scenario] {
+			p.add(dm["scenario"].Line, "unknown scenario %q; known: down, greylist, mailbox-full, unknown-user, slow", d.Scenario)
+		}
+		for _, un := range p.list(dm["users"], "users") {
+			spec := p.str(un, "a user")
+			name, pass, ok := strings.Cut(spec, ":")
+			if !ok || name == "" || pass == "" || !namePattern.MatchString(name) {
+				p.add(un.Line, "user %q must be written NAME:PASSWORD, e.g. jill:water", spec)
+				continue
+			}
+			d.Users = append(d.Users, LabUser{Name: name, Password: pass})
+		}
+		for _, mn := range p.list(dm["messages"], "messages") {
+			mm := p.fields(mn, "a message", "to", "from", "subject", "body")
+			msg := LabMessage{To: p.required(mm, "to", mn, "a message"), From: p.str(mm["from"], "from"),
+				Subject: p.str(mm["subject"], "subject"), Body: p.str(mm["body"], "body")}
+			if msg.To != "" && !hasUser(d.Users, msg.To) {
+				p.add(mm["to"].Line, "message for %q: that user is not listed in this domain's users", msg.To)
+			}
+			d.Messages = append(d.Messages, msg)
+		}
+		lab.Domains = append(lab.Domains, d)
+	}
+	if len(lab.Domains) > 1 {
+		lab.DNS = true
+	}
+	return lab
+}
+
+func (p *parser) step(n *yaml.Node, num int, l *Lesson) Step {
+	s := Step{Line: n.Line}
+	what := fmt.Sprintf("step %d", num)
+	m := p.fields(n, what, "id", "title", "text", "talk", "run", "check", "read", "expect", "hint", "explain", "do")
+	if n.Kind != yaml.MappingNode {
+		return s
+	}
+	s.ID = p.str(m["id"], "id")
+	s.Title = p.required(m, "title", n, what)
+	s.Text = p.str(m["text"], "text")
+	s.Hint = p.str(m["hint"], "hint")
+	s.Explain = p.str(m["explain"], "explain")
+
+	var actions []string
+	for _, a := range []string{"talk", "run", "check", "read"} {
+		if _, ok := m[a]; ok {
+			actions = append(actions, a)
+		}
+	}
+	switch len(actions) {
+	case 0:
+		p.add(n.Line, "%s says nothing for the student to do: add one of talk, run, check or read", what)
+	case 1:
+	default:
+		p.add(m[actions[1]].Line, "%s has both %q and %q: a step has exactly one action; split it into two steps", what, actions[0], actions[1])
+	}
+	if len(actions) > 0 {
+		switch actions[0] {
+		case "talk":
+			s.Action = ActTalk
+			s.Talk = p.talk(m["talk"], l)
+		case "run":
+			s.Action = ActRun
+			s.Run = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(p.str(m["run"], "run")), "mailx "))
+			if s.Run == "" {
+				p.add(m["run"].Line, "run must name the mailx command the student runs, e.g. \"mx lookup\"")
+			}
+		case "check":
+			s.Action = ActCheck
+		case "read":
+			s.Action = ActRead
+		}
+	}
+	for _, dn := range p.list(m["do"], "do") {
+		act := p.str(dn, "a do action")
+		if msg := checkDo(act, l); msg != "" {
+			p.add(dn.Line, "%s", msg)
+			continue
+		}
+		s.Do = append(s.Do, act)
+	}
+	if _, ok := m["do"]; ok && s.Action == ActTalk {
+		p.add(m["do"].Line, "do is for read and check steps; a talk step is what the student does")
+	}
+	for _, ph := range placeholder.FindAllStringSubmatch(s.Text, -1) {
+		if ph[2] != "" && !l.hasDomain(ph[2]) {
+			p.add(m["text"].Line, "text refers to %s but the lab has no domain %q", ph[0], ph[2])
+		}
+	}
+	if e, ok := m["expect"]; ok {
+		s.Expect = p.expect(e, s.Action, l)
+	} else if s.Action == ActTalk || s.Action == ActRun || s.Action == ActCheck {
+		p.add(n.Line, "%s has no \"expect\": say what the runner checks", what)
+	}
+	return s
+}
+
+func (l *Lesson) hasDomain(name string) bool {
+	for _, d := range l.Lab.Domains {
+		if d.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *Lesson) domainHasUser(domain, user string) bool {
+	for _, d := range l.Lab.Domains {
+		if d.Name != domain {
+			continue
+		}
+		for _, u := range d.Users {
+			if u.Name == user {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasUser(users []LabUser, name string) bool {
+	for _, u := range users {
+		if u.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// checkDo validates a runner action and returns what is wrong with it, or "".
+func checkDo(act string, l *Lesson) string {
+	f := strings.Fields(act)
+	switch {
+	case len(f) == 1 && f[0] == "disconnect":
+		return ""
+	case len(f) == 2 && f[0] == "retry":
+		if !l.hasDomain(f[1]) {
+			return fmt.Sprintf("do %q: the lab has no domain %q", act, f[1])
+		}
+		return ""
+	case len(f) == 3 && f[0] == "scenario":
+		if !l.hasDomain(f[1]) {
+			return fmt.Sprintf("do %q: the lab has no domain %q", act, f[1])
+		}
+		if !labScenarios[f[2]] {
+			return fmt.Sprintf("do %q: unknown scenario %q; known: normal, down, greylist, mailbox-full, unknown-user, slow", act, f[2])
+		}
+		return ""
+	}
+	return fmt.Sprintf("do %q is not an action: use \"scenario DOMAIN NAME\", \"retry DOMAIN\" or \"disconnect\"", act)
+}
+
+func (p *parser) talk(n *yaml.Node, l *Lesson) Talk {
+	// "talk: smtp hill.test", "talk: imap hill.test #2" (a second session)
+	fields := strings.Fields(p.str(n, "talk"))
+	var t Talk
+	if len(fields) == 3 && strings.HasPrefix(fields[2], "#") {
+		t.Session, fields = fields[2], fields[:2]
+	}
+	if len(fields) != 2 {
+		p.add(n.Line, "talk must be PROTOCOL DOMAIN [#NAME], e.g. \"smtp hill.test\" (protocols: smtp, submission, pop3, imap)")
+		return t
+	}
+	t.Protocol, t.Domain = strings.ToLower(fields[0]), strings.ToLower(fields[1])
+	if !talkProtocols[t.Protocol] {
+		p.add(n.Line, "unknown protocol %q in talk; use smtp, submission, pop3 or imap", fields[0])
+	}
+	if !l.hasDomain(t.Domain) {
+		p.add(n.Line, "talk names domain %q, which is not in the lab's domains", t.Domain)
+	}
+	return t
+}
+
+func (p *parser) expect(n *yaml.Node, act Action, l *Lesson) Expect {
+	var e Expect
+	m := p.fields(n, "expect", "command", "reply", "response", "exit", "output", "mailbox", "queue", "within")
+	e.Command = p.regex(m["command"], "expect.command")
+	e.Response = p.regex(m["response"], "expect.response")
+	e.Output = p.regex(m["output"], "expect.output")
+	if v, ok := m["reply"]; ok {
+		r := p.str(v, "expect.reply")
+		if !ValidReplyPattern(r) {
+			p.add(v.Line, "expect.reply %q is not a reply code (250), a class (5xx) or a status (+OK, -ERR, OK, NO, BAD)", r)
+		} else {
+			e.Reply = &ReplyMatch{Pattern: r}
+		}
+	}
+	e.Exit = p.integer(m["exit"], "expect.exit")
+	if v, ok := m["within"]; ok {
+		d, err := time.ParseDuration(p.str(v, "within"))
+		if err != nil || d <= 0 || d > 10*time.Minute {
+			p.add(v.Line, "within must be a duration such as 10s or 2m (at most 10m), not %q", v.Value)
+		}
+		e.Within = d
+	}
+	if v, ok := m["mailbox"]; ok {
+		e.Mailbox = p.mailbox(v, l)
+	}
+	if v, ok := m["queue"]; ok {
+		qm := p.fields(v, "expect.queue", "domain", "recipient", "state")
+		q := &QueueCheck{Domain: p.required(qm, "domain", v, "expect.queue"), Recipient: p.str(qm["recipient"], "recipient"), State: p.required(qm, "state", v, "expect.queue")}
+		switch q.State {
+		case "", "pending", "deferred", "bounced", "delivered", "held":
+		default:
+			p.add(qm["state"].Line, "queue state %q is not one of pending, deferred, held, delivered, bounced", q.State)
+		}
+		if q.Domain != "" && !l.hasDomain(q.Domain) {
+			p.add(qm["domain"].Line, "expect.queue names domain %q, which is not in the lab's domains", q.Domain)
+		}
+		e.Queue = q
+	}
+	given := func(keys ...string) bool {
+		for _, k := range keys {
+			if _, ok := m[k]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	switch act {
+	case ActTalk:
+		if !given("command", "reply", "response", "mailbox", "queue") && e.Command == nil && e.Reply == nil && e.Response == nil && e.Mailbox == nil && e.Queue == nil {
+			p.add(n.Line, "a talk step's expect needs command, reply, response, mailbox or queue")
+		}
+		for _, k := range []string{"exit", "output"} {
+			if v, ok := m[k]; ok {
+				p.add(v.Line, "expect.%s is for run steps, not talk steps", k)
+			}
+		}
+	case ActRun:
+		if !given("exit", "output", "mailbox", "queue") && e.Exit == nil && e.Output == nil && e.Mailbox == nil && e.Queue == nil {
+			p.add(n.Line, "a run step's expect needs exit, output, mailbox or queue")
+		}
+		for _, k := range []string{"command", "reply", "response"} {
+			if v, ok := m[k]; ok {
+				p.add(v.Line, "expect.%s is for talk steps, not run steps", k)
+			}
+		}
+	case ActCheck:
+		if !given("mailbox", "queue") && e.Mailbox == nil && e.Queue == nil {
+			p.add(n.Line, "a check step's expect needs mailbox or queue")
+		}
+	}
+	return e
+}
+
+func (p *parser) mailbox(n *yaml.Node, l *Lesson) *MailboxCheck {
+	m := p.fields(n, "expect.mailbox", "address", "folder", "headers", "body", "count", "bounce")
+	mc := &MailboxCheck{Address: strings.ToLower(p.required(m, "address", n, "expect.mailbox"))}
+	if user, domain, ok := strings.Cut(mc.Address, "@"); mc.Address != "" && (!ok || !l.domainHasUser(domain, user)) {
+		p.add(m["address"].Line, "mailbox %q is not a user of the lab (users are listed under lab.domains)", mc.Address)
+	}
+	mc.Folder = p.str(m["folder"], "folder")
+	mc.Body = p.regex(m["body"], "expect.mailbox.body")
+	mc.Count = p.integer(m["count"], "expect.mailbox.count")
+	if v, ok := m["bounce"]; ok {
+		mc.Bounce = strings.EqualFold(p.str(v, "bounce"), "true")
+	}
+	if hn, ok := m["headers"]; ok {
+		mc.Headers = map[string]*regexp.Regexp{}
+		if hn.Kind != yaml.MappingNode {
+			p.add(hn.Line, "expect.mailbox.headers must be a mapping of header names to patterns, e.g. Subject: pail")
+		} else {
+			for i := 0; i+1 < len(hn.Content); i += 2 {
+				name := hn.Content[i].Value
+				if re := p.regex(hn.Content[i+1], "header "+name); re != nil {
+					mc.Headers[name] = re
+				}
+			}
+		}
+	}
+	return mc
+}

@@ -1,0 +1,105 @@
+package lessons
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestBuiltinLessonsAreValid(t *testing.T) {
+	all, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 10 {
+		t.Fatalf("got %d built-in lessons, want 10", len(all))
+	}
+	for i, l := range all {
+		if l.Order != i+1 {
+			t.Errorf("lesson %s has order %d, want %d", l.Name, l.Order, i+1)
+		}
+		if len(l.Steps) == 0 || len(l.Goals) == 0 || l.Summary == "" {
+			t.Errorf("lesson %s lacks steps, goals or summary", l.Name)
+		}
+		for _, s := range l.Steps {
+			if s.Explain == "" {
+				t.Errorf("%s:%d: step %q has no explanation", l.Source, s.Line, s.Title)
+			}
+			if (s.Action == ActTalk || s.Action == ActRun) && s.Hint == "" {
+				t.Errorf("%s:%d: step %q has no hint", l.Source, s.Line, s.Title)
+			}
+		}
+	}
+}
+
+// TestValidateReportsLines checks that each kind of mistake a teacher can make
+// is reported with the line it is on and words that say what to change.
+func TestValidateReportsLines(t *testing.T) {
+	const good = `name: demo
+title: Demo
+lab:
+  domains:
+    - name: hill.test
+      users: ["jill:water"]
+steps:
+  - title: Greet
+    talk: smtp hill.test
+    expect:
+      reply: "250"
+    hint: HELO x
+    explain: ok
+`
+	if _, err := Parse("good.yaml", []byte(good)); err != nil {
+		t.Fatalf("good lesson rejected: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		file string
+		want []string // "line: fragment" pairs
+	}{
+		{"yaml syntax", "name: demo\ntitle: Demo\n  steps: 3\n", []string{"3: not valid YAML"}},
+		{"unknown key", strings.Replace(good, "    hint: HELO x", "    hnit: HELO x", 1), []string{"12: unknown key \"hnit\" in step 1"}},
+		{"missing title", strings.Replace(good, "title: Demo\n", "", 1), []string{"1: the lesson is missing \"title\""}},
+		{"bad regex", strings.Replace(good, `      reply: "250"`, `      command: '^(HELO'`, 1), []string{"11: expect.command is not a valid regular expression"}},
+		{"unknown protocol", strings.Replace(good, "talk: smtp hill.test", "talk: smtpp hill.test", 1), []string{"9: unknown protocol \"smtpp\""}},
+		{"unknown domain", strings.Replace(good, "talk: smtp hill.test", "talk: smtp town.test", 1), []string{"9: talk names domain \"town.test\""}},
+		{"two actions", strings.Replace(good, "    talk: smtp hill.test\n", "    talk: smtp hill.test\n    run: mx lookup\n", 1), []string{"10: step 1 has both \"talk\" and \"run\""}},
+		{"bad reply", strings.Replace(good, `reply: "250"`, `reply: "25"`, 1), []string{"11: expect.reply \"25\" is not a reply code"}},
+		{"user without password", strings.Replace(good, `"jill:water"`, `"jill"`, 1), []string{"6: user \"jill\" must be written NAME:PASSWORD"}},
+		{"steps not a list", "name: demo\ntitle: Demo\nsteps: none\n", []string{"3: steps must be a list"}},
+		{"no expect", strings.Replace(good, "    expect:\n      reply: \"250\"\n", "", 1), []string{"8: step 1 has no \"expect\""}},
+		{"bad record", strings.Replace(good, "lab:\n", "lab:\n  records: [\"school.test MX ten\"]\n", 1), []string{"4: record \"school.test MX ten\" is not a DNS record"}},
+		{"several at once", strings.Replace(strings.Replace(good, "talk: smtp hill.test", "talk: smtpp hill.test", 1), "    hint: HELO x", "    hnit: HELO x", 1),
+			[]string{"9: unknown protocol", "12: unknown key"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("lab.yaml", []byte(tc.file))
+			var ps Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("Parse error = %v, want Problems", err)
+			}
+			if len(ps) != len(tc.want) {
+				t.Errorf("got %d problems, want %d:\n%v", len(ps), len(tc.want), err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), "lab.yaml:"+w) {
+					t.Errorf("problems do not contain %q:\n%v", "lab.yaml:"+w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestReplyMatch(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, status string
+		want            bool
+	}{
+		{"250", "250", true}, {"250", "251", false}, {"5xx", "554", true}, {"5xx", "451", false},
+		{"+OK", "+OK", true}, {"+ok", "+OK", true}, {"OK", "NO", false},
+	} {
+		if got := (ReplyMatch{tc.pattern}).Match(tc.status); got != tc.want {
+			t.Errorf("ReplyMatch{%q}.Match(%q) = %v, want %v", tc.pattern, tc.status, got, tc.want)
+		}
+	}
+}
