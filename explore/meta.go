@@ -1,0 +1,121 @@
+package explore
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/mailx-edu/mailx/proto/note"
+)
+
+// metaCall splits "\name args" into its parts. A line starting with two
+// backslashes is not a meta-command and is sent as typed.
+func metaCall(line string) (name string, args []string, ok bool) {
+	t := strings.TrimSpace(line)
+	if !strings.HasPrefix(t, `\`) || strings.HasPrefix(t, `\\`) || len(t) < 2 {
+		return "", nil, false
+	}
+	f := strings.Fields(t[1:])
+	return strings.ToLower(f[0]), f[1:], true
+}
+
+func (s *Session) metaAllowed(name string, mode Mode) bool {
+	m, ok := s.metas[name]
+	if !ok {
+		return false
+	}
+	if len(m.Modes) == 0 {
+		return mode == ModeCommand
+	}
+	return slices.Contains(m.Modes, mode)
+}
+
+func (s *Session) runMeta(ctx context.Context, name string, args []string) error {
+	m, ok := s.metas[name]
+	if !ok {
+		s.r.Warning(fmt.Sprintf(`unknown meta-command \%s (nothing was sent)`, name))
+		s.r.Notef(`type \help for the list; a line starting with \\ is sent as typed`)
+		return nil
+	}
+	if !s.metaAllowed(name, s.mode()) {
+		s.r.Warning(fmt.Sprintf(`\%s does not work in %s mode (nothing was sent)`, name, s.mode()))
+		return nil
+	}
+	return m.Run(ctx, s, args)
+}
+
+func builtinMeta() []MetaCommand {
+	all := []Mode{ModeCommand, ModeData, ModeIdle}
+	return []MetaCommand{
+		{Name: "help", Usage: `\help`, Summary: "list the meta-commands and the commands this protocol knows", Modes: all, Run: metaHelp},
+		{Name: "explain", Usage: `\explain CODE|COMMAND`, Summary: "explain a reply code (550, 5.1.1, +OK) or a command (RCPT)", Modes: all, Run: metaExplain},
+		{Name: "b64", Usage: `\b64 TEXT`, Summary: "show TEXT in base64 (as AUTH and MIME use it); nothing is sent", Modes: all, Run: metaB64},
+		{Name: "unb64", Usage: `\unb64 BASE64`, Summary: "decode base64, such as a 334 challenge; nothing is sent", Modes: all, Run: metaUnb64},
+		{Name: "tls", Usage: `\tls`, Summary: "upgrade this connection to TLS with STARTTLS (or STLS)", Run: func(ctx context.Context, s *Session, _ []string) error { return s.StartTLS(ctx) }},
+		{Name: "quit", Usage: `\quit`, Summary: "end the session politely (QUIT or LOGOUT), then exit", Modes: all, Run: metaQuit},
+	}
+}
+
+func metaHelp(_ context.Context, s *Session, _ []string) error {
+	s.r.Heading("meta-commands (never sent to the server)")
+	for _, m := range s.order {
+		s.r.Field(fmt.Sprintf("%-28s", m.Usage), m.Summary)
+	}
+	words := s.proto(func() string { return strings.Join(s.p.Completions(), " ") })
+	s.r.Heading(s.p.Name() + " commands (typed lines go to the server exactly as you type them)")
+	s.r.Text("  " + words)
+	s.r.Notef(`tab completes commands; \explain COMMAND shows its syntax; Ctrl-D ends the input`)
+	return nil
+}
+
+func metaExplain(_ context.Context, s *Session, args []string) error {
+	if len(args) == 0 {
+		s.r.Warning(`usage: \explain CODE|COMMAND, for example \explain 550 or \explain RCPT`)
+		return nil
+	}
+	topic := strings.Join(args, " ")
+	s.mu.Lock()
+	notes, ok := s.p.Explain(topic)
+	s.mu.Unlock()
+	if !ok {
+		s.r.Warning(fmt.Sprintf("%s knows nothing about %q", s.p.Name(), topic))
+		return nil
+	}
+	for _, n := range notes {
+		s.r.Note(n)
+	}
+	return nil
+}
+
+func metaB64(_ context.Context, s *Session, args []string) error {
+	text := strings.Join(args, " ")
+	s.r.Text(base64.StdEncoding.EncodeToString([]byte(text)))
+	s.r.Note(note.Note{Summary: fmt.Sprintf("base64 of %q (%d octets)", text, len(text)),
+		Detail: "base64 is an encoding, not encryption: anyone can decode it. Send AUTH only over TLS.", Ref: "RFC 4648 §4"})
+	return nil
+}
+
+func metaUnb64(_ context.Context, s *Session, args []string) error {
+	if len(args) != 1 {
+		s.r.Warning(`usage: \unb64 BASE64, for example \unb64 VXNlcm5hbWU6`)
+		return nil
+	}
+	b, err := base64.StdEncoding.DecodeString(args[0])
+	if err != nil {
+		s.r.Warning("not valid base64: " + err.Error())
+		return nil
+	}
+	s.r.Text(string(b))
+	s.r.Notef("decoded %d octets", len(b))
+	return nil
+}
+
+func metaQuit(ctx context.Context, s *Session, _ []string) error {
+	if s.mode() == ModeData {
+		s.r.Warning(`in DATA mode: end the message with a line holding only "." first, or it is abandoned`)
+	}
+	_, err := s.Exchange(ctx, s.p.Quit())
+	return err
+}
