@@ -1,0 +1,61 @@
+// Package queue is mailx serve's durable mail queue: it takes a message from
+// the SMTP server, makes it survive a crash before the server may answer 250,
+// and delivers it, recipient by recipient, into local Maildirs or through a
+// remote deliverer, keeping each recipient's state and attempt history.
+//
+// # Intake (used by the SMTP server)
+//
+//	w, err := q.Begin()        // *Writer: an io.Writer into queue/tmp/<id>
+//	id := w.ID()               // known at once, for the Received: header
+//	w.Write(p)                 // the message exactly as it will be delivered:
+//	                           // CRLF lines, dot-unstuffed, Received: first
+//	id, err = w.Commit(env)    // Envelope{From, To, Received, ClientAddr, ...}
+//	w.Abort()                  // discard: client gone, smuggling, too large
+//
+// Commit returns only when the message and its envelope are on stable
+// storage: the file holds the data, the envelope (JSON) and a footer with
+// both lengths and CRC-32C checksums; it is renamed into queue/msg/, fsynced,
+// and queue/msg/ itself is fsynced. Only then may the server reply
+// "250 2.0.0 queued as <id>". Directory fsyncs of concurrent sessions are
+// grouped: while one runs, later commits wait and share the next one, so 20
+// sessions cost far fewer than 20 directory fsyncs, and none is acknowledged
+// before its own data is stable. On start (Open) the queue scans queue/msg/:
+// a file whose footer or checksums do not match was never acknowledged and is
+// removed; every other message is delivered.
+//
+// # Delivery
+//
+// Workers deliver each due recipient. Options.Resolve (accounts.Directory's
+// Resolve) says whether an address is a local account; local recipients go
+// into DATA/mail/<user>/ with maildir.Deliver, with Return-Path (RFC 5321
+// §4.4) and Delivered-To prepended. Other recipients go to Options.Remote, a
+// Deliverer (the relay client); without one they are deferred with an
+// explanation. A Deliverer answers each recipient with an SMTP-style Result:
+// 2xx delivered, 4xx deferred until the time Options.Policy picks (or failed
+// when the policy gives up), 5xx failed. Failed recipients are handed to
+// Options.Bounce (the DSN builder), which makes them bounced. When every
+// recipient is final the message leaves the queue. While recipients remain,
+// their state is kept durably in queue/state/<id>.json.
+//
+// Exactly once: local delivery uses a Maildir file name derived from the
+// queue id and the recipient's position, "<seconds>.Q<id>R<n>.<host>". If the
+// server dies after the Maildir rename but before the queue recorded it, the
+// recovered message finds that name in the Maildir and is marked delivered
+// instead of being delivered twice.
+//
+// # Administration
+//
+// List, Get, Header, Delete, Retry, Hold, Release and Bounce work on a
+// running queue (through server/control) and on an opened but not started
+// one (mailx queue with no server running). A lock file (queue/lock) makes
+// sure only one process ever owns a queue directory.
+//
+// The trace: every decision is reported as a transcript.Meta event on the
+// message's SMTP session ("delivered to bob's Maildir as …", "deferred: …").
+//
+// What it is not: it does not speak SMTP (server/smtp and server/relay do),
+// nor decide retry schedules or build bounces (Policy and Bounce come from
+// the relay side). It follows RFC 5321 §4.4 (trace fields at final delivery),
+// §6.1 (reliable delivery: never lose an acknowledged message) and the Maildir
+// specification.
+package queue

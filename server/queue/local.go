@@ -1,0 +1,88 @@
+package queue
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/mailx-edu/mailx/server/maildir"
+)
+
+// uniqueFor is the Maildir unique name of recipient i of m: the same on every
+// attempt, so a delivery repeated after a crash can be recognised.
+func uniqueFor(m *Message, i int) string {
+	return strconv.FormatInt(m.Envelope.Received.Unix(), 10) + ".Q" + m.ID + "R" + strconv.Itoa(i) + "." + maildir.Host()
+}
+
+// deliverLocal puts message m into user's Maildir for recipient i.
+func (q *Queue) deliverLocal(m *Message, i int, user string) Result {
+	addr := m.rcpts[i].Addr
+	if !maildir.ValidUser(user) {
+		return Result{Code: 550, Host: "local", Reply: fmt.Sprintf("550 5.1.1 <%s>: account name %q cannot be a mailbox", addr, user)}
+	}
+	root := maildir.Root(q.opts.Data, user)
+	if _, ok := q.mailbox.Load(user); !ok {
+		if err := maildir.Create(root); err != nil {
+			return q.localError(m, addr, err)
+		}
+		q.mailbox.Store(user, struct{}{})
+	}
+	unique := uniqueFor(m, i)
+	if m.recovered {
+		// The previous process may have delivered it just before dying.
+		if p, found := q.recoveredIndex(root)[unique]; found {
+			q.trace(m, fmt.Sprintf("already in %s's Maildir as %s (delivered before a restart); not delivering twice", user, filepath.Base(p)))
+			return Result{Code: 250, Host: "local", Reply: "250 2.0.0 already delivered to " + user + "'s Maildir as " + filepath.Base(p)}
+		}
+	}
+	rc, err := m.Open()
+	if err != nil {
+		return q.localError(m, addr, err)
+	}
+	defer rc.Close()
+	from := m.Envelope.From
+	prepend := []byte("Return-Path: <" + from + ">\r\nDelivered-To: " + addr + "\r\n")
+	name, err := maildir.Deliver(root, rc, maildir.DeliverOptions{Unique: unique, Prepend: prepend, SyncDir: q.syncer.Sync})
+	if err != nil {
+		return q.localError(m, addr, err)
+	}
+	q.trace(m, fmt.Sprintf("delivered to %s's Maildir as new/%s", user, name))
+	return Result{Code: 250, Host: "local", Reply: "250 2.0.0 delivered to " + user + "'s Maildir as new/" + name}
+}
+
+// localError turns a failed Maildir write into a temporary failure: a full
+// disk or a permission problem is for the administrator to fix, and the
+// message waits in the queue meanwhile.
+func (q *Queue) localError(m *Message, addr string, err error) Result {
+	q.log.Error("queue: local delivery failed", "id", m.ID, "rcpt", addr, "err", err)
+	if errors.Is(err, syscall.ENOSPC) {
+		return Result{Code: 452, Host: "local", Reply: "452 4.3.1 mailbox disk full; will retry"}
+	}
+	if errors.Is(err, os.ErrPermission) {
+		return Result{Code: 451, Host: "local", Reply: "451 4.3.0 cannot write the Maildir (permission denied); will retry"}
+	}
+	return Result{Code: 451, Host: "local", Reply: "451 4.3.0 local delivery failed: " + err.Error()}
+}
+
+// recoveredIndex returns the index of the Maildir at root as it was when
+// first asked, which holds everything the previous process delivered; it is
+// built once per Maildir, so recovering many messages reads each one once.
+func (q *Queue) recoveredIndex(root string) map[string]string {
+	q.idxMu.Lock()
+	defer q.idxMu.Unlock()
+	if idx, ok := q.idx[root]; ok {
+		return idx
+	}
+	idx, err := maildir.Index(root)
+	if err != nil {
+		q.log.Warn("queue: cannot read Maildir to check for earlier deliveries", "root", root, "err", err)
+	}
+	if q.idx == nil {
+		q.idx = map[string]map[string]string{}
+	}
+	q.idx[root] = idx
+	return idx
+}

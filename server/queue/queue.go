@@ -1,0 +1,517 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mailx-edu/mailx/proto/transcript"
+	"github.com/mailx-edu/mailx/server/maildir"
+)
+
+// Queue is a durable mail queue in one data directory. Open it, Start it to
+// deliver, Close it to stop. All methods are safe for concurrent use.
+type Queue struct {
+	opts    Options
+	dir     string // Data/queue
+	lock    *os.File
+	ids     idGen
+	syncer  *dirSyncer
+	log     *slog.Logger
+	now     func() time.Time
+	policy  Policy
+	work    chan *Message
+	wake    chan struct{}
+	mailbox sync.Map // user → struct{}: Maildir created this run
+
+	idxMu sync.Mutex
+	idx   map[string]map[string]string // Maildir root → unique → path, for recovered messages
+
+	mu      sync.Mutex
+	msgs    map[string]*Message
+	closed  bool
+	started bool
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// Open takes the queue in opts.Data/queue (creating it), locks it against
+// other processes (ErrLocked if a server already runs there) and recovers it:
+// files of messages that were never acknowledged are removed, all others are
+// loaded with their recipients' state. Open does not deliver; Start does.
+func Open(opts Options) (*Queue, error) {
+	if opts.Data == "" {
+		return nil, errors.New("queue: no data directory")
+	}
+	q := &Queue{
+		opts:   opts,
+		dir:    filepath.Join(opts.Data, queueDir),
+		syncer: newDirSyncer(maildir.SyncDir),
+		log:    opts.Logger,
+		now:    opts.Now,
+		policy: opts.Policy,
+		msgs:   map[string]*Message{},
+		wake:   make(chan struct{}, 1),
+		work:   make(chan *Message, 1<<16),
+	}
+	if q.log == nil {
+		q.log = slog.New(slog.DiscardHandler)
+	}
+	if q.now == nil {
+		q.now = time.Now
+	}
+	if q.policy == nil {
+		q.policy = DefaultBackoff
+	}
+	if q.opts.ScanEvery <= 0 {
+		q.opts.ScanEvery = time.Second
+	}
+	if q.opts.Workers <= 0 {
+		q.opts.Workers = 16
+	}
+	for _, d := range []string{q.dir, q.path(tmpDir), q.path(msgDir), q.path(stateDir)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+	}
+	lf, err := os.OpenFile(q.path(lockName), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	if err := lockFile(lf); err != nil {
+		lf.Close()
+		if errors.Is(err, ErrLocked) {
+			return nil, fmt.Errorf("queue: %s: %w", q.dir, ErrLocked)
+		}
+		return nil, fmt.Errorf("queue: lock %s: %w", q.dir, err)
+	}
+	q.lock = lf
+	if err := q.recover(); err != nil {
+		lf.Close()
+		return nil, err
+	}
+	return q, nil
+}
+
+func (q *Queue) path(parts ...string) string {
+	return filepath.Join(append([]string{q.dir}, parts...)...)
+}
+
+// Dir returns the queue directory (Data/queue).
+func (q *Queue) Dir() string { return q.dir }
+
+// recover empties tmp/ (messages whose DATA never ended), drops message files
+// that fail their checks (never acknowledged: their commit did not finish)
+// and loads the rest.
+func (q *Queue) recover() error {
+	tmps, err := os.ReadDir(q.path(tmpDir))
+	if err != nil {
+		return fmt.Errorf("queue: %w", err)
+	}
+	for _, e := range tmps {
+		os.Remove(q.path(tmpDir, e.Name()))
+	}
+	entries, err := os.ReadDir(q.path(msgDir))
+	if err != nil {
+		return fmt.Errorf("queue: %w", err)
+	}
+	removed := false
+	for _, e := range entries {
+		id := e.Name()
+		p := q.path(msgDir, id)
+		if !validID(id) {
+			q.log.Warn("queue: ignoring a file that is not a queue message", "path", p)
+			continue
+		}
+		q.ids.atLeast(id)
+		env, size, err := readMessageFile(p, true)
+		var inc incompleteError
+		if errors.As(err, &inc) {
+			q.log.Warn("queue: removing a message whose commit never finished (it was not acknowledged)", "id", id, "why", string(inc))
+			os.Remove(p)
+			os.Remove(q.path(stateDir, id+".json"))
+			removed = true
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("queue: read %s: %w", p, err)
+		}
+		m := &Message{ID: id, Envelope: env, Size: size, path: p, recovered: true}
+		m.rcpts = make([]*Recipient, len(env.To))
+		for i, to := range env.To {
+			m.rcpts[i] = &Recipient{Addr: to, State: Pending}
+		}
+		if b, err := os.ReadFile(q.path(stateDir, id+".json")); err == nil {
+			var st stateRecord
+			if err := json.Unmarshal(b, &st); err == nil && len(st.Recipients) == len(m.rcpts) {
+				m.rcpts = st.Recipients
+				m.stateFile = true
+			} else {
+				q.log.Warn("queue: unreadable state file; retrying every recipient", "id", id)
+			}
+		}
+		q.msgs[id] = m
+	}
+	// State files whose message is gone (removed just before a crash).
+	states, _ := os.ReadDir(q.path(stateDir))
+	for _, e := range states {
+		id := strings.TrimSuffix(strings.TrimSuffix(e.Name(), ".tmp"), ".json")
+		if _, ok := q.msgs[id]; !ok || strings.HasSuffix(e.Name(), ".tmp") {
+			os.Remove(q.path(stateDir, e.Name()))
+		}
+	}
+	if removed {
+		return q.syncer.Sync(q.path(msgDir))
+	}
+	return nil
+}
+
+// Start begins delivering: recovered messages first, then each new one as it
+// is committed, and deferred ones when due. It returns at once; Close stops
+// the workers.
+func (q *Queue) Start(ctx context.Context) {
+	q.mu.Lock()
+	if q.started || q.closed {
+		q.mu.Unlock()
+		return
+	}
+	q.started = true
+	ctx, q.cancel = context.WithCancel(ctx)
+	q.mu.Unlock()
+	for i := 0; i < q.opts.Workers; i++ {
+		q.wg.Add(1)
+		go q.worker(ctx)
+	}
+	q.wg.Add(1)
+	go q.scanner(ctx)
+	q.Kick()
+}
+
+// Close stops delivering, waits for attempts under way to finish and releases
+// the queue's lock. Committed messages stay on disk for the next Open.
+func (q *Queue) Close() error {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return nil
+	}
+	q.closed = true
+	cancel := q.cancel
+	q.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	q.wg.Wait()
+	return q.lock.Close()
+}
+
+// Kick makes the queue look for due recipients now rather than at its next
+// scan (after mailx queue retry, or a clock change in tests).
+func (q *Queue) Kick() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// scanner dispatches messages with due recipients every ScanEvery and when
+// kicked.
+func (q *Queue) scanner(ctx context.Context) {
+	defer q.wg.Done()
+	t := time.NewTicker(q.opts.ScanEvery)
+	defer t.Stop()
+	for {
+		q.dispatchDue()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-q.wake:
+		}
+	}
+}
+
+func (q *Queue) dispatchDue() {
+	now := q.now()
+	q.mu.Lock()
+	ids := make([]string, 0, len(q.msgs))
+	for id, m := range q.msgs {
+		if !m.busy && !m.queued && m.hasDue(now) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids) // oldest first
+	for _, id := range ids {
+		q.dispatchLocked(q.msgs[id])
+	}
+	q.mu.Unlock()
+}
+
+// dispatchLocked hands m to a worker unless one has it or the channel is
+// full (the scanner then finds it later). q.mu is held.
+func (q *Queue) dispatchLocked(m *Message) {
+	if m.busy || m.queued || !q.started || q.closed {
+		return
+	}
+	select {
+	case q.work <- m:
+		m.queued = true
+	default:
+	}
+}
+
+func (m *Message) hasDue(now time.Time) bool {
+	for _, r := range m.rcpts {
+		if r.due(now) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Recipient) due(now time.Time) bool {
+	return r.State == Pending || r.State == Deferred && !r.NextAttempt.After(now)
+}
+
+func (q *Queue) worker(ctx context.Context) {
+	defer q.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case m := <-q.work:
+			q.attempt(ctx, m)
+		}
+	}
+}
+
+// attempt delivers m to its due recipients and records the results.
+func (q *Queue) attempt(ctx context.Context, m *Message) {
+	now := q.now()
+	q.mu.Lock()
+	m.queued = false
+	if m.busy || m.deleted || q.msgs[m.ID] != m {
+		q.mu.Unlock()
+		return
+	}
+	m.busy = true
+	var local, remote []int
+	users := map[int]string{}
+	for i, r := range m.rcpts {
+		if !r.due(now) {
+			continue
+		}
+		if user, ok := q.resolve(r.Addr); ok {
+			local = append(local, i)
+			users[i] = user
+		} else {
+			remote = append(remote, i)
+		}
+	}
+	q.mu.Unlock()
+
+	results := make(map[int]Result, len(local)+len(remote))
+	for _, i := range local {
+		results[i] = q.deliverLocal(m, i, users[i])
+	}
+	if len(remote) > 0 {
+		q.deliverRemote(ctx, m, remote, results)
+	}
+	if ctx.Err() != nil {
+		// Shutting down: an attempt cut short by it is not the
+		// destination's fault; leave those recipients as they were.
+		for i, res := range results {
+			if res.Code >= 400 && res.Code < 500 {
+				delete(results, i)
+			}
+		}
+	}
+	q.finish(ctx, m, results, users)
+}
+
+func (q *Queue) resolve(addr string) (string, bool) {
+	if q.opts.Resolve == nil {
+		return "", false
+	}
+	return q.opts.Resolve(addr)
+}
+
+// deliverRemote asks the remote Deliverer about rcpts, or defers them with
+// an explanation when there is none.
+func (q *Queue) deliverRemote(ctx context.Context, m *Message, idx []int, results map[int]Result) {
+	if q.opts.Remote == nil {
+		for _, i := range idx {
+			addr := m.rcpts[i].Addr
+			if dom := domainOf(addr); dom != "" && q.opts.IsLocalDomain != nil && q.opts.IsLocalDomain(dom) {
+				results[i] = Result{Code: 550, Host: "local",
+					Reply: fmt.Sprintf("550 5.1.1 <%s>: no such user here (the account is gone)", addr)}
+				continue
+			}
+			results[i] = Result{Code: 451, Host: "local",
+				Reply: "451 4.4.0 this server does not relay to other domains (no remote delivery is configured)"}
+		}
+		return
+	}
+	q.mu.Lock()
+	rcpts := make([]Recipient, len(idx))
+	for k, i := range idx {
+		rcpts[k] = copyRecipient(m.rcpts[i])
+	}
+	q.mu.Unlock()
+	res := q.opts.Remote.Deliver(ctx, m, rcpts)
+	for k, i := range idx {
+		if k < len(res) {
+			results[i] = res[k]
+		} else {
+			results[i] = Result{Code: 451, Host: "relay", Reply: "451 4.3.0 the remote deliverer gave no answer for this recipient"}
+		}
+	}
+}
+
+// finish records the results, bounces what failed, and either removes the
+// message (every recipient final) or saves its state durably.
+func (q *Queue) finish(ctx context.Context, m *Message, results map[int]Result, users map[int]string) {
+	now := q.now()
+	q.mu.Lock()
+	var failed []Recipient
+	var failedIdx []int
+	if len(results) > 0 {
+		m.dirty = true
+	}
+	for i, res := range results {
+		r := m.rcpts[i]
+		if u, ok := users[i]; ok {
+			r.User = u
+		}
+		r.Attempts = append(r.Attempts, Attempt{Time: now, Host: res.Host, Code: res.Code, Reply: res.Reply})
+		switch {
+		case res.Code >= 200 && res.Code < 300:
+			r.State, r.NextAttempt = Delivered, time.Time{}
+		case res.Code >= 400 && res.Code < 500:
+			if next, ok := q.policy.NextAttempt(m, r, now); ok {
+				r.State, r.NextAttempt = Deferred, next
+				q.traceLocked(m, fmt.Sprintf("deferred %s until %s: %s", r.Addr, next.Format(time.RFC3339), res.Reply))
+				break
+			}
+			r.State, r.NextAttempt = Failed, time.Time{}
+			failed, failedIdx = append(failed, copyRecipient(r)), append(failedIdx, i)
+			q.traceLocked(m, fmt.Sprintf("gave up on %s after %d attempts: %s", r.Addr, len(r.Attempts), res.Reply))
+		default:
+			r.State, r.NextAttempt = Failed, time.Time{}
+			failed, failedIdx = append(failed, copyRecipient(r)), append(failedIdx, i)
+			q.traceLocked(m, fmt.Sprintf("failed %s: %s", r.Addr, res.Reply))
+		}
+	}
+	q.mu.Unlock()
+
+	if len(failed) > 0 && q.opts.Bounce != nil && ctx.Err() == nil {
+		if err := q.opts.Bounce(ctx, m, failed); err != nil {
+			q.log.Error("queue: bounce failed", "id", m.ID, "err", err)
+		} else {
+			q.mu.Lock()
+			for _, i := range failedIdx {
+				m.rcpts[i].State = Bounced
+			}
+			q.mu.Unlock()
+		}
+	}
+	q.settle(m)
+}
+
+// settle ends an attempt: removes a message whose recipients are all final
+// (or that was deleted meanwhile), otherwise writes its state if it changed
+// and lets it be dispatched again.
+func (q *Queue) settle(m *Message) {
+	q.mu.Lock()
+	done := m.deleted
+	if !done {
+		done = true
+		for _, r := range m.rcpts {
+			if !r.State.Final() {
+				done = false
+			}
+		}
+	}
+	var state []byte
+	if !done && m.dirty {
+		state = mustState(m)
+		m.dirty = false
+	}
+	q.mu.Unlock()
+
+	if done {
+		if err := q.remove(m); err != nil {
+			q.log.Error("queue: remove delivered message", "id", m.ID, "err", err)
+		}
+		q.mu.Lock()
+		delete(q.msgs, m.ID)
+		m.busy = false
+		q.mu.Unlock()
+		return
+	}
+	if state != nil {
+		if err := q.saveState(m, state); err != nil {
+			q.log.Error("queue: save state", "id", m.ID, "err", err)
+		}
+	}
+	q.mu.Lock()
+	m.busy = false
+	if m.hasDue(q.now()) {
+		q.dispatchLocked(m)
+	}
+	q.mu.Unlock()
+}
+
+func (q *Queue) saveState(m *Message, state []byte) error {
+	if err := writeFileDurably(q.path(stateDir, m.ID+".json"), state); err != nil {
+		return err
+	}
+	q.mu.Lock()
+	m.stateFile = true
+	q.mu.Unlock()
+	return q.syncer.Sync(q.path(stateDir))
+}
+
+// remove deletes a message's files and makes the removal durable, so a
+// delivered message does not come back after a crash (if it did, the Maildir
+// check in deliverLocal would still stop a second copy).
+func (q *Queue) remove(m *Message) error {
+	if err := os.Remove(m.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if m.stateFile {
+		os.Remove(q.path(stateDir, m.ID+".json"))
+	}
+	return q.syncer.Sync(q.path(msgDir))
+}
+
+func (q *Queue) trace(m *Message, line string) {
+	if q.opts.Trace != nil {
+		q.opts.Trace(transcript.Event{Time: q.now(), Session: m.Envelope.SessionID, Proto: "smtp", Dir: transcript.Meta, Line: line})
+	}
+}
+
+// traceLocked is trace for callers holding q.mu (the hook must not call
+// back into the queue).
+func (q *Queue) traceLocked(m *Message, line string) { q.trace(m, line) }
+
+func copyRecipient(r *Recipient) Recipient {
+	c := *r
+	c.Attempts = append([]Attempt(nil), r.Attempts...)
+	return c
+}
+
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return strings.ToLower(addr[i+1:])
+	}
+	return ""
+}

@@ -1,0 +1,449 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mailx-edu/mailx/proto/transcript"
+	"github.com/mailx-edu/mailx/server/maildir"
+)
+
+// localUsers resolves alice, bob and bob+tag in mx.test.
+func localUsers(addr string) (string, bool) {
+	local, dom, ok := strings.Cut(strings.ToLower(addr), "@")
+	if !ok || dom != "mx.test" {
+		return "", false
+	}
+	local, _, _ = strings.Cut(local, "+")
+	if local == "alice" || local == "bob" {
+		return local, true
+	}
+	return "", false
+}
+
+func isLocal(d string) bool { return d == "mx.test" }
+
+// events collects trace lines.
+type events struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (e *events) hook(ev transcript.Event) {
+	e.mu.Lock()
+	e.lines = append(e.lines, ev.Session+" "+ev.Line)
+	e.mu.Unlock()
+}
+
+func (e *events) has(sub string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, l := range e.lines {
+		if strings.Contains(l, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func openQueue(t *testing.T, o Options) *Queue {
+	t.Helper()
+	if o.Resolve == nil {
+		o.Resolve = localUsers
+	}
+	if o.IsLocalDomain == nil {
+		o.IsLocalDomain = isLocal
+	}
+	q, err := Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close() })
+	return q
+}
+
+func commit(t *testing.T, q *Queue, from string, to ...string) string {
+	t.Helper()
+	w, err := q.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(w, "Received: from client by mx.test id %s\r\nSubject: test %s\r\n\r\nHello\r\n", w.ID(), w.ID())
+	id, err := w.Commit(Envelope{From: from, To: to, Received: time.Now(), SessionID: "s1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id != w.ID() {
+		t.Fatalf("Commit returned %s, Begin said %s", id, w.ID())
+	}
+	return id
+}
+
+// waitFor polls cond until it holds; the queue has no other signal for
+// "delivery done", and the wait is bounded.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func maildirFiles(t *testing.T, data, user string) []string {
+	t.Helper()
+	var out []string
+	for _, sub := range []string{maildir.New, maildir.Cur} {
+		es, _ := os.ReadDir(filepath.Join(maildir.Root(data, user), sub))
+		for _, e := range es {
+			out = append(out, filepath.Join(maildir.Root(data, user), sub, e.Name()))
+		}
+	}
+	return out
+}
+
+func TestCommitDeliversToMaildirAndLeavesQueue(t *testing.T) {
+	data := t.TempDir()
+	ev := &events{}
+	q := openQueue(t, Options{Data: data, Trace: ev.hook})
+	q.Start(context.Background())
+	id := commit(t, q, "carol@far.test", "bob@mx.test", "Alice@MX.test", "bob+lists@mx.test")
+	waitFor(t, "delivery", func() bool { return len(q.List()) == 0 })
+
+	bob := maildirFiles(t, data, "bob")
+	if len(bob) != 2 {
+		t.Fatalf("bob has %d messages, want 2 (bob and bob+lists): %v", len(bob), bob)
+	}
+	if a := maildirFiles(t, data, "alice"); len(a) != 1 {
+		t.Fatalf("alice has %d messages, want 1", len(a))
+	}
+	b, _ := os.ReadFile(bob[0])
+	if !strings.HasPrefix(string(b), "Return-Path: <carol@far.test>\nDelivered-To: ") || !strings.Contains(string(b), "Subject: test "+id+"\n") {
+		t.Errorf("delivered file:\n%s", b)
+	}
+	if _, err := os.Stat(filepath.Join(data, "queue", "msg", id)); !os.IsNotExist(err) {
+		t.Errorf("queue file still there after delivery: %v", err)
+	}
+	if !ev.has("s1 queued as "+id) || !ev.has("s1 delivered to bob's Maildir as new/") {
+		t.Errorf("trace lacks the queue's decisions: %q", ev.lines)
+	}
+}
+
+func TestAbortLeavesNothing(t *testing.T) {
+	data := t.TempDir()
+	q := openQueue(t, Options{Data: data})
+	w, err := q.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("Subject: x\r\n\r\nhi\r\n"))
+	if err := w.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(Envelope{To: []string{"bob@mx.test"}}); err == nil {
+		t.Error("Commit after Abort succeeded")
+	}
+	for _, d := range []string{"tmp", "msg"} {
+		if es, _ := os.ReadDir(filepath.Join(data, "queue", d)); len(es) != 0 {
+			t.Errorf("queue/%s holds %d files after Abort", d, len(es))
+		}
+	}
+}
+
+// TestRecoveryDropsTornAndDeliversCommitted simulates what a crash leaves:
+// a committed message, a message whose commit was cut short, and a message
+// in tmp/. Only the committed one may be delivered, once.
+func TestRecoveryDropsTornAndDeliversCommitted(t *testing.T) {
+	data := t.TempDir()
+	q := openQueue(t, Options{Data: data})
+	good := commit(t, q, "a@far.test", "bob@mx.test")
+	torn := commit(t, q, "a@far.test", "alice@mx.test")
+	w, _ := q.Begin()
+	w.Write([]byte("Subject: never finished\r\n"))
+	w.bw.Flush()
+	q.Close() // not started: nothing delivered
+
+	// Cut the second file short, as a crash before its fsync might.
+	p := filepath.Join(data, "queue", "msg", torn)
+	fi, _ := os.Stat(p)
+	if err := os.Truncate(p, fi.Size()-3); err != nil {
+		t.Fatal(err)
+	}
+	q2 := openQueue(t, Options{Data: data})
+	if l := q2.List(); len(l) != 1 || l[0].ID != good {
+		t.Fatalf("after recovery the queue holds %v, want only %s", l, good)
+	}
+	if es, _ := os.ReadDir(filepath.Join(data, "queue", "tmp")); len(es) != 0 {
+		t.Errorf("tmp/ not emptied: %v", es)
+	}
+	q2.Start(context.Background())
+	waitFor(t, "delivery", func() bool { return len(q2.List()) == 0 })
+	if n := len(maildirFiles(t, data, "bob")); n != 1 {
+		t.Errorf("bob has %d messages, want 1", n)
+	}
+	if n := len(maildirFiles(t, data, "alice")); n != 0 {
+		t.Errorf("alice got %d messages from a commit that never finished", n)
+	}
+}
+
+// TestRecoveryDoesNotDuplicate: the process died after the Maildir rename
+// but before the queue recorded it. The restarted queue must find the file
+// and not deliver a second copy.
+func TestRecoveryDoesNotDuplicate(t *testing.T) {
+	data := t.TempDir()
+	q := openQueue(t, Options{Data: data})
+	id := commit(t, q, "a@far.test", "bob@mx.test", "alice@mx.test")
+	q.mu.Lock()
+	m := q.msgs[id]
+	q.mu.Unlock()
+	if res := q.deliverLocal(m, 0, "bob"); res.Code != 250 {
+		t.Fatal(res.Reply)
+	}
+	// A reader moved it to cur/ and marked it seen meanwhile.
+	files := maildirFiles(t, data, "bob")
+	os.Rename(files[0], strings.Replace(files[0], "/new/", "/cur/", 1)+maildir.InfoPrefix+"S")
+	q.Close()
+
+	ev := &events{}
+	q2 := openQueue(t, Options{Data: data, Trace: ev.hook})
+	q2.Start(context.Background())
+	waitFor(t, "delivery", func() bool { return len(q2.List()) == 0 })
+	if n := len(maildirFiles(t, data, "bob")); n != 1 {
+		t.Errorf("bob has %d copies after recovery, want 1", n)
+	}
+	if n := len(maildirFiles(t, data, "alice")); n != 1 {
+		t.Errorf("alice has %d copies after recovery, want 1", n)
+	}
+	if !ev.has("not delivering twice") {
+		t.Errorf("trace does not explain the skipped delivery: %q", ev.lines)
+	}
+}
+
+func TestSecondOpenIsLocked(t *testing.T) {
+	data := t.TempDir()
+	openQueue(t, Options{Data: data})
+	if _, err := Open(Options{Data: data}); err == nil || !strings.Contains(err.Error(), ErrLocked.Error()) {
+		t.Fatalf("second Open = %v, want ErrLocked", err)
+	}
+}
+
+// fakeRemote answers each recipient by its local part: "soft" 451, "hard"
+// 550, anything else 250.
+type fakeRemote struct {
+	mu    sync.Mutex
+	calls int
+}
+
+func (f *fakeRemote) Deliver(ctx context.Context, m *Message, rcpts []Recipient) []Result {
+	f.mu.Lock()
+	f.calls++
+	f.mu.Unlock()
+	out := make([]Result, len(rcpts))
+	for i, r := range rcpts {
+		switch {
+		case strings.HasPrefix(r.Addr, "soft@"):
+			out[i] = Result{Code: 451, Reply: "451 4.7.1 greylisted", Host: "mx.far.test"}
+		case strings.HasPrefix(r.Addr, "hard@"):
+			out[i] = Result{Code: 550, Reply: "550 5.1.1 no such user", Host: "mx.far.test"}
+		default:
+			out[i] = Result{Code: 250, Reply: "250 2.0.0 ok", Host: "mx.far.test"}
+		}
+	}
+	return out
+}
+
+// clock is a settable clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func TestRemoteResultsRetriesAndBounces(t *testing.T) {
+	data := t.TempDir()
+	clk := &clock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+	remote := &fakeRemote{}
+	var bounced []string
+	var bmu sync.Mutex
+	q := openQueue(t, Options{
+		Data: data, Remote: remote, Now: clk.now, ScanEvery: time.Hour,
+		Policy: Backoff{Min: time.Minute, Max: 4 * time.Minute, Lifetime: 10 * time.Minute},
+		Bounce: func(ctx context.Context, m *Message, failed []Recipient) error {
+			bmu.Lock()
+			defer bmu.Unlock()
+			for _, r := range failed {
+				bounced = append(bounced, r.Addr)
+			}
+			return nil
+		},
+	})
+	q.Start(context.Background())
+	w, _ := q.Begin()
+	w.Write([]byte("Subject: x\r\n\r\nhi\r\n"))
+	id, err := w.Commit(Envelope{From: "bob@mx.test", To: []string{"ok@far.test", "soft@far.test", "hard@far.test"}, Received: clk.now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := func(addr string) Recipient {
+		s, err := q.Get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range s.Recipients {
+			if r.Addr == addr {
+				return r
+			}
+		}
+		t.Fatalf("no recipient %s", addr)
+		return Recipient{}
+	}
+	waitFor(t, "first attempt", func() bool { s, _ := q.Get(id); return !s.Busy && state("soft@far.test").State == Deferred })
+	if r := state("ok@far.test"); r.State != Delivered {
+		t.Errorf("ok@: %s, want delivered", r.State)
+	}
+	if r := state("hard@far.test"); r.State != Bounced || r.LastError() != "550 5.1.1 no such user" {
+		t.Errorf("hard@: %s %q, want bounced with the 550", r.State, r.LastError())
+	}
+	if r := state("soft@far.test"); !r.NextAttempt.Equal(clk.now().Add(time.Minute)) {
+		t.Errorf("soft@ next attempt %v, want in 1 minute", r.NextAttempt)
+	}
+	// The state survives a restart.
+	if b, err := os.ReadFile(filepath.Join(data, "queue", "state", id+".json")); err != nil || !strings.Contains(string(b), "greylisted") {
+		t.Errorf("state file: %v %s", err, b)
+	}
+	// Not due yet: a scan does nothing. Then due: a second attempt, backoff doubles.
+	q.Kick()
+	clk.add(time.Minute)
+	q.Kick()
+	waitFor(t, "second attempt", func() bool { return len(state("soft@far.test").Attempts) == 2 })
+	if r := state("soft@far.test"); !r.NextAttempt.Equal(clk.now().Add(2 * time.Minute)) {
+		t.Errorf("after 2 attempts next is %v, want +2m", r.NextAttempt)
+	}
+	if r := state("hard@far.test"); len(r.Attempts) != 1 {
+		t.Errorf("a recipient that got 5xx was tried again: %d attempts", len(r.Attempts))
+	}
+	// Past the lifetime the policy gives up: bounced, message gone.
+	clk.add(10 * time.Minute)
+	q.Kick()
+	waitFor(t, "give-up", func() bool { return len(q.List()) == 0 })
+	bmu.Lock()
+	defer bmu.Unlock()
+	if strings.Join(bounced, ",") != "hard@far.test,soft@far.test" {
+		t.Errorf("bounced %v, want hard@ then soft@", bounced)
+	}
+}
+
+func TestNoRemoteDefersAndUnknownLocalFails(t *testing.T) {
+	data := t.TempDir()
+	q := openQueue(t, Options{Data: data, ScanEvery: time.Hour})
+	q.Start(context.Background())
+	w, _ := q.Begin()
+	w.Write([]byte("Subject: x\r\n\r\nhi\r\n"))
+	id, _ := w.Commit(Envelope{From: "bob@mx.test", To: []string{"x@far.test", "gone@mx.test"}, Received: time.Now()})
+	waitFor(t, "attempt", func() bool { s, _ := q.Get(id); return !s.Busy && s.Recipients[0].State == Deferred })
+	s, _ := q.Get(id)
+	if !strings.Contains(s.Recipients[0].LastError(), "does not relay") {
+		t.Errorf("remote recipient: %q", s.Recipients[0].LastError())
+	}
+	if s.Recipients[1].State != Failed || !strings.HasPrefix(s.Recipients[1].LastError(), "550 5.1.1") {
+		t.Errorf("unknown local: %s %q", s.Recipients[1].State, s.Recipients[1].LastError())
+	}
+}
+
+func TestHoldReleaseDelete(t *testing.T) {
+	data := t.TempDir()
+	q := openQueue(t, Options{Data: data, ScanEvery: time.Hour})
+	id := commit(t, q, "a@far.test", "bob@mx.test")
+	if err := q.Hold(id); err != nil {
+		t.Fatal(err)
+	}
+	q.Start(context.Background())
+	q.Kick()
+	if s, _ := q.Get(id); s.Recipients[0].State != Held {
+		t.Fatalf("held recipient is %s", s.Recipients[0].State)
+	}
+	if err := q.Release(id); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "delivery after release", func() bool { return len(q.List()) == 0 })
+
+	id2 := commit(t, q, "a@far.test", "x@far.test") // deferred: no remote
+	waitFor(t, "deferral", func() bool { s, _ := q.Get(id2); return !s.Busy && s.Recipients[0].State == Deferred })
+	if err := q.Delete(id2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Get(id2); err == nil {
+		t.Error("Get after Delete found the message")
+	}
+	if _, err := os.Stat(filepath.Join(data, "queue", "msg", id2)); !os.IsNotExist(err) {
+		t.Errorf("message file after Delete: %v", err)
+	}
+	if err := q.Delete("../../etc/passwd"); err == nil {
+		t.Error("Delete accepted a path as an id")
+	}
+}
+
+func TestHeader(t *testing.T) {
+	q := openQueue(t, Options{Data: t.TempDir()})
+	id := commit(t, q, "a@far.test", "bob@mx.test")
+	h, raw, err := q.Header(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Get("Subject") != "test "+id || !strings.HasPrefix(raw, "Received: ") {
+		t.Errorf("Header = %v, %q", h, raw)
+	}
+}
+
+func TestDirSyncerCoversEveryCaller(t *testing.T) {
+	var mu sync.Mutex
+	syncs := 0
+	s := newDirSyncer(func(string) error {
+		mu.Lock()
+		syncs++
+		mu.Unlock()
+		time.Sleep(time.Millisecond)
+		return nil
+	})
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.Sync("d") }()
+	}
+	wg.Wait()
+	if syncs >= 50 || syncs < 1 {
+		t.Errorf("%d fsyncs for 50 concurrent callers; want grouping", syncs)
+	}
+}
+
+func TestBackoffSchedule(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := &Message{Envelope: Envelope{Received: t0}}
+	r := &Recipient{}
+	var got []time.Duration
+	for i := 0; i < 6; i++ {
+		r.Attempts = append(r.Attempts, Attempt{})
+		next, ok := DefaultBackoff.NextAttempt(m, r, t0)
+		if !ok {
+			t.Fatal("gave up early")
+		}
+		got = append(got, next.Sub(t0))
+	}
+	want := []time.Duration{300 * time.Second, 600 * time.Second, 1200 * time.Second, 2400 * time.Second, 4000 * time.Second, 4000 * time.Second}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("backoff %v, want %v", got, want)
+	}
+	if _, ok := DefaultBackoff.NextAttempt(m, r, t0.Add(5*24*time.Hour)); ok {
+		t.Error("did not give up after the lifetime")
+	}
+}

@@ -1,0 +1,155 @@
+package queue
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+)
+
+// Writer receives one message's data into the queue. It is not safe for
+// concurrent use; each SMTP session has its own.
+type Writer struct {
+	q    *Queue
+	id   string
+	path string
+	f    *os.File
+	bw   *bufio.Writer
+	crc  hash.Hash32
+	size int64
+	err  error
+	done bool
+}
+
+// Begin starts receiving a message: its data goes to a temporary file in the
+// queue until Commit or Abort.
+func (q *Queue) Begin() (*Writer, error) {
+	q.mu.Lock()
+	closed := q.closed
+	q.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	for tries := 0; ; tries++ {
+		id := q.ids.next(q.now().UnixMicro())
+		p := q.path(tmpDir, id)
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) && tries < 8 {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+		return &Writer{q: q, id: id, path: p, f: f, bw: bufio.NewWriterSize(f, 32<<10), crc: crc32.New(castagnoli)}, nil
+	}
+}
+
+// ID returns the queue id the message will have, for the Received: header.
+func (w *Writer) ID() string { return w.id }
+
+// Size returns the number of bytes written so far.
+func (w *Writer) Size() int64 { return w.size }
+
+// Write adds message data. Errors (a full disk) are sticky and also returned
+// by Commit.
+func (w *Writer) Write(p []byte) (int, error) {
+	if w.done {
+		return 0, errors.New("queue: write after commit or abort")
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	n, err := w.bw.Write(p)
+	w.crc.Write(p[:n])
+	w.size += int64(n)
+	if err != nil {
+		w.err = fmt.Errorf("queue: write %s: %w", w.id, err)
+	}
+	return n, w.err
+}
+
+// Commit stores the envelope with the data and makes both durable: it
+// returns the queue id only once the file is fsynced in queue/msg/ and that
+// directory is fsynced (grouped with concurrent commits). After an error
+// nothing was queued and the SMTP server must not answer 250.
+func (w *Writer) Commit(env Envelope) (id string, err error) {
+	if w.done {
+		return "", errors.New("queue: commit after commit or abort")
+	}
+	w.done = true
+	final := w.q.path(msgDir, w.id)
+	renamed := false
+	defer func() {
+		if err != nil {
+			w.f.Close()
+			os.Remove(w.path)
+			if renamed {
+				os.Remove(final)
+			}
+		}
+	}()
+	if w.err != nil {
+		return "", w.err
+	}
+	if len(env.To) == 0 {
+		return "", errors.New("queue: envelope without recipients")
+	}
+	eb, err := json.Marshal(env)
+	if err != nil {
+		return "", fmt.Errorf("queue: %w", err)
+	}
+	if _, err := w.bw.Write(eb); err != nil {
+		return "", fmt.Errorf("queue: write %s: %w", w.id, err)
+	}
+	if _, err := w.bw.Write(encodeFooter(w.size, len(eb), w.crc.Sum32(), crc32.Checksum(eb, castagnoli))); err != nil {
+		return "", fmt.Errorf("queue: write %s: %w", w.id, err)
+	}
+	if err := w.bw.Flush(); err != nil {
+		return "", fmt.Errorf("queue: write %s: %w", w.id, err)
+	}
+	// Rename first, then fsync: one journal commit then makes both the data
+	// and the new name durable, and the directory fsync that follows finds
+	// little left to do. Until both fsyncs return, a crash may leave this
+	// file torn in msg/; its footer checksums make recovery discard it, and
+	// no 250 was sent for it.
+	if err := os.Rename(w.path, final); err != nil {
+		return "", fmt.Errorf("queue: %w", err)
+	}
+	renamed = true
+	if err := w.f.Sync(); err != nil {
+		return "", fmt.Errorf("queue: fsync %s: %w", w.id, err)
+	}
+	if err := w.f.Close(); err != nil {
+		return "", fmt.Errorf("queue: close %s: %w", w.id, err)
+	}
+	if err := w.q.syncer.Sync(filepath.Dir(final)); err != nil {
+		return "", fmt.Errorf("queue: fsync %s: %w", filepath.Dir(final), err)
+	}
+	m := &Message{ID: w.id, Envelope: env, Size: w.size, path: final}
+	m.rcpts = make([]*Recipient, len(env.To))
+	for i, to := range env.To {
+		m.rcpts[i] = &Recipient{Addr: to, State: Pending}
+	}
+	q := w.q
+	q.mu.Lock()
+	q.msgs[m.ID] = m
+	q.traceLocked(m, fmt.Sprintf("queued as %s (%d octets, %d recipient(s)), on disk before the 250", m.ID, m.Size, len(m.rcpts)))
+	q.dispatchLocked(m)
+	q.mu.Unlock()
+	return m.ID, nil
+}
+
+// Abort discards the message. It is safe to call after Commit (it does
+// nothing then), so a session can always defer it.
+func (w *Writer) Abort() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	w.f.Close()
+	return os.Remove(w.path)
+}
