@@ -450,7 +450,7 @@ var builtinTypes = map[string]string{
 	".json": "application/json", ".xml": "application/xml", ".ics": "text/calendar", ".eml": "message/rfc822",
 	".mp3": "audio/mpeg", ".wav": "audio/wav", ".mp4": "video/mp4", ".doc": "application/msword",
 	".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-	".odt": "application/vnd.oasis.opendocument.text",
+	".odt":  "application/vnd.oasis.opendocument.text",
 }
 
 // textStats is what chooseEncoding needs to know about some content.

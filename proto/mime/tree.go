@@ -75,7 +75,9 @@ type Part struct {
 }
 
 // IsMultipart reports whether the part is a multipart/* container.
-func (p *Part) IsMultipart() bool { return len(p.ContentType) > 10 && p.ContentType[:10] == "multipart/" }
+func (p *Part) IsMultipart() bool {
+	return len(p.ContentType) > 10 && p.ContentType[:10] == "multipart/"
+}
 
 // IsText reports whether the part's content is text (text/*).
 func (p *Part) IsText() bool { return len(p.ContentType) > 5 && p.ContentType[:5] == "text/" }
