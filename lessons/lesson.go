@@ -14,14 +14,14 @@ type Lesson struct {
 	Order   int      // position in `mailx lessons`; 0 sorts last
 	Summary string   // one line for the list
 	Goals   []string // what the student will be able to do
-	Lab     Lab      // what the lesson starts
+	Lab     LabSpec  // what the lesson starts
 	Steps   []Step
 	Source  string // file name it came from, for messages
 }
 
-// Lab is what a lesson needs running: mail domains, each a separate MTA, and
+// LabSpec is what a lesson needs running: mail domains, each a separate MTA, and
 // optionally the lab DNS that answers MX and A queries for them.
-type Lab struct {
+type LabSpec struct {
 	Domains []LabDomain
 	DNS     bool // start the lab DNS server (always on when there are 2+ domains)
 	// MaxSize overrides the servers' message size limit (lesson 4 provokes 552).

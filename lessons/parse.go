@@ -229,8 +229,8 @@ func (p *parser) lesson(root *yaml.Node) *Lesson {
 	return l
 }
 
-func (p *parser) lab(n *yaml.Node) Lab {
-	var lab Lab
+func (p *parser) lab(n *yaml.Node) LabSpec {
+	var lab LabSpec
 	m := p.fields(n, "lab", "domains", "dns", "max-size", "records", "lifetime", "files")
 	for _, rn := range p.list(m["records"], "records") {
 		rr := p.str(rn, "a record")
