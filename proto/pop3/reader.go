@@ -96,7 +96,10 @@ func (r *Reader) ReadLine() (string, error) {
 				if len(buf) == 0 {
 					return "", io.EOF
 				}
-				return string(buf), io.ErrUnexpectedEOF
+				err = io.ErrUnexpectedEOF
+			}
+			if len(buf) > r.lim.Line {
+				return "", fmt.Errorf("%w: more than %d octets", ErrLineTooLong, r.lim.Line)
 			}
 			return string(buf), err
 		}
@@ -108,7 +111,18 @@ func (r *Reader) ReadLine() (string, error) {
 	} else {
 		r.BareLF++
 	}
+	if n > r.lim.Line {
+		return "", fmt.Errorf("%w: more than %d octets", ErrLineTooLong, r.lim.Line)
+	}
 	return string(buf[:n]), nil
+}
+
+// LineReader is where ReadResponse gets its lines: the Reader here, or the
+// explorer's wire and replay readers. ReadLine returns one line without its
+// line ending, io.EOF at a clean end, and the partial line with
+// io.ErrUnexpectedEOF when the peer closed in the middle of a line.
+type LineReader interface {
+	ReadLine() (string, error)
 }
 
 // ReadResponse reads one response. multi says whether a +OK status line is
@@ -117,7 +131,16 @@ func (r *Reader) ReadLine() (string, error) {
 // returns what arrived so far along with the error, so that the explorer can
 // show it.
 func (r *Reader) ReadResponse(multi bool) (Response, error) {
-	line, err := r.ReadLine()
+	return ReadResponse(r, multi, r.lim)
+}
+
+// ReadResponse reads one response from lr, as Reader.ReadResponse does;
+// lim.Response bounds the octets of a multi-line response (lr bounds lines).
+func ReadResponse(lr LineReader, multi bool, lim Limits) (Response, error) {
+	if lim.Response <= 0 {
+		lim.Response = DefaultLimits.Response
+	}
+	line, err := lr.ReadLine()
 	if err != nil {
 		if line != "" {
 			return Response{Raw: []string{line}}, err
@@ -135,7 +158,7 @@ func (r *Reader) ReadResponse(multi bool) (Response, error) {
 	resp.Lines = []string{}
 	total := len(line)
 	for {
-		raw, err := r.ReadLine()
+		raw, err := lr.ReadLine()
 		if raw != "" || err == nil {
 			resp.Raw = append(resp.Raw, raw)
 		}
@@ -146,8 +169,8 @@ func (r *Reader) ReadResponse(multi bool) (Response, error) {
 			return resp, fmt.Errorf("pop3: multi-line response ended before its \".\" line: %w", err)
 		}
 		total += len(raw) + 2
-		if total > r.lim.Response {
-			return resp, fmt.Errorf("%w: more than %d octets", ErrResponseTooLong, r.lim.Response)
+		if total > lim.Response {
+			return resp, fmt.Errorf("%w: more than %d octets", ErrResponseTooLong, lim.Response)
 		}
 		text, end, unstuffed := Unstuff(raw)
 		if end {
