@@ -1,0 +1,207 @@
+package pop3
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/mailx-edu/mailx/proto/transcript"
+	"github.com/mailx-edu/mailx/server/access"
+)
+
+// Accounts checks passwords and maps login names to users;
+// *accounts.Directory implements it.
+type Accounts interface {
+	// Authenticate checks a password; name may be a user or an address.
+	Authenticate(name, password string) bool
+	// Resolve maps an address (alice@example.test, postmaster@…) to a user.
+	Resolve(addr string) (user string, ok bool)
+}
+
+// Config describes the server.
+type Config struct {
+	// Hostname names the server in the greeting and the APOP timestamp.
+	Hostname string
+	// Accounts checks logins.
+	Accounts Accounts
+	// MailRoot returns a user's Maildir root (DATA/mail/<user>).
+	MailRoot func(user string) string
+	// APOPSecret returns the shared secret APOP needs for a user. Nil (the
+	// default) means APOP is not offered: the greeting carries no timestamp.
+	APOPSecret func(user string) (secret string, ok bool)
+	// TLS enables STLS, and is used by ServeTLS. Nil: STLS not offered.
+	TLS *tls.Config
+	// Timeout closes a session idle this long. Default 10 minutes, the
+	// minimum RFC 1939 §3 allows for the autologout timer.
+	Timeout time.Duration
+	// Throttle slows down password guessing; nil uses the defaults.
+	Throttle *access.Throttle
+	// Trace receives every line; nil turns tracing off.
+	Trace transcript.Hook
+	// TraceBodyLines is how many lines of each RETR/TOP body go to the
+	// trace before the rest is summarised; default 200.
+	TraceBodyLines int
+	// Logger receives structured logs; nil discards them.
+	Logger *slog.Logger
+	// SessionID returns a new session id such as "s12"; nil numbers the
+	// sessions of this server alone.
+	SessionID func() string
+}
+
+// Server is a POP3 server. Serve may be called for several listeners.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+	ids access.Counter
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	sessions  map[*session]struct{}
+	locked    map[string]string // user → session id holding the maildrop
+	closing   bool
+	wg        sync.WaitGroup
+}
+
+// New returns a server for cfg.
+func New(cfg Config) *Server {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Minute
+	}
+	if cfg.Throttle == nil {
+		cfg.Throttle = &access.Throttle{}
+	}
+	if cfg.Hostname == "" {
+		cfg.Hostname = "localhost"
+	}
+	if cfg.TraceBodyLines <= 0 {
+		cfg.TraceBodyLines = 200
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, listeners: map[net.Listener]struct{}{},
+		sessions: map[*session]struct{}{}, locked: map[string]string{}}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.cfg.SessionID == nil {
+		s.cfg.SessionID = s.ids.Next
+	}
+	return s
+}
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("pop3: server closed")
+
+// Serve accepts connections on l until Shutdown. Connections accepted from a
+// tls.Listener (see ServeTLS) are implicit TLS: POP3S on port 995, RFC 8314.
+func (s *Server) Serve(l net.Listener) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+	}()
+	var delay time.Duration
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closing := s.closing
+			s.mu.Unlock()
+			if closing || errors.Is(err, net.ErrClosed) {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		s.start(c)
+	}
+}
+
+// ServeTLS serves implicit-TLS POP3 (POP3S) on l with Config.TLS.
+func (s *Server) ServeTLS(l net.Listener) error {
+	if s.cfg.TLS == nil {
+		return errors.New("pop3: ServeTLS needs Config.TLS")
+	}
+	return s.Serve(tls.NewListener(l, s.cfg.TLS))
+}
+
+func (s *Server) start(c net.Conn) {
+	sess := newSession(s, c)
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		c.Close()
+		return
+	}
+	s.sessions[sess] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.sessions, sess)
+			s.mu.Unlock()
+		}()
+		sess.run()
+	}()
+}
+
+// Shutdown stops accepting connections and closes every session. A session
+// still in TRANSACTION is cut off like a dropped connection: nothing it
+// marked with DELE is deleted. Shutdown waits for the sessions to end or
+// for ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for l := range s.listeners {
+		l.Close()
+	}
+	for sess := range s.sessions {
+		sess.shutdown()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// lock takes user's maildrop for session id; it fails when another session
+// holds it.
+func (s *Server) lock(user, id string) (holder string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if h, busy := s.locked[user]; busy {
+		return h, false
+	}
+	s.locked[user] = id
+	return "", true
+}
+
+func (s *Server) unlock(user, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.locked[user] == id {
+		delete(s.locked, user)
+	}
+}
