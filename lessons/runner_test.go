@@ -206,3 +206,38 @@ func TestSplitCommandLine(t *testing.T) {
 		t.Error("unclosed quote accepted")
 	}
 }
+
+func TestGradeReplaysRecords(t *testing.T) {
+	r, _, dir := newFakeRunner(t, "EHLO wrong", "HELO town.test", "mx lookup hill.test")
+	deliver(t, filepath.Join(dir, "hill.test"), "jill", "pail of water")
+	if res, err := r.Run(context.Background()); err != nil || !res.Completed {
+		t.Fatalf("run: %+v %v", res, err)
+	}
+	g, err := Grade(context.Background(), r.Lesson, r.Workspace, r.Lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !g.Completed || g.Passed != 3 || g.Steps[0].Tries != 2 {
+		t.Fatalf("grade = %+v", g)
+	}
+	// The mailbox is emptied after the lesson: the final check fails on regrade.
+	os.RemoveAll(filepath.Join(dir, "hill.test", "mail", "jill", "new"))
+	g, err = Grade(context.Background(), r.Lesson, r.Workspace, r.Lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Completed || g.Passed != 2 || g.Steps[2].OK || !strings.Contains(g.Steps[2].Why, "empty") {
+		t.Errorf("regrade = %+v", g)
+	}
+}
+
+func TestGradeUnattempted(t *testing.T) {
+	r, _, _ := newFakeRunner(t)
+	g, err := Grade(context.Background(), r.Lesson, r.Workspace, r.Lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Completed || g.Passed != 0 || g.Steps[0].Why != "not attempted" {
+		t.Errorf("grade = %+v", g)
+	}
+}

@@ -39,6 +39,11 @@ type Zone struct {
 	// Implicit publishes no MX, only an A record at the apex, so senders
 	// fall back to the domain itself as exchanger (RFC 5321 §5.1).
 	Implicit bool
+	// Records, when set, replace the generated MX and exchanger records with
+	// exactly these (names inside the zone; SOA and NS are still generated).
+	// Lessons use it for zones that show one rule each: several MX with
+	// different preferences, an MX pointing at a CNAME, and so on.
+	Records []dns.RR
 }
 
 // ExchangerName returns the zone's exchanger host name ("" for a null MX).
@@ -340,6 +345,19 @@ func (s *Server) records(z Zone, name string) ([]dns.RR, bool) {
 	var out []dns.RR
 	if name == d {
 		out = append(out, soa(z), &dns.NS{Hdr: hdr(d, dns.TypeNS), Ns: dns.Fqdn(nsName)})
+	}
+	if name == nsName {
+		out = append(out, addrRR(nsName, self))
+	}
+	if len(z.Records) > 0 {
+		for _, rr := range z.Records {
+			if canonical(rr.Header().Name) == name {
+				out = append(out, dns.Copy(rr))
+			}
+		}
+		return out, len(out) > 0
+	}
+	if name == d {
 		switch {
 		case z.NullMX:
 			out = append(out, &dns.MX{Hdr: hdr(d, dns.TypeMX), Preference: 0, Mx: "."})
@@ -348,9 +366,6 @@ func (s *Server) records(z Zone, name string) ([]dns.RR, bool) {
 		default:
 			out = append(out, &dns.MX{Hdr: hdr(d, dns.TypeMX), Preference: z.pref(), Mx: dns.Fqdn(z.ExchangerName())})
 		}
-	}
-	if name == nsName {
-		out = append(out, addrRR(nsName, self))
 	}
 	if ex := z.ExchangerName(); ex != "" && ex != d && name == ex {
 		out = append(out, addrRR(ex, z.addr()))
