@@ -142,6 +142,13 @@ type Interrupter interface {
 	Interrupt() (line string, ok bool)
 }
 
+// TLSAware is implemented by protocols whose advice depends on whether the
+// connection is encrypted (AUTH over plain text). The engine calls SetTLS(true)
+// at the start of an implicit-TLS session and after every STARTTLS upgrade.
+type TLSAware interface {
+	SetTLS(on bool)
+}
+
 // Outgoing is what Prepare or Observe decided about one typed line.
 type Outgoing struct {
 	// Lines go on the wire in order, each followed by CRLF. Usually one; empty

@@ -79,6 +79,9 @@ type Session struct {
 	failures int // 4xx/5xx, -ERR, NO/BAD responses seen
 	idleDone chan struct{}
 	idleErr  error
+	// pendingTLS: a replayed response was a STARTTLS go-ahead, and the
+	// recorded "tls:" event that follows completes the upgrade.
+	pendingTLS bool
 }
 
 // NewSession wraps an open connection. Run starts it.
@@ -93,6 +96,9 @@ func NewSession(c *Conn, o Options) *Session {
 	s := &Session{opts: o, p: o.Protocol, r: o.Render, conn: c, metas: map[string]MetaCommand{}}
 	if c != nil {
 		s.wire = NewWire(c, o.Limits)
+		if ta, ok := o.Protocol.(TLSAware); ok && c.TLSState != nil {
+			ta.SetTLS(true)
+		}
 	}
 	for _, m := range append(builtinMeta(), o.Protocol.Meta()...) {
 		s.metas[m.Name] = m
@@ -362,6 +368,9 @@ func (s *Session) upgrade(ctx context.Context) error {
 		s.r.Note(n)
 	}
 	s.mu.Lock()
+	if ta, ok := s.p.(TLSAware); ok {
+		ta.SetTLS(true)
+	}
 	notes := s.p.TLSDone()
 	s.mu.Unlock()
 	for _, n := range notes {

@@ -24,6 +24,7 @@ type Annotator struct {
 	bdatLast bool   // the pending BDAT carried LAST
 	authStep int    // >0 while an AUTH exchange waits for the client's answer
 	authMech string
+	tls      bool // the session runs inside TLS
 
 	// message text bookkeeping in InData
 	dataLines  int
@@ -40,6 +41,10 @@ func (a *Annotator) State() State { return a.state }
 
 // Verb returns the command awaiting (or last given) a reply.
 func (a *Annotator) Verb() string { return a.verb }
+
+// SetTLS records that the connection is now encrypted (after STARTTLS or
+// with implicit TLS), which changes the advice about AUTH.
+func (a *Annotator) SetTLS(on bool) { a.tls = on }
 
 // InAuth reports whether the server asked for an AUTH answer (334) and the
 // next client line is base64 rather than a command.
@@ -118,7 +123,7 @@ func (a *Annotator) checkArgs(verb, rest string, cmd Command) []note.Note {
 			notes = append(notes, note.Note{Summary: "the null sender <>: used for bounces, so that a bounce can never cause another bounce", Ref: "RFC 5321 §4.5.5"})
 		}
 		if verb == "MAIL" && p.Address != "" {
-			notes[0].Detail = "The envelope sender need not match the From: header the reader sees; that is why SPF and DMARC exist."
+			notes = append(notes, note.Note{Summary: "this is the envelope sender; it need not match the From: header the reader sees (that is why SPF and DMARC exist)", Ref: "RFC 5321 §3.3"})
 		}
 	case "DATA", "QUIT", "RSET", "STARTTLS":
 		if rest != "" {
@@ -127,9 +132,8 @@ func (a *Annotator) checkArgs(verb, rest string, cmd Command) []note.Note {
 	case "AUTH":
 		if rest == "" {
 			notes = append(notes, warn("AUTH needs a mechanism, as in AUTH PLAIN; expect 501"))
-		} else {
-			notes = append(notes, note.Note{Summary: "the password travels as base64, which anyone can decode: only log in over TLS",
-				Next: "\\auth plain USER PASS computes the base64 for you"})
+		} else if !a.tls {
+			notes = append(notes, warn("not encrypted: the password travels as base64, which anyone on the path can decode; use STARTTLS first"))
 		}
 	case "BDAT":
 		notes = append(notes, note.Note{Summary: "exactly the announced number of octets must follow, with no dot-stuffing and no final \".\"",

@@ -22,27 +22,31 @@ func ExplainReply(r Reply, verb string, s State) []note.Note {
 	}
 	ctx := replyContext(r, verb, s)
 	if ctx.Summary != "" {
+		// The context says what the code means here; the catalogue's general
+		// background would only repeat it.
 		first.Summary += ": " + ctx.Summary
-	}
-	if ctx.Detail != "" {
+		first.Detail = ctx.Detail
+	} else if ctx.Detail != "" {
 		first.Detail = ctx.Detail
 	}
 	if ctx.Next != "" {
 		first.Next = ctx.Next
 	}
 	notes := []note.Note{first}
-	if r.Enhanced != "" {
+	// A success's enhanced code adds nothing a student needs; a failure's
+	// says precisely what went wrong.
+	if r.Enhanced != "" && r.Code >= 400 {
 		if n, ok := ExplainEnhanced(r.Enhanced); ok {
 			notes = append(notes, n)
 		}
 	}
-	if verb == "EHLO" && r.Code == 250 {
+	if verb == "EHLO" && r.Code == 250 && len(r.Lines) > 0 {
 		for _, l := range r.Lines[1:] {
 			if n := ExplainKeyword(l); !n.IsZero() {
 				notes = append(notes, n)
 			}
 		}
-		if len(r.Lines) == 1 {
+		if len(r.Lines) <= 1 {
 			notes = append(notes, note.Note{Summary: "no extensions offered: this server speaks plain RFC 5321 SMTP only"})
 		}
 	}
@@ -55,6 +59,8 @@ func replyContext(r Reply, verb string, s State) note.Note {
 	switch {
 	case r.Code == 421:
 		return note.Note{Summary: "the server is ending the session", Next: "connect again later; a real MTA keeps the message and retries"}
+	case r.Code == 503:
+		return note.Note{Summary: "the server expected something else first", Next: Expected(verb, s)}
 	case verb == "" && r.Code == 220:
 		return note.Note{Next: "introduce yourself: EHLO your.name (EHLO also lists the server's extensions)"}
 	case verb == "" && (r.Code == 554 || r.Code == 521):
@@ -85,8 +91,6 @@ func replyContext(r Reply, verb string, s State) note.Note {
 		return note.Note{Summary: "the message was not accepted this time", Next: "a real MTA keeps it and retries later"}
 	case s == InData && r.Code/100 == 5:
 		return note.Note{Summary: "the message was refused", Next: "a real MTA would send a bounce to the envelope sender"}
-	case r.Code == 503:
-		return note.Note{Summary: "the server expected something else first", Next: Expected(verb, s)}
 	case verb == "STARTTLS" && r.Code == 220:
 		return note.Note{Summary: "go ahead with the TLS handshake", Detail: "Everything said before is forgotten (RFC 3207 §4.2): after the handshake, send EHLO again."}
 	case verb == "QUIT" && r.Code == 221:
