@@ -173,10 +173,9 @@ func ExplainResponse(r Response, s State, verb, arg string) []note.Note {
 	case verb == "QUIT":
 		add(note.Note{Summary: "Session over before login: nothing was opened, so nothing changed", Ref: "RFC 1939 §4", Severity: note.Success})
 	case verb == "CAPA":
+		// Each capability line is explained by ExplainCapability, shown
+		// under the line itself.
 		add(note.Note{Summary: fmt.Sprintf("The server lists %d capabilities, one per line", len(r.Lines)), Ref: "RFC 2449 §5", Severity: note.Success})
-		for _, l := range r.Lines {
-			add(ExplainCapability(l))
-		}
 	case verb == "STLS":
 		add(note.Note{Summary: "The TLS handshake starts now; afterwards the session is in AUTHORIZATION again",
 			Detail: "Anything learned before (CAPA) must be asked again: an attacker could have changed it (RFC 2595 §4).",
