@@ -97,7 +97,10 @@ Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong.`,
 
 	for _, add := range []func(*IOStreams) *cobra.Command{
 		newVersionCmd,
+		newMXCmd,
+		newQueueCmd,
 		// Commands register here, one line each.
+		newMimeCmd,
 	} {
 		root.AddCommand(add(ios))
 	}
