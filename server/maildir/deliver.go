@@ -24,7 +24,9 @@ type DeliverOptions struct {
 	// Unique is the unique part of the file name. Empty means a fresh one
 	// from UniqueName. A caller that may repeat a delivery after a crash (the
 	// queue) passes a name derived from the message and recipient, so the
-	// repeat is recognised (see Find).
+	// repeat is recognised (see Find); such a caller must never run two
+	// deliveries with the same name at once, as a leftover tmp/ file of
+	// that name is taken to be from a dead attempt and overwritten.
 	Unique string
 	// Prepend is written before the message: trace fields that final
 	// delivery adds, such as "Return-Path: <alice@example.org>\r\n"
@@ -58,14 +60,20 @@ func Deliver(root string, src io.Reader, o DeliverOptions) (name string, err err
 		return "", fmt.Errorf("maildir: unique name %q contains a separator", unique)
 	}
 	tmp := filepath.Join(root, Tmp, unique)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// A fresh name must not exist yet; a caller-chosen one may be left in
+	// tmp/ by an attempt that died half-way, which is overwritten.
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if o.Unique != "" {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	f, err := os.OpenFile(tmp, flags, 0o600)
 	if errors.Is(err, os.ErrNotExist) {
 		// A root created by hand or deleted by the user: recreate it rather
 		// than lose the message.
 		if cerr := createDir(root); cerr != nil {
 			return "", cerr
 		}
-		f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err = os.OpenFile(tmp, flags, 0o600)
 	}
 	if err != nil {
 		return "", fmt.Errorf("maildir: %w", err)
