@@ -132,7 +132,7 @@ func Build(n Notice) ([]byte, error) {
 		return nil, errors.New("dsn: no date")
 	}
 	for i, r := range n.Recipients {
-		if r.FinalRecipient == "" {
+		if strings.Trim(r.FinalRecipient, "<>") == "" {
 			return nil, fmt.Errorf("dsn: recipient %d has no final recipient address", i+1)
 		}
 		if !validAction(r.Action) {
@@ -289,13 +289,17 @@ func writeField(b *bytes.Buffer, key, value string) {
 }
 
 // typedAddress writes an address with its RFC 3464 address type: rfc822 for
-// ASCII addresses, utf-8 with RFC 6533 §3 escapes for internationalized ones.
+// plain ASCII addresses, utf-8 with RFC 6533 §3 escapes for internationalized
+// ones and for the rare ASCII address with spaces or control characters (a
+// quoted local part), which would not survive header folding otherwise.
 func typedAddress(addr string) string {
 	addr = strings.Trim(addr, "<>")
-	if isASCII(addr) {
-		return "rfc822; " + addr
+	for i := 0; i < len(addr); i++ {
+		if addr[i] < 0x21 || addr[i] > 0x7e {
+			return "utf-8; " + EncodeUTF8Addr(addr)
+		}
 	}
-	return "utf-8; " + EncodeUTF8Addr(addr)
+	return "rfc822; " + addr
 }
 
 // EncodeUTF8Addr writes an internationalized address in RFC 6533's
