@@ -37,7 +37,7 @@ func TestReadReply(t *testing.T) {
 			t.Errorf("readReply(%q) = %+v (raw %d), want code %d enhanced %q lines %d", clip(tc.in, 40), r, len(raw), tc.code, tc.enh, tc.n)
 		}
 	}
-	if _, err := readReply(bufio.NewReader(strings.NewReader("250 " + strings.Repeat("x", maxReplyLine+10) + "\r\n")), nil); !errors.Is(err, errReplyLineTooLong) {
+	if _, err := readReply(bufio.NewReader(strings.NewReader("250 "+strings.Repeat("x", maxReplyLine+10)+"\r\n")), nil); !errors.Is(err, errReplyLineTooLong) {
 		t.Errorf("long line error = %v", err)
 	}
 }
