@@ -1,0 +1,68 @@
+package smtp
+
+import (
+	"bytes"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailx-edu/mailx/proto/transcript"
+)
+
+// memConn is a connection whose client side is a fixed byte string; what
+// the server writes is kept.
+type memConn struct {
+	in  *bytes.Reader
+	out bytes.Buffer
+}
+
+func (c *memConn) Read(p []byte) (int, error)         { return c.in.Read(p) }
+func (c *memConn) Write(p []byte) (int, error)        { return c.out.Write(p) }
+func (c *memConn) Close() error                       { return nil }
+func (c *memConn) LocalAddr() net.Addr                { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2525} }
+func (c *memConn) RemoteAddr() net.Addr               { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000} }
+func (c *memConn) SetDeadline(t time.Time) error      { return nil }
+func (c *memConn) SetReadDeadline(t time.Time) error  { return nil }
+func (c *memConn) SetWriteDeadline(t time.Time) error { return nil }
+
+// FuzzSession runs a whole session on arbitrary client bytes: the server
+// must never panic (a recovered panic shows as 421 4.3.0), every reply line
+// must be well formed, and nothing may be queued unless the text ended in a
+// proper end-of-data line.
+func FuzzSession(f *testing.F) {
+	for _, s := range []string{
+		"EHLO a\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<bob@mailx.test>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\nQUIT\r\n",
+		"HELO a\nMAIL FROM:<a@b>\nRCPT TO:<alice@mailx.test>\nDATA\nhi\n.\n",
+		"EHLO a\r\nAUTH PLAIN AGFsaWNlAGh1bmdyeQ==\r\nMAIL FROM:<a@b> SIZE=10\r\nRCPT TO:<x@y.test>\r\nDATA\r\nx\n.\r\n.\r\n",
+		"EHLO a\r\nAUTH LOGIN\r\nYWxpY2U=\r\n*\r\nSTARTTLS\r\n",
+		"EHLO a\r\nMAIL FROM:<\"a@b\"@mailx.test>\r\nRCPT TO:<@x:bob@mailx.test>\r\nRSET\r\nVRFY bob\r\nHELP RCPT\r\n",
+		"\r\n\x00\xff\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		q := &fakeQueue{}
+		srv := New(Config{
+			Hostname:  "mx.mailx.test",
+			Directory: testDirVal,
+			Queue:     q,
+			Limits:    Limits{AuthFailDelay: -1, Errors: 1000},
+			Trace:     func(transcript.Event) {},
+		})
+		c := &memConn{in: bytes.NewReader(in)}
+		newSession(srv, c, addrOf(c.RemoteAddr())).run()
+		out := c.out.String()
+		if strings.Contains(out, "421 4.3.0") {
+			t.Fatalf("session panicked on %q:\n%s", in, out)
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(out, "\r\n"), "\r\n") {
+			if len(l) < 4 || l[3] != ' ' && l[3] != '-' || strings.ContainsAny(l, "\r\n") {
+				t.Fatalf("malformed reply line %q", l)
+			}
+		}
+		if n := len(q.messages()); n > 0 && !bytes.Contains(in, []byte("\n.\r\n")) && !bytes.Contains(in, []byte("\n.\n")) {
+			t.Fatalf("%d messages queued without an end-of-data line", n)
+		}
+	})
+}

@@ -1,0 +1,313 @@
+package smtp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	smtp "github.com/mailx-edu/mailx/proto/smtp"
+	"github.com/mailx-edu/mailx/proto/transcript"
+	"github.com/mailx-edu/mailx/server/queue"
+)
+
+// Directory is what the server asks about users and domains;
+// *accounts.Directory implements it.
+type Directory interface {
+	Primary() string
+	IsLocalDomain(domain string) bool
+	Resolve(addr string) (user string, ok bool)
+	ResolveLocal(local string) (user string, ok bool)
+	Authenticate(user, password string) bool
+}
+
+// Queue takes accepted messages; server/queue implements it through a small
+// adapter in package server.
+type Queue interface {
+	Begin() (MessageWriter, error)
+}
+
+// MessageWriter streams one message into the queue. Commit returns only
+// when the message is on stable storage; only then does the server say 250.
+type MessageWriter interface {
+	io.Writer
+	// ID is the queue id, known before Commit, for the Received: header.
+	ID() string
+	Commit(env queue.Envelope) (id string, err error)
+	Abort()
+}
+
+// Config describes one SMTP listener's behaviour.
+type Config struct {
+	// Hostname names this server in the banner, EHLO and Received:.
+	Hostname string
+	// Directory answers which recipients are local and checks passwords.
+	Directory Directory
+	// Queue takes messages.
+	Queue Queue
+	// TLS enables STARTTLS (nil: not offered).
+	TLS *tls.Config
+	// Submission makes this the message submission port (RFC 6409): AUTH is
+	// required before MAIL, and Message-ID and Date are added when missing.
+	Submission bool
+	// Name labels this listener in the trace and logs ("smtp", "submission",
+	// "smtps").
+	Name string
+	// Limits bound each session; zero fields take their defaults.
+	Limits Limits
+	// RelayNets are client networks allowed to relay without AUTH. Empty by
+	// default: not even loopback, so the refusal can be seen.
+	RelayNets []netip.Prefix
+	// VRFY answers VRFY truthfully (250/550) instead of 252.
+	VRFY bool
+	// Trace receives every line; nil turns tracing off.
+	Trace transcript.Hook
+	// Logger receives structured logs; nil discards them.
+	Logger *slog.Logger
+	// SessionID returns a new session id such as "s12"; nil numbers the
+	// sessions of this server alone.
+	SessionID func() string
+	// DiskFree reports free space where the queue lives; nil skips the check.
+	DiskFree func() (uint64, error)
+	// Now returns the time (tests pin it); nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is an SMTP server. Serve may be called for several listeners.
+type Server struct {
+	cfg    Config
+	limits Limits
+	log    *slog.Logger
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	sessions  map[*session]struct{}
+	perClient map[netip.Addr]int
+	closing   bool
+	wg        sync.WaitGroup
+
+	counter atomic.Int64
+	fails   failTracker
+}
+
+// New returns a server for cfg.
+func New(cfg Config) *Server {
+	s := &Server{
+		cfg:       cfg,
+		limits:    cfg.Limits.WithDefaults(),
+		log:       cfg.Logger,
+		listeners: map[net.Listener]struct{}{},
+		sessions:  map[*session]struct{}{},
+		perClient: map[netip.Addr]int{},
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.cfg.Name == "" {
+		s.cfg.Name = "smtp"
+		if cfg.Submission {
+			s.cfg.Name = "submission"
+		}
+	}
+	if s.cfg.Now == nil {
+		s.cfg.Now = time.Now
+	}
+	if s.cfg.SessionID == nil {
+		s.cfg.SessionID = func() string { return fmt.Sprintf("s%d", s.counter.Add(1)) }
+	}
+	s.fails.m = map[netip.Addr]failEntry{}
+	return s
+}
+
+// Limits returns the limits in force, defaults filled in.
+func (s *Server) Limits() Limits { return s.limits }
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("smtp: server closed")
+
+// Serve accepts connections on l until Shutdown. Connections from a
+// tls.Listener are treated as implicit TLS (SMTPS, RFC 8314).
+func (s *Server) Serve(l net.Listener) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+	}()
+	var delay time.Duration
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closing := s.closing
+			s.mu.Unlock()
+			if closing {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTooManyFiles) {
+				// Out of file descriptors or similar: back off rather than spin.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.log.Warn("accept failed; backing off", "err", err, "delay", delay)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		s.admit(c)
+	}
+}
+
+// admit starts a session for c, or turns it away with 421 when the server
+// or this client has too many sessions.
+func (s *Server) admit(c net.Conn) {
+	ip := addrOf(c.RemoteAddr())
+	s.mu.Lock()
+	why := ""
+	switch {
+	case s.closing:
+		why = "shutting down"
+	case len(s.sessions) >= s.limits.Sessions:
+		why = fmt.Sprintf("%d sessions open, the most allowed", len(s.sessions))
+	case s.perClient[ip] >= s.limits.SessionsPerClient:
+		why = fmt.Sprintf("%d sessions open from %s, the most allowed per client", s.perClient[ip], ip)
+	}
+	if why != "" {
+		s.mu.Unlock()
+		s.log.Warn("connection turned away", "listener", s.cfg.Name, "client", c.RemoteAddr().String(), "reason", why)
+		go func() {
+			c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			for _, l := range smtp.Busy(s.cfg.Hostname, why).Wire() {
+				io.WriteString(c, l+"\r\n")
+			}
+			c.Close()
+		}()
+		return
+	}
+	sess := newSession(s, c, ip)
+	s.sessions[sess] = struct{}{}
+	s.perClient[ip]++
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.sessions, sess)
+			if s.perClient[ip]--; s.perClient[ip] <= 0 {
+				delete(s.perClient, ip)
+			}
+			s.mu.Unlock()
+		}()
+		sess.run()
+	}()
+}
+
+// Sessions returns the number of open sessions.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// Shutdown stops accepting, tells idle sessions 421 and closes them, lets
+// sessions that are receiving a message finish until ctx is done, then closes
+// whatever is left. A message is either acknowledged and queued, or not
+// acknowledged: never half.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for l := range s.listeners {
+		l.Close()
+	}
+	for sess := range s.sessions {
+		sess.interrupt(false)
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	for sess := range s.sessions {
+		sess.interrupt(true)
+	}
+	s.mu.Unlock()
+	<-done
+	return ctx.Err()
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+func addrOf(a net.Addr) netip.Addr {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ip, _ := netip.AddrFromSlice(ta.IP)
+		return ip.Unmap()
+	}
+	if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
+// failTracker remembers recent AUTH failures per client address, so that
+// guessing from one address gets slower with each try, across sessions.
+type failTracker struct {
+	mu sync.Mutex
+	m  map[netip.Addr]failEntry
+}
+
+type failEntry struct {
+	n    int
+	last time.Time
+}
+
+// failWindow is how long a failure counts against an address.
+const failWindow = 10 * time.Minute
+
+func (f *failTracker) fail(ip netip.Addr, now time.Time) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e := f.m[ip]
+	if now.Sub(e.last) > failWindow {
+		e.n = 0
+	}
+	e.n++
+	e.last = now
+	f.m[ip] = e
+	if len(f.m) > 10000 {
+		for k, v := range f.m {
+			if now.Sub(v.last) > failWindow {
+				delete(f.m, k)
+			}
+		}
+	}
+	return e.n
+}
+
+func (f *failTracker) reset(ip netip.Addr) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.m, ip)
+}

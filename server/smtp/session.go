@@ -1,0 +1,384 @@
+package smtp
+
+import (
+	"bufio"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	smtp "github.com/mailx-edu/mailx/proto/smtp"
+	"github.com/mailx-edu/mailx/proto/transcript"
+)
+
+var errTooManyFiles = syscall.EMFILE
+
+// session is one client connection.
+type session struct {
+	srv    *Server
+	id     string
+	conn   net.Conn
+	r      *bufio.Reader
+	w      *bufio.Writer
+	client netip.Addr
+	local  bool // the client is on loopback: AUTH allowed without TLS
+
+	state    smtp.State
+	lfOnly   bool // the first command ended in a bare LF
+	modeSet  bool
+	tls      *tls.ConnectionState
+	helo     string
+	esmtp    bool
+	authUser string
+	errors   int
+	txns     int
+
+	// The open transaction.
+	mail  smtp.MailArgs
+	rcpts []string
+
+	mu      sync.Mutex
+	inData  bool
+	stopped bool
+
+	buf []byte // line buffer reused across reads
+}
+
+func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
+	return &session{
+		srv:    srv,
+		id:     srv.cfg.SessionID(),
+		conn:   c,
+		r:      bufio.NewReaderSize(c, 4096),
+		w:      bufio.NewWriterSize(c, 1024),
+		client: ip,
+		local:  ip.IsLoopback(),
+	}
+}
+
+// handlers run one command each and return the reply; only the loop writes.
+var handlers = map[string]func(*session, string) smtp.Reply{
+	"HELO":     (*session).heloCmd,
+	"EHLO":     (*session).ehlo,
+	"MAIL":     (*session).mailCmd,
+	"RCPT":     (*session).rcptCmd,
+	"DATA":     (*session).dataCmd,
+	"RSET":     (*session).rset,
+	"NOOP":     (*session).noop,
+	"VRFY":     (*session).vrfy,
+	"HELP":     (*session).help,
+	"QUIT":     (*session).quit,
+	"STARTTLS": (*session).starttls,
+	"AUTH":     (*session).auth,
+}
+
+// helpVerbs lists the implemented commands for HELP.
+var helpVerbs string
+
+func init() {
+	verbs := make([]string, 0, len(handlers))
+	for v := range handlers {
+		verbs = append(verbs, v)
+	}
+	sort.Strings(verbs)
+	helpVerbs = strings.Join(verbs, " ")
+}
+
+// errStop ends the session after its last reply.
+var errStop = errors.New("session over")
+
+func (s *session) run() {
+	lim := s.srv.limits
+	s.trace(transcript.Meta, fmt.Sprintf("connect from %s to %s (%s)", s.conn.RemoteAddr(), s.conn.LocalAddr(), s.srv.cfg.Name))
+	s.srv.log.Info("session start", "session", s.id, "listener", s.srv.cfg.Name, "client", s.conn.RemoteAddr().String())
+	defer func() {
+		if r := recover(); r != nil {
+			s.srv.log.Error("panic in SMTP session", "session", s.id, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			s.trace(transcript.Meta, fmt.Sprintf("internal error: %v", r))
+			s.writeReply(smtp.InternalError(s.srv.cfg.Hostname))
+			s.w.Flush()
+		}
+		s.trace(transcript.Meta, "closed")
+		s.conn.Close()
+		s.srv.log.Info("session end", "session", s.id, "messages", s.txns)
+	}()
+	if tc, ok := s.conn.(*tls.Conn); ok {
+		s.conn.SetDeadline(time.Now().Add(lim.Idle))
+		if err := tc.Handshake(); err != nil {
+			s.trace(transcript.Meta, "TLS handshake failed: "+err.Error())
+			return
+		}
+		st := tc.ConnectionState()
+		s.tls = &st
+		s.trace(transcript.Meta, "tls: "+tlsDescription(&st)+" (implicit)")
+		s.conn.SetDeadline(time.Time{})
+	}
+	s.state = smtp.Connected
+	s.send(smtp.Greeting(s.srv.cfg.Hostname))
+	for {
+		if err := s.step(); err != nil {
+			if !errors.Is(err, errStop) {
+				s.srv.log.Debug("session ended", "session", s.id, "err", err)
+			}
+			return
+		}
+	}
+}
+
+// step reads one command, runs it and writes the reply.
+func (s *session) step() error {
+	lim := s.srv.limits
+	if s.srv.isClosing() {
+		s.send(smtp.ShuttingDown(s.srv.cfg.Hostname))
+		return errStop
+	}
+	line, err := s.readCommand()
+	if err != nil {
+		return s.readFailed(err)
+	}
+	verb, arg := smtp.Verb(line.text)
+	if verb == "AUTH" {
+		s.trace(transcript.Client, redactAuth(line.text))
+	} else {
+		s.trace(transcript.Client, line.text)
+	}
+	var reply smtp.Reply
+	switch {
+	case line.long:
+		reply = smtp.LineTooLong("Command line", lim.CommandLine)
+	case line.problem != "":
+		reply = smtp.NewReply(500, "5.5.2", line.problem)
+	default:
+		reply = s.dispatch(verb, arg)
+	}
+	if !s.modeSet {
+		s.modeSet = true
+		if s.lfOnly {
+			reply = withLFNote(reply, verb)
+		}
+	}
+	prev := s.state
+	s.state = smtp.Next(s.state, verb, reply.Code)
+	if err := s.send(reply); err != nil {
+		return err
+	}
+	if reply.Code >= 400 && reply.Code != 421 {
+		s.errors++
+		if s.errors >= lim.Errors {
+			s.trace(transcript.Meta, fmt.Sprintf("closing: %d errors in this session", s.errors))
+			s.send(smtp.TooManyErrors(s.srv.cfg.Hostname))
+			return errStop
+		}
+	}
+	switch {
+	case reply.Code == 421 || s.state == smtp.Closed:
+		return errStop
+	case verb == "STARTTLS" && reply.Code == 220:
+		return s.upgradeTLS()
+	case s.state == smtp.InData && prev != smtp.InData:
+		final := s.receiveData()
+		if final.Code == 0 {
+			return io.EOF
+		}
+		s.state = smtp.Next(smtp.InData, "DATA", final.Code)
+		if err := s.send(final); err != nil {
+			return err
+		}
+		if final.Code == 421 {
+			return errStop
+		}
+		if final.Code >= 400 {
+			s.errors++
+		}
+	}
+	return nil
+}
+
+// dispatch checks the verb against proto/smtp's table and runs its handler.
+func (s *session) dispatch(verb, arg string) smtp.Reply {
+	if _, known := smtp.Lookup(verb); !known {
+		return smtp.UnknownCommand(verb)
+	}
+	if !smtp.Allowed(verb, s.state) {
+		return smtp.BadSequence(verb, s.state)
+	}
+	h, ok := handlers[verb]
+	if !ok {
+		return smtp.CommandNotImplemented(verb)
+	}
+	return h(s, arg)
+}
+
+// readFailed turns a read error into the session's end, with 421 4.4.2 on
+// timeouts and 421 4.3.2 when the server is shutting down.
+func (s *session) readFailed(err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		s.mu.Lock()
+		stopped := s.stopped
+		s.mu.Unlock()
+		if stopped {
+			s.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+			s.send(smtp.ShuttingDown(s.srv.cfg.Hostname))
+			return errStop
+		}
+		s.trace(transcript.Meta, "timeout: the client sent nothing for "+s.srv.limits.Idle.String())
+		s.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		s.send(smtp.Timeout(s.srv.cfg.Hostname))
+		return errStop
+	}
+	if errors.Is(err, io.EOF) {
+		s.trace(transcript.Meta, "the client closed the connection without QUIT")
+	}
+	return err
+}
+
+// interrupt makes a blocked read return so the session can end: at once for
+// idle sessions, and for sessions inside DATA only when force is set.
+func (s *session) interrupt(force bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inData && !force {
+		return
+	}
+	s.stopped = true
+	s.conn.SetReadDeadline(time.Now())
+}
+
+// send writes a reply and flushes unless the client has pipelined more
+// commands that are already waiting (RFC 2920 §3.1: the server may batch
+// replies to a pipelined group).
+func (s *session) send(r smtp.Reply) error {
+	s.writeReply(r)
+	if s.r.Buffered() > 0 && s.state != smtp.InData && r.Code != 354 && r.Code != 334 && r.Code != 221 && r.Code != 421 {
+		return nil
+	}
+	return s.w.Flush()
+}
+
+func (s *session) writeReply(r smtp.Reply) {
+	for _, l := range r.Wire() {
+		s.trace(transcript.Server, l)
+		s.w.WriteString(l)
+		s.w.WriteString("\r\n")
+	}
+}
+
+func (s *session) trace(d transcript.Dir, line string) {
+	if s.srv.cfg.Trace != nil {
+		s.srv.cfg.Trace(transcript.Event{Time: s.srv.cfg.Now(), Session: s.id, Proto: "smtp", Dir: d, Line: line})
+	}
+}
+
+// withLFNote adds the announcement of LF-only mode to the first reply.
+func withLFNote(r smtp.Reply, verb string) smtp.Reply {
+	const lfNote = "Note: your lines end in a bare LF (no CR), so this session runs in LF-only mode: LF ends each line and a \".\" alone ends DATA"
+	lines := append([]string{}, r.Lines...)
+	if verb == "EHLO" && r.Code == 250 && len(lines) > 0 {
+		// The first line of an EHLO reply must stay the greeting (RFC 5321
+		// §4.1.1.1); the note goes on it after the domain.
+		lines[0] += " (" + lfNote + ")"
+	} else {
+		lines = append([]string{lfNote}, lines...)
+	}
+	r.Lines = lines
+	return r
+}
+
+func (s *session) resetTxn() {
+	s.mail = smtp.MailArgs{}
+	s.rcpts = nil
+}
+
+func (s *session) heloCmd(arg string) smtp.Reply {
+	if arg == "" || strings.ContainsAny(arg, " \t") {
+		return smtp.SyntaxError("Syntax: HELO <your host name>, e.g. HELO laptop.example")
+	}
+	s.resetTxn()
+	s.helo, s.esmtp = arg, false
+	return smtp.NewReply(250, "", fmt.Sprintf("%s greets %s", s.srv.cfg.Hostname, arg))
+}
+
+func (s *session) ehlo(arg string) smtp.Reply {
+	if arg == "" || strings.ContainsAny(arg, " \t") {
+		return smtp.SyntaxError("Syntax: EHLO <your host name>, e.g. EHLO laptop.example")
+	}
+	s.resetTxn()
+	s.helo, s.esmtp = arg, true
+	lines := []string{
+		fmt.Sprintf("%s greets %s", s.srv.cfg.Hostname, arg),
+		"PIPELINING",
+		fmt.Sprintf("SIZE %d", s.srv.limits.MessageSize),
+		"8BITMIME",
+		"ENHANCEDSTATUSCODES",
+	}
+	if s.srv.cfg.TLS != nil && s.tls == nil {
+		lines = append(lines, "STARTTLS")
+	}
+	if s.authAllowed() && s.authUser == "" {
+		lines = append(lines, "AUTH PLAIN LOGIN")
+	}
+	lines = append(lines, "SMTPUTF8", "HELP")
+	return smtp.NewReply(250, "", lines...)
+}
+
+func (s *session) rset(arg string) smtp.Reply {
+	if arg != "" {
+		return smtp.SyntaxError("Syntax: RSET (no argument)")
+	}
+	s.resetTxn()
+	return smtp.ResetOK()
+}
+
+func (s *session) noop(string) smtp.Reply { return smtp.NoopOK() }
+
+func (s *session) quit(arg string) smtp.Reply {
+	if arg != "" {
+		return smtp.SyntaxError("Syntax: QUIT (no argument)")
+	}
+	return smtp.Bye(s.srv.cfg.Hostname)
+}
+
+func (s *session) vrfy(arg string) smtp.Reply {
+	if arg == "" {
+		return smtp.SyntaxError("Syntax: VRFY <user or address>")
+	}
+	if !s.srv.cfg.VRFY {
+		return smtp.CannotVerify()
+	}
+	a := strings.Trim(arg, "<>")
+	u, ok := s.srv.cfg.Directory.ResolveLocal(a)
+	if strings.Contains(a, "@") {
+		u, ok = s.srv.cfg.Directory.Resolve(a)
+	}
+	if !ok {
+		return smtp.MailboxUnavailable(a)
+	}
+	return smtp.NewReply(250, "2.1.5", fmt.Sprintf("<%s@%s>", u, s.srv.cfg.Directory.Primary()))
+}
+
+func (s *session) help(arg string) smtp.Reply {
+	if arg != "" {
+		c, ok := smtp.Lookup(arg)
+		if !ok {
+			return smtp.NewReply(504, "5.5.1", fmt.Sprintf("No help for %q: try HELP for the list", arg))
+		}
+		return smtp.NewReply(214, "2.0.0", c.Syntax, c.Summary, "See "+c.Ref)
+	}
+	return smtp.NewReply(214, "2.0.0",
+		"Commands: "+helpVerbs,
+		"A message: EHLO, MAIL FROM:<you@example>, RCPT TO:<them@"+s.srv.cfg.Directory.Primary()+">, DATA, text, \".\", QUIT",
+		"HELP <command> explains one command")
+}
+
+func tlsDescription(st *tls.ConnectionState) string {
+	return tls.VersionName(st.Version) + ", " + tls.CipherSuiteName(st.CipherSuite)
+}
