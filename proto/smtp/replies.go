@@ -1,6 +1,9 @@
 package smtp
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // This file holds the replies a server sends, one constructor each, so that
 // the server, the lab scenarios and the tests agree on code, enhanced code
@@ -215,4 +218,10 @@ func UTF8NotAnnounced() Reply {
 // to implement (EXPN, BDAT without CHUNKING).
 func CommandNotImplemented(verb string) Reply {
 	return NewReply(502, "5.5.1", verb+" is not implemented here")
+}
+
+// AuthBlocked refuses AUTH from an address with too many recent failures
+// (RFC 4954 §6: 454 4.7.0 temporary authentication failure).
+func AuthBlocked(wait time.Duration) Reply {
+	return NewReply(454, "4.7.0", fmt.Sprintf("Too many failed logins from your address; try again in %s", wait.Round(time.Second)))
 }

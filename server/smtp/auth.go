@@ -30,6 +30,10 @@ func (s *session) auth(arg string) smtp.Reply {
 	if !s.authAllowed() {
 		return smtp.EncryptionRequired()
 	}
+	if blocked, wait := s.srv.cfg.Throttle.Blocked(s.client); blocked {
+		s.trace(transcript.Meta, fmt.Sprintf("AUTH refused: too many failed logins from %s", s.client))
+		return smtp.AuthBlocked(wait)
+	}
 	mech, ir, hasIR := strings.Cut(arg, " ")
 	if mech == "" {
 		return smtp.SyntaxError("Syntax: AUTH <mechanism> [initial-response], e.g. AUTH PLAIN")
@@ -94,7 +98,7 @@ func (s *session) auth(arg string) smtp.Reply {
 	if err != nil {
 		return s.authFailed(user, err)
 	}
-	s.srv.fails.reset(s.client)
+	s.srv.cfg.Throttle.Succeed(s.client)
 	name := strings.ToLower(user)
 	if strings.Contains(name, "@") {
 		if u, ok := s.srv.cfg.Directory.Resolve(name); ok {
@@ -110,13 +114,9 @@ func (s *session) auth(arg string) smtp.Reply {
 // authFailed delays the 535 longer for each recent failure from this
 // address, which makes guessing passwords slow across sessions.
 func (s *session) authFailed(user string, err error) smtp.Reply {
-	n := s.srv.fails.fail(s.client, time.Now())
-	delay := time.Duration(min(n, 5)) * s.srv.limits.AuthFailDelay
-	if delay < 0 {
-		delay = 0
-	}
-	s.trace(transcript.Meta, fmt.Sprintf("AUTH failed for %q (%v); answering after %s (failure %d from %s)", user, err, delay, n, s.client))
-	s.srv.log.Warn("auth failed", "session", s.id, "user", user, "client", s.client.String(), "failures", n)
+	delay := max(s.srv.cfg.Throttle.Fail(s.client), 0)
+	s.trace(transcript.Meta, fmt.Sprintf("AUTH failed for %q (%v); answering after %s to slow down guessing", user, err, delay))
+	s.srv.log.Warn("auth failed", "session", s.id, "user", user, "client", s.client.String(), "delay", delay)
 	time.Sleep(delay)
 	if errors.Is(err, errBadCredentials) {
 		return smtp.AuthFailed()

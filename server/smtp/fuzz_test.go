@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mailx-edu/mailx/proto/transcript"
+	"github.com/mailx-edu/mailx/server/access"
 )
 
 // memConn is a connection whose client side is a fixed byte string; what
@@ -51,7 +52,7 @@ func FuzzSession(f *testing.F) {
 			Trace:     func(transcript.Event) {},
 		})
 		c := &memConn{in: bytes.NewReader(in)}
-		newSession(srv, c, addrOf(c.RemoteAddr())).run()
+		newSession(srv, c, access.AddrOf(c.RemoteAddr())).run()
 		out := c.out.String()
 		if strings.Contains(out, "421 4.3.0") {
 			t.Fatalf("session panicked on %q:\n%s", in, out)

@@ -10,11 +10,11 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	smtp "github.com/mailx-edu/mailx/proto/smtp"
 	"github.com/mailx-edu/mailx/proto/transcript"
+	"github.com/mailx-edu/mailx/server/access"
 	"github.com/mailx-edu/mailx/server/queue"
 )
 
@@ -74,6 +74,10 @@ type Config struct {
 	// SessionID returns a new session id such as "s12"; nil numbers the
 	// sessions of this server alone.
 	SessionID func() string
+	// Throttle slows down password guessing per client address; share one
+	// with POP3 and IMAP so guesses count across protocols. Nil makes one
+	// with Limits.AuthFailDelay.
+	Throttle *access.Throttle
 	// DiskFree reports free space where the queue lives; nil skips the check.
 	DiskFree func() (uint64, error)
 	// Now returns the time (tests pin it); nil means time.Now.
@@ -93,8 +97,7 @@ type Server struct {
 	closing   bool
 	wg        sync.WaitGroup
 
-	counter atomic.Int64
-	fails   failTracker
+	ids access.Counter
 }
 
 // New returns a server for cfg.
@@ -120,9 +123,11 @@ func New(cfg Config) *Server {
 		s.cfg.Now = time.Now
 	}
 	if s.cfg.SessionID == nil {
-		s.cfg.SessionID = func() string { return fmt.Sprintf("s%d", s.counter.Add(1)) }
+		s.cfg.SessionID = s.ids.Next
 	}
-	s.fails.m = map[netip.Addr]failEntry{}
+	if s.cfg.Throttle == nil {
+		s.cfg.Throttle = &access.Throttle{Delay: s.limits.AuthFailDelay}
+	}
 	return s
 }
 
@@ -175,7 +180,7 @@ func (s *Server) Serve(l net.Listener) error {
 // admit starts a session for c, or turns it away with 421 when the server
 // or this client has too many sessions.
 func (s *Server) admit(c net.Conn) {
-	ip := addrOf(c.RemoteAddr())
+	ip := access.AddrOf(c.RemoteAddr())
 	s.mu.Lock()
 	why := ""
 	switch {
@@ -258,56 +263,4 @@ func (s *Server) isClosing() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.closing
-}
-
-func addrOf(a net.Addr) netip.Addr {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		ip, _ := netip.AddrFromSlice(ta.IP)
-		return ip.Unmap()
-	}
-	if ap, err := netip.ParseAddrPort(a.String()); err == nil {
-		return ap.Addr().Unmap()
-	}
-	return netip.Addr{}
-}
-
-// failTracker remembers recent AUTH failures per client address, so that
-// guessing from one address gets slower with each try, across sessions.
-type failTracker struct {
-	mu sync.Mutex
-	m  map[netip.Addr]failEntry
-}
-
-type failEntry struct {
-	n    int
-	last time.Time
-}
-
-// failWindow is how long a failure counts against an address.
-const failWindow = 10 * time.Minute
-
-func (f *failTracker) fail(ip netip.Addr, now time.Time) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	e := f.m[ip]
-	if now.Sub(e.last) > failWindow {
-		e.n = 0
-	}
-	e.n++
-	e.last = now
-	f.m[ip] = e
-	if len(f.m) > 10000 {
-		for k, v := range f.m {
-			if now.Sub(v.last) > failWindow {
-				delete(f.m, k)
-			}
-		}
-	}
-	return e.n
-}
-
-func (f *failTracker) reset(ip netip.Addr) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.m, ip)
 }

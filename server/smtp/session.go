@@ -266,6 +266,11 @@ func (s *session) send(r smtp.Reply) error {
 
 func (s *session) writeReply(r smtp.Reply) {
 	for _, l := range r.Wire() {
+		if len(l) == 3 {
+			// "334 " with an empty challenge keeps its space (RFC 4954 §4:
+			// continue-req = "334" SP [base64]).
+			l += " "
+		}
 		s.trace(transcript.Server, l)
 		s.w.WriteString(l)
 		s.w.WriteString("\r\n")
