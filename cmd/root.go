@@ -99,6 +99,8 @@ Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong.`,
 		newVersionCmd,
 		newMXCmd,
 		newQueueCmd,
+		newPOP3Cmd,
+		newIMAPCmd,
 		// Commands register here, one line each.
 		newMimeCmd,
 	} {

@@ -14,7 +14,9 @@ import (
 	"github.com/mailx-edu/mailx/proto/pop3"
 )
 
-func decodeB64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(strings.TrimSpace(s)) }
+func decodeB64(s string) ([]byte, error) {
+	return base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+}
 
 // Meta implements Protocol: \auth and \append.
 func (p *IMAP) Meta() []MetaCommand {
