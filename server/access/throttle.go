@@ -3,6 +3,7 @@ package access
 import (
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 )
@@ -116,4 +117,26 @@ func AddrOf(a net.Addr) netip.Addr {
 // TLS first (STLS, STARTTLS or an implicit-TLS port).
 func Trusted(a net.Addr) bool {
 	return AddrOf(a).IsLoopback()
+}
+
+// Accounts checks passwords and maps login names to users, for both access
+// servers; *accounts.Directory implements it.
+type Accounts interface {
+	// Authenticate checks a password; name may be a user or an address.
+	Authenticate(name, password string) bool
+	// Resolve maps an address (alice@example.test, postmaster@…) to a user.
+	Resolve(addr string) (user string, ok bool)
+}
+
+// UserOf maps a login name (alice, Alice, alice@example.test) to a user
+// name, or "" when an address does not resolve to a local user.
+func UserOf(a Accounts, name string) string {
+	if strings.Contains(name, "@") {
+		u, ok := a.Resolve(name)
+		if !ok {
+			return ""
+		}
+		return u
+	}
+	return strings.ToLower(name)
 }

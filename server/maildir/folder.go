@@ -129,19 +129,21 @@ func forget(dirs ...string) {
 // Dir returns the folder's directory.
 func (f *Folder) Dir() string { return f.dir }
 
-// Attach registers fn to receive every Change from now on and returns the
-// number of messages at this moment, so an IMAP mailbox tracker starts in
-// step. fn runs with the folder locked: it must not call back into the
-// folder. Call detach when done.
-func (f *Folder) Attach(fn func(Change)) (count uint32, detach func(), err error) {
+// Attach subscribes to the folder's changes. start is called once, with
+// the folder locked, with the number of messages at this moment, and returns
+// the function that receives every Change from then on: an IMAP mailbox
+// tracker can start in step without missing or doubling an update. The
+// returned function runs with the folder locked and must not call back into
+// the folder. Call detach when done.
+func (f *Folder) Attach(start func(count uint32) func(Change)) (detach func(), err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.refreshLocked(false); err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	l := &listener{fn: fn}
+	l := &listener{fn: start(uint32(len(f.msgs)))}
 	f.listeners[l] = struct{}{}
-	return uint32(len(f.msgs)), func() {
+	return func() {
 		f.mu.Lock()
 		delete(f.listeners, l)
 		f.mu.Unlock()

@@ -92,7 +92,7 @@ func TestFlagsAreFileNames(t *testing.T) {
 	deliver(t, root, "Subject: x\n\nbody\n")
 	f := reopen(t, root)
 	var changes []Change
-	if _, detach, err := f.Attach(func(c Change) { changes = append(changes, c) }); err != nil {
+	if detach, err := f.Attach(func(uint32) func(Change) { return func(c Change) { changes = append(changes, c) } }); err != nil {
 		t.Fatal(err)
 	} else {
 		defer detach()
@@ -168,7 +168,7 @@ func TestAppendCopyAndNotify(t *testing.T) {
 	// A watcher sees a delivery within a second.
 	inbox, _ = mb.Folder("INBOX")
 	got := make(chan Change, 4)
-	_, detach, _ := inbox.Attach(func(c Change) { got <- c })
+	detach, _ := inbox.Attach(func(uint32) func(Change) { return func(c Change) { got <- c } })
 	defer detach()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup

@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-sasl"
 
 	p3 "github.com/mailx-edu/mailx/proto/pop3"
+	"github.com/mailx-edu/mailx/server/access"
 )
 
 // clearTextOK says whether a password may be sent in clear now: over TLS, or
@@ -56,7 +57,7 @@ func (ss *session) login(name string, check func(user string) bool) p3.Response 
 		ss.trace.Meta("login refused: too many failures from %s", ss.ip)
 		return p3.ErrCode("SYS/TEMP", fmt.Sprintf("too many failed logins from your address; try again in %s", wait.Round(time.Second)))
 	}
-	user := ss.userOf(name)
+	user := access.UserOf(ss.s.cfg.Accounts, name)
 	if user == "" || !check(user) {
 		delay := ss.s.cfg.Throttle.Fail(ss.ip)
 		ss.trace.Meta("login failed for %q; answering after %s", name, delay)
@@ -65,18 +66,6 @@ func (ss *session) login(name string, check func(user string) bool) p3.Response 
 	}
 	ss.s.cfg.Throttle.Succeed(ss.ip)
 	return ss.open(user)
-}
-
-// userOf maps a login name (alice, Alice, alice@example.test) to a user.
-func (ss *session) userOf(name string) string {
-	if strings.Contains(name, "@") {
-		u, ok := ss.s.cfg.Accounts.Resolve(name)
-		if !ok {
-			return ""
-		}
-		return u
-	}
-	return strings.ToLower(name)
 }
 
 func (ss *session) cmdAPOP(args []string) (p3.Response, bool) {

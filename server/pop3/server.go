@@ -15,12 +15,7 @@ import (
 
 // Accounts checks passwords and maps login names to users;
 // *accounts.Directory implements it.
-type Accounts interface {
-	// Authenticate checks a password; name may be a user or an address.
-	Authenticate(name, password string) bool
-	// Resolve maps an address (alice@example.test, postmaster@…) to a user.
-	Resolve(addr string) (user string, ok bool)
-}
+type Accounts = access.Accounts
 
 // Config describes the server.
 type Config struct {

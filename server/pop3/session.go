@@ -112,8 +112,8 @@ func (ss *session) dropped(err error) {
 	var ne net.Error
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
-		ss.reply(p3.Err(fmt.Sprintf("autologout: idle for %s; nothing was deleted", ss.s.cfg.Timeout)))
 		ss.trace.Meta("autologout after %s idle", ss.s.cfg.Timeout)
+		ss.reply(p3.Err(fmt.Sprintf("autologout: idle for %s; nothing was deleted", ss.s.cfg.Timeout)))
 	case ss.state == p3.Transaction:
 		ss.trace.Meta("connection dropped before QUIT: no UPDATE state, so nothing marked with DELE was deleted")
 	default:

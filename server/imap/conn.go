@@ -1,0 +1,377 @@
+package imap
+
+import (
+	"bufio"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	pimap "github.com/mailx-edu/mailx/proto/imap"
+	"github.com/mailx-edu/mailx/server/access"
+)
+
+// maxLine bounds one line in either direction. go-imap refuses commands over
+// 50 KiB; a longer line is passed on in pieces and not traced.
+const maxLine = 64 << 10
+
+// conn is the front end of one client connection: it copies the client's
+// lines to go-imap through an in-memory pipe and go-imap's lines back,
+// reporting each to the trace, and handles what needs the real connection:
+// STARTTLS, the clear-text password rule and autologout.
+type conn struct {
+	s     *Server
+	raw   net.Conn // the accepted connection
+	inner net.Conn // our end of the pipe to go-imap
+	trace access.Trace
+	ip    netip.Addr
+	trust bool // loopback
+
+	tlsOn  atomic.Bool // implicit TLS, or after STARTTLS
+	authed atomic.Bool // LOGIN or AUTHENTICATE succeeded
+
+	wmu    sync.Mutex // guards client writes and the switch to TLS
+	client net.Conn   // raw, or the TLS connection over it
+	cw     *bufio.Writer
+	cr     *bufio.Reader
+
+	// A synchronizing literal {n} may only follow go-imap's "+" go-ahead;
+	// if go-imap answers the command instead (too big, bad state), the
+	// client sends no literal and the front end must not wait for one.
+	contMu  sync.Mutex
+	contTag string
+	contCh  chan bool
+
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+func newConn(s *Server, c, inner net.Conn) *conn {
+	fc := &conn{
+		s: s, raw: c, inner: inner, client: c, done: make(chan struct{}),
+		cr: bufio.NewReaderSize(c, 16<<10), cw: bufio.NewWriterSize(c, 32<<10),
+		trace: access.Trace{Hook: s.cfg.Trace, Session: s.cfg.SessionID(), Proto: "imap"},
+		ip:    access.AddrOf(c.RemoteAddr()), trust: access.Trusted(c.RemoteAddr()),
+	}
+	_, isTLS := c.(*tls.Conn)
+	fc.tlsOn.Store(isTLS)
+	return fc
+}
+
+// clearTextOK says whether a password may be sent in clear now.
+func (c *conn) clearTextOK() bool { return c.trust || c.tlsOn.Load() }
+
+func (c *conn) close() {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		c.raw.Close()
+		c.inner.Close()
+	})
+}
+
+// bye tells the client the server is closing, then closes.
+func (c *conn) bye(why string) {
+	c.wmu.Lock()
+	c.client.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	line := "* BYE " + why
+	c.trace.Server(line)
+	c.cw.WriteString(line + "\r\n")
+	c.cw.Flush()
+	c.wmu.Unlock()
+	c.close()
+}
+
+// run starts both copy directions and waits for them; register hands the
+// pipe's other end to go-imap.
+func (c *conn) run(register func()) {
+	tls := ""
+	if c.tlsOn.Load() {
+		tls = " (TLS)"
+	}
+	c.trace.Meta("connected from %s to %s%s", c.raw.RemoteAddr(), c.raw.LocalAddr(), tls)
+	c.s.log.Info("imap session start", "session", c.trace.Session, "client", c.raw.RemoteAddr().String())
+	go register()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.downstream()
+	}()
+	c.upstream()
+	c.close()
+	<-done
+}
+
+// upstream copies client → go-imap.
+func (c *conn) upstream() {
+	tag := ""      // tag of the command being read
+	inCmd := false // the next line continues a command after a literal
+	for {
+		c.raw.SetReadDeadline(time.Now().Add(c.s.cfg.Autologout))
+		line, complete, err := readLine(c.cr)
+		if err != nil {
+			var ne net.Error
+			switch {
+			case errors.As(err, &ne) && ne.Timeout():
+				c.trace.Meta("autologout after %s without a command", c.s.cfg.Autologout)
+				c.bye(fmt.Sprintf("Autologout; idle for %s", c.s.cfg.Autologout))
+			case len(line) > 0:
+				c.trace.Meta("connection closed in the middle of a line")
+			default:
+				c.trace.Meta("connection closed")
+			}
+			return
+		}
+		if !complete {
+			if _, err := c.inner.Write(line); err != nil {
+				return
+			}
+			continue
+		}
+		text := strings.TrimSuffix(strings.TrimSuffix(string(line), "\n"), "\r")
+		c.trace.Client(text)
+		if !inCmd {
+			tag, _, _ = strings.Cut(text, " ")
+			if c.startTLS(text) {
+				continue
+			}
+		}
+		n, nonSync := pimap.TrailingLiteral(text)
+		var goAhead chan bool
+		if n >= 0 && !nonSync {
+			goAhead = make(chan bool, 1)
+			c.contMu.Lock()
+			c.contTag, c.contCh = tag, goAhead
+			c.contMu.Unlock()
+		}
+		if _, err := c.inner.Write(line); err != nil {
+			return
+		}
+		inCmd = n >= 0
+		if n < 0 {
+			continue
+		}
+		if goAhead != nil {
+			select {
+			case ok := <-goAhead:
+				if !ok {
+					inCmd = false // refused: the client sends no literal
+					continue
+				}
+			case <-c.done:
+				return
+			}
+		}
+		if err := c.copyLiteral(c.inner, c.cr, n, c.trace.Client); err != nil {
+			return
+		}
+	}
+}
+
+// continuation tells a waiting upstream whether go-imap said "+" (send the
+// literal) or completed the command (no literal will come).
+func (c *conn) continuation(text string) {
+	c.contMu.Lock()
+	defer c.contMu.Unlock()
+	if c.contCh == nil {
+		return
+	}
+	switch {
+	case strings.HasPrefix(text, "+"):
+		c.contCh <- true
+	case strings.HasPrefix(text, c.contTag+" "):
+		c.contCh <- false
+	default:
+		return
+	}
+	c.contCh = nil
+}
+
+// downstream copies go-imap → client, adjusting the capability lists for
+// what only the front end knows (STARTTLS, LOGINDISABLED).
+func (c *conn) downstream() {
+	br := bufio.NewReaderSize(c.inner, 32<<10)
+	for {
+		line, complete, err := readLine(br)
+		if err != nil {
+			c.close()
+			return
+		}
+		c.wmu.Lock()
+		if complete {
+			text := strings.TrimSuffix(strings.TrimSuffix(string(line), "\n"), "\r")
+			if fixed := c.fixCaps(text); fixed != text {
+				text, line = fixed, []byte(fixed+"\r\n")
+			}
+			c.trace.Server(text)
+			c.continuation(text)
+			if strings.HasPrefix(text, "* BYE") {
+				c.trace.Meta("server ends the session")
+			}
+			c.client.SetWriteDeadline(time.Now().Add(2 * time.Minute))
+			c.cw.Write(line)
+			if n, _ := pimap.TrailingLiteral(text); n >= 0 {
+				if err := c.copyLiteral(c.cw, br, n, c.trace.Server); err != nil {
+					c.wmu.Unlock()
+					c.close()
+					return
+				}
+			}
+		} else {
+			c.cw.Write(line)
+		}
+		var werr error
+		if br.Buffered() == 0 {
+			werr = c.cw.Flush()
+		}
+		c.wmu.Unlock()
+		if werr != nil {
+			c.close()
+			return
+		}
+	}
+}
+
+// readLine reads up to and including LF, at most maxLine octets; complete is
+// false for a piece of a longer line.
+func readLine(br *bufio.Reader) (line []byte, complete bool, err error) {
+	for {
+		chunk, err := br.ReadSlice('\n')
+		line = append(line, chunk...)
+		if err == bufio.ErrBufferFull {
+			if len(line) >= maxLine {
+				return line, false, nil
+			}
+			continue
+		}
+		if err != nil {
+			return line, false, err
+		}
+		return line, true, nil
+	}
+}
+
+// copyLiteral passes n octets of a literal on, tracing them line by line
+// when short and summarising them when long.
+func (c *conn) copyLiteral(dst io.Writer, src *bufio.Reader, n int64, emit func(string)) error {
+	if !c.trace.Enabled() || n > int64(c.s.cfg.TraceLiteral) {
+		if c.trace.Enabled() {
+			c.trace.Meta("(%d octets of literal data not shown)", n)
+		}
+		_, err := io.CopyN(dst, src, n)
+		return err
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(src, buf); err != nil {
+		return err
+	}
+	if len(buf) > 0 {
+		for _, l := range strings.Split(strings.TrimSuffix(string(buf), "\r\n"), "\r\n") {
+			emit(l)
+		}
+	}
+	_, err := dst.Write(buf)
+	return err
+}
+
+// startTLS handles a STARTTLS command itself (go-imap, behind the pipe,
+// cannot): it answers, discards anything the client pipelined in clear (the
+// STARTTLS command injection attack), and switches the connection to TLS.
+// It returns false for lines that are not STARTTLS.
+func (c *conn) startTLS(line string) bool {
+	tag, rest, _ := strings.Cut(line, " ")
+	if !strings.EqualFold(strings.TrimSpace(rest), "STARTTLS") || tag == "" {
+		return false
+	}
+	reply := func(s string) {
+		c.wmu.Lock()
+		c.trace.Server(s)
+		c.cw.WriteString(s + "\r\n")
+		c.cw.Flush()
+		c.wmu.Unlock()
+	}
+	switch {
+	case c.s.cfg.TLS == nil:
+		reply(tag + " NO STARTTLS is not available on this server")
+		return true
+	case c.tlsOn.Load():
+		reply(tag + " BAD the connection is already encrypted")
+		return true
+	case c.authed.Load():
+		reply(tag + " BAD STARTTLS is only allowed before login")
+		return true
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	ok := tag + " OK Begin TLS negotiation now"
+	c.trace.Server(ok)
+	c.cw.WriteString(ok + "\r\n")
+	if err := c.cw.Flush(); err != nil {
+		c.close()
+		return true
+	}
+	if n := c.cr.Buffered(); n > 0 {
+		c.cr.Discard(n)
+		c.trace.Meta("discarded %d octets sent in clear after STARTTLS (possible command injection)", n)
+	}
+	tc := tls.Server(c.raw, c.s.cfg.TLS)
+	tc.SetDeadline(time.Now().Add(30 * time.Second))
+	if err := tc.Handshake(); err != nil {
+		c.trace.Meta("TLS handshake failed: %v", err)
+		c.close()
+		return true
+	}
+	tc.SetDeadline(time.Time{})
+	st := tc.ConnectionState()
+	c.client = tc
+	c.cr.Reset(tc)
+	c.cw.Reset(tc)
+	c.tlsOn.Store(true)
+	c.trace.Meta("tls: %s, %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite))
+	return true
+}
+
+// fixCaps adjusts a capability list (in "* CAPABILITY …" or a "[CAPABILITY
+// …]" response code) for the real connection: STARTTLS is offered when it
+// is possible, and before TLS off loopback AUTH=PLAIN gives way to
+// LOGINDISABLED (RFC 9051 §6.2.3).
+func (c *conn) fixCaps(line string) string {
+	start := -1
+	end := len(line)
+	if strings.HasPrefix(line, "* CAPABILITY ") {
+		start = len("* CAPABILITY ")
+	} else if i := strings.Index(line, "[CAPABILITY "); i >= 0 && strings.IndexByte(line, ' ') < i {
+		start = i + len("[CAPABILITY ")
+		j := strings.IndexByte(line[start:], ']')
+		if j < 0 {
+			return line
+		}
+		end = start + j
+	}
+	if start < 0 {
+		return line
+	}
+	caps := strings.Fields(line[start:end])
+	authed := c.authed.Load()
+	var out []string
+	for _, cp := range caps {
+		if strings.HasPrefix(strings.ToUpper(cp), "AUTH=") && !c.clearTextOK() {
+			continue
+		}
+		out = append(out, cp)
+		if strings.EqualFold(cp, "IMAP4rev1") {
+			if c.s.cfg.TLS != nil && !c.tlsOn.Load() && !authed {
+				out = append(out, "STARTTLS")
+			}
+			if !c.clearTextOK() && !authed {
+				out = append(out, "LOGINDISABLED")
+			}
+		}
+	}
+	return line[:start] + strings.Join(out, " ") + line[end:]
+}

@@ -1,0 +1,226 @@
+package imap
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	gomessage "github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
+)
+
+// Search answers SEARCH and UID SEARCH. Criteria on flags, sizes, dates and
+// numbers use the index; header and text criteria read the message, once,
+// only for messages the cheap criteria left in.
+func (ss *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, _ *imap.SearchOptions) (*imap.SearchData, error) {
+	sel := ss.sel
+	all := sel.resolve(imap.SeqSet{imap.SeqRange{Start: 1, Stop: 0}})
+	var maxSeq uint32
+	var maxUID imap.UID
+	if n := len(all); n > 0 {
+		maxSeq, maxUID = all[n-1].seq, imap.UID(all[n-1].msg.UID)
+	}
+	staticCriteria(criteria, maxSeq, maxUID)
+	d := &imap.SearchData{}
+	var seqs imap.SeqSet
+	var uids imap.UIDSet
+	for _, t := range all {
+		mm := &matcher{sel: sel, t: t}
+		if !mm.match(criteria) {
+			continue
+		}
+		num := t.seq
+		if kind == imapserver.NumKindUID {
+			num = t.msg.UID
+			uids.AddNum(imap.UID(num))
+		} else {
+			seqs.AddNum(num)
+		}
+		if d.Min == 0 || num < d.Min {
+			d.Min = num
+		}
+		if num > d.Max {
+			d.Max = num
+		}
+		d.Count++
+	}
+	if kind == imapserver.NumKindUID {
+		d.All = uids
+	} else {
+		d.All = seqs
+	}
+	return d, nil
+}
+
+// staticCriteria replaces "*" in number sets, recursively.
+func staticCriteria(c *imap.SearchCriteria, maxSeq uint32, maxUID imap.UID) {
+	for i := range c.SeqNum {
+		c.SeqNum[i] = staticSeq(c.SeqNum[i], maxSeq)
+	}
+	for i := range c.UID {
+		c.UID[i] = staticUID(c.UID[i], maxUID)
+	}
+	for i := range c.Not {
+		staticCriteria(&c.Not[i], maxSeq, maxUID)
+	}
+	for i := range c.Or {
+		staticCriteria(&c.Or[i][0], maxSeq, maxUID)
+		staticCriteria(&c.Or[i][1], maxSeq, maxUID)
+	}
+}
+
+// matcher evaluates criteria against one message, reading its content at
+// most once and only if a criterion needs it.
+type matcher struct {
+	sel    *selected
+	t      target
+	loaded bool
+	buf    []byte
+}
+
+func (mm *matcher) content() []byte {
+	if !mm.loaded {
+		mm.loaded = true
+		if rc, _, err := mm.sel.f.Open(mm.t.msg.UID); err == nil {
+			mm.buf, _ = io.ReadAll(rc)
+			rc.Close()
+		}
+	}
+	return mm.buf
+}
+
+func (mm *matcher) entity() *gomessage.Entity {
+	e, err := gomessage.Read(bytes.NewReader(mm.content()))
+	if e == nil {
+		e, _ = gomessage.New(gomessage.Header{}, bytes.NewReader(nil))
+	}
+	_ = err // unknown charsets still give a readable entity
+	return e
+}
+
+func (mm *matcher) match(c *imap.SearchCriteria) bool {
+	m := mm.t.msg
+	for _, s := range c.SeqNum {
+		if !s.Contains(mm.t.seq) {
+			return false
+		}
+	}
+	for _, s := range c.UID {
+		if !s.Contains(imap.UID(m.UID)) {
+			return false
+		}
+	}
+	have := m.Flags
+	for _, f := range c.Flag {
+		if want := maildirFlags([]imap.Flag{f}); want == 0 || have&want == 0 {
+			return false
+		}
+	}
+	for _, f := range c.NotFlag {
+		if want := maildirFlags([]imap.Flag{f}); want != 0 && have&want != 0 {
+			return false
+		}
+	}
+	if c.Larger != 0 && m.Size <= c.Larger || c.Smaller != 0 && m.Size >= c.Smaller {
+		return false
+	}
+	if !inDates(m.Date, c.Since, c.Before) {
+		return false
+	}
+	if len(c.Header) > 0 || !c.SentSince.IsZero() || !c.SentBefore.IsZero() {
+		h := mail.Header{Header: mm.entity().Header}
+		for _, hc := range c.Header {
+			if !matchFields(h.FieldsByKey(hc.Key), hc.Value) {
+				return false
+			}
+		}
+		if !c.SentSince.IsZero() || !c.SentBefore.IsZero() {
+			t, err := h.Date()
+			if err != nil || !inDates(t, c.SentSince, c.SentBefore) {
+				return false
+			}
+		}
+	}
+	for _, s := range c.Body {
+		if !matchEntity(mm.entity(), s, false) {
+			return false
+		}
+	}
+	for _, s := range c.Text {
+		if !matchEntity(mm.entity(), s, true) {
+			return false
+		}
+	}
+	for i := range c.Not {
+		if mm.match(&c.Not[i]) {
+			return false
+		}
+	}
+	for i := range c.Or {
+		if !mm.match(&c.Or[i][0]) && !mm.match(&c.Or[i][1]) {
+			return false
+		}
+	}
+	return true
+}
+
+// inDates compares dates only, ignoring time and zone, as RFC 9051 §6.4.4
+// asks of SINCE, BEFORE, SENTSINCE and SENTBEFORE.
+func inDates(t, since, before time.Time) bool {
+	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	if !since.IsZero() && d.Before(since) {
+		return false
+	}
+	if !before.IsZero() && !d.Before(before) {
+		return false
+	}
+	return true
+}
+
+func matchFields(fields gomessage.HeaderFields, pattern string) bool {
+	if pattern == "" {
+		return fields.Len() > 0
+	}
+	pattern = strings.ToLower(pattern)
+	for fields.Next() {
+		v, err := fields.Text()
+		if err != nil {
+			v = fields.Value()
+		}
+		if strings.Contains(strings.ToLower(v), pattern) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchEntity searches text parts (decoded from their transfer encoding)
+// and, for TEXT, the header fields too; substring, case-insensitive.
+func matchEntity(e *gomessage.Entity, pattern string, header bool) bool {
+	if pattern == "" {
+		return true
+	}
+	if header && matchFields(e.Header.Fields(), pattern) {
+		return true
+	}
+	if mr := e.MultipartReader(); mr != nil {
+		for {
+			p, err := mr.NextPart()
+			if err != nil {
+				return false
+			}
+			if matchEntity(p, pattern, header) {
+				return true
+			}
+		}
+	}
+	t, _, _ := e.Header.ContentType()
+	if t != "" && !strings.HasPrefix(t, "text/") && !strings.HasPrefix(t, "message/") {
+		return false
+	}
+	b, _ := io.ReadAll(io.LimitReader(e.Body, 32<<20))
+	return bytes.Contains(bytes.ToLower(b), bytes.ToLower([]byte(pattern)))
+}

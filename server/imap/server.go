@@ -1,0 +1,297 @@
+package imap
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"github.com/mailx-edu/mailx/proto/transcript"
+	"github.com/mailx-edu/mailx/server/access"
+	"github.com/mailx-edu/mailx/server/maildir"
+)
+
+// Accounts checks passwords and maps login names to users;
+// *accounts.Directory implements it.
+type Accounts = access.Accounts
+
+// Config describes the server.
+type Config struct {
+	// Hostname names the server in logs.
+	Hostname string
+	// Accounts checks logins.
+	Accounts Accounts
+	// MailRoot returns a user's Maildir root (DATA/mail/<user>).
+	MailRoot func(user string) string
+	// TLS enables STARTTLS, and is used by ServeTLS. Nil: not offered.
+	TLS *tls.Config
+	// Autologout closes a connection idle this long. Default 30 minutes,
+	// the minimum RFC 9051 §5.4 allows.
+	Autologout time.Duration
+	// AppendLimit is the largest message APPEND accepts (APPENDLIMIT,
+	// RFC 7889). Default 64 MiB.
+	AppendLimit uint32
+	// Throttle slows down password guessing; nil uses the defaults.
+	Throttle *access.Throttle
+	// Trace receives every line; nil turns tracing off.
+	Trace transcript.Hook
+	// TraceLiteral is how many octets of a literal (a message in FETCH or
+	// APPEND) are shown in the trace line by line; longer ones are
+	// summarised. Default 4096.
+	TraceLiteral int
+	// Logger receives structured logs; nil discards them.
+	Logger *slog.Logger
+	// SessionID returns a new session id such as "s12"; nil numbers the
+	// sessions of this server alone.
+	SessionID func() string
+}
+
+// Server is an IMAP server. Serve may be called for several listeners.
+type Server struct {
+	cfg  Config
+	log  *slog.Logger
+	ids  access.Counter
+	imap *imapserver.Server
+	pipe *pipeListener
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[net.Conn]*conn // go-imap's end of each pipe → its front end
+	closing   bool
+	wg        sync.WaitGroup
+
+	trackers sync.Map // *maildir.Folder → *imapserver.MailboxTracker
+	trackMu  sync.Mutex
+}
+
+// New returns a server for cfg and starts its go-imap engine.
+func New(cfg Config) *Server {
+	if cfg.Autologout <= 0 {
+		cfg.Autologout = 30 * time.Minute
+	}
+	if cfg.AppendLimit == 0 {
+		cfg.AppendLimit = 64 << 20
+	}
+	if cfg.Throttle == nil {
+		cfg.Throttle = &access.Throttle{}
+	}
+	if cfg.TraceLiteral <= 0 {
+		cfg.TraceLiteral = 4096
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, listeners: map[net.Listener]struct{}{}, conns: map[net.Conn]*conn{}}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.cfg.SessionID == nil {
+		s.cfg.SessionID = s.ids.Next
+	}
+	s.pipe = newPipeListener()
+	s.imap = imapserver.New(&imapserver.Options{
+		NewSession: s.newSession,
+		Caps: imap.CapSet{
+			imap.CapIMAP4rev1: {}, imap.CapNamespace: {}, imap.CapUIDPlus: {}, imap.CapMove: {},
+			imap.CapSpecialUse: {}, imap.CapChildren: {}, imap.CapLiteralPlus: {},
+		},
+		Logger: slogPrintf{s.log},
+		// The front end enforces TLS before clear-text passwords (it knows
+		// the real connection); go-imap only sees an in-memory pipe.
+		InsecureAuth: true,
+	})
+	go s.imap.Serve(s.pipe)
+	return s
+}
+
+// slogPrintf lets go-imap log through slog.
+type slogPrintf struct{ l *slog.Logger }
+
+func (p slogPrintf) Printf(format string, args ...any) {
+	p.l.Warn("imap: " + fmt.Sprintf(format, args...))
+}
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("imap: server closed")
+
+// Serve accepts connections on l until Shutdown. Connections accepted from a
+// tls.Listener (see ServeTLS) are implicit TLS: IMAPS, RFC 8314.
+func (s *Server) Serve(l net.Listener) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+	}()
+	var delay time.Duration
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closing := s.closing
+			s.mu.Unlock()
+			if closing || errors.Is(err, net.ErrClosed) {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		s.start(c)
+	}
+}
+
+// ServeTLS serves implicit-TLS IMAP (IMAPS) on l with Config.TLS.
+func (s *Server) ServeTLS(l net.Listener) error {
+	if s.cfg.TLS == nil {
+		return errors.New("imap: ServeTLS needs Config.TLS")
+	}
+	return s.Serve(tls.NewListener(l, s.cfg.TLS))
+}
+
+// start wires a client connection to go-imap through an in-memory pipe and
+// the front end.
+func (s *Server) start(c net.Conn) {
+	inner, outer := net.Pipe()
+	fc := newConn(s, c, outer)
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		c.Close()
+		return
+	}
+	s.conns[inner] = fc
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.conns, inner)
+			s.mu.Unlock()
+		}()
+		fc.run(func() { s.pipe.push(inner) })
+	}()
+}
+
+func (s *Server) connFor(inner net.Conn) *conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns[inner]
+}
+
+// Shutdown stops accepting, says BYE to every client and closes the
+// connections, waiting for them or for ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for l := range s.listeners {
+		l.Close()
+	}
+	var open []*conn
+	for _, c := range s.conns {
+		open = append(open, c)
+	}
+	s.mu.Unlock()
+	for _, c := range open {
+		c.bye("server shutting down")
+	}
+	s.pipe.Close()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// tracker returns the one go-imap MailboxTracker of a folder, attaching it
+// to the folder's change feed on first use, so every session on that folder
+// learns of EXISTS, EXPUNGE and flag changes in the same order.
+func (s *Server) tracker(f *maildir.Folder) (*imapserver.MailboxTracker, error) {
+	if t, ok := s.trackers.Load(f); ok {
+		return t.(*imapserver.MailboxTracker), nil
+	}
+	s.trackMu.Lock()
+	defer s.trackMu.Unlock()
+	if t, ok := s.trackers.Load(f); ok {
+		return t.(*imapserver.MailboxTracker), nil
+	}
+	var mt *imapserver.MailboxTracker
+	_, err := f.Attach(func(count uint32) func(maildir.Change) {
+		mt = imapserver.NewMailboxTracker(count)
+		return func(c maildir.Change) {
+			switch c.Kind {
+			case maildir.Expunged:
+				mt.QueueExpunge(c.Seq)
+			case maildir.Exists:
+				mt.QueueNumMessages(c.Count)
+			case maildir.FlagsChanged:
+				src, _ := c.Source.(*imapserver.SessionTracker)
+				mt.QueueMessageFlags(c.Seq, imap.UID(c.UID), imapFlags(c.Flags), src)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.trackers.Store(f, mt)
+	return mt, nil
+}
+
+// pipeListener hands go-imap the server ends of the pipes.
+type pipeListener struct {
+	ch     chan net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func newPipeListener() *pipeListener {
+	return &pipeListener{ch: make(chan net.Conn), closed: make(chan struct{})}
+}
+
+func (l *pipeListener) push(c net.Conn) {
+	select {
+	case l.ch <- c:
+	case <-l.closed:
+		c.Close()
+	}
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ch:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "mailx-imap" }
