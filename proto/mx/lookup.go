@@ -233,7 +233,10 @@ func explicitMX(ctx context.Context, res *Result, ask queryFunc, msg *dns.Msg, m
 			res.Exchangers = append(res.Exchangers, x)
 			continue
 		}
-		x.Addresses, x.AliasFor = addressesFrom(msg.Extra, rec.Exchange, SourceAdditional)
+		x.Addresses, x.Aliases = addressesFrom(msg.Extra, rec.Exchange, SourceAdditional)
+		if n := len(x.Aliases); n > 0 {
+			x.AliasFor = x.Aliases[n-1].Target
+		}
 		if len(x.Addresses) == 0 {
 			if err := queryAddresses(ctx, res, ask, rec.Exchange, &x); err != nil {
 				x.Error = err.Error()
@@ -264,15 +267,12 @@ func explicitMX(ctx context.Context, res *Result, ask queryFunc, msg *dns.Msg, m
 }
 
 // addressesFrom collects the A and AAAA records of host found in rrs (A
-// first), following a CNAME at host. aliasFor is the canonical name when
-// host turned out to be an alias.
-func addressesFrom(rrs []dns.RR, host, source string) (addrs []Address, aliasFor string) {
+// first), following CNAMEs at host; chain holds those, when host turned out
+// to be an alias.
+func addressesFrom(rrs []dns.RR, host, source string) (addrs []Address, chain []Alias) {
 	chain, final, err := followAliases(rrs, host, 0)
 	if err != nil {
-		return nil, ""
-	}
-	if len(chain) > 0 {
-		aliasFor = final
+		return nil, nil
 	}
 	addrs = []Address{}
 	for _, want := range []uint16{dns.TypeA, dns.TypeAAAA} {
@@ -294,7 +294,7 @@ func addressesFrom(rrs []dns.RR, host, source string) (addrs []Address, aliasFor
 			addrs = append(addrs, Address{Name: lowerFQDN(h.Name), TTL: h.Ttl, Type: dns.TypeToString[want], IP: ip, Source: source})
 		}
 	}
-	return addrs, aliasFor
+	return addrs, chain
 }
 
 // queryAddresses asks A and AAAA for host and adds what it finds to x. A
@@ -317,15 +317,15 @@ func queryAddresses(ctx context.Context, res *Result, ask queryFunc, host string
 		default:
 			return rcodeError(rep, Name{Input: host, ASCII: strings.TrimSuffix(host, "."), Unicode: strings.TrimSuffix(host, ".")}, host)
 		}
-		addrs, alias := addressesFrom(rep.msg.Answer, host, SourceQuery)
+		addrs, chain := addressesFrom(rep.msg.Answer, host, SourceQuery)
 		// A reply may carry records of the other family; keep only those asked.
 		for _, a := range addrs {
 			if a.Type == dns.TypeToString[qtype] {
 				x.Addresses = append(x.Addresses, a)
 			}
 		}
-		if alias != "" {
-			x.AliasFor = alias
+		if n := len(chain); n > 0 && x.AliasFor == "" {
+			x.Aliases, x.AliasFor = chain, chain[n-1].Target
 		}
 	}
 	return nil

@@ -77,6 +77,8 @@ type Exchanger struct {
 	// AliasFor is the canonical name when Host is an alias (a CNAME), which
 	// RFC 2181 §10.3 forbids; "" otherwise.
 	AliasFor string `json:"alias_for,omitempty"`
+	// Aliases are the CNAME records from Host to AliasFor, as returned.
+	Aliases []Alias `json:"aliases,omitempty"`
 	// IPLiteral is true when the MX names an IP address instead of a host;
 	// such an exchanger is not usable and has no Addresses.
 	IPLiteral bool `json:"ip_literal"`
