@@ -216,6 +216,17 @@ func formatAddresses(field string, lists []string) (string, error) {
 			if len(words) > 0 {
 				words[len(words)-1] += ","
 			}
+			col := 1
+			if len(words) == 0 {
+				col = len(field) + 2
+			}
+			if a.Name != "" && !plainPhrase(a.Name) {
+				// Encoded here rather than by mail.Address.String, which
+				// makes words too long to fit after the field name.
+				words = append(words, encodeRun(a.Name, col, true)...)
+				words = append(words, "<"+a.Address+">")
+				continue
+			}
 			s := a.String()
 			if a.Name == "" {
 				s = strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">") // bare address reads better
@@ -224,6 +235,17 @@ func formatAddresses(field string, lists []string) (string, error) {
 		}
 	}
 	return foldWords(words, len(field)+2), nil
+}
+
+// plainPhrase reports whether a display name is printable ASCII, which
+// mail.Address.String writes as it is or as a quoted-string.
+func plainPhrase(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return !strings.Contains(name, "=?")
 }
 
 // NewMessageID returns a fresh, globally unique Message-ID at the domain of
@@ -270,14 +292,14 @@ func planBody(m *Message) (*node, error) {
 	var body *node
 	var alts []*node
 	if m.Text != "" || (m.HTML == "" && len(m.Attachments) == 0) {
-		n, err := textNode(m.Text, "text/plain", "the message text")
+		n, err := textNode(m.Text, "text/plain", "the message text", m.CRLF)
 		if err != nil {
 			return nil, err
 		}
 		alts = append(alts, n)
 	}
 	if m.HTML != "" {
-		n, err := textNode(m.HTML, "text/html", "the HTML version")
+		n, err := textNode(m.HTML, "text/html", "the HTML version", m.CRLF)
 		if err != nil {
 			return nil, err
 		}
@@ -312,7 +334,7 @@ func planBody(m *Message) (*node, error) {
 	return mixed, nil
 }
 
-func textNode(s, mediaType, what string) (*node, error) {
+func textNode(s, mediaType, what string, crlf bool) (*node, error) {
 	if !utf8.ValidString(s) {
 		return nil, fmt.Errorf("compose: %s is not valid UTF-8", what)
 	}
@@ -325,6 +347,12 @@ func textNode(s, mediaType, what string) (*node, error) {
 		charset = "utf-8"
 	}
 	enc, why := chooseEncoding(st, true, true, false)
+	if enc == "base64" && crlf {
+		// base64 carries line ends as bytes, so they are made canonical
+		// (CRLF) before encoding; in an LF file they stay local (LF), as
+		// the 7bit and quoted-printable lines around them do.
+		b = bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))
+	}
 	return &node{ctype: stdmime.FormatMediaType(mediaType, map[string]string{"charset": charset}), enc: enc, why: why, text: b}, nil
 }
 
@@ -585,7 +613,7 @@ func (n *node) header(seed, number string, lay *Layout) (textproto.MIMEHeader, s
 		h.Set("Content-Type", foldParams(n.ctype, len("Content-Type: ")))
 		h.Set("Content-Transfer-Encoding", n.enc)
 		if n.name != "" {
-			h.Set("Content-Disposition", foldParams(stdmime.FormatMediaType("attachment", map[string]string{"filename": n.name}), len("Content-Disposition: ")))
+			h.Set("Content-Disposition", dispositionValue(n.name))
 		}
 	}
 	lay.Parts = append(lay.Parts, p)
@@ -651,6 +679,40 @@ func (n *node) writeBody(w io.Writer, seed string, lay *Layout, number, boundary
 func makeBoundary(seed, number string) string {
 	sum := sha256.Sum256([]byte(seed + "\x00" + number))
 	return "=_mailx_" + hex.EncodeToString(sum[:12])
+}
+
+// dispositionValue is "attachment; filename=..." for name, split into
+// RFC 2231 continuations (filename*0*=, filename*1*=, ...) when one line
+// would be too long.
+func dispositionValue(name string) string {
+	const col = len("Content-Disposition: ")
+	v := stdmime.FormatMediaType("attachment", map[string]string{"filename": name})
+	if f := foldParams(v, col); !strings.Contains(f, "\r\n") || len(f)-strings.Index(f, "\r\n") <= MaxLine+2 {
+		return f
+	}
+	_, param, _ := strings.Cut(v, "; ")
+	segs := []string{"attachment;"}
+	if ext, ok := strings.CutPrefix(param, "filename*="); ok {
+		// Percent-encoded UTF-8 from FormatMediaType, cut between triplets.
+		for i := 0; ext != ""; i++ {
+			n := min(len(ext), 60)
+			for n < len(ext) && n > 2 && (ext[n-1] == '%' || ext[n-2] == '%') {
+				n--
+			}
+			segs = append(segs, fmt.Sprintf("filename*%d*=%s;", i, ext[:n]))
+			ext = ext[n:]
+		}
+	} else {
+		for i, rest := 0, name; rest != ""; i++ {
+			n := min(len(rest), 55)
+			q := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(rest[:n])
+			segs = append(segs, fmt.Sprintf("filename*%d=\"%s\";", i, q))
+			rest = rest[n:]
+		}
+	}
+	last := len(segs) - 1
+	segs[last] = strings.TrimSuffix(segs[last], ";")
+	return foldWords(segs, col)
 }
 
 // foldParams folds a header value of the form "type; a=b; c=d" after its

@@ -34,7 +34,7 @@ func EncodeWords(text string, nameLen int) string {
 		return foldWords(strings.Split(text, " "), nameLen)
 	}
 	if !wordsSplittable(text) {
-		return foldWords(encodeRun(text, nameLen), nameLen)
+		return foldWords(encodeRun(text, nameLen, false), nameLen)
 	}
 	var out []string
 	words := strings.Split(text, " ")
@@ -55,7 +55,7 @@ func EncodeWords(text string, nameLen int) string {
 		if len(out) > 0 {
 			col = 1
 		}
-		out = append(out, encodeRun(strings.Join(words[i:j], " "), col)...)
+		out = append(out, encodeRun(strings.Join(words[i:j], " "), col, false)...)
 		i = j
 	}
 	return foldWords(out, nameLen)
@@ -108,7 +108,11 @@ func plainWord(w string) bool {
 // encodeRun encodes s as one or more encoded-words, each at most 75
 // characters, the first fitting after col columns where it can. Q encoding
 // (readable for mostly-Latin text) is used unless B is shorter.
-func encodeRun(s string, col int) []string {
+//
+// In a phrase (the display name of an address) Q may only carry letters,
+// digits and !*+-/=_ literally (RFC 2047 §5(3)); when the text has other
+// specials, B is used instead.
+func encodeRun(s string, col int, phrase bool) []string {
 	var words []string
 	first := true
 	for s != "" {
@@ -123,7 +127,7 @@ func encodeRun(s string, col int) []string {
 		for end := 0; end < len(s); {
 			_, size := utf8.DecodeRuneInString(s[end:])
 			end += size
-			w := encodeWord(s[:end])
+			w := encodeWord(s[:end], phrase)
 			if len(w) > limit && n > 0 {
 				break
 			}
@@ -139,14 +143,17 @@ func encodeRun(s string, col int) []string {
 // whichever is shorter. The standard library's encoder leaves text that
 // needs no encoding alone and splits long text itself, so plain ASCII is
 // encoded here with encoding/base64 in the same "=?utf-8?b?...?=" form.
-func encodeWord(s string) string {
+func encodeWord(s string, phrase bool) string {
 	q := stdmime.QEncoding.Encode("utf-8", s)
 	b := stdmime.BEncoding.Encode("utf-8", s)
-	if !strings.HasPrefix(b, "=?") {
+	if b == s { // nothing the library thought needed encoding
 		b = "=?utf-8?b?" + base64.StdEncoding.EncodeToString([]byte(s)) + "?="
 	}
 	// Q stays readable for mostly-Latin text, so it wins unless clearly longer.
-	if strings.HasPrefix(q, "=?") && !strings.Contains(q, " ") && len(q) <= len(b)+len(b)/3 {
+	if phrase && strings.ContainsAny(q[min(len(q), 10):], `()<>@,;:\".[]`) {
+		return b
+	}
+	if q != s && !strings.Contains(q, " ") && len(q) <= len(b)+len(b)/3 {
 		return q
 	}
 	return b

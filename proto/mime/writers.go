@@ -41,14 +41,17 @@ func (l *lfWriter) flush() error {
 	return nil
 }
 
-// crlfWriter writes text with each LF turned into CRLF (text given to it has
-// no CR: 7bit is only chosen for such text).
-type crlfWriter struct{ w io.Writer }
+// crlfWriter writes text with each bare LF turned into CRLF; a CRLF
+// already there (a text attachment in a CRLF message) stays as it is.
+type crlfWriter struct {
+	w      io.Writer
+	lastCR bool
+}
 
 func (c *crlfWriter) Write(p []byte) (int, error) {
 	start := 0
 	for i, b := range p {
-		if b == '\n' {
+		if b == '\n' && !(i > 0 && p[i-1] == '\r' || i == 0 && c.lastCR) {
 			if _, err := c.w.Write(p[start:i]); err != nil {
 				return 0, err
 			}
@@ -60,6 +63,9 @@ func (c *crlfWriter) Write(p []byte) (int, error) {
 	}
 	if _, err := c.w.Write(p[start:]); err != nil {
 		return 0, err
+	}
+	if len(p) > 0 {
+		c.lastCR = p[len(p)-1] == '\r'
 	}
 	return len(p), nil
 }
