@@ -286,6 +286,10 @@ func (p *IMAP) outgoing(line string, typed bool) Outgoing {
 func (p *IMAP) commandTail(line string) Outgoing {
 	n, nonSync := imap.TrailingLiteral(line)
 	out := Outgoing{Lines: []string{line}, Await: true, Notes: []note.Note{{Summary: "the rest of the command line after the literal; its CRLF ends the command", Ref: "RFC 3501 §4.3"}}}
+	if line != "" && !strings.HasPrefix(line, " ") {
+		out.Notes = append(out.Notes, note.Note{Summary: fmt.Sprintf("%q is sent as the end of the %s command, not as a new command", clipText(line, 30), p.pending.Name),
+			Detail: "After a literal, the command line goes on: more arguments start with a space, and an empty line ends it.", Severity: note.Warning})
+	}
 	if n < 0 {
 		return out
 	}

@@ -147,7 +147,7 @@ func annotateMessageLines(r *Response, pr pop3.Response) {
 		r.Lines[1].Notes = append(r.Lines[1].Notes, note.Note{Summary: "the message header starts here: one field per line, \"Name: value\"; indented lines continue the field above", Ref: "RFC 5322 §2.2"})
 	}
 	if sep >= 0 {
-		r.Lines[sep+1].Notes = append(r.Lines[sep+1].Notes, note.Note{Summary: fmt.Sprintf("this empty line ends the header (%d fields); the body follows", fields), Ref: "RFC 5322 §2.1"})
+		r.Lines[sep+1].Notes = append(r.Lines[sep+1].Notes, note.Note{Summary: fmt.Sprintf("this empty line ends the header (%d field(s)); the body follows", fields), Ref: "RFC 5322 §2.1"})
 	}
 	for i, raw := range pr.Raw[1:] {
 		if i < len(pr.Lines) && raw != pr.Lines[i] {

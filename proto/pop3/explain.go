@@ -33,7 +33,7 @@ var ResponseCodes = map[string]note.Note{
 var Capabilities = map[string]note.Note{
 	"TOP":            {Summary: "TOP: the server can send just the headers and first lines of a message", Ref: "RFC 2449 §6.1"},
 	"USER":           {Summary: "USER: logging in with USER and PASS (a cleartext password) is allowed", Ref: "RFC 2449 §6.2"},
-	"SASL":           {Summary: "SASL: the AUTH command accepts these mechanisms, e.g. PLAIN", Ref: "RFC 2449 §6.3"},
+	"SASL":           {Summary: "SASL: the AUTH command accepts the mechanisms listed", Ref: "RFC 2449 §6.3"},
 	"RESP-CODES":     {Summary: "RESP-CODES: -ERR lines may carry a reason in brackets, such as [IN-USE]", Ref: "RFC 2449 §6.4"},
 	"LOGIN-DELAY":    {Summary: "LOGIN-DELAY: the least number of seconds between two logins", Ref: "RFC 2449 §6.5"},
 	"PIPELINING":     {Summary: "PIPELINING: the client may send several commands without waiting for each response", Ref: "RFC 2449 §6.6"},
@@ -262,7 +262,8 @@ func explainMessage(r Response, verb, arg string) note.Note {
 		Detail: "POP3 sends the message exactly as stored; the line with only \".\" is the end marker, not part of it.",
 		Ref:    "RFC 1939 §5", Severity: note.Success}
 	if verb == "TOP" {
-		n.Summary = fmt.Sprintf("Headers of message %s and %d line(s) of its body", arg, body)
+		msg, _, _ := strings.Cut(arg, " ")
+		n.Summary = fmt.Sprintf("Headers of message %s and %d line(s) of its body", msg, body)
 		n.Ref = "RFC 1939 §7"
 		n.Detail = "TOP does not mark the message as read or deleted."
 	} else {

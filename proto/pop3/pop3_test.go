@@ -266,7 +266,7 @@ func TestExplain(t *testing.T) {
 		{"retr no arg", ExplainCommand("RETR", Transaction), "missing argument", note.Warning},
 		{"pass cleartext", ExplainCommand("PASS hungry", Authorization), "password crosses", note.Warning},
 		{"unknown", ExplainCommand("HELO x", Authorization), "not a POP3 command", note.Warning},
-		{"capa", []note.Note{ExplainCapability("SASL PLAIN")}, "SASL: the AUTH command", note.Info},
+		{"capa", []note.Note{ExplainCapability("SASL PLAIN")}, "SASL: the AUTH command accepts", note.Info},
 		{"capa count", ExplainResponse(OKMulti("", []string{"TOP", "SASL PLAIN"}), Authorization, "CAPA", ""), "2 capabilities", note.Success},
 		{"lower case", ExplainResponse(Response{Status: StatusOK, Raw: []string{"+ok"}}, Transaction, "NOOP", ""), "upper case", note.Warning},
 	} {
