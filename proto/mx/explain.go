@@ -39,12 +39,11 @@ func explainResult(res *Result) {
 		res.explain(TopicPreference, preferenceSummary(res.Records),
 			"A sending MTA tries the exchanger with the lowest preference first and moves to higher numbers only when it fails. Exchangers with equal preference are tried in random order, which spreads the load.",
 			"RFC 5321 §5.1")
-		res.explain(TopicTTL, fmt.Sprintf("TTL %d: a resolver may keep this answer for %s before asking again", res.Records[0].TTL, humanSeconds(res.Records[0].TTL)),
+		res.explain(TopicTTL, ttlSummary(res.Records[0].TTL),
 			"So a change to the MX records takes up to the TTL to reach every sender: lower the TTL a day before moving mail servers.",
 			"RFC 1035 §3.2.1")
 	case RuleNull:
-		res.explain(TopicTTL, fmt.Sprintf("TTL %d: a resolver may keep this answer for %s before asking again", res.Records[0].TTL, humanSeconds(res.Records[0].TTL)),
-			"", "RFC 1035 §3.2.1")
+		res.explain(TopicTTL, ttlSummary(res.Records[0].TTL), "", "RFC 1035 §3.2.1")
 	}
 	addrSources(res)
 	switch res.Rule {
@@ -119,6 +118,14 @@ func addrSources(res *Result) {
 	}
 }
 
+// ttlSummary explains a TTL with its value.
+func ttlSummary(ttl uint32) string {
+	if ttl == 0 {
+		return "TTL 0: this answer must not be cached; every sender asks again each time"
+	}
+	return fmt.Sprintf("TTL %d: a resolver may keep this answer for %s before asking again", ttl, humanSeconds(ttl))
+}
+
 // humanSeconds writes a TTL as a person reads it: "1 hour", "5 minutes",
 // "1 day 2 hours", "45 seconds".
 func humanSeconds(ttl uint32) string {
@@ -133,9 +140,6 @@ func humanSeconds(ttl uint32) string {
 			parts = append(parts, plural(int(n), u.name))
 			d -= n * u.size
 		}
-	}
-	if len(parts) == 0 {
-		return "0 seconds (not at all)"
 	}
 	return strings.Join(parts, " ")
 }
