@@ -329,8 +329,15 @@ func (p *parser) leaf(part *Part, r *countReader) error {
 		cbErr = p.o.OnPart(part, tee)
 	}
 	_, derr := io.Copy(io.Discard, tee)
+	if cbErr != nil && tee.err != nil && errors.Is(cbErr, tee.err) {
+		// OnPart only passed on the decoding error: a warning, not a failure.
+		cbErr, derr = nil, tee.err
+	}
 	if cbErr != nil {
 		return cbErr
+	}
+	if derr == nil {
+		derr = tee.err
 	}
 	if derr != nil {
 		if p.src.err != nil {

@@ -2,6 +2,7 @@ package mime
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -170,13 +171,20 @@ type previewReader struct {
 	n    int64
 	keep int
 	kept []byte
+	err  error // the first error other than EOF: a decoding error
 }
 
 func (t *previewReader) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
+	if err != nil && err != io.EOF && t.err == nil {
+		t.err = err
+	}
 	t.n += int64(n)
 	if len(t.kept) < t.keep {
 		t.kept = append(t.kept, p[:min(n, t.keep-len(t.kept))]...)
 	}
 	return n, err
 }
+
+// newB64 returns a base64 encoder writing to w.
+func newB64(w io.Writer) io.WriteCloser { return base64.NewEncoder(base64.StdEncoding, w) }
