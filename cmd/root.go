@@ -97,6 +97,7 @@ Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong.`,
 
 	for _, add := range []func(*IOStreams) *cobra.Command{
 		newVersionCmd,
+		newSMTPCmd,
 		newMXCmd,
 		newQueueCmd,
 		newPOP3Cmd,

@@ -151,14 +151,10 @@ func (s *Session) Ended() bool { return s.p.Ended() }
 // Run reads the greeting, then sends each input line and shows each response
 // until the session ends, the input ends, or the connection fails.
 func (s *Session) Run(ctx context.Context) error {
-	resp, err := s.read(ctx)
-	if err != nil {
-		return err
-	}
-	s.greeting = resp
-	s.exchanged(Exchange{Response: resp})
-	if err := s.afterResponse(ctx, resp); err != nil {
-		return err
+	if s.greeting == nil {
+		if _, err := s.Start(ctx); err != nil {
+			return err
+		}
 	}
 	for !s.p.Ended() {
 		if err := ctx.Err(); err != nil {
@@ -182,6 +178,19 @@ func (s *Session) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// Start reads and shows the server's greeting. Run calls it; programs that
+// drive a session step by step with Exchange (mailx smtp send, lessons) call
+// it first themselves.
+func (s *Session) Start(ctx context.Context) (*Response, error) {
+	resp, err := s.read(ctx)
+	if err != nil {
+		return resp, err
+	}
+	s.greeting = resp
+	s.exchanged(Exchange{Response: resp})
+	return resp, s.afterResponse(ctx, resp)
 }
 
 func (s *Session) prompt() string { return s.proto(func() string { return s.p.Prompt() }) + "> " }

@@ -222,13 +222,7 @@ func smtpAuth(ctx context.Context, s *Session, args []string) error {
 	}
 	switch mech {
 	case "PLAIN":
-		_, ir, err := sasl.NewPlainClient("", user, pass).Start()
-		if err != nil {
-			return err
-		}
-		enc := base64.StdEncoding.EncodeToString(ir)
-		s.r.Note(note.Note{Summary: fmt.Sprintf("PLAIN sends \"\\0%s\\0%s\" (authorisation id, NUL, user, NUL, password) in base64: %s", user, strings.Repeat("*", len(pass)), enc), Ref: "RFC 4616 §2"})
-		_, err = s.Exchange(ctx, "AUTH PLAIN "+enc)
+		_, err := SMTPAuthPlain(ctx, s, user, pass)
 		return err
 	case "LOGIN":
 		s.r.Note(note.Note{Summary: "LOGIN asks for the user name, then the password, each as a base64 line after a 334 challenge", Ref: "draft-murchison-sasl-login"})
@@ -243,6 +237,18 @@ func smtpAuth(ctx context.Context, s *Session, args []string) error {
 	}
 	s.r.Warning(fmt.Sprintf("\\auth knows PLAIN and LOGIN, not %s (nothing was sent); type AUTH %s ... by hand", mech, mech))
 	return nil
+}
+
+// SMTPAuthPlain logs in with AUTH PLAIN and an initial response (RFC 4954
+// §4, RFC 4616), explaining what the base64 holds, and returns the reply.
+func SMTPAuthPlain(ctx context.Context, s *Session, user, pass string) (*Response, error) {
+	_, ir, err := sasl.NewPlainClient("", user, pass).Start()
+	if err != nil {
+		return nil, err
+	}
+	enc := base64.StdEncoding.EncodeToString(ir)
+	s.r.Note(note.Note{Summary: fmt.Sprintf("PLAIN sends \"\\0%s\\0%s\" (authorisation id, NUL, user, NUL, password) in base64: %s", user, strings.Repeat("*", len(pass)), enc), Ref: "RFC 4616 §2"})
+	return s.Exchange(ctx, "AUTH PLAIN "+enc)
 }
 
 func smtpSendFile(ctx context.Context, s *Session, args []string) error {

@@ -128,7 +128,15 @@ func queueHint(r Reply) string {
 // "" when none is recognisable.
 func QueueID(r Reply) string {
 	text := strings.Join(r.Lines, " ")
-	low := strings.ToLower(text)
+	// Lower-case ASCII bytes only: strings.ToLower may change the length of
+	// non-ASCII or invalid UTF-8 text, and the index must stay valid in text.
+	lb := []byte(text)
+	for i, c := range lb {
+		if c >= 'A' && c <= 'Z' {
+			lb[i] = c + 'a' - 'A'
+		}
+	}
+	low := string(lb)
 	for _, marker := range []string{"queued as ", "id=", "queue id ", "message id "} {
 		if i := strings.Index(low, marker); i >= 0 {
 			return firstToken(text[i+len(marker):])

@@ -1,0 +1,293 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mailx-edu/mailx/explore"
+	"github.com/mailx-edu/mailx/explore/render"
+	"github.com/mailx-edu/mailx/proto/mx"
+	"github.com/mailx-edu/mailx/proto/note"
+	"github.com/mailx-edu/mailx/proto/transcript"
+)
+
+// newSMTPCmd is the `mailx smtp` group.
+func newSMTPCmd(ios *IOStreams) *cobra.Command {
+	c := groupCmd("smtp", "Talk SMTP by hand, send a message, or replay a recorded session",
+		"  mailx smtp talk 127.0.0.1:2525\n  mailx smtp send --server 127.0.0.1:2525 --from a@hill.test --to b@hill.test --subject hi --body 'Hello'\n  mailx smtp replay --example hill")
+	c.AddCommand(newSMTPTalkCmd(ios, nil), newSMTPSendCmd(ios, nil), newSMTPReplayCmd(ios, nil))
+	return c
+}
+
+// smtpConnFlags are the connection flags `smtp talk` and `smtp send` share.
+type smtpConnFlags struct {
+	Port            int           // --port; 0 = from HOST:PORT or the default
+	TLS             bool          // --tls: implicit TLS (port 465)
+	StartTLS        bool          // --starttls
+	Insecure        bool          // --insecure
+	Timeout         time.Duration // --timeout: connect and TLS handshake
+	ResponseTimeout time.Duration // --response-timeout
+	MX              string        // --mx DOMAIN
+	DNSServer       string        // --dns-server for --mx
+	Helo            string        // --helo NAME
+}
+
+func (f *smtpConnFlags) register(c *cobra.Command, mxHelp string) {
+	fl := c.Flags()
+	fl.IntVar(&f.Port, "port", 0, "server port (default 25, or 465 with --tls)")
+	fl.BoolVar(&f.TLS, "tls", false, "start TLS at once (implicit TLS, \"SMTPS\", port 465)")
+	fl.BoolVar(&f.StartTLS, "starttls", false, "send EHLO then STARTTLS automatically, and stop if the server refuses")
+	fl.BoolVar(&f.Insecure, "insecure", false, "accept any certificate (for a lab server's self-signed one); it is still shown")
+	fl.DurationVar(&f.Timeout, "timeout", 15*time.Second, "how long to wait for the connection and the TLS handshake")
+	fl.DurationVar(&f.ResponseTimeout, "response-timeout", 60*time.Second, "how long to wait for each reply before saying the server is silent")
+	fl.StringVar(&f.MX, "mx", "", mxHelp)
+	fl.StringVar(&f.DNSServer, "dns-server", "", "DNS server for --mx, HOST[:PORT] (default: the system's resolver)")
+	fl.StringVar(&f.Helo, "helo", "", "name to give in EHLO (default: this machine's host name)")
+}
+
+func (f *smtpConnFlags) check() error {
+	if f.TLS && f.StartTLS {
+		return usageError("--tls starts TLS at once; --starttls upgrades a plain session. Choose one.", "--tls and --starttls cannot be combined")
+	}
+	if f.Port < 0 || f.Port > 65535 {
+		return usageError("Ports run from 1 to 65535; SMTP uses 25, submission 587, SMTPS 465.", "--port %d is not a port number", f.Port)
+	}
+	return nil
+}
+
+func (f *smtpConnFlags) helo() string {
+	if f.Helo != "" {
+		return f.Helo
+	}
+	if h, err := os.Hostname(); err == nil && h != "" && !strings.ContainsAny(h, " \t") {
+		return h
+	}
+	return "localhost"
+}
+
+func (f *smtpConnFlags) defaultPort() int {
+	if f.TLS {
+		return 465
+	}
+	return 25
+}
+
+// smtpHostPort reads HOST, HOST:PORT, [IPv6]:PORT or a bare IPv6 address.
+func smtpHostPort(arg string, port, def int) (string, int, error) {
+	host := arg
+	if h, p, err := net.SplitHostPort(arg); err == nil {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return "", 0, usageError("Give HOST or HOST:PORT, for example 127.0.0.1:2525.", "%q: the port is not a number from 1 to 65535", arg)
+		}
+		host = h
+		if port == 0 {
+			port = n
+		}
+	} else if strings.Count(arg, ":") == 1 {
+		return "", 0, usageError("Give HOST or HOST:PORT, for example 127.0.0.1:2525.", "%q is not HOST:PORT", arg)
+	}
+	host = strings.Trim(host, "[]")
+	if host == "" {
+		return "", 0, usageError("Give HOST or HOST:PORT, for example 127.0.0.1:2525.", "the host is missing in %q", arg)
+	}
+	if port == 0 {
+		port = def
+	}
+	return host, port, nil
+}
+
+// smtpTarget is one host to try, with the name its certificate must carry.
+type smtpTarget struct {
+	Dial       string // address or host name to dial
+	ServerName string // the name for TLS verification
+	Port       int
+	Why        string // how --mx chose it
+}
+
+// smtpTargets resolves what to connect to: the HOST[:PORT] argument, or the
+// mail exchangers of --mx DOMAIN in the order an MTA tries them.
+func smtpTargets(ctx context.Context, r *render.Renderer, f *smtpConnFlags, arg string) ([]smtpTarget, error) {
+	if f.MX == "" {
+		host, port, err := smtpHostPort(arg, f.Port, f.defaultPort())
+		if err != nil {
+			return nil, err
+		}
+		return []smtpTarget{{Dial: host, ServerName: host, Port: port}}, nil
+	}
+	res := &mx.Resolver{}
+	if f.DNSServer != "" {
+		addr, err := mx.ServerAddr(f.DNSServer)
+		if err != nil {
+			return nil, usageError("Give the DNS server as HOST or HOST:PORT, for example 1.1.1.1.", "--dns-server: %v", err)
+		}
+		res.Server = addr
+	}
+	result, err := res.Lookup(ctx, f.MX)
+	if err != nil {
+		var me *mx.Error
+		if errors.As(err, &me) {
+			return nil, failure(me.Hint(), "%s", me.Error())
+		}
+		return nil, failure("Check the domain's spelling, or give a host instead of --mx.", "MX lookup for %s failed: %v", f.MX, err)
+	}
+	if !result.AcceptsMail() {
+		return nil, failure("Nothing can be delivered there; check the address.", "%s publishes a null MX: it accepts no mail (RFC 7505)", f.MX)
+	}
+	r.Heading("Mail exchangers for " + f.MX)
+	port := f.Port
+	if port == 0 {
+		port = f.defaultPort()
+	}
+	var out []smtpTarget
+	for _, x := range result.Order(nil) {
+		why := fmt.Sprintf("preference %d", x.Preference)
+		if x.Implicit {
+			why = "implicit MX: the domain has no MX record but has an address (RFC 5321 §5.1)"
+		}
+		if !x.Usable() {
+			r.Warning(fmt.Sprintf("%s (%s) has no address; skipped", x.Host, why))
+			continue
+		}
+		r.Field(x.Host, why)
+		for _, a := range x.Addresses {
+			out = append(out, smtpTarget{Dial: a.IP.String(), ServerName: x.Host, Port: port, Why: x.Host + ", " + why})
+		}
+	}
+	if len(out) == 0 {
+		return nil, failure("The domain's mail exchangers have no addresses: mail there cannot be delivered now.", "no mail exchanger of %s has an address", f.MX)
+	}
+	r.Note(note.Note{Summary: "an MTA tries the lowest preference first, equal preferences in random order, and the next one when a host fails", Ref: "RFC 5321 §5.1"})
+	return out, nil
+}
+
+// dialSMTP connects to the first target that answers, as an MTA does, and
+// explains each failure on the way.
+func dialSMTP(ctx context.Context, r *render.Renderer, f *smtpConnFlags, targets []smtpTarget) (*explore.Conn, error) {
+	var lastErr error
+	for i, t := range targets {
+		c, err := explore.Dial(ctx, t.Dial, t.Port, explore.DialOptions{
+			Timeout:    f.Timeout,
+			TLS:        f.TLS,
+			Insecure:   f.Insecure,
+			ServerName: t.ServerName,
+		})
+		if err == nil {
+			what := c.Addr()
+			if t.Why != "" {
+				what += " (" + t.Why + ")"
+			}
+			r.Heading("Connected to " + what)
+			if c.TLSState != nil {
+				for _, n := range c.TLSNotes(time.Now()) {
+					r.Note(n)
+				}
+			}
+			return c, nil
+		}
+		lastErr = err
+		if i < len(targets)-1 {
+			msg, _ := explainConnErr(err)
+			r.Warning(msg + "; trying the next exchanger, as an MTA would")
+		}
+	}
+	msg, hint := explainConnErr(lastErr)
+	if len(targets) > 1 {
+		msg = fmt.Sprintf("all %d addresses failed; the last: %s", len(targets), msg)
+	}
+	return nil, failure(hint, "%s", msg)
+}
+
+func explainConnErr(err error) (string, string) {
+	var ce *explore.ConnError
+	if errors.As(err, &ce) {
+		return ce.Explain()
+	}
+	return err.Error(), "Check the host, the port and your network."
+}
+
+// sessionError turns how a session ended into the command's result.
+func sessionError(err error, addr string) error {
+	var silent *explore.SilentError
+	var ce *explore.ConnError
+	var ue *UserError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ue):
+		return ue
+	case errors.Is(err, explore.ErrInputEnded):
+		return failure("End the script with QUIT, so the server knows the session is over.", "the input ended before QUIT: the session was abandoned")
+	case errors.Is(err, explore.ErrServerClosed):
+		return failure("The server may have hit an error or a limit; its last reply above may say why.", "%s closed the connection before the session ended", addr)
+	case errors.As(err, &silent):
+		return failure("Check the last line you sent; --response-timeout sets how long to wait.", "no reply from %s within %s", addr, silent.After)
+	case errors.As(err, &ce):
+		msg, hint := ce.Explain()
+		return failure(hint, "%s", msg)
+	case errors.Is(err, context.Canceled):
+		return err
+	}
+	return failure("", "%v", err)
+}
+
+// recorder writes --record FILE as the session goes, so a session cut short
+// still leaves what happened on disk.
+type recorder struct {
+	f  *os.File
+	tw *transcript.Writer
+}
+
+func startRecording(path string, c *explore.Conn, proto string) (*recorder, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, failure("Choose a file in a directory you can write to.", "cannot create the record file: %v", err)
+	}
+	tw, err := transcript.NewWriter(f, transcript.Header{
+		Protocol: proto, Host: c.Host, Port: c.Port, Started: time.Now(), TLS: c.TLSMode,
+	})
+	if err != nil {
+		f.Close()
+		return nil, failure("", "cannot write %s: %v", path, err)
+	}
+	return &recorder{f: f, tw: tw}, nil
+}
+
+func (rec *recorder) hook(e transcript.Event) {
+	if rec != nil {
+		rec.tw.Write(e.Dir, e.Line)
+	}
+}
+
+func (rec *recorder) close() error {
+	if rec == nil {
+		return nil
+	}
+	err := rec.tw.Err()
+	if cerr := rec.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return failure("", "writing the record file: %v", err)
+	}
+	return nil
+}
+
+// chainHooks calls each non-nil hook in turn.
+func chainHooks(hooks ...transcript.Hook) transcript.Hook {
+	return func(e transcript.Event) {
+		for _, h := range hooks {
+			if h != nil {
+				h(e)
+			}
+		}
+	}
+}
