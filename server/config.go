@@ -1,0 +1,158 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/mailx-edu/mailx/proto/transcript"
+	"github.com/mailx-edu/mailx/server/accounts"
+	"github.com/mailx-edu/mailx/server/smtp"
+)
+
+// Default listen addresses: the classic ports plus 2000 (SMTP, submission)
+// or 1000 (POP3, IMAP) or 2000 again (the implicit-TLS ones), so that no
+// administrator rights are needed and they never clash with a real server.
+const (
+	DefaultDomain         = "mailx.test"
+	DefaultSMTPAddr       = "127.0.0.1:2525"
+	DefaultSubmissionAddr = "127.0.0.1:2587"
+	DefaultPOP3Addr       = "127.0.0.1:1100"
+	DefaultIMAPAddr       = "127.0.0.1:1430"
+)
+
+// Config is everything `mailx serve` can be told, by flags or by the config
+// file. Zero values mean the defaults; an address "" or "off" is not started.
+type Config struct {
+	// Domains are the mail domains delivered here; the first is the primary.
+	Domains []string
+	// Hostname is the server's name in greetings and Received: fields;
+	// default the primary domain.
+	Hostname string
+	// Data is the data directory (required).
+	Data string
+
+	// Listen addresses. Tests use "127.0.0.1:0" and read Addrs.
+	SMTPAddr       string // default 127.0.0.1:2525
+	SubmissionAddr string // default 127.0.0.1:2587; AUTH required
+	SMTPSAddr      string // implicit TLS submission (RFC 8314); default off
+	POP3Addr       string // default 127.0.0.1:1100 (when POP3 is built in)
+	IMAPAddr       string // default 127.0.0.1:1430 (when IMAP is built in)
+	POP3SAddr      string // default off
+	IMAPSAddr      string // default off
+	// AllowPublic permits non-loopback listen addresses.
+	AllowPublic bool
+
+	// Users replace the practice accounts and the accounts file when set
+	// (--user NAME:PASSWORD). UserHashes are users given with a bcrypt hash
+	// in the config file.
+	Users      []accounts.Credential
+	UserHashes map[string][]byte
+	// Aliases map local parts to users (postmaster = alice).
+	Aliases map[string]string
+
+	// Limits of the SMTP server; zero fields take their defaults.
+	Limits smtp.Limits
+	// RelayNets may relay without AUTH (default none, not even loopback).
+	RelayNets []netip.Prefix
+	// VRFY answers VRFY truthfully instead of 252.
+	VRFY bool
+	// NoTranscripts turns off the per-session files in DATA/transcripts.
+	NoTranscripts bool
+
+	// Relay settings, used by the relay extension (server/relay).
+	Routes    map[string]string // domain → host:port, overriding DNS
+	Smarthost string            // host:port that takes all remote mail
+	TimeScale float64           // 60: a minute of queue time passes in a second
+	DNSServer string            // host:port of the DNS server for MX lookups
+	Scenarios map[string]string // domain → teaching scenario (down, greylist, ...)
+	Lab       bool              // start the lab internet
+
+	// Trace receives every session line of every component; nil is off.
+	Trace transcript.Hook
+	// Logger replaces the log file DATA/log/mailx.log when set.
+	Logger *slog.Logger
+}
+
+// off reports whether a listen address means "do not start".
+func off(addr string) bool { return addr == "" || strings.EqualFold(addr, "off") }
+
+// withDefaults fills in defaults. Listen addresses that were never set get
+// their default; "off" stays off.
+func (c Config) withDefaults() Config {
+	if len(c.Domains) == 0 {
+		c.Domains = []string{DefaultDomain}
+	}
+	if c.Hostname == "" {
+		c.Hostname = c.Domains[0]
+	}
+	if c.SMTPAddr == "" {
+		c.SMTPAddr = DefaultSMTPAddr
+	}
+	if c.SubmissionAddr == "" {
+		c.SubmissionAddr = DefaultSubmissionAddr
+	}
+	if c.POP3Addr == "" {
+		c.POP3Addr = DefaultPOP3Addr
+	}
+	if c.IMAPAddr == "" {
+		c.IMAPAddr = DefaultIMAPAddr
+	}
+	return c
+}
+
+// checkListen refuses non-loopback addresses unless public binds were
+// allowed; it returns a description of what would be exposed otherwise.
+func checkListen(name, addr string, public bool) error {
+	if off(addr) {
+		return nil
+	}
+	host, err := validAddr(addr)
+	if err != nil {
+		return fmt.Errorf("%s address %w", name, err)
+	}
+	if public || isLoopbackHost(host) {
+		return nil
+	}
+	return &PublicError{Name: name, Addr: addr}
+}
+
+// validAddr checks HOST:PORT and returns the host.
+func validAddr(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("%q is not HOST:PORT (e.g. 127.0.0.1:2525)", addr)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return "", fmt.Errorf("%q has a bad port", addr)
+	}
+	return host, nil
+}
+
+// PublicError reports a listen address that would expose the server beyond
+// this machine without the explicit permission to do so.
+type PublicError struct{ Name, Addr string }
+
+func (e *PublicError) Error() string {
+	return fmt.Sprintf("%s address %s is not a loopback address: other machines could connect", e.Name, e.Addr)
+}
+
+func isLoopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.IsLoopback()
+}
+
+// parseDuration accepts Go durations ("90s", "5m").
+func parseDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration such as 30s or 5m", v)
+	}
+	return d, nil
+}

@@ -1,0 +1,127 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/mailx-edu/mailx/proto/transcript"
+)
+
+// traceMux fans every event out to the user's hook (--trace) and to one
+// transcript file per session in DATA/transcripts. Lines are buffered per
+// session and appended when the buffer fills or the session closes, so ten
+// thousand idle sessions do not hold ten thousand open files.
+type traceMux struct {
+	user  transcript.Hook
+	dir   string
+	files bool
+	log   *slog.Logger
+
+	mu       sync.Mutex
+	sessions map[string]*sessionLog
+	done     map[string]string // closed sessions → file, for late queue events
+	order    []string          // closed sessions, oldest first
+}
+
+type sessionLog struct {
+	path string
+	buf  bytes.Buffer
+}
+
+// flushAt is the buffered size at which a session's lines are appended.
+const flushAt = 16 << 10
+
+// keepDone bounds how many closed sessions' files are remembered for late
+// events (a delivery reported after the client left).
+const keepDone = 4096
+
+func newTraceMux(user transcript.Hook, dir string, files bool, log *slog.Logger) *traceMux {
+	t := &traceMux{user: user, dir: dir, files: files, log: log, sessions: map[string]*sessionLog{}, done: map[string]string{}}
+	if files {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			log.Warn("transcripts off: cannot create directory", "dir", dir, "err", err)
+			t.files = false
+		}
+	}
+	return t
+}
+
+// hook is the transcript.Hook every component reports to.
+func (t *traceMux) hook(ev transcript.Event) {
+	if t.user != nil {
+		defer t.user(ev) // after the file: whoever sees "closed" finds it complete
+	}
+	if !t.files || ev.Session == "" {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.sessions[ev.Session]
+	if s == nil {
+		if path, ok := t.done[ev.Session]; ok {
+			t.appendFile(path, []byte(transcript.FormatLine(ev.Dir, ev.Line)+"\n"))
+			return
+		}
+		s = &sessionLog{path: filepath.Join(t.dir, fmt.Sprintf("%s-%s.txt", ev.Time.UTC().Format("20060102-150405"), ev.Session))}
+		proto := ev.Proto
+		if proto == "" {
+			proto = "smtp"
+		}
+		h := transcript.Header{Protocol: proto, Started: ev.Time, Session: ev.Session}
+		t.sessions[ev.Session] = s
+		if rest, ok := strings.CutPrefix(ev.Line, "connect "); ok && ev.Dir == transcript.Meta {
+			// The opening event becomes a header line ("# connect: from ...")
+			// rather than a "# ..." line the reader would take for a header.
+			h.Extra = append(h.Extra, [2]string{"connect", rest})
+			_, _ = transcript.NewWriter(&s.buf, h)
+			return
+		}
+		_, _ = transcript.NewWriter(&s.buf, h)
+	}
+	s.buf.WriteString(transcript.FormatLine(ev.Dir, ev.Line))
+	s.buf.WriteByte('\n')
+	closed := ev.Dir == transcript.Meta && strings.HasPrefix(ev.Line, "closed")
+	if s.buf.Len() >= flushAt || closed {
+		t.appendFile(s.path, s.buf.Bytes())
+		s.buf.Reset()
+	}
+	if closed {
+		delete(t.sessions, ev.Session)
+		t.done[ev.Session] = s.path
+		t.order = append(t.order, ev.Session)
+		if len(t.order) > keepDone {
+			delete(t.done, t.order[0])
+			t.order = t.order[1:]
+		}
+	}
+}
+
+func (t *traceMux) appendFile(path string, b []byte) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err == nil {
+		_, err = f.Write(b)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		t.log.Warn("cannot write transcript", "file", path, "err", err)
+	}
+}
+
+// close writes what is buffered for sessions still open.
+func (t *traceMux) close() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, s := range t.sessions {
+		if s.buf.Len() > 0 {
+			t.appendFile(s.path, s.buf.Bytes())
+		}
+		delete(t.sessions, id)
+	}
+}
