@@ -256,10 +256,10 @@ func (p *IMAP) outgoing(line string, typed bool) Outgoing {
 		p.inAuth = false
 		return Outgoing{Lines: []string{line}, Await: true, Notes: []note.Note{saslAnswerNote(line, "RFC 3501 §6.2.2")}}
 	case p.litActive && !p.litRest:
-		return p.literalLine(line)
+		return p.literalLine(line, typed)
 	case p.litActive && p.litRest:
 		p.litActive, p.litRest = false, false
-		return p.commandTail(line)
+		return p.commandTail(line, line, []note.Note{{Summary: "the rest of the command line after the literal; its CRLF ends the command", Ref: "RFC 3501 §4.3"}}, typed)
 	}
 	cmd := imap.ParseCommand(line)
 	var notes []note.Note
@@ -281,22 +281,22 @@ func (p *IMAP) outgoing(line string, typed bool) Outgoing {
 	return out
 }
 
-// commandTail sends the rest of a command line after a literal; it may
-// announce another literal.
-func (p *IMAP) commandTail(line string) Outgoing {
-	n, nonSync := imap.TrailingLiteral(line)
-	out := Outgoing{Lines: []string{line}, Await: true, Notes: []note.Note{{Summary: "the rest of the command line after the literal; its CRLF ends the command", Ref: "RFC 3501 §4.3"}}}
-	if line != "" && !strings.HasPrefix(line, " ") {
-		out.Notes = append(out.Notes, note.Note{Summary: fmt.Sprintf("%q is sent as the end of the %s command, not as a new command", clipText(line, 30), p.pending.Name),
+// commandTail sends a line whose text from tail on continues the command
+// line after a literal; it may announce another literal. p.mu is held.
+func (p *IMAP) commandTail(line, tail string, notes []note.Note, typed bool) Outgoing {
+	out := Outgoing{Lines: []string{line}, Await: true, Notes: notes}
+	if tail != "" && !strings.HasPrefix(tail, " ") {
+		out.Notes = append(out.Notes, note.Note{Summary: fmt.Sprintf("%q is sent as the end of the %s command, not as a new command", clipText(tail, 30), p.pending.Name),
 			Detail: "After a literal, the command line goes on: more arguments start with a space, and an empty line ends it.", Severity: note.Warning})
 	}
+	n, nonSync := imap.TrailingLiteral(tail)
 	if n < 0 {
 		return out
 	}
 	cmd := p.pending
 	cmd.Literal, cmd.NonSync = n, nonSync
 	p.pending = cmd
-	return p.announceLiteral(out, cmd, false)
+	return p.announceLiteral(out, cmd, typed)
 }
 
 // announceLiteral decides whether to wait for "+" before a literal; p.mu is held.
@@ -326,7 +326,7 @@ func (p *IMAP) announceLiteral(out Outgoing, cmd imap.ParsedCommand, typed bool)
 }
 
 // literalLine sends one typed line of literal data; p.mu is held.
-func (p *IMAP) literalLine(line string) Outgoing {
+func (p *IMAP) literalLine(line string, typed bool) Outgoing {
 	n := int64(len(line))
 	switch {
 	case n+2 <= p.litLeft:
@@ -338,16 +338,21 @@ func (p *IMAP) literalLine(line string) Outgoing {
 				Next: "type the rest of the command line; an empty line ends the command", Ref: "RFC 3501 §4.3"}}
 		}
 		return out
-	case n == p.litLeft:
-		// The line fills the literal exactly; the CRLF after it ends the
-		// command line.
+	case n >= p.litLeft:
+		// The line's first octets complete the literal; the rest of it
+		// continues the command line, and the CRLF after it ends the command
+		// (or announces the next literal): "alice {6}" after LOGIN {5}.
+		left := p.litLeft
 		p.litActive, p.litLeft = false, 0
-		return Outgoing{Lines: []string{line}, Await: true, Notes: []note.Note{{
-			Summary: "this line completes the literal exactly; the CRLF after it ends the command", Ref: "RFC 3501 §4.3"}}}
+		summary := "this line completes the literal exactly; the CRLF after it ends the command"
+		if n > left {
+			summary = fmt.Sprintf("the first %d octets of this line complete the literal; the rest continues the command line", left)
+		}
+		return p.commandTail(line, line[left:], []note.Note{{Summary: summary, Ref: "RFC 3501 §4.3"}}, typed)
 	}
 	return Outgoing{Notes: []note.Note{{
 		Summary: fmt.Sprintf("this line is %d octets (+2 for CRLF) but the literal has %d octets left; nothing was sent", n, p.litLeft),
-		Next:    fmt.Sprintf("type a line of at most %d characters, or exactly %d to end the literal and the command", max(p.litLeft-2, 0), p.litLeft),
+		Next:    fmt.Sprintf("type a line of at most %d characters, or of %d or more to end the literal inside the line", max(p.litLeft-2, 0), p.litLeft),
 		Ref:     "RFC 3501 §4.3", Severity: note.Warning}}}
 }
 

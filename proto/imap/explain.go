@@ -210,9 +210,13 @@ func explainTagged(r Response, s State, cmd ParsedCommand) note.Note {
 		return n
 	case "BAD":
 		n := note.Note{Summary: fmt.Sprintf("%s BAD: the server rejected %s as malformed, unknown or not allowed now", r.Tag, name), Ref: "RFC 3501 §7.1.3", Severity: note.Error}
-		if cmd.Name != "" && !Allowed(cmd.Name, s) {
+		c, known := Lookup(cmd.Name)
+		switch {
+		case !known:
+			n.Next = "CAPABILITY lists what this server supports; \\help lists the IMAP4rev1 commands"
+		case !Allowed(cmd.Name, s):
 			n.Next = Expected(cmd.Name, s)
-		} else if c, ok := Lookup(cmd.Name); ok {
+		default:
 			n.Next = "Syntax: " + c.Syntax
 		}
 		return n
