@@ -405,3 +405,60 @@ func TestOrder(t *testing.T) {
 		t.Error("Order changed Exchangers")
 	}
 }
+
+func TestLookupMisconfigurations(t *testing.T) {
+	srv := mxtest.Start(t, mxtest.Options{
+		Zone: `
+$ORIGIN test.
+mixed        60 MX    0 .
+mixed        60 MX    10 mx.mixed
+mx.mixed     60 A     192.0.2.90
+oddnull      60 MX    10 .
+sick         60 MX    10 mx.sick
+sick         60 MX    20 mx2.sick
+mx.sick      60 A     192.0.2.91
+mx2.sick     60 A     192.0.2.92
+loop1        60 CNAME loop2
+loop2        60 CNAME loop1
+`,
+		NoAdditional: []string{"sick.test"},
+		ServFail:     []string{"mx.sick.test"},
+	})
+	r := resolver(srv.Addr)
+	ctx := context.Background()
+
+	res, err := r.Lookup(ctx, "mixed.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rule != mx.RuleMX || len(res.Exchangers) != 1 || res.Exchangers[0].Host != "mx.mixed.test" ||
+		!slices.Equal(topics(res.Warnings), []string{mx.TopicNullMixed}) {
+		t.Errorf("mixed: rule %q exchangers %v warnings %v", res.Rule, describe(res.Exchangers), topics(res.Warnings))
+	}
+
+	res, err = r.Lookup(ctx, "oddnull.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rule != mx.RuleNull || res.AcceptsMail() || !slices.Equal(topics(res.Warnings), []string{mx.TopicNullPref}) {
+		t.Errorf("oddnull: rule %q warnings %v", res.Rule, topics(res.Warnings))
+	}
+
+	res, err = r.Lookup(ctx, "sick.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := describe(res.Exchangers)
+	if len(got) != 2 || got[0].addrs != "" || got[1].addrs != "192.0.2.92/query" ||
+		!strings.Contains(res.Exchangers[0].Error, "SERVFAIL") || !slices.Equal(topics(res.Warnings), []string{mx.TopicHostFailed}) {
+		t.Errorf("sick: exchangers %v error %q warnings %v", got, res.Exchangers[0].Error, topics(res.Warnings))
+	}
+	if order := res.Order(nil); order[0].Usable() || !order[1].Usable() {
+		t.Errorf("Order must keep the failed host at its place for reporting: %v", describe(order))
+	}
+
+	_, err = r.Lookup(ctx, "loop1.test")
+	if !errors.Is(err, mx.ErrBadResponse) || !strings.Contains(err.Error(), "alias loop") {
+		t.Errorf("loop1: err = %v, want an alias-loop error", err)
+	}
+}
