@@ -162,6 +162,9 @@ func (s *session) receiveData() smtp.Reply {
 		BodyType:   s.mail.Body,
 		SMTPUTF8:   s.mail.SMTPUTF8,
 	}
+	if r := s.policyReply(func(p Policy) (*smtp.Reply, string) { return p.Data(env.From, env.To) }); r != nil {
+		return fail(*r, "refused by the lab scenario")
+	}
 	id, cerr := mw.Commit(env)
 	if cerr != nil {
 		s.srv.log.Error("queue: commit failed", "session", s.id, "err", cerr)

@@ -82,6 +82,9 @@ type Config struct {
 	DiskFree func() (uint64, error)
 	// Now returns the time (tests pin it); nil means time.Now.
 	Now func() time.Time
+	// Policy, when set, is a teaching scenario that may refuse what the
+	// server would accept (see policy.go); nil is normal service.
+	Policy Policy
 }
 
 // Server is an SMTP server. Serve may be called for several listeners.

@@ -122,6 +122,12 @@ func (s *session) run() {
 		s.conn.SetDeadline(time.Time{})
 	}
 	s.state = smtp.Connected
+	if r := s.policyConnect(); r != nil {
+		s.send(*r)
+		if r.Code == 421 {
+			return
+		}
+	}
 	s.send(smtp.Greeting(s.srv.cfg.Hostname))
 	for {
 		if err := s.step(); err != nil {
@@ -257,6 +263,7 @@ func (s *session) interrupt(force bool) {
 // commands that are already waiting (RFC 2920 §3.1: the server may batch
 // replies to a pipelined group).
 func (s *session) send(r smtp.Reply) error {
+	s.policyDelay()
 	s.writeReply(r)
 	if s.r.Buffered() > 0 && s.state != smtp.InData && r.Code != 354 && r.Code != 334 && r.Code != 221 && r.Code != 421 {
 		return nil

@@ -31,6 +31,9 @@ func (s *session) mailCmd(arg string) smtp.Reply {
 			return smtp.InsufficientStorage()
 		}
 	}
+	if r := s.policyReply(func(p Policy) (*smtp.Reply, string) { return p.Mail(m.From.Addr()) }); r != nil {
+		return *r
+	}
 	s.resetTxn()
 	s.mail = m
 	return smtp.SenderOK(m.From.Addr())
@@ -84,6 +87,9 @@ func (s *session) rcptCmd(arg string) smtp.Reply {
 		s.trace(transcript.Meta, fmt.Sprintf("%s is remote: accepted for relay (%s)", addr, s.relayReason()))
 	default:
 		return smtp.RelayDenied(addr)
+	}
+	if r := s.policyReply(func(p Policy) (*smtp.Reply, string) { return p.Rcpt(s.mail.From.Addr(), addr) }); r != nil {
+		return *r
 	}
 	s.rcpts = append(s.rcpts, addr)
 	return smtp.RecipientOK(addr)
