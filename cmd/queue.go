@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -64,6 +65,10 @@ func openQueueAdmin(ctx context.Context, ios *IOStreams, dataFlag string) (contr
 	data, err := queueDataDir(ios, dataFlag)
 	if err != nil {
 		return nil, "", err
+	}
+	if _, err := os.Stat(filepath.Join(data, "queue")); errors.Is(err, os.ErrNotExist) {
+		return nil, "", failure("Start the server once with 'mailx serve', or pass the --data directory your server uses.",
+			"no queue in %s: mailx serve has never run with this data directory", data)
 	}
 	admin, err := control.OpenQueue(ctx, data)
 	switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,18 @@ func TestQueueCommandsOffline(t *testing.T) {
 	ios, out, _ = TestIO("")
 	if code := Main([]string{"queue", "list", "--data", data, "--json"}, ios); code != 0 || strings.TrimSpace(out.String()) != "[]" {
 		t.Errorf("list --json of an empty queue: exit %d, %q", code, out)
+	}
+}
+
+func TestQueueWithoutData(t *testing.T) {
+	ios, _, errOut := TestIO("")
+	dir := t.TempDir()
+	if code := Main([]string{"queue", "list", "--data", dir}, ios); code != ExitFailure ||
+		!strings.Contains(errOut.String(), "mailx serve has never run with this data directory") {
+		t.Errorf("list on an empty directory: exit %d, %q", code, errOut)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("list created %v in a directory that held no queue", entries)
 	}
 }
 
