@@ -215,12 +215,12 @@ func Build(n Notice) ([]byte, error) {
 		if r.RemoteMTA != "" {
 			writeField(&b, "Remote-MTA", "dns; "+asciiOnly(r.RemoteMTA))
 		}
-		if r.Diagnostic != "" {
+		if diag := asciiOnly(oneLine(r.Diagnostic)); diag != "" {
 			dt := r.DiagnosticType
 			if dt == "" {
 				dt = "smtp"
 			}
-			writeField(&b, "Diagnostic-Code", dt+"; "+asciiOnly(oneLine(r.Diagnostic)))
+			writeField(&b, "Diagnostic-Code", dt+"; "+diag)
 		}
 		if !r.LastAttempt.IsZero() {
 			writeField(&b, "Last-Attempt-Date", r.LastAttempt.Format(time.RFC1123Z))

@@ -340,7 +340,7 @@ func FuzzRoundTrip(f *testing.F) {
 		if r.Status != status || r.RemoteMTA != n.Recipients[0].RemoteMTA || rep.QueueID != n.QueueID {
 			t.Fatalf("round trip: got %+v (queue %q), want status %q remote %q queue %q", r, rep.QueueID, status, n.Recipients[0].RemoteMTA, n.QueueID)
 		}
-		if wantDiag := oneLine(asciiOnly(diag)); r.Diagnostic != wantDiag {
+		if wantDiag := asciiOnly(oneLine(diag)); r.Diagnostic != wantDiag {
 			t.Fatalf("round trip: diagnostic %q, want %q", r.Diagnostic, wantDiag)
 		}
 	})
