@@ -10,6 +10,7 @@ import (
 
 	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/accounts"
+	"github.com/mailx-edu/mailx/server/relay"
 	"github.com/mailx-edu/mailx/server/smtp"
 )
 
@@ -70,6 +71,14 @@ type Config struct {
 	DNSServer string            // host:port of the DNS server for MX lookups
 	Scenarios map[string]string // domain → teaching scenario (down, greylist, ...)
 	Lab       bool              // start the lab internet
+	// Retry schedule (relay_ext.go): zero fields take Postfix's defaults
+	// (queue.DefaultSchedule); DelayWarning 0 sends no delay notices.
+	RetryMin, RetryMax, Lifetime, DelayWarning time.Duration
+	// LabPort and LabHops are set by the lab (lab.go), not by users: the
+	// port of a lab exchanger, and the registry that links both ends of a
+	// relay hop between lab MTAs.
+	LabPort func(host string) (port string, ok bool)
+	LabHops *relay.Hops
 
 	// Trace receives every session line of every component; nil is off.
 	Trace transcript.Hook

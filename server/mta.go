@@ -349,6 +349,9 @@ func (m *MTA) Start(ctx context.Context) error {
 		m.log.Warn("no control endpoint: mailx queue will read the queue files instead", "err", err)
 	} else {
 		control.RegisterQueue(ctl, m.queue)
+		for _, h := range controlHooks {
+			h(m, ctl)
+		}
 		m.ctl = ctl
 	}
 	m.started = true

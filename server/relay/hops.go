@@ -11,15 +11,18 @@ import (
 // Hops links the two ends of a relay hop between MTAs of one process (the
 // lab): the sending Client registers the local address of each connection
 // it opens, and the receiving MTA's trace, passed through Wrap, recognises
-// that address in its "connect from ..." event and announces the sender's
-// session id in its own session. The shared id is the sending session's id,
-// so `grep "relay hop s7"` finds both sides of one conversation.
+// that address in its "connect from ..." event and announces the hop in its
+// own session. Each hop gets an id unique in the process ("h3"), carried by
+// a Meta line on both ends, so `grep "relay hop h3"` finds both sides of one
+// conversation even though each MTA numbers its sessions itself.
 type Hops struct {
 	mu sync.Mutex
+	n  int
 	m  map[string]hop // client's local address "127.0.0.1:54321" → hop
 }
 
 type hop struct {
+	id      string // "h3"
 	session string // the sending side's session id, e.g. "s7"
 	from    string // the sending MTA's name, e.g. "crepes.test"
 }
@@ -27,14 +30,18 @@ type hop struct {
 // NewHops returns an empty registry.
 func NewHops() *Hops { return &Hops{m: map[string]hop{}} }
 
-// register records that session of MTA from connected from local.
-func (h *Hops) register(local, session, from string) {
+// register records that session of MTA from connected from local, and
+// returns the hop's id ("" without a registry).
+func (h *Hops) register(local, session, from string) string {
 	if h == nil {
-		return
+		return ""
 	}
 	h.mu.Lock()
-	h.m[local] = hop{session, from}
-	h.mu.Unlock()
+	defer h.mu.Unlock()
+	h.n++
+	id := fmt.Sprintf("h%d", h.n)
+	h.m[local] = hop{id, session, from}
+	return id
 }
 
 // forget drops a finished connection's entry.
@@ -47,17 +54,17 @@ func (h *Hops) forget(local string) {
 	h.mu.Unlock()
 }
 
-// Lookup returns the sending session and MTA for a client address seen by
-// a receiving server.
-func (h *Hops) Lookup(remote string) (session, from string, ok bool) {
+// Lookup returns the hop id, sending session and MTA for a client address
+// seen by a receiving server.
+func (h *Hops) Lookup(remote string) (id, session, from string, ok bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	x, ok := h.m[remote]
-	return x.session, x.from, ok
+	return x.id, x.session, x.from, ok
 }
 
-// HopLine is the Meta line both ends of a hop carry.
-func HopLine(session string) string { return "relay hop " + session }
+// HopLine is how both ends of a hop name it.
+func HopLine(id string) string { return "relay hop " + id }
 
 // Wrap returns a trace hook for a receiving MTA: it passes every event to
 // next and announces relay hops. The connection is seen ("connect from
@@ -92,8 +99,8 @@ func (h *Hops) Wrap(next transcript.Hook) transcript.Hook {
 			if !ok {
 				return
 			}
-			if s, from, ok := h.Lookup(addr); ok {
-				e.Dir, e.Line = transcript.Meta, fmt.Sprintf("%s: this session receives relay session %s of %s", HopLine(s), s, from)
+			if id, s, from, ok := h.Lookup(addr); ok {
+				e.Dir, e.Line = transcript.Meta, fmt.Sprintf("%s: this session receives relay session %s of %s", HopLine(id), s, from)
 				next(e)
 			}
 		}

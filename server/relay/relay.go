@@ -78,6 +78,9 @@ type Config struct {
 	// Ports maps an exchanger host name to its port, for the lab, where
 	// every exchanger is at 127.0.0.1 on its own port.
 	Ports map[string]string
+	// PortFor, when set, is asked before Ports (the lab learns its ports
+	// only once its servers are listening).
+	PortFor func(host string) (port string, ok bool)
 	// TLS is the base configuration for STARTTLS; nil means the system roots.
 	// Certificates are verified against it, and a failure is recorded, not
 	// fatal (opportunistic TLS, RFC 7435).
@@ -268,8 +271,14 @@ func (c *Client) route(ctx context.Context, domain string, tr func(transcript.Di
 	var desc []string
 	for _, x := range order {
 		port := c.cfg.Port
-		if p, ok := c.cfg.Ports[strings.ToLower(strings.TrimSuffix(x.Host, "."))]; ok {
+		h := strings.ToLower(strings.TrimSuffix(x.Host, "."))
+		if p, ok := c.cfg.Ports[h]; ok {
 			port = p
+		}
+		if c.cfg.PortFor != nil {
+			if p, ok := c.cfg.PortFor(h); ok {
+				port = p
+			}
 		}
 		var ips []string
 		for _, a := range x.Addresses {

@@ -434,7 +434,7 @@ func TestHopsLinkBothEnds(t *testing.T) {
 	hook(transcript.Event{Session: "s13", Dir: transcript.Meta, Line: "connect from 127.0.0.1:6000"})
 	hook(transcript.Event{Session: "s13", Dir: transcript.Client, Line: "EHLO other"})
 	got := recv.text()
-	if !strings.Contains(got, "[s12] #: relay hop s7: this session receives relay session s7 of crepes.test") || strings.Count(got, "relay hop") != 1 {
+	if !strings.Contains(got, "[s12] #: relay hop h1: this session receives relay session s7 of crepes.test") || strings.Count(got, "relay hop") != 1 {
 		t.Errorf("hop events:\n%s", got)
 	}
 }

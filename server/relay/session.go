@@ -142,12 +142,16 @@ func (c *Client) sessionTLS(ctx context.Context, sess string, tr func(transcript
 		return all(failure(host, 451, "4.4.1", "cannot connect to %s: %s", host, netError(err))), true
 	}
 	local := conn.LocalAddr().String()
-	c.cfg.Hops.register(local, sess, c.cfg.Hostname)
+	hop := c.cfg.Hops.register(local, sess, c.cfg.Hostname)
 	defer c.cfg.Hops.forget(local)
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	defer func() { conn.Close() }()
-	tr(transcript.Meta, fmt.Sprintf("connected from %s to %s (%s)", local, conn.RemoteAddr(), HopLine(sess)))
+	if hop != "" {
+		tr(transcript.Meta, fmt.Sprintf("connected from %s to %s: %s", local, conn.RemoteAddr(), HopLine(hop)))
+	} else {
+		tr(transcript.Meta, fmt.Sprintf("connected from %s to %s", local, conn.RemoteAddr()))
+	}
 
 	cv := newConv(conn, tr, c.to)
 	lost := func(when string, err error) queue.Result {

@@ -63,3 +63,7 @@ func (s *session) policyDelay() {
 func (s *session) policyConnect() *smtp.Reply {
 	return s.policyReply(func(p Policy) (*smtp.Reply, string) { return p.Connect(s.client) })
 }
+
+// SetPolicy sets the teaching scenario of a server that is not serving
+// yet (the MTA's extensions run before it starts listening).
+func (s *Server) SetPolicy(p Policy) { s.cfg.Policy = p }
