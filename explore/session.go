@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/mailx-edu/mailx/explore/render"
@@ -339,7 +340,7 @@ func (s *Session) readError(err error) error {
 			Next:    "check the last line you sent; --response-timeout sets how long mailx waits",
 		})
 		return &SilentError{After: s.opts.ResponseTimeout}
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed):
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET):
 		s.r.Error("the server closed the connection")
 		return ErrServerClosed
 	}
