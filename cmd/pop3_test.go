@@ -1,0 +1,134 @@
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func TestPOP3AndIMAPTalkFlags(t *testing.T) {
+	for _, mk := range []func(*IOStreams, func(context.Context, *accessTalkOptions) error) *cobra.Command{newPOP3TalkCmd, newIMAPTalkCmd} {
+		var got *accessTalkOptions
+		ios, _, _ := TestIO("")
+		c := mk(ios, func(_ context.Context, o *accessTalkOptions) error { got = o; return nil })
+		c.SetArgs([]string{"mx.test:1100", "--starttls", "--insecure", "--record", "x.txt", "--script", "-", "--json", "--quiet", "--response-timeout", "5s"})
+		if err := c.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		if got.Addr != "mx.test:1100" || !got.StartTLS || !got.Insecure || got.Record != "x.txt" || got.Script != "-" || !got.JSON || !got.Quiet || got.ResponseTimeout != 5*time.Second {
+			t.Errorf("options = %+v", got)
+		}
+	}
+}
+
+func TestSplitHostPort(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		host string
+		port int
+		err  bool
+	}{
+		{"mx.test", "mx.test", 110, false},
+		{"mx.test:1100", "mx.test", 1100, false},
+		{"[::1]:995", "::1", 995, false},
+		{"[::1]", "::1", 110, false},
+		{"::1", "::1", 110, false},
+		{"mx.test:pop", "", 0, true},
+		{"mx.test:0", "", 0, true},
+		{":110", "", 0, true},
+	} {
+		h, p, err := splitHostPort(tc.in, 110)
+		if (err != nil) != tc.err || h != tc.host || p != tc.port {
+			t.Errorf("splitHostPort(%q) = %q, %d, %v", tc.in, h, p, err)
+		}
+	}
+}
+
+func TestPOP3TalkUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"pop3", "talk"},
+		{"pop3", "talk", "a", "b"},
+		{"pop3", "talk", "mx.test", "--tls", "--starttls"},
+		{"imap", "talk", "mx.test:99999"},
+		{"imap", "bogus"},
+	} {
+		ios, _, errOut := TestIO("")
+		if code := run(context.Background(), args, ios); code != ExitUsage {
+			t.Errorf("%v: exit %d, want %d; stderr %s", args, code, ExitUsage, errOut)
+		}
+	}
+}
+
+// startPOP3Lab serves the seed session once on loopback: a scripted server,
+// so the binary can be tested without Dovecot.
+func startPOP3Lab(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		r := bufio.NewReader(c)
+		say := func(s string) { c.Write([]byte(strings.ReplaceAll(s, "\n", "\r\n") + "\r\n")) }
+		say("+OK POP3 lab ready <42.1@mx.test>")
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			switch f := strings.Fields(strings.ToUpper(l)); {
+			case len(f) == 0:
+				say("-ERR empty command")
+			case f[0] == "LIST":
+				say("+OK 2 messages\n1 56\n2 40\n.")
+			case f[0] == "RETR":
+				say("+OK\nSubject: lunch\n\nCrepes at noon?\n..dot line\n.")
+			case f[0] == "QUIT":
+				say("+OK bye")
+				return
+			default:
+				say("+OK")
+			}
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func TestPOP3TalkBinaryThroughPipe(t *testing.T) {
+	port := startPOP3Lab(t)
+	out, errOut, code := runBinary(t, "user alice\npass hungry\nlist\nretr 1\ndele 1\nquit\n", "pop3", "talk", "127.0.0.1:"+strconv.Itoa(port))
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %s\n%s", code, errOut, out)
+	}
+	for _, want := range []string{"== POP3 session with 127.0.0.1:", "S: +OK 2 messages", "S: ..dot line", "byte-stuffed", "UPDATE state"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\x1b[") {
+		t.Error("colour escapes in piped output")
+	}
+}
+
+func TestPOP3TalkRefusedExplained(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	ios, _, errOut := TestIO("")
+	if code := run(context.Background(), []string{"pop3", "talk", "127.0.0.1:" + strconv.Itoa(port)}, ios); code != ExitFailure || !strings.Contains(errOut.String(), "connection refused") {
+		t.Errorf("exit %d, stderr %s", code, errOut)
+	}
+}
