@@ -1,0 +1,230 @@
+package server
+
+import (
+	"context"
+	"net/smtp"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailx-edu/mailx/proto/dsn"
+	"github.com/mailx-edu/mailx/proto/mx"
+	"github.com/mailx-edu/mailx/server/accounts"
+	"github.com/mailx-edu/mailx/server/maildir"
+	"github.com/mailx-edu/mailx/server/scenario"
+)
+
+// startLab starts crepes.test (alice) and hamburger.test (bob) on loopback
+// port 0, with a lab DNS on port 0, tracing into the returned events.
+func startLab(t *testing.T, base Config, hamburgerScenario string) (*Lab, *events) {
+	t.Helper()
+	ev := newEvents()
+	base.Trace = ev.hook
+	base.Limits = smtpLimitsForTests
+	base.NoTranscripts = true
+	cfg := LabConfig{
+		Data:    t.TempDir(),
+		DNSAddr: "127.0.0.1:0",
+		Base:    base,
+		Domains: []LabDomain{
+			{Domain: "crepes.test", Users: []accounts.Credential{{Name: "alice", Password: "hungry"}}, SMTPAddr: "127.0.0.1:0", SubmissionAddr: "127.0.0.1:0"},
+			{Domain: "hamburger.test", Users: []accounts.Credential{{Name: "bob", Password: "burger"}}, SMTPAddr: "127.0.0.1:0", SubmissionAddr: "127.0.0.1:0", Scenario: hamburgerScenario},
+		},
+	}
+	l, err := NewLab(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		l.Shutdown(ctx)
+	})
+	return l, ev
+}
+
+// submit sends a message as user through addr's submission service with
+// AUTH PLAIN (allowed without TLS on loopback).
+func submit(t *testing.T, addr, user, pass, from string, to []string, body string) {
+	t.Helper()
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Hello("client.crepes.test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Auth(smtp.PlainAuth("", user, pass, "127.0.0.1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Mail(from); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range to {
+		if err := c.Rcpt(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(body))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.Quit()
+}
+
+const aliceToBob = "From: Alice <alice@crepes.test>\r\nTo: Bob <bob@hamburger.test>\r\nSubject: crepes tonight?\r\n\r\nBob, crepes at eight?\r\n"
+
+func mailFiles(t *testing.T, m *MTA, user string) []string {
+	t.Helper()
+	var out []string
+	for _, sub := range []string{maildir.New, maildir.Cur} {
+		dir := filepath.Join(m.MailRoot(user), sub)
+		es, _ := os.ReadDir(dir)
+		for _, e := range es {
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
+	return out
+}
+
+func readDSN(t *testing.T, path string) *dsn.Report {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := dsn.Parse(f)
+	if err != nil {
+		t.Fatalf("%s is not a delivery status notification: %v", path, err)
+	}
+	return rep
+}
+
+func (e *events) text() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var b strings.Builder
+	for _, ev := range e.all {
+		b.WriteString("[" + ev.Session + "] " + ev.Dir.String() + ": " + ev.Line + "\n")
+	}
+	return b.String()
+}
+
+func TestLabRelayAliceToBob(t *testing.T) {
+	l, ev := startLab(t, Config{}, "")
+	crepes, hamburger := l.MTA("crepes.test"), l.MTA("hamburger.test")
+
+	// The lab DNS answers like a real one: mailx mx lookup --server works.
+	res, err := (&mx.Resolver{Server: l.DNS.Addr()}).Lookup(context.Background(), "hamburger.test")
+	if err != nil || len(res.Exchangers) != 1 || res.Exchangers[0].Host != "mx.hamburger.test" {
+		t.Fatalf("MX lookup through the lab DNS: %+v, %v", res, err)
+	}
+
+	submit(t, crepes.Addr("submission"), "alice", "hungry", "alice@crepes.test", []string{"bob@hamburger.test"}, aliceToBob)
+	ev.waitMeta(t, "", "delivered to bob's Maildir")
+	files := mailFiles(t, hamburger, "bob")
+	if len(files) != 1 {
+		t.Fatalf("bob has %d messages, want 1", len(files))
+	}
+	b, _ := os.ReadFile(files[0])
+	if !strings.Contains(string(b), "Bob, crepes at eight?") || !strings.Contains(string(b), "Return-Path: <alice@crepes.test>") {
+		t.Errorf("bob's message:\n%s", b)
+	}
+	// Received: fields of both hops: crepes took it from alice, hamburger
+	// from crepes' relay client.
+	if strings.Count(string(b), "Received: ") < 2 {
+		t.Errorf("want a Received: field per hop:\n%s", b)
+	}
+	tr := ev.text()
+	for _, want := range []string{
+		"MX lookup via " + l.DNS.Addr() + ": hamburger.test; trying in this order: 10 mx.hamburger.test [127.0.0.1]:" + l.Port("mx.hamburger.test"),
+		"C: EHLO mx.crepes.test",
+		"C: RCPT TO:<bob@hamburger.test>",
+		"accepted the message for 1 recipient(s) as queue id",
+	} {
+		if !strings.Contains(tr, want) {
+			t.Errorf("trace lacks %q", want)
+		}
+	}
+	// Both ends of the hop carry its id, each in its own session.
+	sender := ev.waitMeta(t, "", "connected from 127.0.0.1:")
+	receiver := ev.waitMeta(t, "", "this session receives relay session")
+	if !strings.HasPrefix(sender.Session, "crepes/") || !strings.HasPrefix(receiver.Session, "hamburger/") {
+		t.Errorf("hop sessions %q and %q, want crepes/... and hamburger/...", sender.Session, receiver.Session)
+	}
+	if !strings.Contains(sender.Line, "relay hop h1") || !strings.HasPrefix(receiver.Line, "relay hop h1:") {
+		t.Errorf("hop ids differ: %q / %q", sender.Line, receiver.Line)
+	}
+}
+
+func TestLabDownThenBack(t *testing.T) {
+	l, ev := startLab(t, Config{TimeScale: 600}, "down")
+	submit(t, l.MTA("crepes.test").Addr("submission"), "alice", "hungry", "alice@crepes.test", []string{"bob@hamburger.test"}, aliceToBob)
+	ev.waitMeta(t, "", "retry <bob@hamburger.test> in 5 min (500 ms real time at time scale 600) because 421 4.3.2")
+	if n := len(mailFiles(t, l.MTA("hamburger.test"), "bob")); n != 0 {
+		t.Fatalf("delivered while down: %d", n)
+	}
+	l.MTA("hamburger.test").SetScenario(scenario.Scenario{Name: scenario.Normal})
+	ev.waitMeta(t, "", "delivered to bob's Maildir")
+	if n := len(mailFiles(t, l.MTA("crepes.test"), "alice")); n != 0 {
+		t.Errorf("alice got %d notices for a message that was delivered on retry", n)
+	}
+}
+
+func TestLabNeverComesBackBounces(t *testing.T) {
+	l, ev := startLab(t, Config{TimeScale: 3600, RetryMin: time.Minute, Lifetime: 20 * time.Minute}, "down")
+	submit(t, l.MTA("crepes.test").Addr("submission"), "alice", "hungry", "alice@crepes.test", []string{"bob@hamburger.test"}, aliceToBob)
+	ev.waitMeta(t, "", "giving up on <bob@hamburger.test>: queued for 20 min")
+	ev.waitMeta(t, "", "delivered to alice's Maildir")
+	files := mailFiles(t, l.MTA("crepes.test"), "alice")
+	if len(files) != 1 {
+		t.Fatalf("alice has %d messages, want the bounce", len(files))
+	}
+	rep := readDSN(t, files[0])
+	r := rep.Recipients[0]
+	if r.Action != dsn.Failed || r.Status != "4.4.7" || !strings.HasPrefix(r.Diagnostic, "421 4.3.2") || r.RemoteMTA != "mx.hamburger.test" {
+		t.Errorf("bounce recipient %+v", r)
+	}
+	if !strings.Contains(string(rep.OriginalHeaders), "Subject: crepes tonight?") {
+		t.Errorf("original headers %q", rep.OriginalHeaders)
+	}
+}
+
+func TestLabGreylistPassesOnRetry(t *testing.T) {
+	l, ev := startLab(t, Config{TimeScale: 600}, "greylist")
+	submit(t, l.MTA("crepes.test").Addr("submission"), "alice", "hungry", "alice@crepes.test", []string{"bob@hamburger.test"}, aliceToBob)
+	ev.waitMeta(t, "", "scenario greylist: first attempt from <alice@crepes.test> to <bob@hamburger.test>")
+	ev.waitMeta(t, "", "retry <bob@hamburger.test> in 5 min")
+	ev.waitMeta(t, "", "delivered to bob's Maildir")
+	if !strings.Contains(ev.text(), "S: 451 4.7.1 <bob@hamburger.test>: greylisted") {
+		t.Errorf("the greylisting reply is not in the trace")
+	}
+}
+
+func TestLabNullMXBouncesAtOnce(t *testing.T) {
+	l, ev := startLab(t, Config{}, "")
+	submit(t, l.MTA("crepes.test").Addr("submission"), "alice", "hungry", "alice@crepes.test", []string{"someone@nomail.test"}, aliceToBob)
+	ev.waitMeta(t, "", "delivered to alice's Maildir")
+	files := mailFiles(t, l.MTA("crepes.test"), "alice")
+	if len(files) != 1 {
+		t.Fatalf("alice has %d messages, want the bounce", len(files))
+	}
+	r := readDSN(t, files[0]).Recipients[0]
+	if r.Status != "5.1.10" || !strings.Contains(r.Diagnostic, "null MX") {
+		t.Errorf("bounce recipient %+v", r)
+	}
+	if strings.Contains(ev.text(), "connecting to") {
+		t.Errorf("a null MX domain was connected to")
+	}
+}
