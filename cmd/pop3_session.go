@@ -39,6 +39,10 @@ type accessTalkOptions struct {
 	now func() time.Time
 }
 
+// interactiveFold is how many body lines of a retrieved message an
+// interactive session shows before summarising the rest: about one screen.
+const interactiveFold = 30
+
 // accessProto describes one access protocol to the shared runner.
 type accessProto struct {
 	name      string // "pop3", "imap"
@@ -118,6 +122,11 @@ func runAccessTalk(ctx context.Context, o *accessTalkOptions, ap accessProto) er
 	defer closeIn()
 
 	p := ap.newProto()
+	if f, ok := p.(interface{ SetFold(int) }); ok && in.Interactive() {
+		// On a screen, a long RETR shows its first lines and a note; scripts
+		// and pipes get every line.
+		f.SetFold(interactiveFold)
+	}
 	opts := explore.Options{Protocol: p, Render: r, Input: in, ResponseTimeout: o.ResponseTimeout, Now: now}
 	if o.Record != "" {
 		f, err := os.Create(o.Record)
@@ -160,7 +169,7 @@ func runAccessTalk(ctx context.Context, o *accessTalkOptions, ap accessProto) er
 	}
 	s := explore.NewSession(conn, opts)
 	if o.StartTLS {
-		if err := s.Open(ctx); err != nil {
+		if _, err := s.Start(ctx); err != nil {
 			return sessionFailure(err, ap)
 		}
 		if err := s.StartTLS(ctx); err != nil {
@@ -169,46 +178,13 @@ func runAccessTalk(ctx context.Context, o *accessTalkOptions, ap accessProto) er
 		if conn.TLSState == nil {
 			return failure("Drop --starttls to continue without TLS (on this machine only), or use --tls with the TLS port.", "the server did not agree to start TLS")
 		}
-		err = runLines(ctx, s, in)
-	} else {
-		err = s.Run(ctx)
 	}
+	err = s.Run(ctx)
 	if errors.Is(err, explore.ErrInputEnded) && in.Interactive() && !s.Ended() {
 		// Ctrl-D: end the session politely, as \quit would.
 		_, err = s.Exchange(ctx, p.Quit())
 	}
 	return sessionFailure(err, ap)
-}
-
-// runLines is Session.Run's loop for a session already opened (after
-// --starttls).
-func runLines(ctx context.Context, s *explore.Session, in explore.Input) error {
-	for !s.Ended() {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		line, err := in.ReadLine(s.Protocol().Prompt() + "> ")
-		if errors.Is(err, explore.ErrInterrupt) {
-			if ip, ok := s.Protocol().(explore.Interrupter); ok {
-				if l, ok := ip.Interrupt(); ok {
-					line, err = l, nil
-				}
-			}
-			if err != nil {
-				continue
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return explore.ErrInputEnded
-		}
-		if err != nil {
-			return err
-		}
-		if err := s.Line(ctx, line); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // frontEnd picks where the student's lines come from and where output goes:

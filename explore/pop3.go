@@ -26,7 +26,14 @@ type POP3 struct {
 	inAuth   bool // a SASL challenge is open: the next line is its answer
 	ended    bool
 	messages map[string]string // messages retrieved in this session, by number
+	fold     int               // show at most this many body lines of a message; 0: all
 }
+
+// SetFold makes long retrieved messages show only their header and the first
+// n lines of their body, with a note saying how many lines are left out and
+// how to see them; every line is still recorded. Interactive sessions use it
+// so that one RETR does not scroll the session off the screen.
+func (p *POP3) SetFold(n int) { p.fold = n }
 
 // NewPOP3 returns the POP3 protocol for one session.
 func NewPOP3() *POP3 { return &POP3{messages: map[string]string{}} }
@@ -111,6 +118,7 @@ func (p *POP3) Annotate(r *Response) {
 		}
 	case (verb == "RETR" || verb == "TOP") && pr.Multi:
 		annotateMessageLines(r, pr)
+		p.foldMessage(r, pr)
 		if verb == "RETR" {
 			p.messages[p.arg] = r.Payload
 		}
@@ -154,6 +162,32 @@ func annotateMessageLines(r *Response, pr pop3.Response) {
 			r.Lines[i+1].Notes = append(r.Lines[i+1].Notes, note.Note{Summary: fmt.Sprintf("byte-stuffed: the message line is %q; the server doubled its leading \".\"", clipText(pr.Lines[i], 40)), Ref: "RFC 1939 §3"})
 		}
 	}
+}
+
+// foldMessage hides the body lines after the first p.fold ones, keeping the
+// header and the final "." line, and says so in a note.
+func (p *POP3) foldMessage(r *Response, pr pop3.Response) {
+	if p.fold <= 0 {
+		return
+	}
+	body := -1
+	for i, l := range pr.Lines {
+		if l == "" {
+			body = i + 1
+			break
+		}
+	}
+	if body < 0 || len(pr.Lines)-body <= p.fold+5 {
+		return // no body, or too little to be worth folding
+	}
+	first, last := body+p.fold, len(pr.Lines)-1 // indexes into pr.Lines; r.Lines is one further
+	for i := first; i <= last; i++ {
+		r.Lines[i+1].Hidden = true
+		r.Lines[i+1].Notes = nil
+	}
+	n := note.Note{Summary: fmt.Sprintf("... %d more body lines not shown (the message has %d lines); they were received and are recorded", last-first+1, len(pr.Lines)),
+		Next: fmt.Sprintf("\\print %s shows the whole message, \\view %s its MIME parts; a pipe or --script prints everything", p.arg, p.arg)}
+	r.Lines[first].Notes = append(r.Lines[first].Notes, n)
 }
 
 func clipText(s string, n int) string {
@@ -260,6 +294,7 @@ func (p *POP3) Meta() []MetaCommand {
 		{Name: "apop", Usage: `\apop USER SECRET`, Summary: "log in with APOP: mailx computes MD5(timestamp+secret) from the greeting", Run: pop3APOP},
 		{Name: "auth", Usage: `\auth plain USER PASS`, Summary: "log in with AUTH PLAIN: mailx computes the base64 and explains it", Run: pop3Auth},
 		{Name: "view", Usage: `\view N`, Summary: "show message N (retrieved with RETR N) as header fields and MIME parts", Run: pop3View},
+		{Name: "print", Usage: `\print N`, Summary: "print message N (retrieved with RETR N) in full, as the server sent it without byte-stuffing", Run: pop3Print},
 	}
 }
 
@@ -317,4 +352,23 @@ func pop3View(ctx context.Context, s *Session, args []string) error {
 		return nil
 	}
 	return viewMessage(s.r, "message "+args[0], msg)
+}
+
+func pop3Print(_ context.Context, s *Session, args []string) error {
+	p, ok := s.Protocol().(*POP3)
+	if !ok || len(args) != 1 {
+		s.r.Warning(`usage: \print N, after RETR N`)
+		return nil
+	}
+	msg, ok := p.Message(args[0])
+	if !ok {
+		s.r.Warning(fmt.Sprintf("message %s was not retrieved in this session: RETR %s first, then \\print %s", args[0], args[0], args[0]))
+		return nil
+	}
+	lines := pop3.SplitBody(msg)
+	s.r.Heading(fmt.Sprintf("message %s: %d lines, %d octets", args[0], len(lines), len(msg)))
+	for _, l := range lines {
+		s.r.Text(render.Printable(l))
+	}
+	return nil
 }

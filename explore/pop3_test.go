@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -170,5 +171,35 @@ func TestPOP3STLS(t *testing.T) {
 	}
 	if s.Conn().TLSState == nil || !strings.Contains(out, "still in the AUTHORIZATION state, now inside TLS") {
 		t.Errorf("no TLS after STLS:\n%s", out)
+	}
+}
+
+func TestPOP3FoldsLongMessages(t *testing.T) {
+	var body []string
+	for i := 1; i <= 50; i++ {
+		body = append(body, "line "+strconv.Itoa(i))
+	}
+	f := startFake(t, pop3Greeting, []step{
+		{want: "RETR 1", reply: "+OK\nSubject: long\n\n" + strings.Join(body, "\n") + "\n."},
+		{want: "QUIT", reply: "+OK"},
+	}, nil, false)
+	var rec bytes.Buffer
+	out, _, err := runPOP3(t, f, []string{"RETR 1", `\print 1`, "QUIT"}, func(o *Options, _ *DialOptions) {
+		o.Protocol.(*POP3).SetFold(10)
+		o.Hook = func(e transcript.Event) { rec.WriteString(e.Line + "\n") }
+	})
+	if err != nil {
+		t.Fatalf("session: %v\n%s", err, out)
+	}
+	for _, want := range []string{"S: line 10\n", "... 40 more body lines not shown (the message has 52 lines)", "\\print 1 shows the whole message", "== message 1: 52 lines", "\nline 50\n", "S: .\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "S: line 11\n") {
+		t.Errorf("line 11 should be folded:\n%s", out)
+	}
+	if !strings.Contains(rec.String(), "line 50\n") {
+		t.Error("a folded line was not recorded")
 	}
 }

@@ -189,6 +189,10 @@ type ResponseLine struct {
 	Text    string      // exactly as received, without CRLF
 	Literal bool        // part of literal or message data rather than protocol text
 	Notes   []note.Note // explanations of this line, shown right under it
+	// Hidden lines are recorded (Hook, --record) and kept in --json, but not
+	// shown in text mode: the protocol summarised them in a note, as POP3 does
+	// for the middle of a long message in an interactive session.
+	Hidden bool
 }
 
 // Raw returns the response's lines as plain strings.

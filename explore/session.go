@@ -487,6 +487,9 @@ func (s *Session) showResponse(resp *Response) {
 			s.r.JSON(jsonLine{Dir: transcript.Server, Line: l.Text, Code: resp.Status, Notes: s.visible(notes)})
 			continue
 		}
+		if l.Hidden && i < len(resp.Lines)-1 {
+			continue
+		}
 		tone := resp.Tone
 		if l.Literal {
 			tone = render.Neutral
