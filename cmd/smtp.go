@@ -169,6 +169,16 @@ func smtpTargets(ctx context.Context, r *render.Renderer, f *smtpConnFlags, arg 
 	return out, nil
 }
 
+// connectSMTP resolves the targets (HOST[:PORT] or --mx) and connects to the
+// first that answers.
+func connectSMTP(ctx context.Context, r *render.Renderer, f *smtpConnFlags, arg string) (*explore.Conn, error) {
+	targets, err := smtpTargets(ctx, r, f, arg)
+	if err != nil {
+		return nil, err
+	}
+	return dialSMTP(ctx, r, f, targets)
+}
+
 // dialSMTP connects to the first target that answers, as an MTA does, and
 // explains each failure on the way.
 func dialSMTP(ctx context.Context, r *render.Renderer, f *smtpConnFlags, targets []smtpTarget) (*explore.Conn, error) {

@@ -163,11 +163,7 @@ func runSMTPSend(ctx context.Context, opts *smtpSendOptions) error {
 	if err != nil {
 		return err
 	}
-	targets, err := smtpTargets(ctx, r, &opts.Conn, opts.Server)
-	if err != nil {
-		return err
-	}
-	conn, err := dialSMTP(ctx, r, &opts.Conn, targets)
+	conn, err := connectSMTP(ctx, r, &opts.Conn, opts.Server)
 	if err != nil {
 		return err
 	}

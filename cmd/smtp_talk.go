@@ -124,11 +124,7 @@ func runSMTPTalk(ctx context.Context, opts *smtpTalkOptions) error {
 		input = explore.NewScriptInput(opts.IO.In)
 	}
 
-	targets, err := smtpTargets(ctx, r, &opts.Conn, opts.Addr)
-	if err != nil {
-		return err
-	}
-	conn, err := dialSMTP(ctx, r, &opts.Conn, targets)
+	conn, err := connectSMTP(ctx, r, &opts.Conn, opts.Addr)
 	if err != nil {
 		return err
 	}

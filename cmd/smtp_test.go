@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mailx-edu/mailx/proto/mx/mxtest"
 )
 
 // fakeMTA is a small SMTP server in the test process on 127.0.0.1:0: enough
@@ -469,5 +471,34 @@ func TestSMTPSendAgainstAiosmtpd(t *testing.T) {
 	body := strings.ReplaceAll(string(b), "\r\n", "\n")
 	if !strings.Contains(body, "\nfirst\n.hidden\n..two\nlast") {
 		t.Errorf("aiosmtpd stored:\n%s\nwant the body lines unchanged", body)
+	}
+}
+
+// TestSMTPTalkMX follows --mx as an MTA: the preferred exchanger refuses the
+// connection, so the next one is tried.
+func TestSMTPTalkMX(t *testing.T) {
+	f := startFakeMTA(t)
+	_, port, _ := net.SplitHostPort(f.addr)
+	// Nothing listens on 127.0.0.2 at this port (loopback, refused at once).
+	dns := mxtest.Start(t, mxtest.Options{Zone: `$ORIGIN hill.test.
+$TTL 300
+@     MX 10 down
+@     MX 20 up
+down  A  127.0.0.2
+up    A  127.0.0.1
+`})
+	out, stderr, code := runMailx(t, "EHLO me\nQUIT\n", "smtp", "talk", "--mx", "hill.test", "--dns-server", dns.Addr, "--port", port, "--timeout", "3s")
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, stderr, out)
+	}
+	for _, want := range []string{
+		"== Mail exchangers for hill.test",
+		"down.hill.test: preference 10",
+		"trying the next exchanger, as an MTA would",
+		"== Connected to 127.0.0.1:" + port + " (up.hill.test, preference 20)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }
