@@ -102,8 +102,10 @@ Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong.`,
 		newQueueCmd,
 		newPOP3Cmd,
 		newIMAPCmd,
+		func(ios *IOStreams) *cobra.Command { return newServeCmd(ios, nil) },
 		// Commands register here, one line each.
 		newMimeCmd,
+		newLessonsCmd,
 	} {
 		root.AddCommand(add(ios))
 	}

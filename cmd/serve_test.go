@@ -1,0 +1,288 @@
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailx-edu/mailx/explore/render"
+	"github.com/mailx-edu/mailx/proto/transcript"
+	"github.com/mailx-edu/mailx/server"
+)
+
+// serveTestConf turns off the listeners other parts add by default (POP3,
+// IMAP), so that tests bind only loopback port 0.
+const serveTestConf = "[server]\npop3 = off\nimap = off\n"
+
+func TestServeFlags(t *testing.T) {
+	ios, _, _ := TestIO("")
+	var got *serveOptions
+	c := newServeCmd(ios, func(ctx context.Context, o *serveOptions) error { got = o; return nil })
+	c.SetArgs([]string{"--domain", "crepes.test", "--domain", "hamburger.test", "--user", "Carol:pw:x", "--max-size", "1M",
+		"--smtp", "127.0.0.1:0", "--submission", "off", "--relay-net", "10.0.0.0/8", "--trace", "--data", "d", "--idle-timeout", "1m"})
+	if err := c.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := got.Cfg
+	if strings.Join(cfg.Domains, ",") != "crepes.test,hamburger.test" || len(cfg.Users) != 1 || cfg.Users[0].Name != "carol" || cfg.Users[0].Password != "pw:x" ||
+		cfg.Limits.MessageSize != 1<<20 || cfg.SMTPAddr != "127.0.0.1:0" || cfg.SubmissionAddr != "off" || len(cfg.RelayNets) != 1 ||
+		!got.Trace || got.Data != "d" || cfg.Limits.Idle != time.Minute {
+		t.Errorf("options = %+v", got)
+	}
+}
+
+func TestServeConfigFileUnderFlags(t *testing.T) {
+	data := t.TempDir()
+	os.WriteFile(filepath.Join(data, "mailx.conf"), []byte("[server]\nsmtp = 127.0.0.1:2626\ndomains = crepes.test\n[limits]\nmax_size = 2M\nmax_errors = 5\n"), 0o644)
+	ios, _, _ := TestIO("")
+	var got *serveOptions
+	c := newServeCmd(ios, func(ctx context.Context, o *serveOptions) error { got = o; return nil })
+	c.SetArgs([]string{"--data", data, "--max-size", "1M", "--domain", "x.test"})
+	if err := c.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := got.buildConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SMTPAddr != "127.0.0.1:2626" || cfg.Limits.MessageSize != 1<<20 || cfg.Limits.Errors != 5 || strings.Join(cfg.Domains, ",") != "x.test" || cfg.Data != data {
+		t.Errorf("merged config = %+v", cfg)
+	}
+}
+
+func TestServeStartErrors(t *testing.T) {
+	data := t.TempDir()
+	bad := filepath.Join(data, "bad.conf")
+	os.WriteFile(bad, []byte("[server]\nsmpt = 127.0.0.1:25\n"), 0o644)
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"public needs flag", []string{"serve", "--data", data, "--smtp", "0.0.0.0:0"}, ExitUsage, "Add --public"},
+		{"bad config", []string{"serve", "--data", data, "--config", bad}, ExitFailure, `bad.conf:2: unknown key "smpt" in [server]; did you mean "smtp"?`},
+		{"bad size", []string{"serve", "--max-size", "huge"}, ExitUsage, `"huge" is not a size`},
+		{"bad user", []string{"serve", "--user", "nopassword"}, ExitUsage, "NAME:PASSWORD"},
+		{"extra arg", []string{"serve", "now"}, ExitUsage, "too many arguments"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ios, _, errOut := TestIO("")
+			if code := run(context.Background(), tc.args, ios); code != tc.code || !strings.Contains(errOut.String(), tc.stderr) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut.String(), tc.code, tc.stderr)
+			}
+		})
+	}
+}
+
+// TestServeRunsAndStops starts runServe in-process, sends a message, and
+// stops it with a cancelled context as Ctrl-C does.
+func TestServeRunsAndStops(t *testing.T) {
+	data := t.TempDir()
+	os.WriteFile(filepath.Join(data, "mailx.conf"), []byte(serveTestConf), 0o644)
+	ios, out, _ := TestIO("")
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan *server.MTA, 1)
+	opts := &serveOptions{IO: ios, Data: data, ready: func(m *server.MTA) { ready <- m }}
+	opts.Cfg.SMTPAddr, opts.Cfg.SubmissionAddr = "127.0.0.1:0", "127.0.0.1:0"
+	done := make(chan error, 1)
+	go func() { done <- runServe(ctx, opts) }()
+	var m *server.MTA
+	select {
+	case m = <-ready:
+	case err := <-done:
+		t.Fatalf("runServe ended early: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not start")
+	}
+	smtpExchange(t, m.Addr("smtp"), "bob@mailx.test")
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not stop")
+	}
+	for _, want := range []string{"== mailx serve: mail for mailx.test", "  smtp: 127.0.0.1:", "accounts: alice (password hungry), bob (password burger)", "next: mailx smtp talk 127.0.0.1:", "ok: stopped"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// smtpExchange sends one message to rcpt and checks every reply.
+func smtpExchange(t *testing.T, addr, rcpt string) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(c)
+	expect := func(code string) {
+		t.Helper()
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("reading reply: %v", err)
+			}
+			if len(line) >= 4 && line[3] == '-' {
+				continue
+			}
+			if !strings.HasPrefix(line, code) {
+				t.Fatalf("got %q, want %s", line, code)
+			}
+			return
+		}
+	}
+	expect("220")
+	for _, step := range [][2]string{
+		{"EHLO test.client", "250"}, {"MAIL FROM:<carol@example.com>", "250"}, {"RCPT TO:<" + rcpt + ">", "250"},
+		{"DATA", "354"}, {"Subject: from the test\r\n\r\nHello.\r\n.", "250"}, {"QUIT", "221"},
+	} {
+		io.WriteString(c, step[0]+"\r\n")
+		expect(step[1])
+	}
+}
+
+// TestServeBinary drives the built binary as a student's shell does: start
+// it on port 0, read the real address from the banner, send a message,
+// interrupt it, and find the message in bob's Maildir.
+func TestServeBinary(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("interrupting a child process needs a console on Windows")
+	}
+	bin := buildBinary(t)
+	data := t.TempDir()
+	os.WriteFile(filepath.Join(data, "mailx.conf"), []byte(serveTestConf), 0o644)
+	cmd := exec.Command(bin, "serve", "--data", data, "--smtp", "127.0.0.1:0", "--submission", "127.0.0.1:0", "--json")
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	stdout, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := bufio.NewScanner(stdout)
+	if !lines.Scan() {
+		t.Fatalf("no start-up report; stderr: %s", stderr.String())
+	}
+	var rep serveReport
+	if err := json.Unmarshal(lines.Bytes(), &rep); err != nil || rep.Event != "started" {
+		t.Fatalf("start-up report %q: %v", lines.Text(), err)
+	}
+	addr := ""
+	for _, l := range rep.Listen {
+		if l.Name == "smtp" {
+			addr = l.Addr
+		}
+	}
+	smtpExchange(t, addr, "bob+test@mailx.test")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if files, _ := filepath.Glob(filepath.Join(data, "mail", "bob", "new", "*")); len(files) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("message not in bob's Maildir after 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after interrupt: %v; stderr %s", err, stderr.String())
+	}
+}
+
+func TestServeUserCommands(t *testing.T) {
+	data := t.TempDir()
+	runOK := func(stdin string, args ...string) string {
+		t.Helper()
+		ios, out, errOut := TestIO(stdin)
+		if code := run(context.Background(), append(args, "--data", data), ios); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut.String())
+		}
+		return out.String()
+	}
+	runOK("s3cret\n", "serve", "user", "add", "Carol")
+	runOK("", "serve", "user", "add", "dave", "--password", "pw")
+	runOK("n3w\n", "serve", "user", "passwd", "carol")
+	var users []userEntry
+	if err := json.Unmarshal([]byte(runOK("", "serve", "user", "list", "--json")), &users); err != nil || len(users) != 2 || users[0].Name != "carol" {
+		t.Fatalf("list --json = %+v, %v", users, err)
+	}
+	if _, err := os.Stat(filepath.Join(data, "mail", "carol", ".Trash", "cur")); err != nil {
+		t.Errorf("no Maildir with folders for carol: %v", err)
+	}
+	if out := runOK("", "serve", "user", "del", "dave"); !strings.Contains(out, "removed dave") {
+		t.Errorf("del said %q", out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "user", "add", "carol", "--password", "x"}, "already exists"},
+		{[]string{"serve", "user", "passwd", "nobody", "--password", "x"}, "no user"},
+		{[]string{"serve", "user", "del", "nobody"}, "no user"},
+		{[]string{"serve", "user", "add", "../evil", "--password", "x"}, "user name"},
+		{[]string{"serve", "user", "add", "erin"}, "no password"},
+	} {
+		ios, _, errOut := TestIO("")
+		if code := run(context.Background(), append(tc.args, "--data", data), ios); code == 0 || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, code, errOut.String(), tc.want)
+		}
+	}
+}
+
+// TestTraceRendererGolden pins what --trace prints for one short session.
+func TestTraceRendererGolden(t *testing.T) {
+	var b strings.Builder
+	tr := newTraceRenderer(render.New(&b, render.Options{}))
+	for _, ev := range []transcript.Event{
+		{Dir: transcript.Meta, Line: "connect from 127.0.0.1:40000 to 127.0.0.1:2525 (smtp)"},
+		{Dir: transcript.Server, Line: "220 mailx.test ESMTP mailx ready"},
+		{Dir: transcript.Client, Line: "HELO laptop"},
+		{Dir: transcript.Server, Line: "250 mailx.test greets laptop"},
+		{Dir: transcript.Client, Line: "RCPT TO:<bob@mailx.test>"},
+		{Dir: transcript.Server, Line: "503 5.5.1 Send MAIL FROM:<address> before RCPT TO"},
+		{Dir: transcript.Client, Line: "MAIL FROM:<alice@mailx.test>"},
+		{Dir: transcript.Server, Line: "250 2.1.0 Sender <alice@mailx.test> ok"},
+		{Dir: transcript.Client, Line: "RCPT TO:<bob@example.com>"},
+		{Dir: transcript.Server, Line: "554 5.7.1 <bob@example.com>: relay access denied"},
+		{Dir: transcript.Client, Line: "QUIT"},
+		{Dir: transcript.Server, Line: "221 2.0.0 mailx.test closing connection"},
+		{Dir: transcript.Meta, Line: "closed"},
+	} {
+		ev.Session, ev.Proto = "s1", "smtp"
+		tr.hook(ev)
+	}
+	tr.hook(transcript.Event{Session: "s2", Proto: "pop3", Dir: transcript.Server, Line: "+OK POP3 ready"})
+	if len(tr.sessions) != 1 {
+		t.Errorf("%d sessions kept after s1 closed, want 1", len(tr.sessions))
+	}
+	path := filepath.Join("testdata", "serve", "trace.golden")
+	if *update {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		os.WriteFile(path, []byte(b.String()), 0o644)
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./cmd -run TraceRendererGolden -update creates it)", err)
+	}
+	if b.String() != string(want) {
+		t.Errorf("trace differs from %s:\n%s", path, b.String())
+	}
+}

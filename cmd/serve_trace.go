@@ -1,0 +1,127 @@
+package cmd
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/mailx-edu/mailx/explore/render"
+	"github.com/mailx-edu/mailx/proto/smtp"
+	"github.com/mailx-edu/mailx/proto/transcript"
+)
+
+// traceRenderer prints `mailx serve --trace`: every session's lines,
+// prefixed with the session id, coloured by verdict and, for SMTP, annotated
+// by the same smtp.Annotator the explorer uses, so a student watching the
+// server sees the explanations mailx smtp talk shows on the client side.
+// The server's decisions (Meta events) are shown as "# ..." lines.
+type traceRenderer struct {
+	r        *render.Renderer
+	mu       sync.Mutex
+	sessions map[string]*tracedSession
+}
+
+type tracedSession struct {
+	r     *render.Renderer
+	smtp  *smtp.Annotator
+	reply smtp.ReplyBuilder
+}
+
+func newTraceRenderer(r *render.Renderer) *traceRenderer {
+	return &traceRenderer{r: r, sessions: map[string]*tracedSession{}}
+}
+
+// hook receives the server's events. Servers call it from their session
+// goroutines; the lock keeps each session's annotator consistent and the
+// renderer keeps lines whole.
+func (t *traceRenderer) hook(ev transcript.Event) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.sessions[ev.Session]
+	if s == nil {
+		s = &tracedSession{r: t.r.WithPrefix("[" + ev.Session + "] ")}
+		if ev.Proto == "smtp" || ev.Proto == "" {
+			s.smtp = smtp.NewAnnotator()
+		}
+		t.sessions[ev.Session] = s
+	}
+	switch ev.Dir {
+	case transcript.Meta:
+		s.r.Text("# " + ev.Line)
+		if strings.HasPrefix(ev.Line, "tls: ") && s.smtp != nil {
+			s.smtp.SetTLS(true)
+		}
+		if strings.HasPrefix(ev.Line, "closed") {
+			delete(t.sessions, ev.Session)
+		}
+	case transcript.Client:
+		s.r.Sent(ev.Line)
+		if s.smtp != nil {
+			for _, n := range s.smtp.Client(ev.Line) {
+				s.r.Note(n)
+			}
+		}
+	case transcript.Server:
+		s.r.Received(ev.Line, lineTone(ev.Proto, ev.Line))
+		if s.smtp == nil {
+			return
+		}
+		done, err := s.reply.Add(ev.Line)
+		if err != nil {
+			s.reply = smtp.ReplyBuilder{}
+			return
+		}
+		if done {
+			for _, n := range s.smtp.Server(s.reply.Reply()) {
+				s.r.Note(n)
+			}
+			s.reply = smtp.ReplyBuilder{}
+		}
+	}
+}
+
+// lineTone colours a server line by its verdict in each protocol.
+func lineTone(proto, line string) render.Tone {
+	switch proto {
+	case "pop3":
+		switch {
+		case strings.HasPrefix(line, "+OK"):
+			return render.Positive
+		case strings.HasPrefix(line, "-ERR"):
+			return render.Negative
+		case strings.HasPrefix(line, "+ "), line == "+":
+			return render.Intermediate
+		}
+		return render.Neutral
+	case "imap":
+		if strings.HasPrefix(line, "+") {
+			return render.Intermediate
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] == "*" && f[1] != "BYE" {
+			return render.Neutral
+		}
+		switch strings.ToUpper(f[1]) {
+		case "OK":
+			return render.Positive
+		case "NO":
+			return render.Transient
+		case "BAD", "BYE":
+			return render.Negative
+		}
+		return render.Neutral
+	}
+	if len(line) < 3 {
+		return render.Neutral
+	}
+	switch line[0] {
+	case '2':
+		return render.Positive
+	case '3':
+		return render.Intermediate
+	case '4':
+		return render.Transient
+	case '5':
+		return render.Negative
+	}
+	return render.Neutral
+}
