@@ -34,6 +34,7 @@ server next starts.`
 		newQueueListCmd(ios, nil),
 		newQueueShowCmd(ios, nil),
 		newQueueDeleteCmd(ios, nil),
+		newQueueRetryCmd(ios), newQueueHoldCmd(ios), newQueueReleaseCmd(ios), newQueueBounceCmd(ios),
 		// Further queue subcommands register here, one line each.
 	} {
 		c.AddCommand(sub)
