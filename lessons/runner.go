@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailx-edu/mailx/explore"
 	"github.com/mailx-edu/mailx/explore/render"
 	"github.com/mailx-edu/mailx/proto/note"
 )
@@ -131,6 +132,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	defer rec.Close()
 	r.records = rec
 
+	r.In = fillingInput{r.In, r.Lab.Placeholders()}
 	r.intro()
 	res := &Result{Lesson: l.Name, Total: len(l.Steps)}
 	for i, s := range l.Steps {
@@ -154,7 +156,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		}
 		if err != nil {
 			r.Out.Blank()
-			if errors.Is(err, errQuit) || errors.Is(err, io.EOF) {
+			if errors.Is(err, errQuit) || errors.Is(err, io.EOF) || errors.Is(err, explore.ErrInterrupt) {
 				r.Out.Warning(fmt.Sprintf("Lesson stopped at step %d of %d (%s). Run it again to start over.", i+1, len(l.Steps), s.Title))
 			} else {
 				r.Out.Error(err.Error())
@@ -404,6 +406,19 @@ func (r *Runner) closeSessions() {
 		s.Close()
 		delete(r.sessions, k)
 	}
+}
+
+// fillingInput replaces lab placeholders such as {smtp:hill.test} in every
+// line read, so that scripts (and students) can name lab services without
+// knowing the ports the lab got.
+type fillingInput struct {
+	in    Input
+	addrs map[string]string
+}
+
+func (f fillingInput) ReadLine(prompt string) (string, error) {
+	line, err := f.in.ReadLine(prompt)
+	return Fill(line, f.addrs), err
 }
 
 func equalFold(a, b []string) bool {

@@ -1,0 +1,294 @@
+package lessons
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/mailx-edu/mailx/server"
+	"github.com/mailx-edu/mailx/server/accounts"
+	"github.com/mailx-edu/mailx/server/control"
+	"github.com/mailx-edu/mailx/server/labdns"
+	"github.com/mailx-edu/mailx/server/maildir"
+	"github.com/mailx-edu/mailx/server/scenario"
+)
+
+// runningLab is a lesson's lab: one MTA per domain, each on its own free
+// loopback ports with its own queue and mailboxes, and the lab DNS that
+// publishes their MX records, so relaying between them goes over real SMTP
+// found by MX, as on the Internet.
+type runningLab struct {
+	spec LabSpec
+	ws   Workspace
+	dns  *labdns.Server
+	mtas map[string]*server.MTA
+
+	mu    sync.Mutex
+	ports map[string]string // exchanger host → SMTP port
+}
+
+// StartLab starts what spec asks for, with fresh data under the workspace
+// (the previous run's lab data is removed; progress is kept). Everything
+// listens on 127.0.0.1 with ports chosen by the system.
+func StartLab(ctx context.Context, spec LabSpec, ws Workspace) (Lab, error) {
+	if err := os.RemoveAll(filepath.Join(ws.Dir, "lab")); err != nil {
+		return nil, fmt.Errorf("lessons: clear the old lab: %w", err)
+	}
+	l := &runningLab{spec: spec, ws: ws, mtas: map[string]*server.MTA{}, ports: map[string]string{}}
+	ok := false
+	defer func() {
+		if !ok {
+			l.Close()
+		}
+	}()
+	if spec.DNS || len(spec.Domains) > 1 {
+		zones, err := labZones(spec)
+		if err != nil {
+			return nil, err
+		}
+		if l.dns, err = labdns.Start(labdns.Config{Addr: "127.0.0.1:0", Zones: zones}); err != nil {
+			return nil, fmt.Errorf("lessons: start the lab DNS: %w", err)
+		}
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	for _, d := range spec.Domains {
+		cfg := server.Config{
+			Domains: []string{d.Name}, Hostname: "mx." + d.Name, Data: ws.LabDir(d.Name),
+			SMTPAddr: "127.0.0.1:0", SubmissionAddr: "127.0.0.1:0", POP3Addr: "127.0.0.1:0", IMAPAddr: "127.0.0.1:0",
+			Lifetime: spec.Lifetime, Logger: quiet,
+			LabPort: l.portFor,
+		}
+		if spec.Lifetime > 0 {
+			// Retry often enough that a short lesson lifetime sees several attempts.
+			cfg.RetryMin, cfg.RetryMax = spec.Lifetime/8, spec.Lifetime/4
+		}
+		if l.dns != nil {
+			cfg.DNSServer = l.dns.Addr()
+		}
+		if spec.MaxSize > 0 {
+			cfg.Limits.MessageSize = spec.MaxSize
+		}
+		if d.Scenario != "" && d.Scenario != scenario.Normal {
+			cfg.Scenarios = map[string]string{d.Name: d.Scenario}
+		}
+		for _, u := range d.Users {
+			cfg.Users = append(cfg.Users, accounts.Credential{Name: u.Name, Password: u.Password})
+		}
+		m, err := server.New(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("lessons: lab domain %s: %w", d.Name, err)
+		}
+		for _, msg := range d.Messages {
+			if err := preload(m, d.Name, msg); err != nil {
+				m.Shutdown(context.Background())
+				return nil, err
+			}
+		}
+		if err := m.Start(ctx); err != nil {
+			m.Shutdown(context.Background())
+			return nil, fmt.Errorf("lessons: start lab domain %s: %w", d.Name, err)
+		}
+		l.mtas[d.Name] = m
+		_, port, _ := net.SplitHostPort(m.Addr("smtp"))
+		l.mu.Lock()
+		l.ports["mx."+d.Name] = port
+		l.mu.Unlock()
+	}
+	if err := os.MkdirAll(ws.WorkDir(), 0o700); err != nil {
+		return nil, fmt.Errorf("lessons: %w", err)
+	}
+	for _, f := range spec.Files {
+		data, err := Asset(f)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(ws.WorkDir(), f), data, 0o600); err != nil {
+			return nil, fmt.Errorf("lessons: copy %s: %w", f, err)
+		}
+	}
+	ok = true
+	return l, nil
+}
+
+// labZones publishes each lab domain with its MX, plus the lesson's extra
+// records grouped into zones by their last two labels (school.test).
+func labZones(spec LabSpec) ([]labdns.Zone, error) {
+	var zones []labdns.Zone
+	for _, d := range spec.Domains {
+		zones = append(zones, labdns.Zone{Domain: d.Name})
+	}
+	extra := map[string][]dns.RR{}
+	for _, s := range spec.Records {
+		rr, err := dns.NewRR(s)
+		if err != nil {
+			return nil, fmt.Errorf("lessons: record %q: %w", s, err)
+		}
+		labels := dns.SplitDomainName(rr.Header().Name)
+		if len(labels) < 2 {
+			return nil, fmt.Errorf("lessons: record %q: the name needs at least two labels, such as school.test", s)
+		}
+		apex := strings.ToLower(strings.Join(labels[len(labels)-2:], "."))
+		extra[apex] = append(extra[apex], rr)
+	}
+	apexes := make([]string, 0, len(extra))
+	for a := range extra {
+		apexes = append(apexes, a)
+	}
+	sort.Strings(apexes)
+	for _, a := range apexes {
+		zones = append(zones, labdns.Zone{Domain: a, Records: extra[a]})
+	}
+	return zones, nil
+}
+
+// preload puts a message straight into a user's Maildir, as if it had been
+// delivered before the lesson began.
+func preload(m *server.MTA, domain string, msg LabMessage) error {
+	from := msg.From
+	if from == "" {
+		from = "teacher@" + domain
+	}
+	text := fmt.Sprintf("Return-Path: <%s>\r\nFrom: %s\r\nTo: %s@%s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%d.%s@%s>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n%s\r\n",
+		from, from, msg.To, domain, msg.Subject, time.Now().Format(time.RFC1123Z), time.Now().UnixNano(), msg.To, domain,
+		strings.ReplaceAll(strings.TrimRight(msg.Body, "\n"), "\n", "\r\n"))
+	root := m.MailRoot(msg.To)
+	if err := maildir.Create(root); err != nil {
+		return fmt.Errorf("lessons: preload for %s: %w", msg.To, err)
+	}
+	if _, err := maildir.Deliver(root, strings.NewReader(text), maildir.DeliverOptions{}); err != nil {
+		return fmt.Errorf("lessons: preload for %s: %w", msg.To, err)
+	}
+	return nil
+}
+
+func (l *runningLab) portFor(host string) (string, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p, ok := l.ports[strings.TrimSuffix(strings.ToLower(host), ".")]
+	return p, ok
+}
+
+func (l *runningLab) DataDir(domain string) string { return l.ws.LabDir(domain) }
+
+func (l *runningLab) Queue(domain string) ([]QueueEntry, error) {
+	m, ok := l.mtas[domain]
+	if !ok {
+		return nil, fmt.Errorf("the lab has no domain %q", domain)
+	}
+	var out []QueueEntry
+	for _, s := range m.Queue().List() {
+		for _, r := range s.Recipients {
+			out = append(out, QueueEntry{ID: s.ID, Recipient: r.Addr, State: string(r.State), LastError: r.LastError()})
+		}
+	}
+	return out, nil
+}
+
+func (l *runningLab) Addr(kind, domain string) string {
+	if kind == "dns" {
+		if l.dns == nil {
+			return ""
+		}
+		return l.dns.Addr()
+	}
+	if m, ok := l.mtas[domain]; ok {
+		return m.Addr(kind)
+	}
+	return ""
+}
+
+func (l *runningLab) Placeholders() map[string]string {
+	out := map[string]string{}
+	if l.dns != nil {
+		out["dns"] = l.dns.Addr()
+	}
+	for d, m := range l.mtas {
+		for _, k := range []string{"smtp", "submission", "pop3", "imap"} {
+			out[k+":"+d] = m.Addr(k)
+		}
+	}
+	return out
+}
+
+func (l *runningLab) Do(ctx context.Context, action string) error {
+	f := strings.Fields(action)
+	if len(f) < 2 {
+		return fmt.Errorf("unknown lab action %q", action)
+	}
+	m, ok := l.mtas[f[1]]
+	if !ok {
+		return fmt.Errorf("the lab has no domain %q", f[1])
+	}
+	switch {
+	case f[0] == "scenario" && len(f) == 3:
+		s, err := scenario.Parse(f[2])
+		if err != nil {
+			return err
+		}
+		m.SetScenario(s)
+		return nil
+	case f[0] == "retry" && len(f) == 2:
+		var errs []error
+		for _, s := range m.Queue().List() {
+			if err := m.Queue().Retry(s.ID); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return errors.Join(errs...)
+	}
+	return fmt.Errorf("unknown lab action %q", action)
+}
+
+func (l *runningLab) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var errs []error
+	for _, m := range l.mtas {
+		if err := m.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if l.dns != nil {
+		errs = append(errs, l.dns.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// storedLab is a stopped lab on disk, for `mailx lessons check`.
+type storedLab struct{ ws Workspace }
+
+// StoredLab returns a view of the lab data a lesson left in its workspace.
+func StoredLab(ws Workspace) LabView { return storedLab{ws} }
+
+func (l storedLab) DataDir(domain string) string { return l.ws.LabDir(domain) }
+
+func (l storedLab) Queue(domain string) ([]QueueEntry, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	admin, err := control.OpenQueue(ctx, l.ws.LabDir(domain))
+	if err != nil {
+		return nil, err
+	}
+	defer admin.Close()
+	list, err := admin.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []QueueEntry
+	for _, s := range list {
+		for _, r := range s.Recipients {
+			out = append(out, QueueEntry{ID: s.ID, Recipient: r.Addr, State: string(r.State), LastError: r.LastError()})
+		}
+	}
+	return out, nil
+}
