@@ -65,6 +65,12 @@ func newMimeEncodeCmd(ios *IOStreams, runF func(context.Context, *mimeEncodeOpti
   mailx mime encode --from alice@crepes.fr --to bob@hamburger.edu --attach 'notes.dat;type=text/plain;name=notes.txt' --crlf`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, args []string) error {
+			// Checked here rather than with MarkFlagRequired, whose error
+			// comes after the point that tells usage errors from failures.
+			if opts.From == "" || len(opts.To) == 0 {
+				return usageError("Example: mailx mime encode --from alice@crepes.fr --to bob@hamburger.edu --text 'Dear Bob'",
+					"--from and --to are required")
+			}
 			if opts.Text != "" && opts.TextFile != "" {
 				return usageError("Give the text inline with --text or from a file with --text-file, not both.", "--text and --text-file cannot be combined")
 			}
@@ -93,8 +99,6 @@ func newMimeEncodeCmd(ios *IOStreams, runF func(context.Context, *mimeEncodeOpti
 	f.BoolVar(&opts.JSON, "json", false, "with --explain: print the message and its layout as JSON")
 	f.StringVar(&opts.Date, "date", "", "the Date field, RFC 5322 or RFC 3339 (default: now)")
 	f.StringVar(&opts.MessageID, "message-id", "", "the Message-ID, as `<id@domain>` (default: a random one)")
-	c.MarkFlagRequired("from")
-	c.MarkFlagRequired("to")
 	return c
 }
 

@@ -33,13 +33,13 @@ func Composed(r *render.Renderer, msg []byte, lay *mime.Layout) error {
 	next := 0 // index in lay.Parts of the part whose header comes next
 	said := map[string]bool{}
 	inHeader, bodyLines := true, 0
-	var field string
+	var field, value string
 	show := func(l string) { r.Text("| " + render.Printable(l)) }
 	endField := func() {
 		if field == "" {
 			return
 		}
-		if n, ok := mime.HeaderNote(field, ""); ok && !said[field] && !strings.HasPrefix(strings.ToLower(field), "content-") {
+		if n, ok := mime.HeaderNote(field, value); ok && !said[field] && !strings.HasPrefix(strings.ToLower(field), "content-") {
 			said[field] = true
 			r.Note(n)
 		}
@@ -64,7 +64,7 @@ func Composed(r *render.Renderer, msg []byte, lay *mime.Layout) error {
 			show(l)
 		case inHeader:
 			endField()
-			field, _, _ = strings.Cut(l, ":")
+			field, value, _ = strings.Cut(l, ":")
 			show(l)
 		case starts[l]:
 			show(l)

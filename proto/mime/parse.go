@@ -78,7 +78,7 @@ func Parse(r io.Reader, o Options) (*Tree, error) {
 	p.tree.Warnings = append(p.tree.Warnings, warns...)
 	p.tree.Warnings = append(p.tree.Warnings, checkHeaders(hdrs)...)
 	p.tree.Hops = Hops(hdrs)
-	body, err := p.entity(rest, hdrs, "", 0, defaultType)
+	body, err := p.entity(rest, hdrs, "", "", true, 0, defaultType)
 	body.Headers = nil // the message's own fields are Tree.Headers
 	p.tree.Body = body
 	p.tree.Parts = p.parts
@@ -126,12 +126,16 @@ func numberChild(parent string, i int) string {
 	return fmt.Sprintf("%s.%d", parent, i)
 }
 
-// entity parses one body (of the message, a part or an enclosed message)
-// whose header fields are hdrs. number is its own number if it is a leaf
-// ("1" for a single-part message); a multipart numbers its children from it.
-func (p *parser) entity(r io.Reader, hdrs []Header, number string, depth int, dflt string) (*Part, error) {
+// entity parses one entity whose header fields are hdrs: a part numbered
+// number, or (isBody) the body of a message whose parts are numbered from
+// base, as IMAP does: a single-part body is base.1 ("1" at the top), and a
+// multipart body has no number of its own, its parts being base.1, base.2.
+func (p *parser) entity(r io.Reader, hdrs []Header, number, base string, isBody bool, depth int, dflt string) (*Part, error) {
 	p.parts++
 	part := &Part{Number: number}
+	if isBody {
+		part.Number = numberChild(base, 1)
+	}
 	cr := &countReader{r: r}
 	ctRaw := headerValue(hdrs, "Content-Type")
 	if ctRaw == "" {
@@ -185,7 +189,10 @@ func (p *parser) entity(r io.Reader, hdrs []Header, number string, depth int, df
 	var perr error
 	switch {
 	case strings.HasPrefix(mt, "multipart/") && depth < p.o.Limits.Depth && params["boundary"] != "":
-		perr = p.multipart(part, cr, params["boundary"], mt == "multipart/digest", depth)
+		if isBody {
+			part.Number = ""
+		}
+		perr = p.multipart(part, cr, params["boundary"], mt == "multipart/digest", depth, base)
 	case (mt == "message/rfc822" || mt == "message/global") && depth < p.o.Limits.Depth && (part.Encoding == "" || isIdentity(part.Encoding)):
 		perr = p.message(part, cr, depth)
 	default:
@@ -194,9 +201,6 @@ func (p *parser) entity(r io.Reader, hdrs []Header, number string, depth int, df
 				Ref: "RFC 2046 §5.1.1"})
 		} else if strings.HasPrefix(mt, "multipart/") || strings.HasPrefix(mt, "message/") {
 			part.warn(limitNote("nesting depth", p.o.Limits.Depth, "the rest is read as one opaque part"))
-		}
-		if part.Number == "" {
-			part.Number = "1"
 		}
 		perr = p.leaf(part, cr)
 	}
@@ -218,7 +222,10 @@ func (part *Part) warn(n note.Note) {
 	part.Warnings = append(part.Warnings, n)
 }
 
-func (p *parser) multipart(part *Part, r *countReader, boundary string, digest bool, depth int) error {
+func (p *parser) multipart(part *Part, r *countReader, boundary string, digest bool, depth int, base string) error {
+	if part.Number != "" {
+		base = part.Number
+	}
 	if part.Encoding != "" && !isIdentity(part.Encoding) {
 		part.warn(note.Note{Summary: fmt.Sprintf("a multipart must not have Content-Transfer-Encoding %s; it is ignored", part.Encoding),
 			Ref: "RFC 2045 §6.4"})
@@ -241,7 +248,7 @@ func (p *parser) multipart(part *Part, r *countReader, boundary string, digest b
 				part.warn(note.Note{Summary: fmt.Sprintf("the closing boundary \"--%s--\" is missing: the message may be cut short", boundary),
 					Ref: "RFC 2046 §5.1.1"})
 			} else {
-				part.warn(note.Note{Summary: fmt.Sprintf("part %s: %v; the rest of the multipart is skipped", numberChild(part.Number, i), err),
+				part.warn(note.Note{Summary: fmt.Sprintf("part %s: %v; the rest of the multipart is skipped", numberChild(base, i), err),
 					Ref: "RFC 2046 §5.1.1"})
 			}
 			break
@@ -250,7 +257,7 @@ func (p *parser) multipart(part *Part, r *countReader, boundary string, digest b
 			part.warn(limitNote("number of parts", p.o.Limits.Parts, "the remaining parts are skipped"))
 			break
 		}
-		child, err := p.entity(raw, partHeaders(raw.Header), numberChild(part.Number, i), depth+1, dflt)
+		child, err := p.entity(raw, partHeaders(raw.Header), numberChild(base, i), "", false, depth+1, dflt)
 		part.Parts = append(part.Parts, child)
 		if err != nil {
 			return err
@@ -286,15 +293,7 @@ func (p *parser) message(part *Part, r *countReader, depth int) error {
 	hdrs, rest, warns := readHeader(br, p.o.Limits.HeaderBytes)
 	part.Message = hdrs
 	part.Warnings = append(part.Warnings, warns...)
-	inner := numberChild(part.Number, 1)
-	dflt := defaultType
-	if ct := headerValue(hdrs, "Content-Type"); strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "multipart/") {
-		inner = part.Number // its children are N.1, N.2 (RFC 3501 §6.4.5)
-	}
-	child, err := p.entity(rest, hdrs, inner, depth+1, dflt)
-	if child.Number == part.Number {
-		child.Number = ""
-	}
+	child, err := p.entity(rest, hdrs, "", part.Number, true, depth+1, defaultType)
 	child.Headers = nil // they are the enclosed message's, shown once in Message
 	part.Parts = []*Part{child}
 	return err

@@ -97,6 +97,8 @@ func ExplainRaw(p *Part, raw string) []note.Note {
 			switch {
 			case m == "=3D":
 				what = `"=" itself, which must always be escaped`
+			case s == "\uFEFF":
+				what = "U+FEFF, a byte-order mark: invisible, put first by some mail programs"
 			case m == "=20" || m == "=09":
 				what = "white space at a line end, escaped so that no relay strips it"
 			case len(b) > 1 && utf8.ValidString(s):
