@@ -118,8 +118,10 @@ func runSMTPTalk(ctx context.Context, opts *smtpTalkOptions) error {
 			return failure("", "cannot start the interactive prompt: %v", err)
 		}
 		defer repl.Close()
+		// Output goes straight to stdout, not through readline's writer: SMTP
+		// never prints while the prompt waits (there is no IDLE), and
+		// readline's writer would redraw a stale prompt before each reply.
 		input = repl
-		r = render.New(repl.Stdout(), render.Options{Color: opts.IO.ColorEnabled(), Quiet: ropts.Quiet})
 	default:
 		input = explore.NewScriptInput(opts.IO.In)
 	}
