@@ -8,14 +8,24 @@ import (
 	"github.com/mailx-edu/mailx/explore"
 )
 
-var imapProto = accessProto{name: "imap", plainPort: 143, tlsPort: 993, newProto: func() explore.Protocol { return explore.NewIMAP() }}
+var imapProto = accessProto{
+	name: "imap", plainPort: 143, tlsPort: 993,
+	newProto:     func() explore.Protocol { return explore.NewIMAP() },
+	groupShort:   "Work with mailboxes on the server by hand with IMAP, every line explained",
+	groupExample: "  mailx imap talk 127.0.0.1:1430\n  mailx imap replay lab.txt",
+	talkShort:    "Type IMAP by hand and see every response explained",
+	talkLong:     imapTalkLong,
+	talkExample: `  mailx imap talk 127.0.0.1:1430
+  mailx imap talk imap.example.com --tls
+  printf 'LOGIN alice hungry\nSELECT INBOX\nFETCH 1 BODY.PEEK[]\nLOGOUT\n' | mailx imap talk 127.0.0.1:1430`,
+}
 
 // newIMAPCmd is the `mailx imap` group.
-func newIMAPCmd(ios *IOStreams) *cobra.Command {
-	c := groupCmd("imap", "Work with mailboxes on the server by hand with IMAP, every line explained",
-		"  mailx imap talk 127.0.0.1:1430\n  mailx imap replay lab.txt")
-	c.AddCommand(newIMAPTalkCmd(ios, nil), newAccessReplayCmd(ios, imapProto, nil))
-	return c
+func newIMAPCmd(ios *IOStreams) *cobra.Command { return newAccessGroupCmd(ios, imapProto) }
+
+// newIMAPTalkCmd is `mailx imap talk`.
+func newIMAPTalkCmd(ios *IOStreams, runF func(context.Context, *accessTalkOptions) error) *cobra.Command {
+	return newAccessTalkCmd(ios, imapProto, runF)
 }
 
 const imapTalkLong = `Connect to an IMAP server and type the protocol by hand: every line you send
@@ -47,28 +57,3 @@ The port is 143, or 993 with --tls.
 Exit status: 0 when the session ran to LOGOUT; 1 when it could not connect,
 the server closed or went silent, or the input ended before LOGOUT; 2 for a
 bad command line.`
-
-func newIMAPTalkCmd(ios *IOStreams, runF func(context.Context, *accessTalkOptions) error) *cobra.Command {
-	o := &accessTalkOptions{IO: ios}
-	c := &cobra.Command{
-		Use:   "talk HOST[:PORT]",
-		Short: "Type IMAP by hand and see every response explained",
-		Long:  imapTalkLong,
-		Example: `  mailx imap talk 127.0.0.1:1430
-  mailx imap talk imap.example.com --tls
-  printf 'LOGIN alice hungry\nSELECT INBOX\nFETCH 1 BODY.PEEK[]\nLOGOUT\n' | mailx imap talk 127.0.0.1:1430`,
-		Args: exactArgs(1, "the server, as HOST or HOST:PORT"),
-		RunE: func(c *cobra.Command, args []string) error {
-			o.Addr = args[0]
-			if err := o.validate(c); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(c.Context(), o)
-			}
-			return runAccessTalk(c.Context(), o, imapProto)
-		},
-	}
-	addAccessTalkFlags(c, o, imapProto)
-	return c
-}

@@ -8,14 +8,25 @@ import (
 	"github.com/mailx-edu/mailx/explore"
 )
 
-var pop3Proto = accessProto{name: "pop3", plainPort: 110, tlsPort: 995, newProto: func() explore.Protocol { return explore.NewPOP3() }}
+var pop3Proto = accessProto{
+	name: "pop3", plainPort: 110, tlsPort: 995,
+	newProto:     func() explore.Protocol { return explore.NewPOP3() },
+	groupShort:   "Read a mailbox by hand with POP3, every line explained",
+	groupExample: "  mailx pop3 talk 127.0.0.1:1100\n  mailx pop3 replay lab.txt",
+	talkShort:    "Type POP3 by hand and see every response explained",
+	talkLong:     pop3TalkLong,
+	talkExample: `  mailx pop3 talk 127.0.0.1:1100
+  mailx pop3 talk pop.example.com --tls
+  mailx pop3 talk mail.example.com --starttls --record lab.txt
+  printf 'USER alice\nPASS hungry\nLIST\nRETR 1\nQUIT\n' | mailx pop3 talk 127.0.0.1:1100`,
+}
 
 // newPOP3Cmd is the `mailx pop3` group.
-func newPOP3Cmd(ios *IOStreams) *cobra.Command {
-	c := groupCmd("pop3", "Read a mailbox by hand with POP3, every line explained",
-		"  mailx pop3 talk 127.0.0.1:1100\n  mailx pop3 replay lab.txt")
-	c.AddCommand(newPOP3TalkCmd(ios, nil), newAccessReplayCmd(ios, pop3Proto, nil))
-	return c
+func newPOP3Cmd(ios *IOStreams) *cobra.Command { return newAccessGroupCmd(ios, pop3Proto) }
+
+// newPOP3TalkCmd is `mailx pop3 talk`.
+func newPOP3TalkCmd(ios *IOStreams, runF func(context.Context, *accessTalkOptions) error) *cobra.Command {
+	return newAccessTalkCmd(ios, pop3Proto, runF)
 }
 
 const pop3TalkLong = `Connect to a POP3 server and type the protocol by hand: every line you send
@@ -43,29 +54,3 @@ after each response has arrived.
 Exit status: 0 when the session ran to QUIT; 1 when it could not connect, the
 server closed or went silent, or the input ended before QUIT; 2 for a bad
 command line.`
-
-func newPOP3TalkCmd(ios *IOStreams, runF func(context.Context, *accessTalkOptions) error) *cobra.Command {
-	o := &accessTalkOptions{IO: ios}
-	c := &cobra.Command{
-		Use:   "talk HOST[:PORT]",
-		Short: "Type POP3 by hand and see every response explained",
-		Long:  pop3TalkLong,
-		Example: `  mailx pop3 talk 127.0.0.1:1100
-  mailx pop3 talk pop.example.com --tls
-  mailx pop3 talk mail.example.com --starttls --record lab.txt
-  printf 'USER alice\nPASS hungry\nLIST\nRETR 1\nQUIT\n' | mailx pop3 talk 127.0.0.1:1100`,
-		Args: exactArgs(1, "the server, as HOST or HOST:PORT"),
-		RunE: func(c *cobra.Command, args []string) error {
-			o.Addr = args[0]
-			if err := o.validate(c); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(c.Context(), o)
-			}
-			return runAccessTalk(c.Context(), o, pop3Proto)
-		},
-	}
-	addAccessTalkFlags(c, o, pop3Proto)
-	return c
-}

@@ -49,6 +49,39 @@ type accessProto struct {
 	plainPort int    // 110, 143
 	tlsPort   int    // 995, 993
 	newProto  func() explore.Protocol
+	// group and talk hold the help texts of `mailx NAME` and `mailx NAME talk`.
+	groupShort, groupExample         string
+	talkShort, talkLong, talkExample string
+}
+
+// newAccessGroupCmd is `mailx pop3` or `mailx imap`: talk and replay.
+func newAccessGroupCmd(ios *IOStreams, ap accessProto) *cobra.Command {
+	c := groupCmd(ap.name, ap.groupShort, ap.groupExample)
+	c.AddCommand(newAccessTalkCmd(ios, ap, nil), newAccessReplayCmd(ios, ap, nil))
+	return c
+}
+
+func newAccessTalkCmd(ios *IOStreams, ap accessProto, runF func(context.Context, *accessTalkOptions) error) *cobra.Command {
+	o := &accessTalkOptions{IO: ios}
+	c := &cobra.Command{
+		Use:     "talk HOST[:PORT]",
+		Short:   ap.talkShort,
+		Long:    ap.talkLong,
+		Example: ap.talkExample,
+		Args:    exactArgs(1, "the server, as HOST or HOST:PORT"),
+		RunE: func(c *cobra.Command, args []string) error {
+			o.Addr = args[0]
+			if err := o.validate(c); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(c.Context(), o)
+			}
+			return runAccessTalk(c.Context(), o, ap)
+		},
+	}
+	addAccessTalkFlags(c, o, ap)
+	return c
 }
 
 func addAccessTalkFlags(c *cobra.Command, o *accessTalkOptions, ap accessProto) {
