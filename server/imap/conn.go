@@ -225,16 +225,30 @@ func (c *conn) downstream() {
 		} else {
 			c.cw.Write(line)
 		}
-		var werr error
-		if br.Buffered() == 0 {
-			werr = c.cw.Flush()
-		}
 		c.wmu.Unlock()
-		if werr != nil {
-			c.close()
-			return
+		if br.Buffered() == 0 && !c.more(br) {
+			c.wmu.Lock()
+			werr := c.cw.Flush()
+			c.wmu.Unlock()
+			if werr != nil {
+				c.close()
+				return
+			}
 		}
 	}
+}
+
+// coalesce is how long downstream waits for go-imap's next response before
+// sending what it has. go-imap flushes after every response; without this,
+// FETCH 1:* on 10,000 messages would cost 10,000 TCP writes.
+const coalesce = 200 * time.Microsecond
+
+// more reports whether go-imap sends more data within coalesce.
+func (c *conn) more(br *bufio.Reader) bool {
+	c.inner.SetReadDeadline(time.Now().Add(coalesce))
+	_, err := br.Peek(1)
+	c.inner.SetReadDeadline(time.Time{})
+	return err == nil
 }
 
 // readLine reads up to and including LF, at most maxLine octets; complete is

@@ -85,7 +85,7 @@ func (ss *session) cmdAPOP(args []string) (p3.Response, bool) {
 func (ss *session) cmdAuth(args []string) (p3.Response, bool) {
 	if len(args) == 0 {
 		if !ss.clearTextOK() {
-			return p3.OKMulti("no mechanisms without TLS", nil), true
+			return p3.OKMulti("SASL mechanisms follow (none without TLS)", nil), true
 		}
 		return p3.OKMulti("SASL mechanisms follow", []string{"PLAIN"}), true
 	}

@@ -245,6 +245,7 @@ func (ss *session) cmdQuit([]string) (p3.Response, bool) {
 		return p3.OK("mailx POP3 server signing off"), true
 	}
 	ss.state = p3.Update
+	user := ss.owner
 	var uids []uint32
 	for i, d := range ss.deleted {
 		if d {
@@ -254,9 +255,12 @@ func (ss *session) cmdQuit([]string) (p3.Response, bool) {
 	removed, err := ss.folder.Expunge(uids, ss)
 	ss.state = p3.Closed
 	left, _ := ss.folder.Status()
+	// Unlock before answering: a client that reconnects as soon as it reads
+	// the reply must find the maildrop free.
+	ss.release()
 	ss.trace.Meta("UPDATE: removed %d of %d messages marked with DELE", len(removed), len(uids))
 	if err != nil {
-		ss.s.log.Error("pop3 update failed", "session", ss.trace.Session, "user", ss.owner, "err", err)
+		ss.s.log.Error("pop3 update failed", "session", ss.trace.Session, "user", user, "err", err)
 		return p3.ErrCode("SYS/TEMP", fmt.Sprintf("some deleted messages were not removed (%d of %d); they are still there", len(uids)-len(removed), len(uids))), true
 	}
 	return p3.OK(fmt.Sprintf("mailx POP3 server signing off (%d messages left)", left.Messages)), true
@@ -490,5 +494,6 @@ func (ss *session) open(user string) p3.Response {
 func (ss *session) release() {
 	if ss.owner != "" {
 		ss.s.unlock(ss.owner, ss.trace.Session)
+		ss.owner = ""
 	}
 }
