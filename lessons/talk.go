@@ -23,6 +23,8 @@ type explorerTalker struct {
 var protocols = map[string]func() explore.Protocol{
 	"smtp":       func() explore.Protocol { return explore.NewSMTP() },
 	"submission": func() explore.Protocol { return explore.NewSMTP() },
+	"pop3":       func() explore.Protocol { return explore.NewPOP3() },
+	"imap":       func() explore.Protocol { return explore.NewIMAP() },
 }
 
 // ExplorerDialer opens real explorer sessions to lab servers. The lab's
