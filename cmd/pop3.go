@@ -43,6 +43,8 @@ Meta-commands (never sent as typed; \help lists them all):
   \apop USER SECRET      log in with APOP: the MD5 digest of the greeting's timestamp and SECRET
   \auth plain USER PASS  log in with AUTH PLAIN (RFC 5034)
   \view N                show message N, retrieved with RETR N, as header fields and MIME parts
+  \print N               print message N, retrieved with RETR N, in full (on a terminal a long
+                         message shows its first 30 body lines and a note)
   \tls                   upgrade to TLS with STLS (RFC 2595)
   \explain TOPIC         explain a command, +OK/-ERR, a [CODE] or a CAPA keyword
   \quit                  send QUIT and exit
