@@ -217,6 +217,14 @@ func runAccessTalk(ctx context.Context, o *accessTalkOptions, ap accessProto) er
 		// Ctrl-D: end the session politely, as \quit would.
 		_, err = s.Exchange(ctx, p.Quit())
 	}
+	if err == nil {
+		if g := s.Greeting(); g != nil && g.Tone == render.Negative || g != nil && g.Status == "BYE" && s.Last() == g {
+			return failure("The greeting above says why; try again later or another server.", "the server refused the session")
+		}
+		if last := s.Last(); last != nil && last.Status == "BYE" {
+			return failure("The server's BYE above says why (an idle timeout, a shutdown); connect again.", "the server ended the session before %s", p.Quit())
+		}
+	}
 	return sessionFailure(err, ap)
 }
 

@@ -132,3 +132,36 @@ func TestPOP3TalkRefusedExplained(t *testing.T) {
 		t.Errorf("exit %d, stderr %s", code, errOut)
 	}
 }
+
+// startRefusing greets with a refusal and closes, as a busy server does.
+func startRefusing(t *testing.T, greeting string) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		c.Write([]byte(greeting + "\r\n"))
+		c.Close()
+	}()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func TestAccessTalkRefusedGreetingFails(t *testing.T) {
+	for _, tc := range []struct{ proto, greeting string }{
+		{"pop3", "-ERR [SYS/TEMP] too many connections"},
+		{"imap", "* BYE too many connections"},
+	} {
+		port := startRefusing(t, tc.greeting)
+		ios, out, errOut := TestIO("")
+		code := run(context.Background(), []string{tc.proto, "talk", "127.0.0.1:" + strconv.Itoa(port)}, ios)
+		if code != ExitFailure || !strings.Contains(errOut.String(), "refused the session") || !strings.Contains(out.String(), tc.greeting) {
+			t.Errorf("%s: exit %d, stderr %q\n%s", tc.proto, code, errOut, out)
+		}
+	}
+}
