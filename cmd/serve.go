@@ -44,6 +44,8 @@ type serveOptions struct {
 	flags *pflag.FlagSet
 	// ready, when set, is called with the started server (tests).
 	ready func(*server.MTA)
+	// readyLab is ready for --lab (serve_lab.go).
+	readyLab func(*server.Lab)
 }
 
 const serveLong = `Run a real mail server on your own machine to practise against: it receives
@@ -108,6 +110,7 @@ func newServeCmd(ios *IOStreams, runF func(context.Context, *serveOptions) error
 	fs.BoolVar(&opts.JSON, "json", false, "print the start-up report and the trace as JSON lines")
 	fs.BoolVar(&example, "example-config", false, "print a config file with every key explained, and exit")
 	c.AddCommand(newServeUserCmd(ios))
+	c.AddCommand(newServeScenarioCmd(ios, nil))
 	return c
 }
 
@@ -257,6 +260,9 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Lab {
+		return runServeLab(ctx, opts, cfg)
+	}
 	r := opts.IO.RendererWith(render.Options{JSON: opts.JSON, Quiet: opts.Quiet})
 	if opts.Trace {
 		cfg.Trace = newTraceRenderer(r).hook
@@ -309,13 +315,13 @@ func serveError(err error, cfg server.Config) error {
 	return failure("Check the data directory "+cfg.Data+" (--data) is writable.", "cannot start the server: %w", err)
 }
 
-// describe says what each service is for, in the banner.
+// serviceRoles say what each service is for, in the banner.
 var serviceRoles = map[string]string{
-	"smtp":       "SMTP: mail from other servers, and you typing SMTP by hand",
-	"submission": "submission: mail programs send here after logging in (AUTH)",
+	"smtp":       "mail from other servers, and you typing SMTP by hand",
+	"submission": "mail programs send here after logging in (AUTH)",
 	"smtps":      "submission over TLS from the first byte (RFC 8314)",
-	"pop3":       "POP3: download mail (user/pass/list/retr/dele/quit)",
-	"imap":       "IMAP: folders and flags kept on the server",
+	"pop3":       "download mail (user/pass/list/retr/dele/quit)",
+	"imap":       "folders and flags kept on the server",
 	"pop3s":      "POP3 over TLS from the first byte",
 	"imaps":      "IMAP over TLS from the first byte",
 }
