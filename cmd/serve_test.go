@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/mailx-edu/mailx/explore/render"
+	"github.com/mailx-edu/mailx/proto/imap"
+	"github.com/mailx-edu/mailx/proto/pop3"
 	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server"
 )
@@ -269,9 +271,43 @@ func TestTraceRendererGolden(t *testing.T) {
 		ev.Session, ev.Proto = "s1", "smtp"
 		tr.hook(ev)
 	}
-	tr.hook(transcript.Event{Session: "s2", Proto: "pop3", Dir: transcript.Server, Line: "+OK POP3 ready"})
-	if len(tr.sessions) != 1 {
-		t.Errorf("%d sessions kept after s1 closed, want 1", len(tr.sessions))
+	for _, ev := range []transcript.Event{
+		{Dir: transcript.Server, Line: "+OK POP3 server ready"},
+		{Dir: transcript.Client, Line: "USER alice"},
+		{Dir: transcript.Server, Line: "+OK"},
+		{Dir: transcript.Client, Line: "PASS hungry"},
+		{Dir: transcript.Server, Line: "+OK maildrop locked and ready"},
+		{Dir: transcript.Client, Line: "LIST"},
+		{Dir: transcript.Server, Line: "+OK 1 messages"},
+		{Dir: transcript.Server, Line: "1 120"},
+		{Dir: transcript.Server, Line: "."},
+		{Dir: transcript.Client, Line: "DELE 1"},
+		{Dir: transcript.Server, Line: "+OK message 1 deleted"},
+	} {
+		ev.Session, ev.Proto = "s2", "pop3"
+		tr.hook(ev)
+	}
+	for _, ev := range []transcript.Event{
+		{Dir: transcript.Server, Line: "* OK [CAPABILITY IMAP4rev1] ready"},
+		{Dir: transcript.Client, Line: "a1 LOGIN bob burger"},
+		{Dir: transcript.Server, Line: "a1 OK LOGIN completed"},
+		{Dir: transcript.Client, Line: "a2 SELECT INBOX"},
+		{Dir: transcript.Server, Line: "* 2 EXISTS"},
+		{Dir: transcript.Server, Line: "a2 OK [READ-WRITE] SELECT completed"},
+		{Dir: transcript.Client, Line: "a3 EXPUNGE"},
+		{Dir: transcript.Server, Line: "a3 OK EXPUNGE completed"},
+	} {
+		ev.Session, ev.Proto = "s3", "imap"
+		tr.hook(ev)
+	}
+	if len(tr.sessions) != 2 {
+		t.Errorf("%d sessions kept after s1 closed, want 2", len(tr.sessions))
+	}
+	if st := tr.sessions["s2"].other.(*pop3Trace).state; st != pop3.Transaction {
+		t.Errorf("POP3 trace state = %v, want transaction", st)
+	}
+	if st := tr.sessions["s3"].other.(*imapTrace).state; st != imap.Selected {
+		t.Errorf("IMAP trace state = %v, want selected", st)
 	}
 	path := filepath.Join("testdata", "serve", "trace.golden")
 	if *update {

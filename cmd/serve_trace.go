@@ -5,14 +5,16 @@ import (
 	"sync"
 
 	"github.com/mailx-edu/mailx/explore/render"
+	"github.com/mailx-edu/mailx/proto/note"
 	"github.com/mailx-edu/mailx/proto/smtp"
 	"github.com/mailx-edu/mailx/proto/transcript"
 )
 
 // traceRenderer prints `mailx serve --trace`: every session's lines,
-// prefixed with the session id, coloured by verdict and, for SMTP, annotated
-// by the same smtp.Annotator the explorer uses, so a student watching the
-// server sees the explanations mailx smtp talk shows on the client side.
+// prefixed with the session id, coloured by verdict and annotated with the
+// same proto explanations the explorer uses (smtp.Annotator; proto/pop3 and
+// proto/imap for the access servers), so a student watching the server sees
+// what mailx smtp talk shows on the client side.
 // The server's decisions (Meta events) are shown as "# ..." lines.
 type traceRenderer struct {
 	r        *render.Renderer
@@ -24,6 +26,7 @@ type tracedSession struct {
 	r     *render.Renderer
 	smtp  *smtp.Annotator
 	reply smtp.ReplyBuilder
+	other lineAnnotator // POP3 and IMAP
 }
 
 func newTraceRenderer(r *render.Renderer) *traceRenderer {
@@ -39,8 +42,13 @@ func (t *traceRenderer) hook(ev transcript.Event) {
 	s := t.sessions[ev.Session]
 	if s == nil {
 		s = &tracedSession{r: t.r.WithPrefix("[" + ev.Session + "] ")}
-		if ev.Proto == "smtp" || ev.Proto == "" {
+		switch ev.Proto {
+		case "smtp", "":
 			s.smtp = smtp.NewAnnotator()
+		case "pop3":
+			s.other = &pop3Trace{}
+		case "imap":
+			s.other = &imapTrace{}
 		}
 		t.sessions[ev.Session] = s
 	}
@@ -55,13 +63,23 @@ func (t *traceRenderer) hook(ev transcript.Event) {
 		}
 	case transcript.Client:
 		s.r.Sent(ev.Line)
-		if s.smtp != nil {
-			for _, n := range s.smtp.Client(ev.Line) {
-				s.r.Note(n)
-			}
+		var notes []note.Note
+		switch {
+		case s.smtp != nil:
+			notes = s.smtp.Client(ev.Line)
+		case s.other != nil:
+			notes = s.other.Client(ev.Line)
+		}
+		for _, n := range notes {
+			s.r.Note(n)
 		}
 	case transcript.Server:
 		s.r.Received(ev.Line, lineTone(ev.Proto, ev.Line))
+		if s.other != nil {
+			for _, n := range s.other.Server(ev.Line) {
+				s.r.Note(n)
+			}
+		}
 		if s.smtp == nil {
 			return
 		}
