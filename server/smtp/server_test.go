@@ -544,3 +544,24 @@ func TestImplicitTLSListener(t *testing.T) {
 	}
 	c.do("AUTH PLAIN "+plainAuth("alice", "hungry"), 235)
 }
+
+func TestTotalSessionLimit(t *testing.T) {
+	env := startServer(t, func(c *Config) { c.Limits.Sessions = 2 })
+	connect(t, env.addr)
+	connect(t, env.addr)
+	r := dial(t, env.addr).expectEnh(421, "4.7.0")
+	if !strings.Contains(r.Text(), "2 sessions open, the most allowed") {
+		t.Errorf("421 does not say why: %q", r.Error())
+	}
+}
+
+func TestLimitsDefaults(t *testing.T) {
+	l := Limits{Recipients: 7}.WithDefaults()
+	d := DefaultLimits()
+	if l.Recipients != 7 || l.CommandLine != d.CommandLine || l.AuthLine != 12288 || l.TextLine != 1000 || l.MessageSize != 10<<20 || l.Idle != 5*time.Minute {
+		t.Errorf("WithDefaults = %+v", l)
+	}
+	if l := (Limits{CommandLine: 20000}).WithDefaults(); l.AuthLine < l.CommandLine {
+		t.Errorf("AuthLine %d below CommandLine %d", l.AuthLine, l.CommandLine)
+	}
+}
