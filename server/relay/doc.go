@@ -40,9 +40,10 @@
 // The lab: mail between real servers always uses port 25, and the lab's
 // exchangers all resolve to 127.0.0.1 (see server/labdns), so Config.Ports
 // maps an exchanger's host name to its loopback port. The two ends of a lab
-// hop share an id: the client records its local address in Hops, and the
-// receiving MTA's trace, passed through Hops.Wrap, announces "relay hop s7"
-// in its own session when that address connects.
+// hop share an id: the client records its local address in Hops, which
+// numbers the hop ("relay hop h3" in the client's trace), and the receiving
+// MTA's trace, passed through Hops.Wrap, announces the same "relay hop h3"
+// in its own session when that address says EHLO.
 //
 // What it is not: a queue (it keeps no state between calls), nor a general
 // SMTP library: it has no AUTH (relays between MTAs do not log in; a
