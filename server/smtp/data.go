@@ -58,7 +58,12 @@ func (s *session) receiveData() smtp.Reply {
 	d := &dataReader{inHeader: true, out: bufio.NewWriterSize(mw, 32<<10)}
 	prevOK := true // the 354 reply is followed by the first line
 	for {
-		s.setReadDeadline(lim.Data)
+		if s.r.Buffered() == 0 {
+			// The next line needs a read from the network: that read gets
+			// the data timeout. Lines already buffered need no new deadline
+			// (re-arming it for each line costs more than parsing the line).
+			s.setReadDeadline(lim.Data)
+		}
 		raw, long, crlf, rerr := s.readRaw(lim.TextLine)
 		if rerr != nil {
 			mw.Abort()
