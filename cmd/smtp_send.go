@@ -59,8 +59,8 @@ func newSMTPSendCmd(ios *IOStreams, runF func(context.Context, *smtpSendOptions)
 		Use:   "send --server HOST[:PORT] --from ADDRESS --to ADDRESS [flags]",
 		Short: "Send one message and show the annotated SMTP session",
 		Long:  smtpSendLong,
-		Example: `  mailx smtp send --server 127.0.0.1:2525 --from alice@crepes.test --to bob@hamburger.test --subject Crepes --body 'Do you like them?'
-  mailx smtp send --server 127.0.0.1:2525 --from alice@crepes.test --to bob@hamburger.test --attach crepe.jpg
+		Example: `  mailx smtp send --server 127.0.0.1:2525 --from alice@mailx.test --to bob@mailx.test --subject Crepes --body 'Do you like them?'
+  mailx smtp send --server 127.0.0.1:2525 --from alice@mailx.test --to bob@mailx.test --attach crepe.jpg
   mailx smtp send --server mail.example.edu:587 --starttls --auth alice:secret --from alice@example.edu --to bob@example.org
   mailx smtp send --mx --from me@my.test --to someone@example.org --body 'Hello'`,
 		Args: noArgs,
@@ -282,7 +282,7 @@ func sendMessage(ctx context.Context, s *explore.Session, opts *smtpSendOptions,
 		return "", failure("", "the server refused DATA: %s", replyText(resp))
 	}
 	for _, l := range lines {
-		if _, err := s.Exchange(ctx, l); err != nil {
+		if err := explore.SMTPSendText(ctx, s, l); err != nil {
 			return "", err
 		}
 	}

@@ -264,7 +264,7 @@ func TestSMTPSend(t *testing.T) {
 	att := filepath.Join(dir, "note.txt")
 	os.WriteFile(att, []byte("attached text\n"), 0o644)
 	out, stderr, code := runMailx(t, "", "smtp", "send", "--server", f.addr, "--from", "alice@crepes.test",
-		"--to", "bob@hamburger.test", "--to", "unknown@mx.test", "--subject", "Crêpes", "--body", "Hello Bob\n.hidden\nbye",
+		"--to", "bob@hamburger.test", "--to", "unknown@mx.test", "--subject", "Crêpes", "--body", "Hello Bob\n.hidden\n.\nbye",
 		"--attach", att, "--header", "X-Lab: 1", "--helo", "client.test")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q\n%s", code, stderr, out)
@@ -279,7 +279,7 @@ func TestSMTPSend(t *testing.T) {
 	if len(msgs) != 1 {
 		t.Fatalf("server got %d messages", len(msgs))
 	}
-	for _, want := range []string{"From: alice@crepes.test", "Subject: =?utf-8?", "X-Lab: 1", "Message-ID: <", "multipart/mixed", "\n.hidden\n", "note.txt"} {
+	for _, want := range []string{"From: alice@crepes.test", "Subject: =?utf-8?", "X-Lab: 1", "Message-ID: <", "multipart/mixed", "\n.hidden\n.\nbye", "note.txt"} {
 		if !strings.Contains(msgs[0], want) {
 			t.Errorf("message lacks %q:\n%s", want, msgs[0])
 		}
@@ -460,7 +460,7 @@ func TestSMTPSendAgainstAiosmtpd(t *testing.T) {
 		t.Fatal("aiosmtpd exited before listening")
 	}
 	out, stderr, code := runMailx(t, "", "smtp", "send", "--server", "127.0.0.1:"+port, "--from", "alice@crepes.test",
-		"--to", "bob@hamburger.test", "--subject", "dots", "--body", "first\n.hidden\n..two\nlast")
+		"--to", "bob@hamburger.test", "--subject", "dots", "--body", "first\n.hidden\n.\n..two\nlast")
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, stderr, out)
 	}
@@ -469,7 +469,7 @@ func TestSMTPSendAgainstAiosmtpd(t *testing.T) {
 	}
 	b, _ := os.ReadFile(store)
 	body := strings.ReplaceAll(string(b), "\r\n", "\n")
-	if !strings.Contains(body, "\nfirst\n.hidden\n..two\nlast") {
+	if !strings.Contains(body, "\nfirst\n.hidden\n.\n..two\nlast") {
 		t.Errorf("aiosmtpd stored:\n%s\nwant the body lines unchanged", body)
 	}
 }

@@ -266,14 +266,7 @@ func smtpSendFile(ctx context.Context, s *Session, args []string) error {
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	n := 0
 	for sc.Scan() {
-		line := strings.TrimSuffix(sc.Text(), "\r")
-		if line == "." {
-			// A lone "." inside the file is text, not the end: stuff it too.
-			line = ".."
-			if _, err := s.SendWire(ctx, line); err != nil {
-				return err
-			}
-		} else if _, err := s.Exchange(ctx, line); err != nil {
+		if err := SMTPSendText(ctx, s, strings.TrimSuffix(sc.Text(), "\r")); err != nil {
 			return err
 		}
 		n++
@@ -283,4 +276,18 @@ func smtpSendFile(ctx context.Context, s *Session, args []string) error {
 	}
 	s.r.Notef("sent %d lines of %s; type \".\" alone on a line to end the message", n, args[0])
 	return nil
+}
+
+// SMTPSendText sends one line of message text in DATA mode, dot-stuffed
+// (RFC 5321 §4.5.2). Unlike a typed line, a lone "." is text here and goes
+// out as "..": the text comes from a file or a composed message, whose end
+// the caller marks itself by sending "." through Exchange.
+func SMTPSendText(ctx context.Context, s *Session, line string) error {
+	var err error
+	if line == "." {
+		_, err = s.SendWire(ctx, "..")
+	} else {
+		_, err = s.Exchange(ctx, line)
+	}
+	return err
 }
