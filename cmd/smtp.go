@@ -22,7 +22,7 @@ import (
 // newSMTPCmd is the `mailx smtp` group.
 func newSMTPCmd(ios *IOStreams) *cobra.Command {
 	c := groupCmd("smtp", "Talk SMTP by hand, send a message, or replay a recorded session",
-		"  mailx smtp talk 127.0.0.1:2525\n  mailx smtp send --server 127.0.0.1:2525 --from a@hill.test --to b@hill.test --subject hi --body 'Hello'\n  mailx smtp replay --example hill")
+		"  mailx smtp talk 127.0.0.1:2525\n  mailx smtp send --server 127.0.0.1:2525 --from alice@mailx.test --to bob@mailx.test --subject hi --body 'Hello'\n  mailx smtp replay --example hill")
 	c.AddCommand(newSMTPTalkCmd(ios, nil), newSMTPSendCmd(ios, nil), newSMTPReplayCmd(ios, nil))
 	return c
 }

@@ -58,7 +58,7 @@ func newSMTPTalkCmd(ios *IOStreams, runF func(context.Context, *smtpTalkOptions)
 		Example: `  mailx smtp talk 127.0.0.1:2525
   mailx smtp talk mail.example.edu --starttls
   mailx smtp talk --mx example.edu
-  printf 'EHLO me\nMAIL FROM:<a@hill.test>\nRCPT TO:<b@hill.test>\nDATA\nSubject: hi\n\nHello\n.\nQUIT\n' | mailx smtp talk 127.0.0.1:2525
+  printf 'EHLO me\nMAIL FROM:<a@hill.test>\nRCPT TO:<bob@mailx.test>\nDATA\nSubject: hi\n\nHello\n.\nQUIT\n' | mailx smtp talk 127.0.0.1:2525
   mailx smtp talk 127.0.0.1:2525 --script lab1.txt --record lab1.transcript --strict`,
 		Args: maxArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
