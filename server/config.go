@@ -44,6 +44,9 @@ type Config struct {
 	IMAPAddr       string // default 127.0.0.1:1430 (when IMAP is built in)
 	POP3SAddr      string // default off
 	IMAPSAddr      string // default off
+	// POP3Timeout and IMAPAutologout close idle access sessions; defaults
+	// 10 and 30 minutes, the minimums of RFC 1939 §3 and RFC 9051 §5.4.
+	POP3Timeout, IMAPAutologout time.Duration
 	// AllowPublic permits non-loopback listen addresses.
 	AllowPublic bool
 

@@ -134,6 +134,14 @@ var sections = map[string]map[string]setter{
 			c.Limits.Data, err = parseDuration(v)
 			return
 		},
+		"pop3_timeout": func(c *Config, v string) (err error) {
+			c.POP3Timeout, err = parseDuration(v)
+			return
+		},
+		"imap_autologout": func(c *Config, v string) (err error) {
+			c.IMAPAutologout, err = parseDuration(v)
+			return
+		},
 		"auth_fail_delay": func(c *Config, v string) (err error) {
 			c.Limits.AuthFailDelay, err = parseDuration(v)
 			return

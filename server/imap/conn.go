@@ -90,11 +90,14 @@ func (c *conn) bye(why string) {
 // run starts both copy directions and waits for them; register hands the
 // pipe's other end to go-imap.
 func (c *conn) run(register func()) {
-	tls := ""
+	name := "imap"
 	if c.tlsOn.Load() {
-		tls = " (TLS)"
+		name = "imaps"
 	}
-	c.trace.Meta("connected from %s to %s%s", c.raw.RemoteAddr(), c.raw.LocalAddr(), tls)
+	// The first and last events follow the server trace convention:
+	// "connect from …" opens the session's transcript, "closed" ends it.
+	c.trace.Meta("connect from %s to %s (%s)", c.raw.RemoteAddr(), c.raw.LocalAddr(), name)
+	defer c.trace.Meta("closed")
 	c.s.log.Info("imap session start", "session", c.trace.Session, "client", c.raw.RemoteAddr().String())
 	go register()
 	done := make(chan struct{})
@@ -121,9 +124,7 @@ func (c *conn) upstream() {
 				c.trace.Meta("autologout after %s without a command", c.s.cfg.Autologout)
 				c.bye(fmt.Sprintf("Autologout; idle for %s", c.s.cfg.Autologout))
 			case len(line) > 0:
-				c.trace.Meta("connection closed in the middle of a line")
-			default:
-				c.trace.Meta("connection closed")
+				c.trace.Meta("connection lost in the middle of a line")
 			}
 			return
 		}

@@ -72,7 +72,14 @@ func (ss *session) run() {
 			ss.reply(p3.ErrCode("SYS/TEMP", "internal server error; the maildrop is unchanged"))
 		}
 	}()
-	ss.trace.Meta("connected from %s to %s%s", ss.conn.RemoteAddr(), ss.conn.LocalAddr(), map[bool]string{true: " (TLS)"}[ss.tls])
+	name := "pop3"
+	if ss.tls {
+		name = "pop3s"
+	}
+	// The first and last events follow the server trace convention:
+	// "connect from …" opens the session's transcript, "closed" ends it.
+	ss.trace.Meta("connect from %s to %s (%s)", ss.conn.RemoteAddr(), ss.conn.LocalAddr(), name)
+	defer ss.trace.Meta("closed")
 	ss.s.log.Info("pop3 session start", "session", ss.trace.Session, "client", ss.conn.RemoteAddr().String())
 	greeting := "mailx POP3 server ready"
 	if ss.s.cfg.APOPSecret != nil {
@@ -116,8 +123,6 @@ func (ss *session) dropped(err error) {
 		ss.reply(p3.Err(fmt.Sprintf("autologout: idle for %s; nothing was deleted", ss.s.cfg.Timeout)))
 	case ss.state == p3.Transaction:
 		ss.trace.Meta("connection dropped before QUIT: no UPDATE state, so nothing marked with DELE was deleted")
-	default:
-		ss.trace.Meta("connection closed")
 	}
 }
 

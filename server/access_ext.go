@@ -1,0 +1,54 @@
+package server
+
+import (
+	"github.com/mailx-edu/mailx/server/imap"
+	"github.com/mailx-edu/mailx/server/pop3"
+)
+
+// The access side of the MTA: POP3 and IMAP (and their implicit-TLS
+// variants) over the users' Maildirs, with the same accounts, certificate,
+// login throttle, session ids and trace as SMTP.
+func init() { extensions = append(extensions, addAccess) }
+
+func addAccess(m *MTA) error {
+	cfg := m.Config()
+	if !off(cfg.POP3Addr) || !off(cfg.POP3SAddr) {
+		p := pop3.New(pop3.Config{
+			Hostname:  cfg.Hostname,
+			Accounts:  m.Directory(),
+			MailRoot:  m.MailRoot,
+			TLS:       m.TLSConfig(),
+			Timeout:   cfg.POP3Timeout,
+			Throttle:  m.Throttle,
+			Trace:     m.Trace(),
+			Logger:    m.Logger().With("component", "pop3"),
+			SessionID: m.SessionID,
+		})
+		if !off(cfg.POP3Addr) {
+			m.AddService(&Service{Name: "pop3", Addr: cfg.POP3Addr, Serve: p.Serve, Shutdown: p.Shutdown})
+		}
+		if !off(cfg.POP3SAddr) {
+			m.AddService(&Service{Name: "pop3s", Addr: cfg.POP3SAddr, ImplicitTLS: true, Serve: p.Serve, Shutdown: p.Shutdown})
+		}
+	}
+	if !off(cfg.IMAPAddr) || !off(cfg.IMAPSAddr) {
+		i := imap.New(imap.Config{
+			Hostname:   cfg.Hostname,
+			Accounts:   m.Directory(),
+			MailRoot:   m.MailRoot,
+			TLS:        m.TLSConfig(),
+			Autologout: cfg.IMAPAutologout,
+			Throttle:   m.Throttle,
+			Trace:      m.Trace(),
+			Logger:     m.Logger().With("component", "imap"),
+			SessionID:  m.SessionID,
+		})
+		if !off(cfg.IMAPAddr) {
+			m.AddService(&Service{Name: "imap", Addr: cfg.IMAPAddr, Serve: i.Serve, Shutdown: i.Shutdown})
+		}
+		if !off(cfg.IMAPSAddr) {
+			m.AddService(&Service{Name: "imaps", Addr: cfg.IMAPSAddr, ImplicitTLS: true, Serve: i.Serve, Shutdown: i.Shutdown})
+		}
+	}
+	return nil
+}
