@@ -2,6 +2,7 @@ package mime
 
 import (
 	"bytes"
+	"encoding/base64"
 	"io"
 	"os"
 	"path/filepath"
@@ -90,4 +91,40 @@ func FuzzReceived(f *testing.F) {
 			t.Fatal("Raw changed")
 		}
 	})
+}
+
+// FuzzB64Reader checks the chunked base64 decoder against the standard
+// library's own stream decoder, with white space anywhere.
+func FuzzB64Reader(f *testing.F) {
+	f.Add([]byte("QUJD\r\nREVG\r\n"), uint8(3))
+	f.Add([]byte("QU JD\tRA==\n"), uint8(1))
+	f.Add([]byte("QUJ*"), uint8(7))
+	f.Fuzz(func(t *testing.T, in []byte, chunk uint8) {
+		got, gerr := io.ReadAll(newB64Reader(&chunkReader{b: in, n: int(chunk)%9 + 1}))
+		clean := bytes.Map(func(r rune) rune {
+			if r == ' ' || r == '\t' {
+				return -1
+			}
+			return r
+		}, in)
+		want, werr := io.ReadAll(base64.NewDecoder(base64.StdEncoding, bytes.NewReader(clean)))
+		if (gerr == nil) != (werr == nil) || (gerr == nil && !bytes.Equal(got, want)) {
+			t.Fatalf("b64Reader(%q) = %q, %v; base64.NewDecoder = %q, %v", in, got, gerr, want, werr)
+		}
+	})
+}
+
+// chunkReader returns at most n bytes per Read, to cross every boundary.
+type chunkReader struct {
+	b []byte
+	n int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.b) == 0 {
+		return 0, io.EOF
+	}
+	k := copy(p[:min(len(p), c.n)], c.b)
+	c.b = c.b[k:]
+	return k, nil
 }

@@ -304,13 +304,11 @@ func (p *parser) message(part *Part, r *countReader, depth int) error {
 func (p *parser) leaf(part *Part, r *countReader) error {
 	insp := &inspector{r: r, keep: max(p.o.RawPreview, 0)}
 	var dec io.Reader
-	var b64 *b64Filter
 	switch part.Encoding {
 	case "", "7bit", "8bit", "binary":
 		dec = insp
 	case "base64":
-		b64 = &b64Filter{r: insp}
-		dec = base64.NewDecoder(base64.StdEncoding, b64)
+		dec = newB64Reader(insp)
 	case "quoted-printable":
 		dec = quotedprintable.NewReader(insp)
 	default:
@@ -342,7 +340,7 @@ func (p *parser) leaf(part *Part, r *countReader) error {
 		if p.src.err != nil {
 			return p.src.err
 		}
-		part.warn(decodeNote(part.Encoding, derr, b64))
+		part.warn(decodeNote(part.Encoding, derr))
 		io.Copy(io.Discard, insp) // count the rest of the raw content
 	}
 	part.DecodedSize = tee.n
@@ -371,10 +369,10 @@ func (p *parser) leaf(part *Part, r *countReader) error {
 	return nil
 }
 
-func decodeNote(enc string, err error, b64 *b64Filter) note.Note {
+func decodeNote(enc string, err error) note.Note {
 	var ce base64.CorruptInputError
-	if errors.As(err, &ce) && b64 != nil {
-		return note.Note{Summary: fmt.Sprintf("bad base64 at encoded character %d: decoding stopped there", int64(ce)+b64.dropped),
+	if errors.As(err, &ce) {
+		return note.Note{Summary: fmt.Sprintf("bad base64 at encoded character %d (not counting line breaks): decoding stopped there", int64(ce)),
 			Detail: "base64 allows only A-Z a-z 0-9 + / and = padding at the end; line breaks are ignored.",
 			Ref:    "RFC 2045 §6.8"}
 	}

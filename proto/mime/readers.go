@@ -135,33 +135,97 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// b64Filter drops the white space that real mailers leave in base64
-// (spaces, tabs; the decoder itself skips CR and LF), counting it so that
-// an error position can be given in the original text.
-type b64Filter struct {
+// b64Reader streams base64 content through the standard library's block
+// decoder (base64.StdEncoding.Decode) in chunks. It drops the white space
+// real mailers leave in base64 (line ends, and stray spaces or tabs) with
+// bytes.IndexByte rather than byte by byte, which makes it several times
+// faster than base64.NewDecoder on the 76-character lines of MIME: decoding
+// attachments is where `mailx mime decode` spends its time.
+type b64Reader struct {
 	r       io.Reader
-	dropped int64
+	buf     []byte // encoded input, white space removed; len%4 left over between reads
+	out     []byte // decoded, not yet returned
+	outBuf  []byte
+	decoded int64 // encoded characters already decoded, for error offsets
+	padded  bool  // the last group decoded ended in "=" padding
+	err     error
 }
 
-func (f *b64Filter) Read(p []byte) (int, error) {
-	for {
-		n, err := f.r.Read(p)
-		if bytes.IndexAny(p[:n], " \t") < 0 {
-			return n, err
+func newB64Reader(r io.Reader) *b64Reader {
+	return &b64Reader{r: r, buf: make([]byte, 0, 32<<10), outBuf: make([]byte, 24<<10)}
+}
+
+func (d *b64Reader) Read(p []byte) (int, error) {
+	for len(d.out) == 0 {
+		if d.err != nil {
+			return 0, d.err
 		}
-		j := 0
-		for _, c := range p[:n] {
-			if c == ' ' || c == '\t' {
-				f.dropped++
-				continue
-			}
-			p[j] = c
-			j++
-		}
-		if j > 0 || err != nil {
-			return j, err
-		}
+		d.fill()
 	}
+	n := copy(p, d.out)
+	d.out = d.out[n:]
+	return n, nil
+}
+
+// fill reads more input and decodes every whole group of 4 characters.
+func (d *b64Reader) fill() {
+	free := d.buf[len(d.buf):cap(d.buf)]
+	n, rerr := d.r.Read(free)
+	d.buf = append(d.buf, compactBase64(free[:n])...)
+	whole := len(d.buf) / 4 * 4
+	if rerr != nil {
+		whole = len(d.buf) // at the end, what is left must decode too
+	}
+	if whole > 0 && d.padded {
+		// Padding ends base64; more data after it is an error, as it is
+		// for base64.NewDecoder (the block decoder sees one chunk only).
+		d.err = base64.CorruptInputError(d.decoded)
+		return
+	}
+	if whole > 0 {
+		d.padded = d.buf[whole-1] == '='
+		k, err := base64.StdEncoding.Decode(d.outBuf, d.buf[:whole])
+		d.out = d.outBuf[:k]
+		if err != nil {
+			if ce, ok := err.(base64.CorruptInputError); ok {
+				err = base64.CorruptInputError(int64(ce) + d.decoded)
+			}
+			d.err = err
+			return
+		}
+		d.decoded += int64(whole)
+		d.buf = append(d.buf[:0], d.buf[whole:]...)
+	}
+	if rerr != nil {
+		d.err = rerr
+	}
+}
+
+// compactBase64 removes CR, LF, spaces and tabs from b in place.
+func compactBase64(b []byte) []byte {
+	out := b[:0]
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		line := b
+		if i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1] // the usual CRLF line end
+		}
+		if bytes.IndexByte(line, ' ') >= 0 || bytes.IndexByte(line, '\t') >= 0 || bytes.IndexByte(line, '\r') >= 0 {
+			for _, c := range line {
+				if c != ' ' && c != '\t' && c != '\r' {
+					out = append(out, c)
+				}
+			}
+			continue
+		}
+		out = append(out, line...) // copy within b: out never passes line
+	}
+	return out
 }
 
 // previewReader passes decoded content through, counting it and keeping
