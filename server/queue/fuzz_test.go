@@ -14,7 +14,7 @@ import (
 // only if the file is exactly data, envelope and a matching footer.
 func FuzzReadMessageFile(f *testing.F) {
 	good := func(data string, env Envelope) []byte {
-		eb, _ := json.Marshal(env)
+		eb, _ := json.Marshal(fileRecord{ID: "0000000000000001", Envelope: env})
 		var b bytes.Buffer
 		b.WriteString(data)
 		b.Write(eb)
@@ -35,7 +35,7 @@ func FuzzReadMessageFile(f *testing.F) {
 		if err := os.WriteFile(p, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		env, n, err := readMessageFile(p, true)
+		env, n, err := readMessageFile(p, "0000000000000001", true)
 		if err != nil {
 			return
 		}

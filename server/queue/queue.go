@@ -32,6 +32,9 @@ type Queue struct {
 	wake    chan struct{}
 	mailbox sync.Map // user → struct{}: Maildir created this run
 
+	freeMu sync.Mutex
+	free   []string // recycled files in tmp/, for Begin
+
 	idxMu sync.Mutex
 	idx   map[string]map[string]string // Maildir root → unique → path, for recovered messages
 
@@ -132,7 +135,7 @@ func (q *Queue) recover() error {
 			continue
 		}
 		q.ids.atLeast(id)
-		env, size, err := readMessageFile(p, true)
+		env, size, err := readMessageFile(p, id, true)
 		var inc incompleteError
 		if errors.As(err, &inc) {
 			q.log.Warn("queue: removing a message whose commit never finished (it was not acknowledged)", "id", id, "why", string(inc))
@@ -480,17 +483,38 @@ func (q *Queue) saveState(m *Message, state []byte) error {
 	return q.syncer.Sync(q.path(stateDir))
 }
 
-// remove deletes a message's files and makes the removal durable, so a
+// remove takes a message's file out of msg/ and makes that durable, so a
 // delivered message does not come back after a crash (if it did, the Maildir
-// check in deliverLocal would still stop a second copy).
+// check in deliverLocal would still stop a second copy). The file is not
+// deleted but moved to tmp/ for Begin to reuse: on some systems creating a
+// file costs far more than renaming one, and a busy queue would otherwise
+// create and delete one file per message.
 func (q *Queue) remove(m *Message) error {
-	if err := os.Remove(m.path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
 	if m.stateFile {
 		os.Remove(q.path(stateDir, m.ID+".json"))
 	}
-	return q.syncer.Sync(q.path(msgDir))
+	free := q.path(tmpDir, freePrefix+m.ID)
+	q.freeMu.Lock()
+	recycle := len(q.free) < maxFree
+	q.freeMu.Unlock()
+	var err error
+	if recycle {
+		err = os.Rename(m.path, free)
+	} else {
+		err = os.Remove(m.path)
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := q.syncer.Sync(q.path(msgDir)); err != nil {
+		return err
+	}
+	if recycle && err == nil {
+		q.freeMu.Lock()
+		q.free = append(q.free, free)
+		q.freeMu.Unlock()
+	}
+	return nil
 }
 
 func (q *Queue) trace(m *Message, line string) {

@@ -447,3 +447,43 @@ func TestBackoffSchedule(t *testing.T) {
 		t.Error("did not give up after the lifetime")
 	}
 }
+
+// TestRecycledFileUnderOldName: delivered files are recycled for later
+// messages. If a crash loses the rename that took a delivered message's file
+// out of msg/ while a new commit was rewriting it, msg/ shows the old name
+// with new content; recovery must not take it for either message.
+func TestRecycledFileUnderOldName(t *testing.T) {
+	data := t.TempDir()
+	q := openQueue(t, Options{Data: data})
+	q.Start(context.Background())
+	old := commit(t, q, "a@far.test", "bob@mx.test")
+	waitFor(t, "delivery", func() bool { return len(q.List()) == 0 })
+	if _, err := os.Stat(filepath.Join(data, "queue", "tmp", freePrefix+old)); err != nil {
+		t.Fatalf("delivered file not kept for reuse: %v", err)
+	}
+	w, err := q.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(w.path) != freePrefix+old {
+		t.Errorf("Begin wrote to %s, want the recycled %s", w.path, freePrefix+old)
+	}
+	w.Write([]byte("Subject: new\r\n\r\nnew\r\n"))
+	newID, err := w.Commit(Envelope{From: "a@far.test", To: []string{"alice@mx.test"}, Received: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "delivery", func() bool { return len(q.List()) == 0 })
+	q.Close()
+
+	// Forge the crash: the new message's content under the old name.
+	b, err := os.ReadFile(filepath.Join(data, "queue", "tmp", freePrefix+newID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(data, "queue", "msg", old), b, 0o600)
+	q2 := openQueue(t, Options{Data: data})
+	if l := q2.List(); len(l) != 0 {
+		t.Errorf("recovery took a file holding %s for message %s: %v", newID, old, l)
+	}
+}

@@ -47,10 +47,19 @@ func encodeFooter(dataLen int64, envLen int, dataCRC, envCRC uint32) []byte {
 	return b
 }
 
+// fileRecord is the envelope as stored in a message file, with the queue id
+// the file was committed under. Files are recycled (see Queue.remove), so a
+// crash can leave an old name on a file that a newer commit was rewriting;
+// the id tells them apart.
+type fileRecord struct {
+	ID string `json:"queue_id"`
+	Envelope
+}
+
 // readMessageFile reads the envelope of a committed message file and, when
 // verify is set, checks the data's checksum too (at recovery: a file that
-// fails was never acknowledged).
-func readMessageFile(path string, verify bool) (env Envelope, dataLen int64, err error) {
+// fails was never acknowledged). The file must have been committed as id.
+func readMessageFile(path, id string, verify bool) (env Envelope, dataLen int64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return env, 0, err
@@ -83,9 +92,14 @@ func readMessageFile(path string, verify bool) (env Envelope, dataLen int64, err
 	if crc32.Checksum(eb, castagnoli) != binary.BigEndian.Uint32(foot[20:]) {
 		return env, 0, errIncomplete("envelope checksum mismatch")
 	}
-	if err := json.Unmarshal(eb, &env); err != nil {
+	var rec fileRecord
+	if err := json.Unmarshal(eb, &rec); err != nil {
 		return env, 0, errIncomplete("envelope unreadable: " + err.Error())
 	}
+	if rec.ID != id {
+		return env, 0, errIncomplete("holds message " + rec.ID + ", a later commit that never finished")
+	}
+	env = rec.Envelope
 	if len(env.To) == 0 {
 		return env, 0, errIncomplete("envelope without recipients")
 	}

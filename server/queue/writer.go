@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // Writer receives one message's data into the queue. It is not safe for
@@ -34,6 +35,9 @@ func (q *Queue) Begin() (*Writer, error) {
 	if closed {
 		return nil, ErrClosed
 	}
+	if w := q.reuse(); w != nil {
+		return w, nil
+	}
 	for tries := 0; ; tries++ {
 		id := q.ids.next(q.now().UnixMicro())
 		p := q.path(tmpDir, id)
@@ -47,6 +51,38 @@ func (q *Queue) Begin() (*Writer, error) {
 		return &Writer{q: q, id: id, path: p, f: f, bw: bufio.NewWriterSize(f, 32<<10), crc: crc32.New(castagnoli)}, nil
 	}
 }
+
+// freePrefix names recycled files in tmp/; maxFree bounds how many wait
+// there (about as many as messages in flight at once).
+const (
+	freePrefix = "free-"
+	maxFree    = 512
+)
+
+// reuse returns a Writer on a recycled file, or nil if there is none.
+func (q *Queue) reuse() *Writer {
+	for {
+		q.freeMu.Lock()
+		n := len(q.free)
+		if n == 0 {
+			q.freeMu.Unlock()
+			return nil
+		}
+		p := q.free[n-1]
+		q.free = q.free[:n-1]
+		q.freeMu.Unlock()
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err != nil {
+			os.Remove(p)
+			continue
+		}
+		id := q.ids.next(q.now().UnixMicro())
+		return &Writer{q: q, id: id, path: p, f: f, bw: bufio.NewWriterSize(f, 32<<10), crc: crc32.New(castagnoli)}
+	}
+}
+
+// renameOpenFiles is whether the platform can rename a file that is open.
+const renameOpenFiles = runtime.GOOS != "windows"
 
 // ID returns the queue id the message will have, for the Received: header.
 func (w *Writer) ID() string { return w.id }
@@ -98,7 +134,7 @@ func (w *Writer) Commit(env Envelope) (id string, err error) {
 	if len(env.To) == 0 {
 		return "", errors.New("queue: envelope without recipients")
 	}
-	eb, err := json.Marshal(env)
+	eb, err := json.Marshal(fileRecord{ID: w.id, Envelope: env})
 	if err != nil {
 		return "", fmt.Errorf("queue: %w", err)
 	}
@@ -115,16 +151,25 @@ func (w *Writer) Commit(env Envelope) (id string, err error) {
 	// and the new name durable, and the directory fsync that follows finds
 	// little left to do. Until both fsyncs return, a crash may leave this
 	// file torn in msg/; its footer checksums make recovery discard it, and
-	// no 250 was sent for it.
-	if err := os.Rename(w.path, final); err != nil {
-		return "", fmt.Errorf("queue: %w", err)
+	// no 250 was sent for it. Windows cannot rename an open file, so there
+	// the file is flushed and closed first.
+	if renameOpenFiles {
+		if err := os.Rename(w.path, final); err != nil {
+			return "", fmt.Errorf("queue: %w", err)
+		}
+		renamed = true
 	}
-	renamed = true
 	if err := w.f.Sync(); err != nil {
 		return "", fmt.Errorf("queue: fsync %s: %w", w.id, err)
 	}
 	if err := w.f.Close(); err != nil {
 		return "", fmt.Errorf("queue: close %s: %w", w.id, err)
+	}
+	if !renameOpenFiles {
+		if err := os.Rename(w.path, final); err != nil {
+			return "", fmt.Errorf("queue: %w", err)
+		}
+		renamed = true
 	}
 	if err := w.q.syncer.Sync(filepath.Dir(final)); err != nil {
 		return "", fmt.Errorf("queue: fsync %s: %w", filepath.Dir(final), err)
