@@ -228,3 +228,28 @@ func TestLabNullMXBouncesAtOnce(t *testing.T) {
 		t.Errorf("a null MX domain was connected to")
 	}
 }
+
+func TestRelayConfigKeys(t *testing.T) {
+	var c Config
+	in := "[relay]\nretry_min = 1m\nretry_max = 30m\nlifetime = 2h\ndelay_warning = 4h\ntime_scale = 60\n[scenarios]\nmailx.test = greylist 60\n"
+	if err := ParseConfig(strings.NewReader(in), "test.conf", &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.RetryMin != time.Minute || c.RetryMax != 30*time.Minute || c.Lifetime != 2*time.Hour || c.DelayWarning != 4*time.Hour || c.TimeScale != 60 {
+		t.Errorf("config = %+v", c)
+	}
+	if err := ParseConfig(strings.NewReader("[relay]\nlifetime = forever\n"), "bad.conf", &c); err == nil || !strings.Contains(err.Error(), "bad.conf") {
+		t.Errorf("bad lifetime: %v", err)
+	}
+	// A scenario named in the config file is checked when the server starts.
+	cfg := testConfig(t)
+	cfg.Scenarios = map[string]string{"mailx.test": "explode"}
+	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "unknown scenario") {
+		t.Errorf("New with a bad scenario: %v", err)
+	}
+	cfg = testConfig(t)
+	cfg.Scenarios = map[string]string{"elsewhere.test": "down"}
+	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "not a domain of this server") {
+		t.Errorf("New with a scenario for a foreign domain: %v", err)
+	}
+}

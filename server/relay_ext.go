@@ -228,3 +228,19 @@ func (p scenarioPolicy) Data(from string, to []string) (*smtp.Reply, string) {
 func (p scenarioPolicy) Delay() time.Duration { return p.e.Delay() }
 
 var _ srvsmtp.Policy = scenarioPolicy{}
+
+// The retry schedule's keys in the config file's [relay] section.
+func init() {
+	for key, field := range map[string]func(*Config) *time.Duration{
+		"retry_min":     func(c *Config) *time.Duration { return &c.RetryMin },
+		"retry_max":     func(c *Config) *time.Duration { return &c.RetryMax },
+		"lifetime":      func(c *Config) *time.Duration { return &c.Lifetime },
+		"delay_warning": func(c *Config) *time.Duration { return &c.DelayWarning },
+	} {
+		sections["relay"][key] = func(c *Config, v string) error {
+			d, err := parseDuration(v)
+			*field(c) = d
+			return err
+		}
+	}
+}
