@@ -9,12 +9,17 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	smtp "github.com/mailx-edu/mailx/proto/smtp"
 	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/queue"
 )
+
+// writerPool holds the buffers that batch message text into the queue's
+// writes: only sessions inside DATA hold one, so idle sessions cost nothing.
+var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
 
 // maxHeaderBuffer bounds the header section kept in memory to look for
 // Message-ID and Date; a longer header section is passed through as it is.
@@ -55,7 +60,13 @@ func (s *session) receiveData() smtp.Reply {
 		s.srv.log.Error("queue: cannot start a message", "session", s.id, "err", err)
 		mw = discardWriter{}
 	}
-	d := &dataReader{inHeader: true, out: bufio.NewWriterSize(mw, 32<<10)}
+	out := writerPool.Get().(*bufio.Writer)
+	out.Reset(mw)
+	defer func() {
+		out.Reset(nil)
+		writerPool.Put(out)
+	}()
+	d := &dataReader{inHeader: true, out: out}
 	prevOK := true // the 354 reply is followed by the first line
 	for {
 		if s.r.Buffered() == 0 {
