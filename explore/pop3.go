@@ -9,7 +9,9 @@ import (
 
 	"github.com/emersion/go-sasl"
 
+	"github.com/mailx-edu/mailx/explore/mimeview"
 	"github.com/mailx-edu/mailx/explore/render"
+	"github.com/mailx-edu/mailx/proto/mime"
 	"github.com/mailx-edu/mailx/proto/note"
 	"github.com/mailx-edu/mailx/proto/pop3"
 )
@@ -351,7 +353,19 @@ func pop3View(ctx context.Context, s *Session, args []string) error {
 		s.r.Warning(fmt.Sprintf("message %s was not retrieved in this session: RETR %s first, then \\view %s", args[0], args[0], args[0]))
 		return nil
 	}
-	return viewMessage(s.r, "message "+args[0], msg)
+	tree, err := mime.Parse(strings.NewReader(msg), mime.Options{})
+	if err != nil {
+		s.r.Warning(fmt.Sprintf("cannot decode message %s: %v (\\print %s shows it as retrieved)", args[0], err, args[0]))
+		return nil
+	}
+	if err := mimeview.Tree(s.r, tree, mimeview.Options{Source: args[0]}); err != nil {
+		return err
+	}
+	if !s.r.JSONMode() {
+		s.r.Note(note.Note{Summary: "this view undoes transfer encodings (base64, quoted-printable) and charsets; RETR showed the raw lines",
+			Next: fmt.Sprintf("\\print %s shows the message as retrieved; mailx mime decode FILE takes a saved one apart in full", args[0]), Ref: "RFC 2045"})
+	}
+	return nil
 }
 
 func pop3Print(_ context.Context, s *Session, args []string) error {

@@ -117,7 +117,7 @@ func TestPOP3ViewAfterRetr(t *testing.T) {
 	if err != nil {
 		t.Fatalf("session: %v\n%s", err, out)
 	}
-	for _, want := range []string{"RETR 2 first", "  Subject: café", "[1] text/plain; charset=utf-8, quoted-printable", "| Café at noon", `file "menu.pdf"`} {
+	for _, want := range []string{"RETR 2 first", "== Message 1: 399 bytes", "    decoded: café", "  1  text/plain; charset=utf-8  quoted-printable", "| Café at noon", `attachment "menu.pdf"`, `\print 1 shows the message as retrieved`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("\\view output lacks %q:\n%s", want, out)
 		}
