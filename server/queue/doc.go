@@ -13,9 +13,9 @@
 //	w.Abort()                  // discard: client gone, smuggling, too large
 //
 // Commit returns only when the message and its envelope are on stable
-// storage: the file holds the data, the envelope (JSON) and a footer with
-// both lengths and CRC-32C checksums; it is renamed into queue/msg/, fsynced,
-// and queue/msg/ itself is fsynced. Only then may the server reply
+// storage: the file holds the data, the envelope (JSON, with the queue id)
+// and a footer with both lengths and CRC-32C checksums; it is renamed into
+// queue/msg/, fsynced, and queue/msg/ itself is fsynced. Only then may the server reply
 // "250 2.0.0 queued as <id>". Directory fsyncs of concurrent sessions are
 // grouped: while one runs, later commits wait and share the next one, so 20
 // sessions cost far fewer than 20 directory fsyncs, and none is acknowledged
@@ -35,7 +35,10 @@
 // when the policy gives up), 5xx failed. Failed recipients are handed to
 // Options.Bounce (the DSN builder), which makes them bounced. When every
 // recipient is final the message leaves the queue. While recipients remain,
-// their state is kept durably in queue/state/<id>.json.
+// their state is kept durably in queue/state/<id>.json. The file of a message
+// that left the queue is moved to queue/tmp/free-<id> and reused by a later
+// Begin (creating a file costs far more than renaming one), which is why the
+// record inside names the id it was committed under.
 //
 // Exactly once: local delivery uses a Maildir file name derived from the
 // queue id and the recipient's position, "<seconds>.Q<id>R<n>.<host>". If the

@@ -14,6 +14,7 @@ import (
 // The queue directory's layout, inside Data/queue:
 //
 //	tmp/<id>          a message being received (Begin … Commit)
+//	tmp/free-<id>     a delivered message's file, kept for Begin to reuse
 //	msg/<id>          a committed message: data, envelope JSON, footer
 //	state/<id>.json   recipients' state, once it differs from "all pending"
 //	lock              held (flock / LockFileEx) by the process owning the queue
