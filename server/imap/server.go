@@ -61,11 +61,10 @@ type Server struct {
 	imap *imapserver.Server
 	pipe *pipeListener
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	conns     map[net.Conn]*conn // go-imap's end of each pipe → its front end
-	closing   bool
-	wg        sync.WaitGroup
+	acc   access.Acceptor
+	mu    sync.Mutex
+	conns map[net.Conn]*conn // go-imap's end of each pipe → its front end
+	wg    sync.WaitGroup
 
 	trackers sync.Map // *maildir.Folder → *imapserver.MailboxTracker
 	trackMu  sync.Mutex
@@ -85,7 +84,7 @@ func New(cfg Config) *Server {
 	if cfg.TraceLiteral <= 0 {
 		cfg.TraceLiteral = 4096
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, listeners: map[net.Listener]struct{}{}, conns: map[net.Conn]*conn{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[net.Conn]*conn{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -116,45 +115,11 @@ func (p slogPrintf) Printf(format string, args ...any) {
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
-var ErrServerClosed = errors.New("imap: server closed")
+var ErrServerClosed = access.ErrClosed
 
 // Serve accepts connections on l until Shutdown. Connections accepted from a
 // tls.Listener (see ServeTLS) are implicit TLS: IMAPS, RFC 8314.
-func (s *Server) Serve(l net.Listener) error {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return ErrServerClosed
-	}
-	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, l)
-		s.mu.Unlock()
-	}()
-	var delay time.Duration
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			s.mu.Lock()
-			closing := s.closing
-			s.mu.Unlock()
-			if closing || errors.Is(err, net.ErrClosed) {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
-			}
-			return err
-		}
-		delay = 0
-		s.start(c)
-	}
-}
+func (s *Server) Serve(l net.Listener) error { return s.acc.Serve(l, s.start) }
 
 // ServeTLS serves implicit-TLS IMAP (IMAPS) on l with Config.TLS.
 func (s *Server) ServeTLS(l net.Listener) error {
@@ -170,7 +135,7 @@ func (s *Server) start(c net.Conn) {
 	inner, outer := net.Pipe()
 	fc := newConn(s, c, outer)
 	s.mu.Lock()
-	if s.closing {
+	if s.acc.Closing() {
 		s.mu.Unlock()
 		c.Close()
 		return
@@ -198,11 +163,8 @@ func (s *Server) connFor(inner net.Conn) *conn {
 // Shutdown stops accepting, says BYE to every client and closes the
 // connections, waiting for them or for ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.acc.Close()
 	s.mu.Lock()
-	s.closing = true
-	for l := range s.listeners {
-		l.Close()
-	}
 	var open []*conn
 	for _, c := range s.conns {
 		open = append(open, c)

@@ -53,12 +53,11 @@ type Server struct {
 	log *slog.Logger
 	ids access.Counter
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	sessions  map[*session]struct{}
-	locked    map[string]string // user → session id holding the maildrop
-	closing   bool
-	wg        sync.WaitGroup
+	acc      access.Acceptor
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	locked   map[string]string // user → session id holding the maildrop
+	wg       sync.WaitGroup
 }
 
 // New returns a server for cfg.
@@ -75,8 +74,7 @@ func New(cfg Config) *Server {
 	if cfg.TraceBodyLines <= 0 {
 		cfg.TraceBodyLines = 200
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, listeners: map[net.Listener]struct{}{},
-		sessions: map[*session]struct{}{}, locked: map[string]string{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}, locked: map[string]string{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -87,45 +85,11 @@ func New(cfg Config) *Server {
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
-var ErrServerClosed = errors.New("pop3: server closed")
+var ErrServerClosed = access.ErrClosed
 
 // Serve accepts connections on l until Shutdown. Connections accepted from a
 // tls.Listener (see ServeTLS) are implicit TLS: POP3S on port 995, RFC 8314.
-func (s *Server) Serve(l net.Listener) error {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return ErrServerClosed
-	}
-	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, l)
-		s.mu.Unlock()
-	}()
-	var delay time.Duration
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			s.mu.Lock()
-			closing := s.closing
-			s.mu.Unlock()
-			if closing || errors.Is(err, net.ErrClosed) {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
-			}
-			return err
-		}
-		delay = 0
-		s.start(c)
-	}
-}
+func (s *Server) Serve(l net.Listener) error { return s.acc.Serve(l, s.start) }
 
 // ServeTLS serves implicit-TLS POP3 (POP3S) on l with Config.TLS.
 func (s *Server) ServeTLS(l net.Listener) error {
@@ -138,7 +102,7 @@ func (s *Server) ServeTLS(l net.Listener) error {
 func (s *Server) start(c net.Conn) {
 	sess := newSession(s, c)
 	s.mu.Lock()
-	if s.closing {
+	if s.acc.Closing() {
 		s.mu.Unlock()
 		c.Close()
 		return
@@ -162,11 +126,8 @@ func (s *Server) start(c net.Conn) {
 // marked with DELE is deleted. Shutdown waits for the sessions to end or
 // for ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.acc.Close()
 	s.mu.Lock()
-	s.closing = true
-	for l := range s.listeners {
-		l.Close()
-	}
 	for sess := range s.sessions {
 		sess.shutdown()
 	}
