@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -23,86 +21,73 @@ import (
 	"github.com/mailx-edu/mailx/server/scenario"
 )
 
-// runningLab is a lesson's lab: one MTA per domain, each on its own free
-// loopback ports with its own queue and mailboxes, and the lab DNS that
-// publishes their MX records, so relaying between them goes over real SMTP
-// found by MX, as on the Internet.
+// runningLab is a lesson's lab: server.Lab (one MTA per domain, each on its
+// own free loopback ports with its own queue and mailboxes, and the lab DNS
+// that publishes their MX records, so relaying between them goes over real
+// SMTP found by MX, as on the Internet), plus the lesson's extra DNS records.
 type runningLab struct {
-	spec LabSpec
-	ws   Workspace
-	dns  *labdns.Server
-	mtas map[string]*server.MTA
-
-	mu    sync.Mutex
-	ports map[string]string // exchanger host → SMTP port
+	ws  Workspace
+	lab *server.Lab
 }
 
 // StartLab starts what spec asks for, with fresh data under the workspace
 // (the previous run's lab data is removed; progress is kept). Everything
-// listens on 127.0.0.1 with ports chosen by the system.
+// listens on 127.0.0.1 with ports chosen by the system, so a lesson never
+// collides with a `mailx serve` the student left running.
 func StartLab(ctx context.Context, spec LabSpec, ws Workspace) (Lab, error) {
-	if err := os.RemoveAll(filepath.Join(ws.Dir, "lab")); err != nil {
+	labDir := filepath.Join(ws.Dir, "lab")
+	if err := os.RemoveAll(labDir); err != nil {
 		return nil, fmt.Errorf("lessons: clear the old lab: %w", err)
 	}
-	l := &runningLab{spec: spec, ws: ws, mtas: map[string]*server.MTA{}, ports: map[string]string{}}
+	base := server.Config{Lifetime: spec.Lifetime, Logger: slog.New(slog.DiscardHandler)}
+	if spec.Lifetime > 0 {
+		// Retry often enough that a short lesson lifetime sees several attempts.
+		base.RetryMin, base.RetryMax = spec.Lifetime/8, spec.Lifetime/4
+	}
+	if spec.MaxSize > 0 {
+		base.Limits.MessageSize = spec.MaxSize
+	}
+	cfg := server.LabConfig{Data: labDir, DNSAddr: "127.0.0.1:0", NoMail: []string{}, Base: base}
+	for _, d := range spec.Domains {
+		ld := server.LabDomain{Domain: d.Name, SMTPAddr: "127.0.0.1:0", SubmissionAddr: "127.0.0.1:0",
+			POP3Addr: "127.0.0.1:0", IMAPAddr: "127.0.0.1:0"}
+		if d.Scenario != scenario.Normal {
+			ld.Scenario = d.Scenario
+		}
+		for _, u := range d.Users {
+			ld.Users = append(ld.Users, accounts.Credential{Name: u.Name, Password: u.Password})
+		}
+		cfg.Domains = append(cfg.Domains, ld)
+	}
+	lab, err := server.NewLab(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("lessons: %w", err)
+	}
+	l := &runningLab{ws: ws, lab: lab}
 	ok := false
 	defer func() {
 		if !ok {
 			l.Close()
 		}
 	}()
-	if spec.DNS || len(spec.Domains) > 1 {
-		zones, err := labZones(spec)
-		if err != nil {
-			return nil, err
-		}
-		if l.dns, err = labdns.Start(labdns.Config{Addr: "127.0.0.1:0", Zones: zones}); err != nil {
-			return nil, fmt.Errorf("lessons: start the lab DNS: %w", err)
+	extra, err := extraZones(spec)
+	if err != nil {
+		return nil, err
+	}
+	if len(extra) > 0 {
+		if err := lab.DNS.SetZones(append(lab.DNS.Zones(), extra...)); err != nil {
+			return nil, fmt.Errorf("lessons: %w", err)
 		}
 	}
-	quiet := slog.New(slog.DiscardHandler)
 	for _, d := range spec.Domains {
-		cfg := server.Config{
-			Domains: []string{d.Name}, Hostname: "mx." + d.Name, Data: ws.LabDir(d.Name),
-			SMTPAddr: "127.0.0.1:0", SubmissionAddr: "127.0.0.1:0", POP3Addr: "127.0.0.1:0", IMAPAddr: "127.0.0.1:0",
-			Lifetime: spec.Lifetime, Logger: quiet,
-			LabPort: l.portFor,
-		}
-		if spec.Lifetime > 0 {
-			// Retry often enough that a short lesson lifetime sees several attempts.
-			cfg.RetryMin, cfg.RetryMax = spec.Lifetime/8, spec.Lifetime/4
-		}
-		if l.dns != nil {
-			cfg.DNSServer = l.dns.Addr()
-		}
-		if spec.MaxSize > 0 {
-			cfg.Limits.MessageSize = spec.MaxSize
-		}
-		if d.Scenario != "" && d.Scenario != scenario.Normal {
-			cfg.Scenarios = map[string]string{d.Name: d.Scenario}
-		}
-		for _, u := range d.Users {
-			cfg.Users = append(cfg.Users, accounts.Credential{Name: u.Name, Password: u.Password})
-		}
-		m, err := server.New(cfg)
-		if err != nil {
-			return nil, fmt.Errorf("lessons: lab domain %s: %w", d.Name, err)
-		}
 		for _, msg := range d.Messages {
-			if err := preload(m, d.Name, msg); err != nil {
-				m.Shutdown(context.Background())
+			if err := preload(lab.MTA(d.Name), d.Name, msg); err != nil {
 				return nil, err
 			}
 		}
-		if err := m.Start(ctx); err != nil {
-			m.Shutdown(context.Background())
-			return nil, fmt.Errorf("lessons: start lab domain %s: %w", d.Name, err)
-		}
-		l.mtas[d.Name] = m
-		_, port, _ := net.SplitHostPort(m.Addr("smtp"))
-		l.mu.Lock()
-		l.ports["mx."+d.Name] = port
-		l.mu.Unlock()
+	}
+	if err := lab.Start(ctx); err != nil {
+		return nil, fmt.Errorf("lessons: %w", err)
 	}
 	if err := os.MkdirAll(ws.WorkDir(), 0o700); err != nil {
 		return nil, fmt.Errorf("lessons: %w", err)
@@ -120,13 +105,10 @@ func StartLab(ctx context.Context, spec LabSpec, ws Workspace) (Lab, error) {
 	return l, nil
 }
 
-// labZones publishes each lab domain with its MX, plus the lesson's extra
-// records grouped into zones by their last two labels (school.test).
-func labZones(spec LabSpec) ([]labdns.Zone, error) {
+// extraZones groups the lesson's extra records into zones by their last
+// two labels (school.test), published beside the lab's mail domains.
+func extraZones(spec LabSpec) ([]labdns.Zone, error) {
 	var zones []labdns.Zone
-	for _, d := range spec.Domains {
-		zones = append(zones, labdns.Zone{Domain: d.Name})
-	}
 	extra := map[string][]dns.RR{}
 	for _, s := range spec.Records {
 		rr, err := dns.NewRR(s)
@@ -171,18 +153,11 @@ func preload(m *server.MTA, domain string, msg LabMessage) error {
 	return nil
 }
 
-func (l *runningLab) portFor(host string) (string, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	p, ok := l.ports[strings.TrimSuffix(strings.ToLower(host), ".")]
-	return p, ok
-}
-
 func (l *runningLab) DataDir(domain string) string { return l.ws.LabDir(domain) }
 
 func (l *runningLab) Queue(domain string) ([]QueueEntry, error) {
-	m, ok := l.mtas[domain]
-	if !ok {
+	m := l.lab.MTA(domain)
+	if m == nil {
 		return nil, fmt.Errorf("the lab has no domain %q", domain)
 	}
 	var out []QueueEntry
@@ -196,25 +171,19 @@ func (l *runningLab) Queue(domain string) ([]QueueEntry, error) {
 
 func (l *runningLab) Addr(kind, domain string) string {
 	if kind == "dns" {
-		if l.dns == nil {
-			return ""
-		}
-		return l.dns.Addr()
+		return l.lab.DNS.Addr()
 	}
-	if m, ok := l.mtas[domain]; ok {
+	if m := l.lab.MTA(domain); m != nil {
 		return m.Addr(kind)
 	}
 	return ""
 }
 
 func (l *runningLab) Placeholders() map[string]string {
-	out := map[string]string{}
-	if l.dns != nil {
-		out["dns"] = l.dns.Addr()
-	}
-	for d, m := range l.mtas {
+	out := map[string]string{"dns": l.lab.DNS.Addr()}
+	for i, d := range l.lab.Domains {
 		for _, k := range []string{"smtp", "submission", "pop3", "imap"} {
-			out[k+":"+d] = m.Addr(k)
+			out[k+":"+d.Domain] = l.lab.MTAs[i].Addr(k)
 		}
 	}
 	return out
@@ -225,8 +194,8 @@ func (l *runningLab) Do(ctx context.Context, action string) error {
 	if len(f) < 2 {
 		return fmt.Errorf("unknown lab action %q", action)
 	}
-	m, ok := l.mtas[f[1]]
-	if !ok {
+	m := l.lab.MTA(f[1])
+	if m == nil {
 		return fmt.Errorf("the lab has no domain %q", f[1])
 	}
 	switch {
@@ -252,16 +221,7 @@ func (l *runningLab) Do(ctx context.Context, action string) error {
 func (l *runningLab) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var errs []error
-	for _, m := range l.mtas {
-		if err := m.Shutdown(ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if l.dns != nil {
-		errs = append(errs, l.dns.Close())
-	}
-	return errors.Join(errs...)
+	return l.lab.Shutdown(ctx)
 }
 
 // storedLab is a stopped lab on disk, for `mailx lessons check`.
