@@ -216,7 +216,7 @@ func (opts *serveOptions) buildConfig() (server.Config, error) {
 			file = p
 		}
 	}
-	if file == "" || opts.flags == nil {
+	if file == "" {
 		cfg := opts.Cfg
 		cfg.Data = data
 		return cfg, nil
@@ -230,6 +230,10 @@ func (opts *serveOptions) buildConfig() (server.Config, error) {
 		return cfg, failure("Fix that line (mailx serve --example-config shows every key), or start without --config.", "%s", strings.TrimPrefix(err.Error(), "config: "))
 	}
 	var ferr error
+	if opts.flags == nil {
+		cfg.Data = data
+		return cfg, nil
+	}
 	opts.flags.Visit(func(f *pflag.Flag) {
 		nf := over.Lookup(f.Name)
 		if nf == nil || ferr != nil {

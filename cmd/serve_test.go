@@ -90,12 +90,13 @@ func TestServeStartErrors(t *testing.T) {
 // stops it with a cancelled context as Ctrl-C does.
 func TestServeRunsAndStops(t *testing.T) {
 	data := t.TempDir()
-	os.WriteFile(filepath.Join(data, "mailx.conf"), []byte(serveTestConf), 0o644)
 	ios, out, _ := TestIO("")
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan *server.MTA, 1)
+	// Without a command line the config file alone applies: it turns POP3
+	// and IMAP off and puts SMTP and submission on port 0.
+	os.WriteFile(filepath.Join(data, "mailx.conf"), []byte(serveTestConf+"smtp = 127.0.0.1:0\nsubmission = 127.0.0.1:0\n"), 0o644)
 	opts := &serveOptions{IO: ios, Data: data, ready: func(m *server.MTA) { ready <- m }}
-	opts.Cfg.SMTPAddr, opts.Cfg.SubmissionAddr = "127.0.0.1:0", "127.0.0.1:0"
 	done := make(chan error, 1)
 	go func() { done <- runServe(ctx, opts) }()
 	var m *server.MTA
