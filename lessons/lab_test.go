@@ -95,7 +95,8 @@ func runLesson(t *testing.T, l *Lesson, script string) (*Result, string, Workspa
 }
 
 // TestBuiltinLessonsEndToEnd completes every built-in lesson from its answer
-// script against a real lab (MTAs, lab DNS) through the real explorer.
+// script against a real lab (MTAs, lab DNS) through the real explorer. Each
+// script starts with a wrong try, which must get the first step's hint.
 func TestBuiltinLessonsEndToEnd(t *testing.T) {
 	all, err := Builtin()
 	if err != nil {
@@ -107,9 +108,17 @@ func TestBuiltinLessonsEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, out, ws := runLesson(t, l, string(script))
+			wrong := "NOOP\n" // a protocol command no lesson asks for first
+			if l.Steps[0].Action == ActRun {
+				wrong = "mailx version\n"
+			}
+			res, out, ws := runLesson(t, l, wrong+string(script))
 			if !res.Completed {
 				t.Fatalf("lesson not completed: %+v\n%s", res, out)
+			}
+			hint := "note: hint: " + firstLine(Fill(l.Steps[0].Hint, map[string]string{}))
+			if res.Steps[0].Tries != 1 || !strings.Contains(out, "warning: Not yet:") || !strings.Contains(out, hint[:min(len(hint), 40)]) {
+				t.Errorf("the wrong first try did not get the hint %q (tries %d):\n%s", hint, res.Steps[0].Tries, out)
 			}
 			g, err := Grade(context.Background(), l, ws, StoredLab(ws))
 			if err != nil || !g.Completed {
