@@ -104,7 +104,7 @@ func (q *Queue) Delete(id string) error {
 	if busy {
 		return nil
 	}
-	return q.remove(m)
+	return q.remove(m, true)
 }
 
 // Retry makes the deferred recipients of message id (every message when id is

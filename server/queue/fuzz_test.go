@@ -35,12 +35,12 @@ func FuzzReadMessageFile(f *testing.F) {
 		if err := os.WriteFile(p, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		env, n, err := readMessageFile(p, "0000000000000001", true)
+		rec, n, err := readMessageFile(p, true)
 		if err != nil {
 			return
 		}
-		if len(env.To) == 0 || n < 0 || n+footerLen > int64(len(b)) {
-			t.Fatalf("accepted an invalid file: env %+v, data length %d of %d", env, n, len(b))
+		if len(rec.To) == 0 || rec.ID != "0000000000000001" || n < 0 || n+footerLen > int64(len(b)) {
+			t.Fatalf("accepted an invalid file: %+v, data length %d of %d", rec, n, len(b))
 		}
 	})
 }

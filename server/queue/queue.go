@@ -111,9 +111,10 @@ func (q *Queue) path(parts ...string) string {
 // Dir returns the queue directory (Data/queue).
 func (q *Queue) Dir() string { return q.dir }
 
-// recover empties tmp/ (messages whose DATA never ended), drops message files
-// that fail their checks (never acknowledged: their commit did not finish)
-// and loads the rest.
+// recover empties tmp/ (left by older versions), loads every slot in msg/
+// that holds a complete message, and keeps the others (empty, or torn by a
+// crash during a commit that was therefore never acknowledged) as free
+// slots.
 func (q *Queue) recover() error {
 	tmps, err := os.ReadDir(q.path(tmpDir))
 	if err != nil {
@@ -126,30 +127,31 @@ func (q *Queue) recover() error {
 	if err != nil {
 		return fmt.Errorf("queue: %w", err)
 	}
-	removed := false
 	for _, e := range entries {
-		id := e.Name()
-		p := q.path(msgDir, id)
-		if !validID(id) {
-			q.log.Warn("queue: ignoring a file that is not a queue message", "path", p)
+		name := e.Name()
+		p := q.path(msgDir, name)
+		if !validID(name) {
+			q.log.Warn("queue: ignoring a file that is not a queue slot", "path", p)
 			continue
 		}
-		q.ids.atLeast(id)
-		env, size, err := readMessageFile(p, id, true)
+		q.ids.atLeast(name)
+		rec, size, err := readMessageFile(p, true)
 		var inc incompleteError
-		if errors.As(err, &inc) {
-			q.log.Warn("queue: removing a message whose commit never finished (it was not acknowledged)", "id", id, "why", string(inc))
-			os.Remove(p)
-			os.Remove(q.path(stateDir, id+".json"))
-			removed = true
+		if errors.As(err, &inc) || err == nil && q.msgs[rec.ID] != nil {
+			if fi, serr := os.Stat(p); serr == nil && fi.Size() > 0 {
+				q.log.Warn("queue: discarding a message whose commit never finished (it was not acknowledged)", "slot", name, "why", err)
+			}
+			q.freeSlot(p)
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("queue: read %s: %w", p, err)
 		}
-		m := &Message{ID: id, Envelope: env, Size: size, path: p, recovered: true}
-		m.rcpts = make([]*Recipient, len(env.To))
-		for i, to := range env.To {
+		id := rec.ID
+		q.ids.atLeast(id)
+		m := &Message{ID: id, Envelope: rec.Envelope, Size: size, path: p, recovered: true}
+		m.rcpts = make([]*Recipient, len(rec.To))
+		for i, to := range rec.To {
 			m.rcpts[i] = &Recipient{Addr: to, State: Pending}
 		}
 		if b, err := os.ReadFile(q.path(stateDir, id+".json")); err == nil {
@@ -170,9 +172,6 @@ func (q *Queue) recover() error {
 		if _, ok := q.msgs[id]; !ok || strings.HasSuffix(e.Name(), ".tmp") {
 			os.Remove(q.path(stateDir, e.Name()))
 		}
-	}
-	if removed {
-		return q.syncer.Sync(q.path(msgDir))
 	}
 	return nil
 }
@@ -451,7 +450,10 @@ func (q *Queue) settle(m *Message) {
 	q.mu.Unlock()
 
 	if done {
-		if err := q.remove(m); err != nil {
+		q.mu.Lock()
+		durable := needsDurableRemoval(m)
+		q.mu.Unlock()
+		if err := q.remove(m, durable); err != nil {
 			q.log.Error("queue: remove delivered message", "id", m.ID, "err", err)
 		}
 		q.mu.Lock()
@@ -483,38 +485,68 @@ func (q *Queue) saveState(m *Message, state []byte) error {
 	return q.syncer.Sync(q.path(stateDir))
 }
 
-// remove takes a message's file out of msg/ and makes that durable, so a
-// delivered message does not come back after a crash (if it did, the Maildir
-// check in deliverLocal would still stop a second copy). The file is not
-// deleted but moved to tmp/ for Begin to reuse: on some systems creating a
-// file costs far more than renaming one, and a busy queue would otherwise
-// create and delete one file per message.
-func (q *Queue) remove(m *Message) error {
+// remove takes a message out of the queue: its slot is emptied and kept for
+// a later Begin (creating a file costs far more than truncating one, and
+// emptying changes no directory, so no directory fsync is needed).
+//
+// The emptying is made durable (fsync) unless every recipient was delivered
+// into a local Maildir: if a crash then brought the message back, the
+// recovered delivery would find its Maildir file and not deliver twice. A
+// deleted, bounced or relayed message must not come back, so for those the
+// slot is fsynced.
+func (q *Queue) remove(m *Message, durable bool) error {
 	if m.stateFile {
 		os.Remove(q.path(stateDir, m.ID+".json"))
 	}
-	free := q.path(tmpDir, freePrefix+m.ID)
-	q.freeMu.Lock()
-	recycle := len(q.free) < maxFree
-	q.freeMu.Unlock()
-	var err error
-	if recycle {
-		err = os.Rename(m.path, free)
-	} else {
-		err = os.Remove(m.path)
-	}
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := os.Truncate(m.path, 0); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
 		return err
 	}
-	if err := q.syncer.Sync(q.path(msgDir)); err != nil {
-		return err
+	if durable {
+		f, err := os.OpenFile(m.path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return err
+		}
 	}
-	if recycle && err == nil {
-		q.freeMu.Lock()
-		q.free = append(q.free, free)
-		q.freeMu.Unlock()
-	}
+	q.freeSlot(m.path)
 	return nil
+}
+
+// freeSlot keeps an empty (or torn) slot for reuse, or deletes it when enough
+// are kept already (after a burst, the queue shrinks back).
+func (q *Queue) freeSlot(p string) {
+	q.freeMu.Lock()
+	keep := len(q.free) < maxFree
+	if keep {
+		q.free = append(q.free, p)
+	}
+	q.freeMu.Unlock()
+	if !keep {
+		os.Remove(p)
+	}
+}
+
+// needsDurableRemoval reports whether a finished message must not come back
+// after a crash: anything but "every recipient delivered to a local Maildir"
+// (see remove).
+func needsDurableRemoval(m *Message) bool {
+	if m.deleted {
+		return true
+	}
+	for _, r := range m.rcpts {
+		n := len(r.Attempts)
+		if r.State != Delivered || n == 0 || r.Attempts[n-1].Host != "local" {
+			return true
+		}
+	}
+	return false
 }
 
 func (q *Queue) trace(m *Message, line string) {

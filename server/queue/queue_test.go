@@ -129,8 +129,8 @@ func TestCommitDeliversToMaildirAndLeavesQueue(t *testing.T) {
 	if !strings.HasPrefix(string(b), "Return-Path: <carol@far.test>\nDelivered-To: ") || !strings.Contains(string(b), "Subject: test "+id+"\n") {
 		t.Errorf("delivered file:\n%s", b)
 	}
-	if _, err := os.Stat(filepath.Join(data, "queue", "msg", id)); !os.IsNotExist(err) {
-		t.Errorf("queue file still there after delivery: %v", err)
+	if fi, err := os.Stat(filepath.Join(data, "queue", "msg", id)); err != nil || fi.Size() != 0 {
+		t.Errorf("queue slot not emptied after delivery: %v", err)
 	}
 	if !ev.has("s1 queued as "+id) || !ev.has("s1 delivered to bob's Maildir as new/") {
 		t.Errorf("trace lacks the queue's decisions: %q", ev.lines)
@@ -151,16 +151,20 @@ func TestAbortLeavesNothing(t *testing.T) {
 	if _, err := w.Commit(Envelope{To: []string{"bob@mx.test"}}); err == nil {
 		t.Error("Commit after Abort succeeded")
 	}
-	for _, d := range []string{"tmp", "msg"} {
-		if es, _ := os.ReadDir(filepath.Join(data, "queue", d)); len(es) != 0 {
-			t.Errorf("queue/%s holds %d files after Abort", d, len(es))
-		}
+	// The slot stays, empty, for the next message.
+	if fi, err := os.Stat(w.path); err != nil || fi.Size() != 0 {
+		t.Errorf("aborted message's slot: %v %v, want it empty", fi, err)
+	}
+	q.Close()
+	if l := openQueue(t, Options{Data: data}).List(); len(l) != 0 {
+		t.Errorf("aborted message recovered: %v", l)
 	}
 }
 
 // TestRecoveryDropsTornAndDeliversCommitted simulates what a crash leaves:
 // a committed message, a message whose commit was cut short, and a message
-// in tmp/. Only the committed one may be delivered, once.
+// whose DATA never ended. Only the committed one may be delivered, once, and
+// the other slots are reused.
 func TestRecoveryDropsTornAndDeliversCommitted(t *testing.T) {
 	data := t.TempDir()
 	q := openQueue(t, Options{Data: data})
@@ -181,9 +185,11 @@ func TestRecoveryDropsTornAndDeliversCommitted(t *testing.T) {
 	if l := q2.List(); len(l) != 1 || l[0].ID != good {
 		t.Fatalf("after recovery the queue holds %v, want only %s", l, good)
 	}
-	if es, _ := os.ReadDir(filepath.Join(data, "queue", "tmp")); len(es) != 0 {
-		t.Errorf("tmp/ not emptied: %v", es)
+	q2.freeMu.Lock()
+	if len(q2.free) != 2 {
+		t.Errorf("free slots after recovery: %v, want the torn one and the unfinished one", q2.free)
 	}
+	q2.freeMu.Unlock()
 	q2.Start(context.Background())
 	waitFor(t, "delivery", func() bool { return len(q2.List()) == 0 })
 	if n := len(maildirFiles(t, data, "bob")); n != 1 {
@@ -385,8 +391,11 @@ func TestHoldReleaseDelete(t *testing.T) {
 	if _, err := q.Get(id2); err == nil {
 		t.Error("Get after Delete found the message")
 	}
-	if _, err := os.Stat(filepath.Join(data, "queue", "msg", id2)); !os.IsNotExist(err) {
-		t.Errorf("message file after Delete: %v", err)
+	slots, _ := os.ReadDir(filepath.Join(data, "queue", "msg"))
+	for _, e := range slots {
+		if fi, _ := e.Info(); fi.Size() != 0 {
+			t.Errorf("slot %s still holds %d octets after Delete", e.Name(), fi.Size())
+		}
 	}
 	if err := q.Delete("../../etc/passwd"); err == nil {
 		t.Error("Delete accepted a path as an id")
@@ -448,42 +457,73 @@ func TestBackoffSchedule(t *testing.T) {
 	}
 }
 
-// TestRecycledFileUnderOldName: delivered files are recycled for later
-// messages. If a crash loses the rename that took a delivered message's file
-// out of msg/ while a new commit was rewriting it, msg/ shows the old name
-// with new content; recovery must not take it for either message.
-func TestRecycledFileUnderOldName(t *testing.T) {
+// TestSlotReuseAndLostEmptying: a delivered message's slot is emptied and
+// reused by the next message. If a crash loses the emptying, the old message
+// comes back at recovery; it must find its Maildir file and not be
+// delivered twice.
+func TestSlotReuseAndLostEmptying(t *testing.T) {
 	data := t.TempDir()
 	q := openQueue(t, Options{Data: data})
-	q.Start(context.Background())
 	old := commit(t, q, "a@far.test", "bob@mx.test")
+	slot := filepath.Join(data, "queue", "msg", old)
+	saved, err := os.ReadFile(slot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Start(context.Background())
 	waitFor(t, "delivery", func() bool { return len(q.List()) == 0 })
-	if _, err := os.Stat(filepath.Join(data, "queue", "tmp", freePrefix+old)); err != nil {
-		t.Fatalf("delivered file not kept for reuse: %v", err)
+	if fi, err := os.Stat(slot); err != nil || fi.Size() != 0 {
+		t.Fatalf("delivered message's slot not emptied for reuse: %v %v", fi, err)
 	}
 	w, err := q.Begin()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if filepath.Base(w.path) != freePrefix+old {
-		t.Errorf("Begin wrote to %s, want the recycled %s", w.path, freePrefix+old)
+	if w.path != slot {
+		t.Errorf("Begin wrote to %s, want the free slot %s", w.path, slot)
 	}
 	w.Write([]byte("Subject: new\r\n\r\nnew\r\n"))
-	newID, err := w.Commit(Envelope{From: "a@far.test", To: []string{"alice@mx.test"}, Received: time.Now()})
-	if err != nil {
+	if _, err := w.Commit(Envelope{From: "a@far.test", To: []string{"alice@mx.test"}, Received: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "delivery", func() bool { return len(q.List()) == 0 })
 	q.Close()
 
-	// Forge the crash: the new message's content under the old name.
-	b, err := os.ReadFile(filepath.Join(data, "queue", "tmp", freePrefix+newID))
-	if err != nil {
+	// Forge the crash: the slot still holds the first message.
+	os.WriteFile(slot, saved, 0o600)
+	ev := &events{}
+	q2 := openQueue(t, Options{Data: data, Trace: ev.hook})
+	if l := q2.List(); len(l) != 1 || l[0].ID != old {
+		t.Fatalf("recovered %v, want %s back", l, old)
+	}
+	q2.Start(context.Background())
+	waitFor(t, "recovery", func() bool { return len(q2.List()) == 0 })
+	if n := len(maildirFiles(t, data, "bob")); n != 1 {
+		t.Errorf("bob has %d copies, want 1", n)
+	}
+	if n := len(maildirFiles(t, data, "alice")); n != 1 {
+		t.Errorf("alice has %d copies, want 1", n)
+	}
+	if !ev.has("not delivering twice") {
+		t.Errorf("trace: %q", ev.lines)
+	}
+}
+
+// TestDeletedStaysDeleted: an administrator's delete is durable (the slot is
+// fsynced empty), and the slot is reused.
+func TestDeletedStaysDeleted(t *testing.T) {
+	data := t.TempDir()
+	q := openQueue(t, Options{Data: data})
+	id := commit(t, q, "a@far.test", "bob@mx.test")
+	if err := q.Delete(id); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(data, "queue", "msg", old), b, 0o600)
+	q.Close()
 	q2 := openQueue(t, Options{Data: data})
 	if l := q2.List(); len(l) != 0 {
-		t.Errorf("recovery took a file holding %s for message %s: %v", newID, old, l)
+		t.Errorf("deleted message came back: %v", l)
+	}
+	if w, _ := q2.Begin(); w == nil || filepath.Base(w.path) != id {
+		t.Errorf("the deleted message's slot was not reused")
 	}
 }

@@ -13,9 +13,10 @@ import (
 
 // The queue directory's layout, inside Data/queue:
 //
-//	tmp/<id>          a message being received (Begin … Commit)
-//	tmp/free-<id>     a delivered message's file, kept for Begin to reuse
-//	msg/<id>          a committed message: data, envelope JSON, footer
+//	msg/<name>        a slot: a committed message (data, envelope JSON with
+//	                  the queue id, footer), or a free slot (empty or torn)
+//	                  that Begin reuses; <name> is the id of its first message
+//	tmp/              left from older versions; emptied at start
 //	state/<id>.json   recipients' state, once it differs from "all pending"
 //	lock              held (flock / LockFileEx) by the process owning the queue
 const (
@@ -48,72 +49,69 @@ func encodeFooter(dataLen int64, envLen int, dataCRC, envCRC uint32) []byte {
 	return b
 }
 
-// fileRecord is the envelope as stored in a message file, with the queue id
-// the file was committed under. Files are recycled (see Queue.remove), so a
-// crash can leave an old name on a file that a newer commit was rewriting;
-// the id tells them apart.
+// fileRecord is the envelope as stored in a message file, with the queue id:
+// files are slots reused by later messages (see Queue.remove), so a file's
+// name says nothing about what it holds.
 type fileRecord struct {
 	ID string `json:"queue_id"`
 	Envelope
 }
 
-// readMessageFile reads the envelope of a committed message file and, when
+// readMessageFile reads the record of a committed message file and, when
 // verify is set, checks the data's checksum too (at recovery: a file that
-// fails was never acknowledged). The file must have been committed as id.
-func readMessageFile(path, id string, verify bool) (env Envelope, dataLen int64, err error) {
+// fails holds no acknowledged message).
+func readMessageFile(path string, verify bool) (rec fileRecord, dataLen int64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return env, 0, err
+		return rec, 0, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return env, 0, err
+		return rec, 0, err
 	}
 	size := fi.Size()
 	if size < footerLen {
-		return env, 0, errIncomplete("shorter than its footer")
+		return rec, 0, errIncomplete("shorter than its footer")
 	}
 	foot := make([]byte, footerLen)
 	if _, err := f.ReadAt(foot, size-footerLen); err != nil {
-		return env, 0, err
+		return rec, 0, err
 	}
 	if string(foot[:4]) != footerMagic {
-		return env, 0, errIncomplete("no footer")
+		return rec, 0, errIncomplete("no footer")
 	}
 	dataLen = int64(binary.BigEndian.Uint64(foot[4:]))
 	envLen := int64(binary.BigEndian.Uint32(foot[12:]))
 	if envLen > maxEnvelope || dataLen < 0 || dataLen+envLen+footerLen != size {
-		return env, 0, errIncomplete("lengths do not add up")
+		return rec, 0, errIncomplete("lengths do not add up")
 	}
 	eb := make([]byte, envLen)
 	if _, err := f.ReadAt(eb, dataLen); err != nil {
-		return env, 0, err
+		return rec, 0, err
 	}
 	if crc32.Checksum(eb, castagnoli) != binary.BigEndian.Uint32(foot[20:]) {
-		return env, 0, errIncomplete("envelope checksum mismatch")
+		return rec, 0, errIncomplete("envelope checksum mismatch")
 	}
-	var rec fileRecord
 	if err := json.Unmarshal(eb, &rec); err != nil {
-		return env, 0, errIncomplete("envelope unreadable: " + err.Error())
+		return rec, 0, errIncomplete("envelope unreadable: " + err.Error())
 	}
-	if rec.ID != id {
-		return env, 0, errIncomplete("holds message " + rec.ID + ", a later commit that never finished")
+	if !validID(rec.ID) {
+		return rec, 0, errIncomplete("no valid queue id")
 	}
-	env = rec.Envelope
-	if len(env.To) == 0 {
-		return env, 0, errIncomplete("envelope without recipients")
+	if len(rec.To) == 0 {
+		return rec, 0, errIncomplete("envelope without recipients")
 	}
 	if verify {
 		h := crc32.New(castagnoli)
 		if _, err := io.Copy(h, io.NewSectionReader(f, 0, dataLen)); err != nil {
-			return env, 0, err
+			return rec, 0, err
 		}
 		if h.Sum32() != binary.BigEndian.Uint32(foot[16:]) {
-			return env, 0, errIncomplete("data checksum mismatch")
+			return rec, 0, errIncomplete("data checksum mismatch")
 		}
 	}
-	return env, dataLen, nil
+	return rec, dataLen, nil
 }
 
 // incompleteError marks a message file that was never fully committed.

@@ -9,25 +9,25 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
-	"runtime"
 )
 
 // Writer receives one message's data into the queue. It is not safe for
 // concurrent use; each SMTP session has its own.
 type Writer struct {
-	q    *Queue
-	id   string
-	path string
-	f    *os.File
-	bw   *bufio.Writer
-	crc  hash.Hash32
-	size int64
-	err  error
-	done bool
+	q     *Queue
+	id    string
+	path  string
+	f     *os.File
+	bw    *bufio.Writer
+	crc   hash.Hash32
+	size  int64
+	err   error
+	done  bool
+	fresh bool // the slot was created for this message: its name is not yet durable
 }
 
-// Begin starts receiving a message: its data goes to a temporary file in the
-// queue until Commit or Abort.
+// Begin starts receiving a message: its data goes into a free slot of the
+// queue (or a new one) until Commit or Abort.
 func (q *Queue) Begin() (*Writer, error) {
 	q.mu.Lock()
 	closed := q.closed
@@ -40,7 +40,7 @@ func (q *Queue) Begin() (*Writer, error) {
 	}
 	for tries := 0; ; tries++ {
 		id := q.ids.next(q.now().UnixMicro())
-		p := q.path(tmpDir, id)
+		p := q.path(msgDir, id)
 		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if errors.Is(err, os.ErrExist) && tries < 8 {
 			continue
@@ -48,18 +48,19 @@ func (q *Queue) Begin() (*Writer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("queue: %w", err)
 		}
-		return &Writer{q: q, id: id, path: p, f: f, bw: bufio.NewWriterSize(f, 32<<10), crc: crc32.New(castagnoli)}, nil
+		return q.newWriter(id, p, f, true), nil
 	}
 }
 
-// freePrefix names recycled files in tmp/; maxFree bounds how many wait
-// there (about as many as messages in flight at once).
-const (
-	freePrefix = "free-"
-	maxFree    = 512
-)
+func (q *Queue) newWriter(id, path string, f *os.File, fresh bool) *Writer {
+	return &Writer{q: q, id: id, path: path, f: f, fresh: fresh, bw: bufio.NewWriterSize(f, 32<<10), crc: crc32.New(castagnoli)}
+}
 
-// reuse returns a Writer on a recycled file, or nil if there is none.
+// maxFree bounds the free slots kept for reuse: about as many as messages in
+// flight at once.
+const maxFree = 1024
+
+// reuse returns a Writer on a free slot, or nil if there is none.
 func (q *Queue) reuse() *Writer {
 	for {
 		q.freeMu.Lock()
@@ -76,13 +77,9 @@ func (q *Queue) reuse() *Writer {
 			os.Remove(p)
 			continue
 		}
-		id := q.ids.next(q.now().UnixMicro())
-		return &Writer{q: q, id: id, path: p, f: f, bw: bufio.NewWriterSize(f, 32<<10), crc: crc32.New(castagnoli)}
+		return q.newWriter(q.ids.next(q.now().UnixMicro()), p, f, false)
 	}
 }
-
-// renameOpenFiles is whether the platform can rename a file that is open.
-const renameOpenFiles = runtime.GOOS != "windows"
 
 // ID returns the queue id the message will have, for the Received: header.
 func (w *Writer) ID() string { return w.id }
@@ -109,23 +106,19 @@ func (w *Writer) Write(p []byte) (int, error) {
 }
 
 // Commit stores the envelope with the data and makes both durable: it
-// returns the queue id only once the file is fsynced in queue/msg/ and that
-// directory is fsynced (grouped with concurrent commits). After an error
-// nothing was queued and the SMTP server must not answer 250.
+// returns the queue id only once the slot is fsynced and, if the slot is
+// new, its directory too (grouped with concurrent commits). A reused slot
+// already has a durable name, so one fsync is enough. After an error nothing
+// was queued and the SMTP server must not answer 250.
 func (w *Writer) Commit(env Envelope) (id string, err error) {
 	if w.done {
 		return "", errors.New("queue: commit after commit or abort")
 	}
 	w.done = true
-	final := w.q.path(msgDir, w.id)
-	renamed := false
 	defer func() {
 		if err != nil {
 			w.f.Close()
-			os.Remove(w.path)
-			if renamed {
-				os.Remove(final)
-			}
+			w.discard()
 		}
 	}()
 	if w.err != nil {
@@ -147,34 +140,20 @@ func (w *Writer) Commit(env Envelope) (id string, err error) {
 	if err := w.bw.Flush(); err != nil {
 		return "", fmt.Errorf("queue: write %s: %w", w.id, err)
 	}
-	// Rename first, then fsync: one journal commit then makes both the data
-	// and the new name durable, and the directory fsync that follows finds
-	// little left to do. Until both fsyncs return, a crash may leave this
-	// file torn in msg/; its footer checksums make recovery discard it, and
-	// no 250 was sent for it. Windows cannot rename an open file, so there
-	// the file is flushed and closed first.
-	if renameOpenFiles {
-		if err := os.Rename(w.path, final); err != nil {
-			return "", fmt.Errorf("queue: %w", err)
-		}
-		renamed = true
-	}
+	// Until this fsync returns, a crash may leave the slot torn; the footer
+	// checksums make recovery treat it as free, and no 250 was sent.
 	if err := w.f.Sync(); err != nil {
 		return "", fmt.Errorf("queue: fsync %s: %w", w.id, err)
 	}
 	if err := w.f.Close(); err != nil {
 		return "", fmt.Errorf("queue: close %s: %w", w.id, err)
 	}
-	if !renameOpenFiles {
-		if err := os.Rename(w.path, final); err != nil {
-			return "", fmt.Errorf("queue: %w", err)
+	if w.fresh {
+		if err := w.q.syncer.Sync(filepath.Dir(w.path)); err != nil {
+			return "", fmt.Errorf("queue: fsync %s: %w", filepath.Dir(w.path), err)
 		}
-		renamed = true
 	}
-	if err := w.q.syncer.Sync(filepath.Dir(final)); err != nil {
-		return "", fmt.Errorf("queue: fsync %s: %w", filepath.Dir(final), err)
-	}
-	m := &Message{ID: w.id, Envelope: env, Size: w.size, path: final}
+	m := &Message{ID: w.id, Envelope: env, Size: w.size, path: w.path}
 	m.rcpts = make([]*Recipient, len(env.To))
 	for i, to := range env.To {
 		m.rcpts[i] = &Recipient{Addr: to, State: Pending}
@@ -196,5 +175,15 @@ func (w *Writer) Abort() error {
 	}
 	w.done = true
 	w.f.Close()
-	return os.Remove(w.path)
+	w.discard()
+	return nil
+}
+
+// discard empties the slot of a message that was not committed and frees it.
+func (w *Writer) discard() {
+	if err := os.Truncate(w.path, 0); err != nil {
+		os.Remove(w.path)
+		return
+	}
+	w.q.freeSlot(w.path)
 }
