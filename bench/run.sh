@@ -82,7 +82,12 @@ rm -rf "$PFMD/new" "$PFMD/cur" "$PFMD/tmp"; rm -rf "$DATA"
 if [ "$SETTLE" = 1 ]; then echo "# sync; sleep 70 (file creation is slow right after mass deletion)"; sync; sleep 70; fi
 
 echo "# starting mailx serve on 127.0.0.1:$PORT (data in $DATA)"
-ulimit -n 65536
+# Each idle session is one descriptor in mailx and one in the client.
+hard=$(ulimit -Hn); [ "$hard" = unlimited ] && hard=65536
+ulimit -n "$(( hard < 65536 ? hard : 65536 ))"
+if [ "$IDLE" -gt 0 ] && [ "$(ulimit -n)" -lt $((IDLE + 200)) ]; then
+  echo "run.sh: ulimit -n is $(ulimit -n): too low for $IDLE idle sessions (raise the hard limit)" >&2; exit 2
+fi
 "$WORK/mailx" serve --data "$DATA" --domain localhost --user bench:bench-password \
   --smtp "127.0.0.1:$PORT" --submission off --max-sessions 20000 --max-sessions-per-client 20000 \
   >"$WORK/serve.log" 2>&1 &
