@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -57,6 +58,12 @@ With no flags it serves the domain mailx.test for the practice accounts alice
 
   SMTP        127.0.0.1:2525   for other servers, and for you typing SMTP by hand
   submission  127.0.0.1:2587   for mail programs: log in (AUTH) first, then send anywhere
+  POP3        127.0.0.1:1100   download mail (user/pass/list/retr/dele/quit)
+  IMAP        127.0.0.1:1430   folders and flags kept on the server
+
+With --lab it starts a small Internet instead: crepes.test (alice) and
+hamburger.test (bob), each its own server, and a lab DNS that publishes
+their MX records, so mail from Alice to Bob is relayed over real SMTP.
 
 It listens on loopback only. It is strict and explains itself: every refusal
 carries the RFC 3463 code and what to do (503 5.5.1 Send MAIL FROM first, 554
@@ -78,6 +85,8 @@ const serveExample = `  mailx serve
   mailx serve --domain crepes.test --user alice:secret --smtp 127.0.0.1:2626
   mailx serve --data ./lab --max-size 1M
   mailx serve --public --smtp 0.0.0.0:2525    # a classroom server
+  mailx serve --example-config > mailx.conf   # every setting, commented; then --config mailx.conf
+  mailx serve --lab --trace --time-scale 60   # Alice -> Bob through two servers and a lab DNS
   mailx serve user add carol`
 
 func newServeCmd(ios *IOStreams, runF func(context.Context, *serveOptions) error) *cobra.Command {
@@ -210,6 +219,11 @@ func (opts *serveOptions) buildConfig() (server.Config, error) {
 	if err != nil {
 		return server.Config{}, err
 	}
+	// The banner, the log and mailx serve scenario print and compare it:
+	// an absolute path reads the same from any directory.
+	if abs, err := filepath.Abs(data); err == nil {
+		data = abs
+	}
 	file := opts.ConfigFile
 	if file == "" {
 		if p := filepath.Join(data, "mailx.conf"); fileExists(p) {
@@ -227,6 +241,9 @@ func (opts *serveOptions) buildConfig() (server.Config, error) {
 	over := pflag.NewFlagSet("serve", pflag.ContinueOnError)
 	bindServeFlags(over, &cfg)
 	if err := server.LoadConfigFile(file, &cfg); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return cfg, failure("Check the file name, or write one with: mailx serve --example-config > "+file, "config file %s does not exist", file)
+		}
 		return cfg, failure("Fix that line (mailx serve --example-config shows every key), or start without --config.", "%s", strings.TrimPrefix(err.Error(), "config: "))
 	}
 	var ferr error
@@ -307,12 +324,27 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 func serveError(err error, cfg server.Config) error {
 	var pe *server.PublicError
 	var le *server.ListenError
+	var ce *server.ConfigError
 	switch {
 	case errors.As(err, &pe):
 		return usageError("Add --public if you mean to let other machines connect (a classroom server), or use 127.0.0.1.", "%s", pe.Error())
+	case errors.As(err, &ce):
+		return usageError(ce.Hint, "%s", ce.Error())
 	case errors.As(err, &le):
-		return failure(fmt.Sprintf("Is another server (or another mailx serve) using that port? Choose another with --%s HOST:PORT, or \"off\".", le.Service),
-			"cannot listen for %s on %s: %v", le.Service, le.Addr, errors.Unwrap(le.Err))
+		flag := le.Flag
+		if flag == "" {
+			flag = le.Service
+		}
+		cause := errors.Unwrap(le.Err)
+		if cause == nil {
+			cause = le.Err
+		}
+		off := `, or "off"`
+		if flag == "dns" {
+			off = ""
+		}
+		return failure(fmt.Sprintf("Is another server (or another mailx serve) using that port? Choose another with --%s HOST:PORT%s.", flag, off),
+			"cannot listen for %s on %s: %v", le.Service, le.Addr, cause)
 	case strings.Contains(err.Error(), "another mailx serve"):
 		return failure("Stop the other server (Ctrl-C in its terminal), or give this one its own --data directory.", "%s", err)
 	}
@@ -347,9 +379,9 @@ type serveReport struct {
 func printBanner(r *render.Renderer, m *server.MTA, trace bool) {
 	cfg := m.Config()
 	addrs := m.Addrs()
-	next := "mailx smtp talk " + m.Addr("smtp")
+	next := "mailx smtp talk " + reachable(m.Addr("smtp"))
 	if m.Addr("smtp") == "" && len(addrs) > 0 {
-		next = "mailx smtp talk " + addrs[0].Addr
+		next = "mailx smtp talk " + reachable(addrs[0].Addr)
 	}
 	cert := m.Certificate()
 	if r.JSONMode() {
@@ -380,7 +412,9 @@ func printBanner(r *render.Renderer, m *server.MTA, trace bool) {
 	r.Field("log", filepath.Join(cfg.Data, "log", "mailx.log"))
 	if cfg.AllowPublic {
 		for _, a := range addrs {
-			r.Warning(fmt.Sprintf("%s on %s can be reached from other machines: anyone who can reach it can try passwords and send mail to these users", a.Name, a.Addr))
+			if exposed(a.Addr) {
+				r.Warning(fmt.Sprintf("%s on %s can be reached from other machines: anyone who can reach it can try passwords and send mail to these users", a.Name, a.Addr))
+			}
 		}
 	}
 	hint := "Ctrl-C stops the server."
@@ -388,4 +422,28 @@ func printBanner(r *render.Renderer, m *server.MTA, trace bool) {
 		hint += " Restart with --trace to watch every session."
 	}
 	r.Note(note.Note{Summary: hint, Next: next + "   (in another terminal)"})
+}
+
+// exposed reports whether a bound address can be reached from other
+// machines: anything but a loopback address.
+func exposed(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err != nil || !ip.IsLoopback()
+}
+
+// reachable turns a wildcard listen address (0.0.0.0:2525, [::]:2525) into
+// one a client on this machine can connect to.
+func reachable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || err == nil && ip.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return addr
 }

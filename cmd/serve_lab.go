@@ -313,7 +313,7 @@ func printLabBanner(r *render.Renderer, lab *server.Lab, lc server.LabConfig, tr
 	}
 	r.Note(note.Note{Summary: hint,
 		Next: fmt.Sprintf("mailx mx lookup %s --server %s   then   mailx smtp talk %s   (log in as a %s user; in another terminal)",
-			second, lab.DNS.Addr(), lab.MTAs[0].Addr("submission"), first)})
+			second, reachable(lab.DNS.Addr()), reachable(lab.MTAs[0].Addr("submission")), first)})
 	r.Note(note.Note{Summary: "Switch a domain's scenario while the lab runs: mailx serve scenario " + second + " greylist" + labDataHint(lc)})
 }
 

@@ -76,6 +76,15 @@ func TestServeStartErrors(t *testing.T) {
 		{"bad size", []string{"serve", "--max-size", "huge"}, ExitUsage, `"huge" is not a size`},
 		{"bad user", []string{"serve", "--user", "nopassword"}, ExitUsage, "NAME:PASSWORD"},
 		{"extra arg", []string{"serve", "now"}, ExitUsage, "too many arguments"},
+		{"bad address", []string{"serve", "--data", data, "--smtp", "nonsense"}, ExitUsage, `smtp: "nonsense" is not HOST:PORT`},
+		{"bad port", []string{"serve", "--data", data, "--smtp", "127.0.0.1:99999"}, ExitUsage, "has a bad port"},
+		{"bad hostname", []string{"serve", "--data", data, "--hostname", "x y"}, ExitUsage, `hostname: "x y" is not a valid domain name`},
+		{"bad domain", []string{"serve", "--data", data, "--domain", "a..b"}, ExitUsage, `domain: "a..b" is not a valid domain name`},
+		{"negative limit", []string{"serve", "--data", data, "--max-recipients", "-1"}, ExitUsage, "max-recipients: -1 is negative"},
+		{"bad smarthost", []string{"serve", "--data", data, "--smarthost", "relay"}, ExitUsage, `smarthost: "relay" is not HOST:PORT`},
+		{"missing config", []string{"serve", "--data", data, "--config", filepath.Join(data, "none.conf")}, ExitFailure, "mailx serve --example-config > "},
+		{"lab public dns", []string{"serve", "--lab", "--data", data, "--dns", "0.0.0.0:0"}, ExitUsage, "Add --public"},
+		{"lab twice", []string{"serve", "--lab", "--data", data, "--domain", "a.test", "--domain", "A.test"}, ExitUsage, "given twice"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ios, _, errOut := TestIO("")
@@ -83,6 +92,23 @@ func TestServeStartErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut.String(), tc.code, tc.stderr)
 			}
 		})
+	}
+}
+
+// TestServeLabDNSPortInUse: the lab DNS address is taken; the message names
+// the flag that moves it.
+func TestServeLabDNSPortInUse(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	ios, _, errOut := TestIO("")
+	args := []string{"serve", "--lab", "--data", t.TempDir(), "--dns", pc.LocalAddr().String(),
+		"--smtp", "127.0.0.1:0", "--submission", "127.0.0.1:0", "--pop3", "off", "--imap", "off"}
+	if code := run(context.Background(), args, ios); code != ExitFailure ||
+		!strings.Contains(errOut.String(), "cannot listen for lab DNS on "+pc.LocalAddr().String()) || !strings.Contains(errOut.String(), "--dns HOST:PORT") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }
 
@@ -321,5 +347,25 @@ func TestTraceRendererGolden(t *testing.T) {
 	}
 	if b.String() != string(want) {
 		t.Errorf("trace differs from %s:\n%s", path, b.String())
+	}
+}
+
+func TestBannerAddresses(t *testing.T) {
+	for _, tc := range []struct {
+		addr, reach string
+		exposed     bool
+	}{
+		{"127.0.0.1:2525", "127.0.0.1:2525", false},
+		{"[::1]:2525", "[::1]:2525", false},
+		{"0.0.0.0:2525", "127.0.0.1:2525", true},
+		{"[::]:2525", "127.0.0.1:2525", true},
+		{"192.0.2.7:2525", "192.0.2.7:2525", true},
+	} {
+		if got := reachable(tc.addr); got != tc.reach {
+			t.Errorf("reachable(%q) = %q, want %q", tc.addr, got, tc.reach)
+		}
+		if got := exposed(tc.addr); got != tc.exposed {
+			t.Errorf("exposed(%q) = %v, want %v", tc.addr, got, tc.exposed)
+		}
 	}
 }

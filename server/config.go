@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailx-edu/mailx/proto/mx"
 	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/accounts"
 	"github.com/mailx-edu/mailx/server/relay"
@@ -116,6 +117,73 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// ConfigError reports a setting that cannot work, whether it came from a
+// flag or from the config file: the fix is to change that setting, so
+// mailx serve treats it as a usage error (exit 2) and shows Hint.
+type ConfigError struct {
+	Setting string // the flag's name: "smtp", "hostname", "max-recipients", ...
+	Problem string // what is wrong, e.g. `"localhost" is not HOST:PORT`
+	Hint    string // what to write instead
+}
+
+func (e *ConfigError) Error() string { return e.Setting + ": " + e.Problem }
+
+// validate checks the settings New cannot start with, so that each gets a
+// message naming it instead of failing later in a component (a greeting
+// with a space in the host name, a relay to a smarthost that is not an
+// address, a negative limit taken silently as the default).
+func (c Config) validate() error {
+	for _, d := range c.Domains {
+		if _, err := accounts.CanonicalDomain(d); err != nil {
+			return &ConfigError{"domain", fmt.Sprintf("%q is %v", d, err), "Give mail domains as names such as crepes.test."}
+		}
+	}
+	if c.Hostname != "" {
+		if _, err := accounts.CanonicalDomain(c.Hostname); err != nil {
+			return &ConfigError{"hostname", fmt.Sprintf("%q is %v", c.Hostname, err), "Give the server's name as a host name such as mx.crepes.test."}
+		}
+	}
+	for _, l := range []struct {
+		name string
+		v    int
+	}{
+		{"max-recipients", c.Limits.Recipients}, {"max-errors", c.Limits.Errors}, {"max-line", c.Limits.CommandLine},
+		{"max-sessions", c.Limits.Sessions}, {"max-sessions-per-client", c.Limits.SessionsPerClient}, {"text_line", c.Limits.TextLine},
+	} {
+		if l.v < 0 {
+			return &ConfigError{l.name, fmt.Sprintf("%d is negative", l.v), "Give a positive number, or leave it out for the default."}
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"idle-timeout", c.Limits.Idle}, {"data-timeout", c.Limits.Data}, {"pop3-timeout", c.POP3Timeout},
+		{"imap-autologout", c.IMAPAutologout}, {"retry-min", c.RetryMin}, {"retry-max", c.RetryMax},
+		{"lifetime", c.Lifetime}, {"delay-warning", c.DelayWarning},
+	} {
+		if d.v < 0 {
+			return &ConfigError{d.name, fmt.Sprintf("%s is negative", d.v), "Give a duration such as 30s, 5m or 2h."}
+		}
+	}
+	if c.Smarthost != "" {
+		if _, err := validAddr(c.Smarthost); err != nil {
+			return &ConfigError{"smarthost", err.Error(), "Give the relay host as HOST:PORT, e.g. 127.0.0.1:2600."}
+		}
+	}
+	for d, a := range c.Routes {
+		if _, err := validAddr(a); err != nil {
+			return &ConfigError{"route", d + ": " + err.Error(), "Give routes as DOMAIN=HOST:PORT, e.g. hill.test=127.0.0.1:2626."}
+		}
+	}
+	if c.DNSServer != "" {
+		if _, err := mx.ServerAddr(c.DNSServer); err != nil {
+			return &ConfigError{"dns", err.Error(), "Give the DNS server as HOST or HOST:PORT, e.g. 127.0.0.1:5300."}
+		}
+	}
+	return nil
+}
+
 // checkListen refuses non-loopback addresses unless public binds were
 // allowed; it returns a description of what would be exposed otherwise.
 func checkListen(name, addr string, public bool) error {
@@ -124,7 +192,7 @@ func checkListen(name, addr string, public bool) error {
 	}
 	host, err := validAddr(addr)
 	if err != nil {
-		return fmt.Errorf("%s address %w", name, err)
+		return &ConfigError{name, err.Error(), `Give listen addresses as HOST:PORT (e.g. 127.0.0.1:2525), or "off".`}
 	}
 	if public || isLoopbackHost(host) {
 		return nil

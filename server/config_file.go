@@ -47,6 +47,8 @@ max_sessions = 1000              # concurrent SMTP sessions in total
 max_sessions_per_client = 100    # concurrent SMTP sessions from one address
 auth_fail_delay = 1s             # added per recent failed login before answering
 min_free_disk = 50M              # refuse mail (452 4.3.1) below this much free space
+pop3_timeout = 10m               # close an idle POP3 session (RFC 1939 §3: at least 10 min)
+imap_autologout = 30m            # log out an idle IMAP client (RFC 9051 §5.4: at least 30 min)
 
 [users]
 # name = password, or name = a bcrypt hash ($2a$...). Users here replace the
@@ -64,7 +66,11 @@ min_free_disk = 50M              # refuse mail (452 4.3.1) below this much free 
 [relay]
 smarthost =                      # HOST:PORT that takes all remote mail
 time_scale = 1                   # 60: queue minutes pass in seconds, to watch retries
-dns =                            # HOST:PORT of the DNS server for MX lookups
+dns =                            # HOST:PORT of the DNS server for MX lookups (default: the system's)
+retry_min = 5m                   # first retry after a temporary failure; doubles each time
+retry_max = 1h6m40s              # longest wait between retries (Postfix's 4000s)
+lifetime = 120h                  # give up and bounce after this long in the queue (5 days)
+delay_warning = 0                # e.g. 4h: tell the sender once the message waited that long; 0 is off
 
 [scenarios]
 # domain = down | greylist | mailbox-full | unknown-user | slow | reject-next CODE

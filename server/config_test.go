@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailx-edu/mailx/server/queue"
 	"github.com/mailx-edu/mailx/server/smtp"
 )
 
@@ -16,8 +17,40 @@ func TestExampleConfigParses(t *testing.T) {
 		t.Fatal(err)
 	}
 	if strings.Join(c.Domains, ",") != "mailx.test" || c.SMTPAddr != "127.0.0.1:2525" || c.SMTPSAddr != "off" ||
-		c.Limits.MessageSize != 10<<20 || c.Limits.Idle != 5*time.Minute || c.TimeScale != 1 || c.NoTranscripts {
+		c.Limits.MessageSize != 10<<20 || c.Limits.Idle != 5*time.Minute || c.TimeScale != 1 || c.NoTranscripts ||
+		c.POP3Timeout != 10*time.Minute || c.IMAPAutologout != 30*time.Minute || c.RetryMin != queue.DefaultSchedule.Min ||
+		c.RetryMax != queue.DefaultSchedule.Max || c.Lifetime != queue.DefaultSchedule.Lifetime || c.DelayWarning != 0 {
 		t.Errorf("example config gave %+v", c)
+	}
+}
+
+// TestExampleConfigHasEveryKey keeps --example-config complete: every key
+// the parser accepts is written out, in its section.
+func TestExampleConfigHasEveryKey(t *testing.T) {
+	inSection := map[string]map[string]bool{}
+	section := ""
+	for _, line := range strings.Split(ExampleConfig, "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			section = strings.Trim(line, "[]")
+			inSection[section] = map[string]bool{}
+			continue
+		}
+		if k, _, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			inSection[section][strings.TrimSpace(k)] = true
+		}
+	}
+	for sec, keys := range sections {
+		for k := range keys {
+			if !inSection[sec][k] {
+				t.Errorf("--example-config lacks %q in [%s]", k, sec)
+			}
+		}
+	}
+	for sec := range mapSections {
+		if inSection[sec] == nil {
+			t.Errorf("--example-config lacks the section [%s]", sec)
+		}
 	}
 }
 

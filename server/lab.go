@@ -104,7 +104,7 @@ func NewLab(cfg LabConfig) (*Lab, error) {
 	for _, d := range cfg.Domains {
 		name := strings.ToLower(d.Domain)
 		if seen[name] {
-			return nil, fmt.Errorf("lab: domain %s given twice", name)
+			return nil, &ConfigError{"domain", fmt.Sprintf("lab domain %s is given twice", name), "Give each lab domain once."}
 		}
 		seen[name] = true
 		zones = append(zones, labdns.Zone{Domain: name})
@@ -114,12 +114,12 @@ func NewLab(cfg LabConfig) (*Lab, error) {
 			zones = append(zones, labdns.Zone{Domain: d, NullMX: true})
 		}
 	}
-	if err := checkListen("lab dns", cfg.DNSAddr, cfg.Base.AllowPublic); err != nil {
+	if err := checkListen("dns", cfg.DNSAddr, cfg.Base.AllowPublic); err != nil {
 		return nil, err
 	}
 	dns, err := labdns.Start(labdns.Config{Addr: cfg.DNSAddr, Zones: zones})
 	if err != nil {
-		return nil, fmt.Errorf("lab DNS server: %w (is another lab running? choose another address with --lab-dns)", err)
+		return nil, &ListenError{Service: "lab DNS", Flag: "dns", Addr: cfg.DNSAddr, Err: err}
 	}
 	l.DNS = dns
 	ok := false

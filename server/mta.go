@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -88,6 +89,9 @@ func New(cfg Config) (*MTA, error) {
 	cfg = cfg.withDefaults()
 	if cfg.Data == "" {
 		return nil, errors.New("no data directory given")
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	for _, l := range []struct{ name, addr string }{
 		{"smtp", cfg.SMTPAddr}, {"submission", cfg.SubmissionAddr}, {"smtps", cfg.SMTPSAddr},
@@ -366,7 +370,10 @@ func (m *MTA) Start(ctx context.Context) error {
 // ListenError reports a listener that could not bind.
 type ListenError struct {
 	Service, Addr string
-	Err           error
+	// Flag is the mailx serve flag that sets the address; "" means the
+	// flag is named like the service (--smtp, --pop3, ...).
+	Flag string
+	Err  error
 }
 
 func (e *ListenError) Error() string {
@@ -382,11 +389,26 @@ func (m *MTA) Addrs() []ServiceAddr {
 	for _, s := range m.services {
 		a := ServiceAddr{Name: s.Name, Addr: s.Addr, ImplicitTLS: s.ImplicitTLS}
 		if s.bound != nil {
-			a.Addr = s.bound.String()
+			a.Addr = boundAddr(s.Addr, s.bound)
 		}
 		out = append(out, a)
 	}
 	return out
+}
+
+// boundAddr is the address a listener got: the real port (for ":0"), and
+// the configured host when it was a wildcard, since Go reports a listener
+// on 0.0.0.0 as [::] and the banner should say what the user asked for.
+func boundAddr(configured string, bound net.Addr) string {
+	host, _, err := net.SplitHostPort(configured)
+	_, port, berr := net.SplitHostPort(bound.String())
+	if err != nil || berr != nil {
+		return bound.String()
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
+		return net.JoinHostPort(host, port)
+	}
+	return bound.String()
 }
 
 // Addr returns the bound address of one service, or "".
