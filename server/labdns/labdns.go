@@ -108,15 +108,9 @@ func Start(cfg Config) (*Server, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	pc, err := net.ListenPacket("udp", addr)
+	pc, l, err := listenBoth(addr)
 	if err != nil {
-		return nil, fmt.Errorf("labdns: listen udp %s: %w", addr, err)
-	}
-	// TCP takes the port UDP got, so one address serves both, as DNS expects.
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
-		return nil, fmt.Errorf("labdns: listen tcp %s: %w", pc.LocalAddr(), err)
+		return nil, err
 	}
 	s := &Server{addr: pc.LocalAddr().String(), trace: cfg.Trace}
 	if ap, err := netip.ParseAddrPort(s.addr); err == nil {
@@ -143,6 +137,36 @@ func Start(cfg Config) (*Server, error) {
 		}
 	}
 	return s, nil
+}
+
+// portTries is how many free UDP ports listenBoth tries for ":0" before
+// giving up: each fails only when its TCP twin is taken, which is rare.
+const portTries = 20
+
+// listenPacket is net.ListenPacket; a test replaces it to hand out a UDP
+// port whose TCP twin is taken.
+var listenPacket = net.ListenPacket
+
+// listenBoth binds UDP and then TCP on the same port, as DNS expects of one
+// address. For port 0 the kernel picks a free UDP port whose TCP twin may
+// be in use by someone else; then another UDP port is tried, so that tests
+// and labs on ":0" never fail on a collision.
+func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
+	_, port, _ := net.SplitHostPort(addr)
+	for try := 1; ; try++ {
+		pc, err := listenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("labdns: listen udp %s: %w", addr, err)
+		}
+		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, l, nil
+		}
+		pc.Close()
+		if port != "0" || try == portTries {
+			return nil, nil, fmt.Errorf("labdns: listen tcp %s: %w", pc.LocalAddr(), err)
+		}
+	}
 }
 
 // Addr returns the bound address, e.g. "127.0.0.1:40123".

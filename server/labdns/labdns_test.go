@@ -1,6 +1,7 @@
 package labdns
 
 import (
+	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -138,5 +139,41 @@ func TestTrace(t *testing.T) {
 	}
 	if s.Queries() != 1 {
 		t.Errorf("Queries() = %d, want 1", s.Queries())
+	}
+}
+
+// TestPortZeroSkipsTakenTCPTwin: with port 0, a UDP port whose TCP twin is
+// in use makes Start try another port instead of failing (the lab tests
+// were flaky with "address already in use" before).
+func TestPortZeroSkipsTakenTCPTwin(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	calls := 0
+	listenPacket = func(network, addr string) (net.PacketConn, error) {
+		calls++
+		if calls == 1 {
+			return net.ListenPacket(network, taken.Addr().String())
+		}
+		return net.ListenPacket(network, addr)
+	}
+	t.Cleanup(func() { listenPacket = net.ListenPacket })
+	s, err := Start(Config{Addr: "127.0.0.1:0", Zones: []Zone{{Domain: "crepes.test"}}})
+	if err != nil {
+		t.Fatalf("Start on :0 with the first port's TCP twin taken: %v", err)
+	}
+	defer s.Close()
+	if calls < 2 || s.Addr() == taken.Addr().String() {
+		t.Errorf("%d tries, bound %s (taken: %s)", calls, s.Addr(), taken.Addr())
+	}
+	if r := query(t, s, "tcp", "crepes.test", dns.TypeMX); len(r.Answer) != 1 {
+		t.Errorf("no MX over TCP on the new port: %v", r)
+	}
+	// A fixed port is not silently moved: its user asked for exactly it.
+	calls = 0
+	if _, err := Start(Config{Addr: taken.Addr().String()}); err == nil || !strings.Contains(err.Error(), "listen tcp") {
+		t.Errorf("Start on a fixed port whose TCP twin is taken: %v", err)
 	}
 }
