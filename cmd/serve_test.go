@@ -327,8 +327,19 @@ func TestTraceRendererGolden(t *testing.T) {
 		ev.Session, ev.Proto = "s3", "imap"
 		tr.hook(ev)
 	}
-	if len(tr.sessions) != 2 {
-		t.Errorf("%d sessions kept after s1 closed, want 2", len(tr.sessions))
+	for _, ev := range []transcript.Event{
+		{Dir: transcript.Client, Line: "MX? hamburger.test (from 127.0.0.1:40001)"},
+		{Dir: transcript.Server, Line: "NOERROR | hamburger.test. 300 IN MX 10 mx.hamburger.test."},
+		{Dir: transcript.Client, Line: "MX? nomail.test (from 127.0.0.1:40002)"},
+		{Dir: transcript.Server, Line: "NOERROR | nomail.test. 300 IN MX 0 ."},
+		{Dir: transcript.Client, Line: "A? mx.nowhere.test (from 127.0.0.1:40003)"},
+		{Dir: transcript.Server, Line: "REFUSED"},
+	} {
+		ev.Session, ev.Proto = "dns", "dns"
+		tr.hook(ev)
+	}
+	if len(tr.sessions) != 3 {
+		t.Errorf("%d sessions kept after s1 closed, want 3", len(tr.sessions))
 	}
 	if st := tr.sessions["s2"].other.(*pop3Trace).state; st != pop3.Transaction {
 		t.Errorf("POP3 trace state = %v, want transaction", st)

@@ -13,8 +13,9 @@ import (
 // traceRenderer prints `mailx serve --trace`: every session's lines,
 // prefixed with the session id, coloured by verdict and annotated with the
 // same proto explanations the explorer uses (smtp.Annotator; proto/pop3 and
-// proto/imap for the access servers), so a student watching the server sees
-// what mailx smtp talk shows on the client side.
+// proto/imap for the access servers; a few notes on the lab DNS's answers),
+// so a student watching the server sees what mailx smtp talk shows on the
+// client side.
 // The server's decisions (Meta events) are shown as "# ..." lines.
 type traceRenderer struct {
 	r        *render.Renderer
@@ -49,6 +50,8 @@ func (t *traceRenderer) hook(ev transcript.Event) {
 			s.other = &pop3Trace{}
 		case "imap":
 			s.other = &imapTrace{}
+		case "dns":
+			s.other = &dnsTrace{}
 		}
 		t.sessions[ev.Session] = s
 	}
@@ -108,6 +111,14 @@ func lineTone(proto, line string) render.Tone {
 			return render.Negative
 		case strings.HasPrefix(line, "+ "), line == "+":
 			return render.Intermediate
+		}
+		return render.Neutral
+	case "dns":
+		switch {
+		case strings.HasPrefix(line, "NOERROR"):
+			return render.Positive
+		case strings.HasPrefix(line, "NXDOMAIN"), strings.HasPrefix(line, "REFUSED"):
+			return render.Negative
 		}
 		return render.Neutral
 	case "imap":

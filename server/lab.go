@@ -117,7 +117,9 @@ func NewLab(cfg LabConfig) (*Lab, error) {
 	if err := checkListen("dns", cfg.DNSAddr, cfg.Base.AllowPublic); err != nil {
 		return nil, err
 	}
-	dns, err := labdns.Start(labdns.Config{Addr: cfg.DNSAddr, Zones: zones})
+	// The lab DNS reports each query and answer to the trace (session
+	// "dns"), so --trace shows the MX lookup from the server's side too.
+	dns, err := labdns.Start(labdns.Config{Addr: cfg.DNSAddr, Zones: zones, Trace: cfg.Base.Trace})
 	if err != nil {
 		return nil, &ListenError{Service: "lab DNS", Flag: "dns", Addr: cfg.DNSAddr, Err: err}
 	}
