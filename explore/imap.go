@@ -72,7 +72,8 @@ func (p *IMAP) Capabilities() string {
 // at a time.
 func (p *IMAP) ReadResponse(r LineReader) (*Response, error) {
 	p.mu.Lock()
-	one := !p.greeted || (p.idle && !p.done) || !p.waiting
+	greeted := p.greeted
+	one := !greeted || (p.idle && !p.done) || !p.waiting
 	tag := p.pending.Tag
 	logout := p.pending.Name == "LOGOUT"
 	p.mu.Unlock()
@@ -114,6 +115,12 @@ func (p *IMAP) ReadResponse(r LineReader) (*Response, error) {
 				return finish(nil)
 			}
 			return finish(err)
+		}
+		if !greeted && !(ir.Kind == imap.Untagged && (ir.Status == "OK" || ir.Status == "PREAUTH" || ir.Status == "BYE")) {
+			// RFC 3501 §7.1: an IMAP server greets with * OK, * PREAUTH or
+			// * BYE. Anything else (a POP3 "+OK", an SMTP "220") means the
+			// wrong port, and waiting for tagged answers would only time out.
+			return finish(fmt.Errorf("imap: the greeting %q is not \"* OK\", \"* PREAUTH\" or \"* BYE\": is this an IMAP server?", clipText(ir.Raw[0], 60)))
 		}
 		switch {
 		case one:

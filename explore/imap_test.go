@@ -229,3 +229,21 @@ func TestIMAPAuthAndAppendMeta(t *testing.T) {
 		t.Errorf("SASL answer not explained:\n%s", out)
 	}
 }
+
+// TestIMAPNotIMAP: a greeting that is not "* OK", "* PREAUTH" or "* BYE"
+// (here a POP3 server's) ends the session at once with a ProtocolError that
+// points at the port, instead of sending commands and timing out.
+func TestIMAPNotIMAP(t *testing.T) {
+	f := startFake(t, "+OK POP3 ready", nil, nil, false)
+	out, _, err := runIMAP(t, f, []string{"LOGIN alice hungry"}, nil, nil)
+	var pe *ProtocolError
+	if !errors.As(err, &pe) || !pe.Greeting || pe.Proto != "imap" || !strings.Contains(err.Error(), "is this an IMAP server?") {
+		t.Fatalf("err = %#v, want a ProtocolError about the greeting\n%s", err, out)
+	}
+	if msg, hint := pe.Explain(); !strings.Contains(msg, "greeted with something that is not IMAP") || !strings.Contains(hint, "143") {
+		t.Errorf("Explain() = %q, %q", msg, hint)
+	}
+	if strings.Contains(out, "C: ") {
+		t.Errorf("a command was sent to a server that is not IMAP:\n%s", out)
+	}
+}

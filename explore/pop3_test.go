@@ -153,8 +153,9 @@ func TestPOP3SilentServer(t *testing.T) {
 func TestPOP3NotPOP3(t *testing.T) {
 	f := startFake(t, "220 mx.test ESMTP", nil, nil, false)
 	out, _, err := runPOP3(t, f, nil, nil)
-	if err == nil || !strings.Contains(err.Error(), "is this a POP3 server?") || !strings.Contains(out, "S: 220 mx.test ESMTP") {
-		t.Errorf("err = %v\n%s", err, out)
+	var pe *ProtocolError
+	if !errors.As(err, &pe) || !pe.Greeting || !strings.Contains(err.Error(), "is this a POP3 server?") || !strings.Contains(out, "S: 220 mx.test ESMTP") {
+		t.Errorf("err = %v, want a ProtocolError about the greeting\n%s", err, out)
 	}
 }
 

@@ -2,6 +2,7 @@ package explore
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -345,7 +346,14 @@ func (s *Session) readError(err error) error {
 		return ErrServerClosed
 	}
 	s.r.Error(err.Error())
-	return &ConnError{Op: "read", Addr: s.conn.Addr(), Err: err}
+	var ne net.Error
+	var alert tls.AlertError
+	var rec tls.RecordHeaderError
+	if errors.As(err, &ne) || errors.As(err, &alert) || errors.As(err, &rec) || errors.Is(err, syscall.ECONNABORTED) {
+		return &ConnError{Op: "read", Addr: s.conn.Addr(), Err: err}
+	}
+	// Not the network: the protocol's reader refused what arrived.
+	return &ProtocolError{Proto: s.p.Name(), Addr: s.conn.Addr(), Greeting: s.greeting == nil, Err: err}
 }
 
 func (s *Session) afterResponse(ctx context.Context, resp *Response) error {
