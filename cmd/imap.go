@@ -11,6 +11,7 @@ import (
 var imapProto = accessProto{
 	name: "imap", plainPort: 143, tlsPort: 993,
 	newProto:     func() explore.Protocol { return explore.NewIMAP() },
+	pushes:       true,
 	groupShort:   "Work with mailboxes on the server by hand with IMAP, every line explained",
 	groupExample: "  mailx imap talk 127.0.0.1:1430\n  mailx imap replay lab.txt",
 	talkShort:    "Type IMAP by hand and see every response explained",

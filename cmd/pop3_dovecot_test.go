@@ -233,7 +233,7 @@ func TestPOP3TalkSeedSessionAgainstDovecot(t *testing.T) {
 func TestPOP3DroppedBeforeQuitDeletesNothingOnDovecot(t *testing.T) {
 	d := startDovecot(t)
 	out, errOut, code := runBinary(t, "user alice\npass hungry\ndele 1\ndele 2\n", "pop3", "talk", "127.0.0.1:"+strconv.Itoa(d.pop3))
-	if code != 1 || !strings.Contains(errOut, "the input ended before the session was over") {
+	if code != 1 || !strings.Contains(errOut, "the input ended before QUIT") {
 		t.Errorf("exit %d, stderr %q\n%s", code, errOut, out)
 	}
 	if n := d.messages(t); n != 2 {

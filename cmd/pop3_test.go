@@ -43,7 +43,7 @@ func TestSplitHostPort(t *testing.T) {
 		{"mx.test:0", "", 0, true},
 		{":110", "", 0, true},
 	} {
-		h, p, err := splitHostPort(tc.in, 110)
+		h, p, err := splitHostPort(tc.in, 0, 110)
 		if (err != nil) != tc.err || h != tc.host || p != tc.port {
 			t.Errorf("splitHostPort(%q) = %q, %d, %v", tc.in, h, p, err)
 		}

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,7 +14,6 @@ import (
 	"github.com/mailx-edu/mailx/explore/render"
 	"github.com/mailx-edu/mailx/proto/mx"
 	"github.com/mailx-edu/mailx/proto/note"
-	"github.com/mailx-edu/mailx/proto/transcript"
 )
 
 // newSMTPCmd is the `mailx smtp` group.
@@ -27,40 +24,30 @@ func newSMTPCmd(ios *IOStreams) *cobra.Command {
 	return c
 }
 
-// smtpConnFlags are the connection flags `smtp talk` and `smtp send` share.
+// smtpConnFlags are the connection flags `smtp talk` and `smtp send` share:
+// those of every talk command, plus SMTP's own.
 type smtpConnFlags struct {
-	Port            int           // --port; 0 = from HOST:PORT or the default
-	TLS             bool          // --tls: implicit TLS (port 465)
-	StartTLS        bool          // --starttls
-	Insecure        bool          // --insecure
-	Timeout         time.Duration // --timeout: connect and TLS handshake
-	ResponseTimeout time.Duration // --response-timeout
-	MX              string        // --mx DOMAIN
-	DNSServer       string        // --dns-server for --mx
-	Helo            string        // --helo NAME
+	connFlags
+	Port      int    // --port; 0 = from HOST:PORT or the default
+	MX        string // --mx DOMAIN
+	DNSServer string // --dns-server for --mx
+	Helo      string // --helo NAME
 }
 
 func (f *smtpConnFlags) register(c *cobra.Command, mxHelp string) {
+	f.connFlags.register(c, 465, "send EHLO then STARTTLS automatically, and stop if the server refuses")
 	fl := c.Flags()
 	fl.IntVar(&f.Port, "port", 0, "server port (default 25, or 465 with --tls)")
-	fl.BoolVar(&f.TLS, "tls", false, "start TLS at once (implicit TLS, \"SMTPS\", port 465)")
-	fl.BoolVar(&f.StartTLS, "starttls", false, "send EHLO then STARTTLS automatically, and stop if the server refuses")
-	fl.BoolVar(&f.Insecure, "insecure", false, "accept any certificate (for a lab server's self-signed one); it is still shown")
-	fl.DurationVar(&f.Timeout, "timeout", 15*time.Second, "how long to wait for the connection and the TLS handshake")
-	fl.DurationVar(&f.ResponseTimeout, "response-timeout", 60*time.Second, "how long to wait for each reply before saying the server is silent")
 	fl.StringVar(&f.MX, "mx", "", mxHelp)
 	fl.StringVar(&f.DNSServer, "dns-server", "", "DNS server for --mx, HOST[:PORT] (default: the system's resolver)")
 	fl.StringVar(&f.Helo, "helo", "", "name to give in EHLO (default: this machine's host name)")
 }
 
 func (f *smtpConnFlags) check() error {
-	if f.TLS && f.StartTLS {
-		return usageError("--tls starts TLS at once; --starttls upgrades a plain session. Choose one.", "--tls and --starttls cannot be combined")
-	}
 	if f.Port < 0 || f.Port > 65535 {
 		return usageError("Ports run from 1 to 65535; SMTP uses 25, submission 587, SMTPS 465.", "--port %d is not a port number", f.Port)
 	}
-	return nil
+	return f.connFlags.check()
 }
 
 func (f *smtpConnFlags) helo() string {
@@ -80,31 +67,6 @@ func (f *smtpConnFlags) defaultPort() int {
 	return 25
 }
 
-// smtpHostPort reads HOST, HOST:PORT, [IPv6]:PORT or a bare IPv6 address.
-func smtpHostPort(arg string, port, def int) (string, int, error) {
-	host := arg
-	if h, p, err := net.SplitHostPort(arg); err == nil {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 {
-			return "", 0, usageError("Give HOST or HOST:PORT, for example 127.0.0.1:2525.", "%q: the port is not a number from 1 to 65535", arg)
-		}
-		host = h
-		if port == 0 {
-			port = n
-		}
-	} else if strings.Count(arg, ":") == 1 {
-		return "", 0, usageError("Give HOST or HOST:PORT, for example 127.0.0.1:2525.", "%q is not HOST:PORT", arg)
-	}
-	host = strings.Trim(host, "[]")
-	if host == "" {
-		return "", 0, usageError("Give HOST or HOST:PORT, for example 127.0.0.1:2525.", "the host is missing in %q", arg)
-	}
-	if port == 0 {
-		port = def
-	}
-	return host, port, nil
-}
-
 // smtpTarget is one host to try, with the name its certificate must carry.
 type smtpTarget struct {
 	Dial       string // address or host name to dial
@@ -117,9 +79,9 @@ type smtpTarget struct {
 // mail exchangers of --mx DOMAIN in the order an MTA tries them.
 func smtpTargets(ctx context.Context, r *render.Renderer, f *smtpConnFlags, arg string) ([]smtpTarget, error) {
 	if f.MX == "" {
-		host, port, err := smtpHostPort(arg, f.Port, f.defaultPort())
+		host, port, err := splitHostPort(arg, f.Port, f.defaultPort())
 		if err != nil {
-			return nil, err
+			return nil, usageError("Give HOST or HOST:PORT, for example 127.0.0.1:2525.", "%v", err)
 		}
 		return []smtpTarget{{Dial: host, ServerName: host, Port: port}}, nil
 	}
@@ -214,90 +176,4 @@ func dialSMTP(ctx context.Context, r *render.Renderer, f *smtpConnFlags, targets
 		msg = fmt.Sprintf("all %d addresses failed; the last: %s", len(targets), msg)
 	}
 	return nil, failure(hint, "%s", msg)
-}
-
-func explainConnErr(err error) (string, string) {
-	var ce *explore.ConnError
-	if errors.As(err, &ce) {
-		return ce.Explain()
-	}
-	return err.Error(), "Check the host, the port and your network."
-}
-
-// sessionError turns how a session ended into the command's result.
-func sessionError(err error, addr string) error {
-	var silent *explore.SilentError
-	var ce *explore.ConnError
-	var ue *UserError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ue):
-		return ue
-	case errors.Is(err, explore.ErrInputEnded):
-		return failure("End the script with QUIT, so the server knows the session is over.", "the input ended before QUIT: the session was abandoned")
-	case errors.Is(err, explore.ErrServerClosed):
-		return failure("The server may have hit an error or a limit; its last reply above may say why.", "%s closed the connection before the session ended", addr)
-	case errors.As(err, &silent):
-		return failure("Check the last line you sent; --response-timeout sets how long to wait.", "no reply from %s within %s", addr, silent.After)
-	case errors.As(err, &ce):
-		msg, hint := ce.Explain()
-		return failure(hint, "%s", msg)
-	case errors.Is(err, context.Canceled):
-		return err
-	}
-	return failure("", "%v", err)
-}
-
-// recorder writes --record FILE as the session goes, so a session cut short
-// still leaves what happened on disk.
-type recorder struct {
-	f  *os.File
-	tw *transcript.Writer
-}
-
-func startRecording(path string, c *explore.Conn, proto string) (*recorder, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, failure("Choose a file in a directory you can write to.", "cannot create the record file: %v", err)
-	}
-	tw, err := transcript.NewWriter(f, transcript.Header{
-		Protocol: proto, Host: c.Host, Port: c.Port, Started: time.Now(), TLS: c.TLSMode,
-	})
-	if err != nil {
-		f.Close()
-		return nil, failure("", "cannot write %s: %v", path, err)
-	}
-	return &recorder{f: f, tw: tw}, nil
-}
-
-func (rec *recorder) hook(e transcript.Event) {
-	if rec != nil {
-		rec.tw.Write(e.Dir, e.Line)
-	}
-}
-
-func (rec *recorder) close() error {
-	if rec == nil {
-		return nil
-	}
-	err := rec.tw.Err()
-	if cerr := rec.f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return failure("", "writing the record file: %v", err)
-	}
-	return nil
-}
-
-// chainHooks calls each non-nil hook in turn.
-func chainHooks(hooks ...transcript.Hook) transcript.Hook {
-	return func(e transcript.Event) {
-		for _, h := range hooks {
-			if h != nil {
-				h(e)
-			}
-		}
-	}
 }

@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -103,26 +102,12 @@ func runSMTPReplay(ctx context.Context, opts *smtpReplayOptions) error {
 			r.Heading(ex.Title)
 		}
 	} else {
-		f, err := os.Open(opts.File)
-		if err != nil {
-			return failure("Record one with: mailx smtp talk HOST --record FILE", "cannot read %s: %v", opts.File, err)
-		}
-		defer f.Close()
-		if t, err = transcript.Read(f); err != nil {
-			return failure("The file must be a transcript saved by mailx smtp talk --record.", "%s: %v", opts.File, err)
+		var err error
+		if t, err = readTranscript(opts.File, "smtp"); err != nil {
+			return err
 		}
 	}
-	if t.Header.Protocol != "" && t.Header.Protocol != "smtp" {
-		return failure(fmt.Sprintf("Replay it with: mailx %s replay %s", t.Header.Protocol, opts.File), "this is a %s transcript, not SMTP", t.Header.Protocol)
-	}
-	var input explore.Input
-	if opts.IO.StdinTTY && opts.IO.StdoutTTY && !opts.JSON {
-		repl, err := explore.NewREPL(explore.REPLOptions{Stdin: readCloser(opts.IO.In), Stdout: opts.IO.Out, Stderr: opts.IO.ErrOut})
-		if err == nil {
-			defer repl.Close()
-			input = repl
-		}
-	}
+	input := replayInput(opts.IO, opts.JSON)
 	err := explore.Replay(ctx, t, explore.Options{Protocol: explore.NewSMTP(), Render: r, Input: input})
 	if err != nil {
 		return failure("The file may be damaged or edited by hand; the line number says where.", "replay: %v", err)

@@ -179,7 +179,7 @@ func runSMTPSend(ctx context.Context, opts *smtpSendOptions) error {
 		if ue, ok := err.(*UserError); ok {
 			return ue
 		}
-		return sessionError(err, conn.Addr())
+		return sessionError(err, conn.Addr(), "smtp")
 	}
 	if opts.JSON {
 		return r.JSON(map[string]any{"accepted": true, "server": conn.Addr(), "queue_id": queueID})
