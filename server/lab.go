@@ -164,16 +164,17 @@ func offIfEmpty(a string) string {
 }
 
 // traceFor labels each event of domain's MTA with the domain ("crepes/s3"),
-// since every MTA numbers its own sessions, and names relay hops.
+// since every MTA numbers its own sessions. (Each MTA names relay hops
+// itself, before its transcripts: see Config.LabHops.)
 func (l *Lab) traceFor(domain string, next transcript.Hook) transcript.Hook {
 	if next == nil {
 		return nil
 	}
 	label, _, _ := strings.Cut(domain, ".")
-	return l.Hops.Wrap(func(e transcript.Event) {
+	return func(e transcript.Event) {
 		e.Session = label + "/" + e.Session
 		next(e)
-	})
+	}
 }
 
 // portFor answers the relay clients' "which port for this exchanger".

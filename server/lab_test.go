@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"net/smtp"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/mailx-edu/mailx/proto/dsn"
 	"github.com/mailx-edu/mailx/proto/mx"
+	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/accounts"
 	"github.com/mailx-edu/mailx/server/maildir"
 	"github.com/mailx-edu/mailx/server/scenario"
@@ -20,12 +22,19 @@ import (
 // port 0, with a lab DNS on port 0, tracing into the returned events.
 func startLab(t *testing.T, base Config, hamburgerScenario string) (*Lab, *events) {
 	t.Helper()
+	base.NoTranscripts = true
+	return startLabWith(t, base, hamburgerScenario, t.TempDir())
+}
+
+// startLabWith is startLab keeping the lab's data in data, with
+// base.NoTranscripts as given.
+func startLabWith(t *testing.T, base Config, hamburgerScenario, data string) (*Lab, *events) {
+	t.Helper()
 	ev := newEvents()
 	base.Trace = ev.hook
 	base.Limits = smtpLimitsForTests
-	base.NoTranscripts = true
 	cfg := LabConfig{
-		Data:    t.TempDir(),
+		Data:    data,
 		DNSAddr: "127.0.0.1:0",
 		Base:    base,
 		Domains: []LabDomain{
@@ -168,6 +177,38 @@ func TestLabRelayAliceToBob(t *testing.T) {
 	}
 	if !strings.Contains(sender.Line, "relay hop h1") || !strings.HasPrefix(receiver.Line, "relay hop h1:") {
 		t.Errorf("hop ids differ: %q / %q", sender.Line, receiver.Line)
+	}
+}
+
+// TestLabHopInTranscripts: both ends of a relay hop name it in their
+// transcript files, not only in --trace, so grep finds the two sides of one
+// conversation in DATA/transcripts.
+func TestLabHopInTranscripts(t *testing.T) {
+	data := t.TempDir()
+	l, ev := startLabWith(t, Config{}, "", data)
+	submit(t, l.MTA("crepes.test").Addr("submission"), "alice", "hungry", "alice@crepes.test", []string{"bob@hamburger.test"}, aliceToBob)
+	sender := ev.waitMeta(t, "", "connected from 127.0.0.1:")
+	receiver := ev.waitMeta(t, "", "this session receives relay session")
+	ev.waitMeta(t, sender.Session, "closed")
+	ev.waitMeta(t, receiver.Session, "closed")
+	find := func(domain, want string) {
+		t.Helper()
+		files, _ := filepath.Glob(filepath.Join(data, domain, "transcripts", "*"))
+		for _, f := range files {
+			if b, _ := os.ReadFile(f); strings.Contains(string(b), want) {
+				if _, err := transcript.Read(bytes.NewReader(b)); err != nil {
+					t.Errorf("%s does not read as a transcript: %v", f, err)
+				}
+				return
+			}
+		}
+		t.Errorf("no transcript of %s (%d files) contains %q", domain, len(files), want)
+	}
+	find("crepes.test", "# connected from ")
+	find("crepes.test", ": relay hop h1")
+	find("hamburger.test", "# relay hop h1: this session receives relay session s")
+	if n := strings.Count(ev.text(), "relay hop h1: this session receives"); n != 1 {
+		t.Errorf("the trace names the receiving end %d times, want once", n)
 	}
 }
 

@@ -115,6 +115,9 @@ func New(cfg Config) (*MTA, error) {
 		return nil, err
 	}
 	m.trace = newTraceMux(cfg.Trace, filepath.Join(cfg.Data, "transcripts"), !cfg.NoTranscripts, m.log)
+	if cfg.LabHops != nil {
+		m.trace.hops = cfg.LabHops.Wrap(m.trace.record)
+	}
 	cert, err := tlscert.LoadOrCreate(filepath.Join(cfg.Data, "tls"), cfg.Domains)
 	if err != nil {
 		return nil, err

@@ -21,6 +21,10 @@ type traceMux struct {
 	dir   string
 	files bool
 	log   *slog.Logger
+	// hops, in a lab MTA, is record wrapped by relay.Hops.Wrap: it adds the
+	// "relay hop h3: ..." line to the receiving session, so that both ends
+	// of a hop are findable in DATA/transcripts and not only in --trace.
+	hops transcript.Hook
 
 	mu       sync.Mutex
 	sessions map[string]*sessionLog
@@ -53,6 +57,15 @@ func newTraceMux(user transcript.Hook, dir string, files bool, log *slog.Logger)
 
 // hook is the transcript.Hook every component reports to.
 func (t *traceMux) hook(ev transcript.Event) {
+	if t.hops != nil {
+		t.hops(ev)
+		return
+	}
+	t.record(ev)
+}
+
+// record writes ev to its session's transcript and passes it to the user.
+func (t *traceMux) record(ev transcript.Event) {
 	if t.user != nil {
 		defer t.user(ev) // after the file: whoever sees "closed" finds it complete
 	}
