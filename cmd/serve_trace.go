@@ -58,6 +58,9 @@ func (t *traceRenderer) hook(ev transcript.Event) {
 	switch ev.Dir {
 	case transcript.Meta:
 		s.r.Text("# " + ev.Line)
+		if mh, ok := s.other.(interface{ Meta(string) }); ok {
+			mh.Meta(ev.Line)
+		}
 		if strings.HasPrefix(ev.Line, "tls: ") && s.smtp != nil {
 			s.smtp.SetTLS(true)
 		}

@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"strings"
+
 	"github.com/mailx-edu/mailx/proto/imap"
 	"github.com/mailx-edu/mailx/proto/note"
 	"github.com/mailx-edu/mailx/proto/pop3"
@@ -56,32 +58,105 @@ func (p *pop3Trace) Server(line string) []note.Note {
 	return notes
 }
 
-// imapTrace follows an IMAP session: commands are explained as sent, and
-// each tagged completion in the state it answers, with proto/imap.
+// imapTrace follows an IMAP session with proto/imap: commands are
+// explained as sent; the greeting, untagged data and continuations as they
+// come, for the command in progress; each tagged completion in the state it
+// answers. Literal data (a message in FETCH or APPEND) is skipped, since its
+// lines are not responses: server/imap traces a short literal line by line
+// after the line announcing {n}, or reports a long one with a Meta line.
 type imapTrace struct {
 	state   imap.State
+	greeted bool
 	pending map[string]imap.ParsedCommand // tag → command awaiting completion
+	last    imap.ParsedCommand            // the command sent last, for untagged data
+	server  literal
+	client  literal
+}
+
+// literal counts the octets of literal data still to come on one side, and
+// whether the line after it continues the same response or command.
+type literal struct {
+	left int64
+	in   bool // inside literal data
+	cont bool // the next line continues the line that announced the literal
+}
+
+// skip reports whether line is literal data or the rest of a line after a
+// literal (not a new response or command), and notes a literal it announces.
+func (l *literal) skip(line string) bool {
+	if l.in {
+		l.left -= int64(len(line)) + 2 // each line went over the wire with CRLF
+		if l.left <= 0 {
+			l.in, l.cont = false, true
+		}
+		return true
+	}
+	wasCont := l.cont
+	l.cont = false
+	l.announce(line)
+	return wasCont
+}
+
+// announce starts counting a literal that line ends with.
+func (l *literal) announce(line string) {
+	n, _ := imap.TrailingLiteral(line)
+	switch {
+	case n > 0:
+		l.left, l.in = n, true
+	case n == 0:
+		l.cont = true // an empty literal: no data lines, the line goes on
+	}
+}
+
+// notShown is told that a literal was summarised instead of traced.
+func (l *literal) notShown() {
+	if l.in {
+		l.in, l.cont = false, true
+	}
 }
 
 func (m *imapTrace) Client(line string) []note.Note {
+	if m.client.skip(line) {
+		return nil
+	}
 	c := imap.ParseCommand(line)
 	if c.Tag == "" || c.Name == "" {
-		return nil // a literal's data or an AUTHENTICATE answer
+		return nil // an AUTHENTICATE answer, or DONE ending IDLE
 	}
 	if m.pending == nil {
 		m.pending = map[string]imap.ParsedCommand{}
 	}
 	m.pending[c.Tag] = c
+	m.last = c
 	return imap.ExplainCommand(c, m.state)
 }
 
 func (m *imapTrace) Server(line string) []note.Note {
-	r := imap.Parse(line)
-	c, ok := m.pending[r.Tag]
-	if r.Kind != imap.Tagged || !ok {
+	if m.server.skip(line) {
 		return nil
 	}
+	r := imap.Parse(line)
+	if !m.greeted {
+		m.greeted = true
+		if r.Kind == imap.Untagged && r.IsStatus() {
+			notes := imap.ExplainResponse(r, m.state, imap.ParsedCommand{})
+			if r.Status == "PREAUTH" {
+				m.state = imap.Authenticated
+			}
+			return notes
+		}
+	}
+	if r.Kind != imap.Tagged {
+		return imap.ExplainResponse(r, m.state, m.last)
+	}
+	c, ok := m.pending[r.Tag]
+	if !ok {
+		return imap.ExplainResponse(r, m.state, imap.ParsedCommand{Tag: r.Tag})
+	}
 	delete(m.pending, r.Tag)
+	if m.client.in {
+		m.client = literal{} // the command ended (refused): its literal never comes
+	}
 	notes := imap.ExplainResponse(r, m.state, c)
 	name := c.Name
 	if name == "UID" {
@@ -89,4 +164,13 @@ func (m *imapTrace) Server(line string) []note.Note {
 	}
 	m.state = imap.Next(m.state, name, r.Status)
 	return notes
+}
+
+// Meta hears the server's decisions; a literal too long to trace is
+// reported as one instead of its lines.
+func (m *imapTrace) Meta(line string) {
+	if strings.HasSuffix(line, "octets of literal data not shown)") {
+		m.server.notShown()
+		m.client.notShown()
+	}
 }
