@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
@@ -83,6 +84,10 @@ type Config struct {
 	// relay hop between lab MTAs.
 	LabPort func(host string) (port string, ok bool)
 	LabHops *relay.Hops
+	// LabRoots, set by the lab, are the certificates the relay client
+	// trusts instead of the system's: those of the lab's own servers, so
+	// that STARTTLS between lab domains verifies as on the Internet.
+	LabRoots *x509.CertPool
 
 	// Trace receives every session line of every component; nil is off.
 	Trace transcript.Hook

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -130,6 +131,9 @@ func NewLab(cfg LabConfig) (*Lab, error) {
 			l.close(context.Background())
 		}
 	}()
+	// The lab's servers trust one another's self-signed certificates, as
+	// real servers trust the public certificate authorities.
+	roots := x509.NewCertPool()
 	for _, d := range cfg.Domains {
 		c := cfg.Base
 		name := strings.ToLower(d.Domain)
@@ -144,13 +148,16 @@ func NewLab(cfg LabConfig) (*Lab, error) {
 		if d.Scenario != "" {
 			c.Scenarios = map[string]string{name: d.Scenario}
 		}
-		c.LabPort, c.LabHops = l.portFor, l.Hops
+		c.LabPort, c.LabHops, c.LabRoots = l.portFor, l.Hops, roots
 		c.Trace = l.traceFor(name, cfg.Base.Trace)
 		m, err := New(c)
 		if err != nil {
 			return nil, fmt.Errorf("lab domain %s: %w", name, err)
 		}
 		l.MTAs = append(l.MTAs, m)
+		if leaf := m.Certificate().Cert.Leaf; leaf != nil {
+			roots.AddCert(leaf)
+		}
 	}
 	ok = true
 	return l, nil

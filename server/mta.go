@@ -118,7 +118,13 @@ func New(cfg Config) (*MTA, error) {
 	if cfg.LabHops != nil {
 		m.trace.hops = cfg.LabHops.Wrap(m.trace.record)
 	}
-	cert, err := tlscert.LoadOrCreate(filepath.Join(cfg.Data, "tls"), cfg.Domains)
+	// The certificate names the host (mx.crepes.test in the lab) as well
+	// as the domains: a relay client checks the exchanger's name.
+	names := slices.Clone(cfg.Domains)
+	if !slices.Contains(names, cfg.Hostname) {
+		names = append(names, cfg.Hostname)
+	}
+	cert, err := tlscert.LoadOrCreate(filepath.Join(cfg.Data, "tls"), names)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -140,7 +141,12 @@ func addRelay(m *MTA) error {
 	}
 	bouncer.Schedule = sched
 
+	var relayTLS *tls.Config
+	if cfg.LabRoots != nil {
+		relayTLS = &tls.Config{RootCAs: cfg.LabRoots}
+	}
 	client := relay.New(relay.Config{
+		TLS:       relayTLS,
 		Hostname:  cfg.Hostname,
 		Resolver:  &mx.Resolver{Server: cfg.DNSServer},
 		Routes:    cfg.Routes,

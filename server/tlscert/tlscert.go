@@ -35,9 +35,10 @@ type Result struct {
 }
 
 // LoadOrCreate loads DIR/cert.pem and DIR/key.pem, creating them when
-// missing or when a certificate this package generated has expired. names
-// are the host names the certificate covers (the mail domains); localhost,
-// 127.0.0.1 and ::1 are always added.
+// missing, or when a certificate this package generated has expired or does
+// not cover every one of names. names are the host names the certificate
+// covers (the server's host name and mail domains); localhost, 127.0.0.1
+// and ::1 are always added. A certificate from elsewhere is kept as it is.
 func LoadOrCreate(dir string, names []string) (*Result, error) {
 	r := &Result{CertFile: filepath.Join(dir, "cert.pem"), KeyFile: filepath.Join(dir, "key.pem")}
 	cert, err := tls.LoadX509KeyPair(r.CertFile, r.KeyFile)
@@ -48,10 +49,15 @@ func LoadOrCreate(dir string, names []string) (*Result, error) {
 			return nil, fmt.Errorf("tls: %s: %w", r.CertFile, perr)
 		}
 		expired := time.Now().After(leaf.NotAfter)
-		if !expired || leaf.Subject.Organization == nil || leaf.Subject.Organization[0] != organization {
-			if expired {
-				return nil, fmt.Errorf("tls: certificate %s expired on %s; replace it, or delete both files to get a new self-signed one", r.CertFile, leaf.NotAfter.Format(time.DateOnly))
-			}
+		ours := len(leaf.Subject.Organization) > 0 && leaf.Subject.Organization[0] == organization
+		switch {
+		case ours && (expired || !covers(leaf, names)):
+			// A certificate generated here is replaced when it expired or
+			// when the server's names changed (another --domain or
+			// --hostname): a relay checking mx.crepes.test must find it.
+		case expired:
+			return nil, fmt.Errorf("tls: certificate %s expired on %s; replace it, or delete both files to get a new self-signed one", r.CertFile, leaf.NotAfter.Format(time.DateOnly))
+		default:
 			cert.Leaf = leaf
 			r.Cert = cert
 			r.Fingerprint = fingerprint(leaf.Raw)
@@ -71,6 +77,16 @@ func LoadOrCreate(dir string, names []string) (*Result, error) {
 }
 
 const organization = "mailx practice server (self-signed)"
+
+// covers reports whether leaf is valid for every one of names.
+func covers(leaf *x509.Certificate, names []string) bool {
+	for _, n := range names {
+		if leaf.VerifyHostname(n) != nil {
+			return false
+		}
+	}
+	return true
+}
 
 func generate(r *Result, dir string, names []string) error {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

@@ -71,3 +71,29 @@ func TestBrokenFilesExplained(t *testing.T) {
 		t.Fatal("junk files accepted")
 	}
 }
+
+// TestLoadOrCreateRenamed: a generated certificate that does not cover the
+// server's names (its domain or host name changed) is replaced.
+func TestLoadOrCreateRenamed(t *testing.T) {
+	dir := t.TempDir()
+	first, err := LoadOrCreate(dir, []string{"crepes.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := LoadOrCreate(dir, []string{"crepes.test", "mx.crepes.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !second.Created || second.Fingerprint == first.Fingerprint {
+		t.Fatalf("not replaced: created=%v", second.Created)
+	}
+	for _, n := range []string{"crepes.test", "mx.crepes.test", "localhost"} {
+		if err := second.Cert.Leaf.VerifyHostname(n); err != nil {
+			t.Errorf("new certificate: %v", err)
+		}
+	}
+	third, err := LoadOrCreate(dir, []string{"mx.crepes.test"})
+	if err != nil || third.Created {
+		t.Errorf("a certificate covering the names was replaced: %v", err)
+	}
+}
