@@ -38,6 +38,7 @@ type IMAP struct {
 	inAuth  bool   // an AUTHENTICATE challenge is open
 	ended   bool
 	lastOK  string // name of the command whose tagged OK came last
+	tls     bool   // the connection is encrypted: LOGIN's password is safe
 
 	// A literal the client is sending: litLeft octets still to come; after
 	// it, litRest means the typed line continues the command line.
@@ -279,7 +280,11 @@ func (p *IMAP) outgoing(line string, typed bool) Outgoing {
 				Detail: "Untagged lines (\"*\") may arrive in between; the tagged line ends the command. Type your own tag to choose it.", Ref: "RFC 3501 §2.2.1"})
 		}
 	}
-	notes = append(notes, imap.ExplainCommand(cmd, p.state)...)
+	explained := imap.ExplainCommand(cmd, p.state)
+	if p.tls {
+		explained = dropNote(explained, imap.CleartextWarning)
+	}
+	notes = append(notes, explained...)
 	p.pending, p.waiting = cmd, true
 	out := Outgoing{Lines: []string{wire}, Notes: notes, Await: true}
 	if cmd.Literal >= 0 {
@@ -463,6 +468,10 @@ func (p *IMAP) Explain(topic string) ([]note.Note, bool) {
 
 // StartTLS implements Protocol.
 func (p *IMAP) StartTLS() string { return "STARTTLS" }
+
+// SetTLS implements TLSAware: on an encrypted connection LOGIN gets no
+// warning about its cleartext password.
+func (p *IMAP) SetTLS(on bool) { p.tls = on }
 
 // TLSReady implements Protocol: the tagged OK of STARTTLS.
 func (p *IMAP) TLSReady(r *Response) bool {

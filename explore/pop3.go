@@ -23,6 +23,7 @@ import (
 type POP3 struct {
 	state    pop3.State
 	verb     string // the command awaiting its response
+	tls      bool   // the connection is encrypted: PASS is safe
 	arg      string
 	greeted  bool
 	inAuth   bool // a SASL challenge is open: the next line is its answer
@@ -208,7 +209,20 @@ func (p *POP3) Observe(wire string) Outgoing {
 		return Outgoing{Lines: []string{wire}, Notes: []note.Note{saslAnswerNote(wire, "RFC 5034 §4")}, Await: true}
 	}
 	p.verb, p.arg = pop3.Verb(wire)
-	return Outgoing{Lines: []string{wire}, Notes: pop3.ExplainCommand(wire, p.state), Await: true}
+	notes := pop3.ExplainCommand(wire, p.state)
+	if p.tls {
+		notes = dropNote(notes, pop3.CleartextWarning)
+	}
+	return Outgoing{Lines: []string{wire}, Notes: notes, Await: true}
+}
+
+// SetTLS implements TLSAware: on an encrypted connection PASS gets no
+// warning about its cleartext password.
+func (p *POP3) SetTLS(on bool) { p.tls = on }
+
+// dropNote removes n from notes: advice that does not apply here.
+func dropNote(notes []note.Note, n note.Note) []note.Note {
+	return slices.DeleteFunc(notes, func(x note.Note) bool { return x == n })
 }
 
 // Mode implements Protocol: POP3 has only commands.

@@ -46,8 +46,7 @@ func ExplainCommand(p ParsedCommand, s State) []note.Note {
 	}
 	switch name {
 	case "LOGIN":
-		out = append(out, note.Note{Summary: "The password crosses the network as typed; use it only on TLS (--tls, STARTTLS) or on this machine",
-			Ref: "RFC 3501 §11.2", Severity: note.Warning})
+		out = append(out, CleartextWarning)
 		if len(Fields(p.Args)) < 2 && p.Literal < 0 {
 			out = append(out, note.Note{Summary: "LOGIN needs a user name and a password", Severity: note.Warning})
 		}
@@ -277,3 +276,9 @@ func nextFor(s State) string {
 	}
 	return "connect again"
 }
+
+// CleartextWarning is the note on LOGIN's password. A client that knows the
+// connection is encrypted (the explorer after STARTTLS or with --tls) leaves
+// it out.
+var CleartextWarning = note.Note{Summary: "The password crosses the network as typed; use it only on TLS (--tls, STARTTLS) or on this machine",
+	Ref: "RFC 3501 §11.2", Severity: note.Warning}

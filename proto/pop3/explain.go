@@ -80,8 +80,7 @@ func ExplainCommand(line string, s State) []note.Note {
 	}
 	switch verb {
 	case "PASS":
-		out = append(out, note.Note{Summary: "The password crosses the network as typed; use it only on TLS (--tls, STLS) or on this machine",
-			Ref: "RFC 1939 §13", Severity: note.Warning})
+		out = append(out, CleartextWarning)
 	case "APOP":
 		out = append(out, note.Note{Summary: "APOP hides the secret but not from someone who records the session and guesses it offline (MD5)",
 			Detail: "Prefer AUTH over TLS. \\apop USER SECRET computes the digest for you from the greeting's timestamp.",
@@ -295,3 +294,8 @@ func nextFor(s State) string {
 	}
 	return "connect again"
 }
+
+// CleartextWarning is the note on PASS. A client that knows the connection
+// is encrypted (the explorer after STLS or with --tls) leaves it out.
+var CleartextWarning = note.Note{Summary: "The password crosses the network as typed; use it only on TLS (--tls, STLS) or on this machine",
+	Ref: "RFC 1939 §13", Severity: note.Warning}
