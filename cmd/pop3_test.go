@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bufio"
 	"context"
 	"net"
 	"strconv"
@@ -68,43 +67,20 @@ func TestPOP3TalkUsageErrors(t *testing.T) {
 // startPOP3Lab serves the seed session once on loopback: a scripted server,
 // so the binary can be tested without Dovecot.
 func startPOP3Lab(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
+	addr := startServer(t, "+OK POP3 lab ready <42.1@mx.test>", func(l string) (string, bool) {
+		switch f := strings.Fields(strings.ToUpper(l)); {
+		case len(f) == 0:
+			return "-ERR empty command", false
+		case f[0] == "LIST":
+			return "+OK 2 messages\n1 56\n2 40\n.", false
+		case f[0] == "RETR":
+			return "+OK\nSubject: lunch\n\nCrepes at noon?\n..dot line\n.", false
+		case f[0] == "QUIT":
+			return "+OK bye", true
 		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(20 * time.Second))
-		r := bufio.NewReader(c)
-		say := func(s string) { c.Write([]byte(strings.ReplaceAll(s, "\n", "\r\n") + "\r\n")) }
-		say("+OK POP3 lab ready <42.1@mx.test>")
-		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			switch f := strings.Fields(strings.ToUpper(l)); {
-			case len(f) == 0:
-				say("-ERR empty command")
-			case f[0] == "LIST":
-				say("+OK 2 messages\n1 56\n2 40\n.")
-			case f[0] == "RETR":
-				say("+OK\nSubject: lunch\n\nCrepes at noon?\n..dot line\n.")
-			case f[0] == "QUIT":
-				say("+OK bye")
-				return
-			default:
-				say("+OK")
-			}
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
+		return "+OK", false
+	})
+	return addr.(*net.TCPAddr).Port
 }
 
 func TestPOP3TalkBinaryThroughPipe(t *testing.T) {
@@ -133,33 +109,14 @@ func TestPOP3TalkRefusedExplained(t *testing.T) {
 	}
 }
 
-// startRefusing greets with a refusal and closes, as a busy server does.
-func startRefusing(t *testing.T, greeting string) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		c.Write([]byte(greeting + "\r\n"))
-		c.Close()
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 func TestAccessTalkRefusedGreetingFails(t *testing.T) {
 	for _, tc := range []struct{ proto, greeting string }{
 		{"pop3", "-ERR [SYS/TEMP] too many connections"},
 		{"imap", "* BYE too many connections"},
 	} {
-		port := startRefusing(t, tc.greeting)
+		addr := startScripted(t, tc.greeting, "", "")
 		ios, out, errOut := TestIO("")
-		code := run(context.Background(), []string{tc.proto, "talk", "127.0.0.1:" + strconv.Itoa(port)}, ios)
+		code := run(context.Background(), []string{tc.proto, "talk", addr}, ios)
 		if code != ExitFailure || !strings.Contains(errOut.String(), "refused the session") || !strings.Contains(out.String(), tc.greeting) {
 			t.Errorf("%s: exit %d, stderr %q\n%s", tc.proto, code, errOut, out)
 		}
