@@ -75,6 +75,14 @@ func (q *Queue) Header(id string) (textproto.MIMEHeader, string, error) {
 	}
 	defer rc.Close()
 	raw, err := readHeaderBlock(io.LimitReader(rc, maxHeader))
+	// The message may have left the queue while we read, and its slot been
+	// reused by another: then what we read is not its header.
+	q.mu.Lock()
+	gone := q.msgs[id] != m || m.deleted
+	q.mu.Unlock()
+	if gone {
+		return nil, "", fmt.Errorf("queue: %s: %w", id, ErrNotFound)
+	}
 	if err != nil {
 		return nil, raw, err
 	}
