@@ -2,8 +2,10 @@ package access
 
 import (
 	"errors"
+	"log/slog"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -11,17 +13,41 @@ import (
 var ErrClosed = errors.New("server closed")
 
 // Acceptor runs accept loops for a server that may listen on several
-// addresses (pop3 and pop3s, imap and imaps) and stops them all on Close.
-// The zero value is ready to use.
+// addresses (smtp and submission, pop3 and pop3s, imap and imaps) and stops
+// them all on Close. The zero value is ready to use.
 type Acceptor struct {
+	// Logger, when set, hears of each accept error that is backed off.
+	Logger *slog.Logger
+	// sleep waits between retries; tests replace it.
+	sleep func(time.Duration)
+
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	closing   bool
 }
 
+// errTooManyFiles is what accept(2) fails with when the process is out of
+// file descriptors (EMFILE); ENFILE is the system-wide limit. Both pass
+// once sessions close, so the loop waits instead of giving up or spinning.
+var errTooManyFiles = []error{syscall.EMFILE, syscall.ENFILE}
+
+// temporary reports whether an accept error is worth waiting out.
+func temporary(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, e := range errTooManyFiles {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // Serve accepts connections on l and passes each to handle until Close.
-// Temporary accept errors (out of file descriptors) back off up to a
-// second instead of spinning.
+// Temporary accept errors (out of file descriptors) back off from 5 ms
+// doubling up to a second instead of spinning or ending the loop.
 func (a *Acceptor) Serve(l net.Listener, handle func(net.Conn)) error {
 	a.mu.Lock()
 	if a.closing {
@@ -45,10 +71,16 @@ func (a *Acceptor) Serve(l net.Listener, handle func(net.Conn)) error {
 			if a.Closing() || errors.Is(err, net.ErrClosed) {
 				return ErrClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			if temporary(err) {
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
+				if a.Logger != nil {
+					a.Logger.Warn("accept failed; backing off", "listener", l.Addr().String(), "err", err, "delay", delay)
+				}
+				if a.sleep != nil {
+					a.sleep(delay)
+				} else {
+					time.Sleep(delay)
+				}
 				continue
 			}
 			return err

@@ -1,8 +1,13 @@
 package access
 
 import (
+	"errors"
 	"net"
 	"net/netip"
+	"os"
+	"slices"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -67,5 +72,82 @@ func TestUserOf(t *testing.T) {
 		if got := UserOf(a, in); got != want {
 			t.Errorf("UserOf(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// fakeListener hands out the errors and connections queued in it, then
+// blocks until closed.
+type fakeListener struct {
+	mu     sync.Mutex
+	queue  []any // error or net.Conn
+	closed chan struct{}
+}
+
+func (f *fakeListener) Accept() (net.Conn, error) {
+	f.mu.Lock()
+	if len(f.queue) > 0 {
+		x := f.queue[0]
+		f.queue = f.queue[1:]
+		f.mu.Unlock()
+		if err, ok := x.(error); ok {
+			return nil, err
+		}
+		return x.(net.Conn), nil
+	}
+	f.mu.Unlock()
+	<-f.closed
+	return nil, net.ErrClosed
+}
+func (f *fakeListener) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	select {
+	case <-f.closed:
+	default:
+		close(f.closed)
+	}
+	return nil
+}
+func (f *fakeListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2525} }
+
+// TestAcceptorBacksOffWhenOutOfFiles: EMFILE from accept is waited out with
+// a growing delay, the loop goes on, and a connection that comes after is
+// served; a real failure ends the loop with its error.
+func TestAcceptorBacksOffWhenOutOfFiles(t *testing.T) {
+	c1, c2 := net.Pipe()
+	defer c1.Close()
+	defer c2.Close()
+	emfile := &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
+	l := &fakeListener{queue: []any{emfile, emfile, emfile, c1}, closed: make(chan struct{})}
+	var slept []time.Duration
+	a := &Acceptor{sleep: func(d time.Duration) { slept = append(slept, d) }}
+	handled := make(chan net.Conn, 1)
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(l, func(c net.Conn) { handled <- c }) }()
+	select {
+	case c := <-handled:
+		if c != c1 {
+			t.Errorf("handled %v, want the queued connection", c)
+		}
+	case err := <-done:
+		t.Fatalf("Serve ended on EMFILE: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the connection after EMFILE was not served")
+	}
+	if want := []time.Duration{5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond}; !slices.Equal(slept, want) {
+		t.Errorf("backed off %v, want %v", slept, want)
+	}
+	a.Close()
+	if err := <-done; !errors.Is(err, ErrClosed) {
+		t.Errorf("Serve after Close = %v, want ErrClosed", err)
+	}
+	if err := a.Serve(l, func(net.Conn) {}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Serve on a closed Acceptor = %v", err)
+	}
+
+	boom := errors.New("listener broken")
+	b := &Acceptor{}
+	if err := b.Serve(&fakeListener{queue: []any{boom}, closed: make(chan struct{})}, func(net.Conn) {}); err != boom {
+		t.Errorf("Serve on a broken listener = %v, want %v", err, boom)
 	}
 }

@@ -88,6 +88,7 @@ func New(cfg Config) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.acc.Logger = s.log
 	if s.cfg.SessionID == nil {
 		s.cfg.SessionID = s.ids.Next
 	}

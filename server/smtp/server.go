@@ -93,8 +93,9 @@ type Server struct {
 	limits Limits
 	log    *slog.Logger
 
+	acc access.Acceptor
+
 	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
 	sessions  map[*session]struct{}
 	perClient map[netip.Addr]int
 	closing   bool
@@ -109,13 +110,13 @@ func New(cfg Config) *Server {
 		cfg:       cfg,
 		limits:    cfg.Limits.WithDefaults(),
 		log:       cfg.Logger,
-		listeners: map[net.Listener]struct{}{},
 		sessions:  map[*session]struct{}{},
 		perClient: map[netip.Addr]int{},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.acc.Logger = s.log
 	if s.cfg.Name == "" {
 		s.cfg.Name = "smtp"
 		if cfg.Submission {
@@ -143,41 +144,13 @@ var ErrServerClosed = errors.New("smtp: server closed")
 // Serve accepts connections on l until Shutdown. Connections from a
 // tls.Listener are treated as implicit TLS (SMTPS, RFC 8314).
 func (s *Server) Serve(l net.Listener) error {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
+	// The Acceptor (shared with POP3 and IMAP) backs off when the process
+	// is out of file descriptors instead of spinning or giving up.
+	err := s.acc.Serve(l, s.admit)
+	if errors.Is(err, access.ErrClosed) {
 		return ErrServerClosed
 	}
-	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, l)
-		s.mu.Unlock()
-	}()
-	var delay time.Duration
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			s.mu.Lock()
-			closing := s.closing
-			s.mu.Unlock()
-			if closing {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTooManyFiles) {
-				// Out of file descriptors or similar: back off rather than spin.
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				s.log.Warn("accept failed; backing off", "err", err, "delay", delay)
-				time.Sleep(delay)
-				continue
-			}
-			return err
-		}
-		delay = 0
-		s.admit(c)
-	}
+	return err
 }
 
 // admit starts a session for c, or turns it away with 421 when the server
@@ -239,9 +212,7 @@ func (s *Server) Sessions() int {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
-	for l := range s.listeners {
-		l.Close()
-	}
+	s.acc.Close()
 	for sess := range s.sessions {
 		sess.interrupt(false)
 	}

@@ -12,14 +12,11 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	smtp "github.com/mailx-edu/mailx/proto/smtp"
 	"github.com/mailx-edu/mailx/proto/transcript"
 )
-
-var errTooManyFiles = syscall.EMFILE
 
 // session is one client connection.
 type session struct {
