@@ -1,8 +1,13 @@
 package cmd
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -113,5 +118,106 @@ func TestServeScenarioList(t *testing.T) {
 	ios, _, errOut := TestIO("")
 	if code := Main([]string{"serve", "scenario", "x.test", "explode"}, ios); code != ExitUsage || !strings.Contains(errOut.String(), "unknown scenario") {
 		t.Errorf("exit %d, %q", code, errOut)
+	}
+}
+
+// TestServeLabBinary drives the built binary as the README's lab section
+// does: mailx serve --lab on free ports (read from the --json banner),
+// mailx mx lookup against the lab DNS, and Alice's message to Bob sent with
+// mailx smtp send through crepes.test's submission port with AUTH, relayed
+// by MX to hamburger.test and found in Bob's Maildir.
+func TestServeLabBinary(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("interrupting a child process needs a console on Windows")
+	}
+	bin := buildBinary(t)
+	data := t.TempDir()
+	cmd := exec.Command(bin, "serve", "--lab", "--data", data, "--smtp", "127.0.0.1:0", "--submission", "127.0.0.1:0",
+		"--pop3", "off", "--imap", "off", "--dns", "127.0.0.1:0", "--json", "--trace")
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := make(chan string, 1000)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	timeout := time.After(30 * time.Second)
+	next := func() string {
+		t.Helper()
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("mailx serve --lab ended; stderr: %s", stderr.String())
+			}
+			return l
+		case <-timeout:
+			t.Fatalf("mailx serve --lab: timed out; stderr: %s", stderr.String())
+		}
+		return ""
+	}
+	var rep labReport
+	if err := json.Unmarshal([]byte(next()), &rep); err != nil || rep.Event != "started" || len(rep.Domains) != 2 {
+		t.Fatalf("start-up report: %+v, %v", rep, err)
+	}
+	submission := ""
+	for _, a := range rep.Domains[0].Listen {
+		if a.Name == "submission" {
+			submission = a.Addr
+		}
+	}
+	if rep.Domains[0].Domain != "crepes.test" || submission == "" || strings.HasSuffix(rep.DNS, ":0") {
+		t.Fatalf("start-up report without real addresses: %+v", rep)
+	}
+	mxOut, err := exec.Command(bin, "mx", "lookup", "hamburger.test", "--server", rep.DNS).CombinedOutput()
+	if err != nil || !strings.Contains(string(mxOut), "10 mx.hamburger.test.") {
+		t.Fatalf("mailx mx lookup against the lab DNS: %v\n%s", err, mxOut)
+	}
+	send := exec.Command(bin, "smtp", "send", "--server", submission, "--auth", "alice:hungry", "--from", "alice@crepes.test",
+		"--to", "bob@hamburger.test", "--subject", "crepes tonight?", "--body", "Bob, crepes at eight?")
+	send.Env = cmd.Env
+	if out, err := send.CombinedOutput(); err != nil {
+		t.Fatalf("mailx smtp send through submission: %v\n%s", err, out)
+	}
+	var trace []string
+	for {
+		l := next()
+		trace = append(trace, l)
+		if strings.Contains(l, "delivered to bob's Maildir") {
+			break
+		}
+	}
+	all := strings.Join(trace, "\n")
+	for _, want := range []string{"MX? hamburger.test", "relay hop h1", "certificate verified for mx.hamburger.test"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the trace lacks %q", want)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(data, "hamburger.test", "mail", "bob", "new", "*"))
+	if len(files) != 1 {
+		t.Fatalf("bob has %d new messages, want 1", len(files))
+	}
+	if b, _ := os.ReadFile(files[0]); !strings.Contains(string(b), "Bob, crepes at eight?") {
+		t.Errorf("bob's message:\n%s", b)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	go func() {
+		for range lines {
+		}
+	}()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after interrupt: %v; stderr %s", err, stderr.String())
 	}
 }
