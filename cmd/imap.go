@@ -56,5 +56,5 @@ Meta-commands (never sent as typed; \help lists them all):
 The port is 143, or 993 with --tls.
 
 Exit status: 0 when the session ran to LOGOUT; 1 when it could not connect,
-the server closed or went silent, or the input ended before LOGOUT; 2 for a
-bad command line.`
+the server refused the session, closed or went silent, the input ended before
+LOGOUT, or (with --strict) any answer was NO or BAD; 2 for a bad command line.`

@@ -54,5 +54,5 @@ editing and history; otherwise (a pipe, or --script FILE) one line is sent
 after each response has arrived.
 
 Exit status: 0 when the session ran to QUIT; 1 when it could not connect, the
-server closed or went silent, or the input ended before QUIT; 2 for a bad
-command line.`
+server refused the session, closed or went silent, the input ended before
+QUIT, or (with --strict) any answer was -ERR; 2 for a bad command line.`

@@ -32,8 +32,9 @@ starts with "." is sent with one more "." (dot-stuffing), and you are told.
 When stdin is not a terminal (a pipe) or with --script FILE, one line is sent
 after each reply has arrived, so auto-graded labs can pipe a whole session in.
 The exit status is 0 when the session ran to QUIT; 1 when the connection
-failed, the server went silent or closed early, the input ended before QUIT,
-or (with --strict) any reply was a 4xx or 5xx failure; 2 for a bad command line.
+failed, the server refused the session (a 554 or 421 greeting), went silent or
+closed early, the input ended before QUIT, or (with --strict) any reply was a
+4xx or 5xx failure; 2 for a bad command line.
 
 --mx DOMAIN looks up the domain's mail exchangers and connects to the most
 preferred one that answers, as an MTA would. --record FILE saves the session
