@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -76,6 +78,15 @@ func newSMTPSendCmd(ios *IOStreams, runF func(context.Context, *smtpSendOptions)
 			}
 			if opts.Body != "" && opts.BodyFile != "" {
 				return usageError("Give the body either inline or from a file.", "--body and --body-file cannot be combined")
+			}
+			for i, a := range append([]string{opts.From}, opts.To...) {
+				if _, err := mail.ParseAddress(a); err != nil {
+					flag := "--to"
+					if i == 0 {
+						flag = "--from"
+					}
+					return usageError("Write an address as name@example.org or \"Name <name@example.org>\".", "%s %q is not an e-mail address (%v)", flag, a, err)
+				}
 			}
 			if opts.Auth != "" && !strings.Contains(opts.Auth, ":") {
 				return usageError("Write it as USER:PASS, for example --auth alice:secret.", "--auth %q has no colon", opts.Auth)
@@ -205,10 +216,14 @@ func sendMessage(ctx context.Context, s *explore.Session, opts *smtpSendOptions,
 		return "", failure("The greeting says why; try another server.", "the server refused the session: %s", replyText(resp))
 	}
 	helo := opts.Conn.helo()
+	var exts map[string][]string // the EHLO keywords, upper case
 	hello := func() error {
 		resp, err := s.Exchange(ctx, "EHLO "+helo)
 		if err != nil {
 			return err
+		}
+		if rep, ok := resp.Value.(smtp.Reply); ok && rep.Code == 250 {
+			exts = smtp.Extensions(rep)
 		}
 		if code(resp) == 500 || code(resp) == 502 {
 			// RFC 5321 §3.2: an old server without EHLO gets HELO.
@@ -248,7 +263,18 @@ func sendMessage(ctx context.Context, s *explore.Session, opts *smtpSendOptions,
 			return "", failure("Check the user name and password; many servers offer AUTH only after STARTTLS (--starttls).", "login failed: %s", replyText(resp))
 		}
 	}
-	resp, err = s.Exchange(ctx, "MAIL FROM:<"+addrSpec(opts.From)+">")
+	mailFrom := "MAIL FROM:<" + addrSpec(opts.From) + ">"
+	if needsSMTPUTF8(opts) {
+		// RFC 6531 §3.4: a non-ASCII address travels only with SMTPUTF8 on
+		// MAIL FROM, and only to a server that offers it.
+		if _, ok := exts["SMTPUTF8"]; !ok {
+			quit(ctx, s)
+			return "", failure("Use an ASCII address (the domain in its xn-- form) or a server that supports SMTPUTF8.",
+				"an address is not ASCII, and the server does not offer SMTPUTF8 (RFC 6531)")
+		}
+		mailFrom += " SMTPUTF8"
+	}
+	resp, err = s.Exchange(ctx, mailFrom)
 	if err != nil {
 		return "", err
 	}
@@ -300,6 +326,18 @@ func sendMessage(ctx context.Context, s *explore.Session, opts *smtpSendOptions,
 		s.Render().Warning(fmt.Sprintf("not sent to: %s", strings.Join(refused, "; ")))
 	}
 	return id, nil
+}
+
+// needsSMTPUTF8 reports whether an envelope address holds non-ASCII text.
+func needsSMTPUTF8(opts *smtpSendOptions) bool {
+	for _, a := range append([]string{opts.From}, opts.To...) {
+		for _, r := range addrSpec(a) {
+			if r >= utf8.RuneSelf {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // quit ends the session politely; its failure changes nothing for the user.

@@ -150,6 +150,9 @@ func TestSMTPTalkFlags(t *testing.T) {
 		{[]string{"smtp", "send", "--server", "a"}, "--from and --to are required"},
 		{[]string{"smtp", "send", "--from", "a@b.test", "--to", "c@d.test"}, "missing --server"},
 		{[]string{"smtp", "send", "--server", "a", "--from", "a@b.test", "--to", "c@d.test", "--header", "bad"}, "not 'Name: value'"},
+		{[]string{"smtp", "send", "--server", "a", "--from", "alice", "--to", "c@d.test"}, `--from "alice" is not an e-mail address`},
+		{[]string{"smtp", "send", "--server", "a", "--from", "a@b.test", "--to", "c@d.test", "--to", "<oops"}, `--to "<oops" is not an e-mail address`},
+		{[]string{"smtp", "talk", "a", "--timeout", "0s"}, "must be positive"},
 		{[]string{"smtp", "replay"}, "exactly one of"},
 		{[]string{"smtp", "replay", "--example", "nope"}, `no example called "nope"`},
 	} {
@@ -500,5 +503,22 @@ up    A  127.0.0.1
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestSMTPSendUTF8Address: a non-ASCII envelope address goes out with
+// SMTPUTF8 to a server that offers it (mailx serve), and is refused before
+// MAIL FROM, with a reason, by one that does not (the fake).
+func TestSMTPSendUTF8Address(t *testing.T) {
+	m := startTalkServe(t)
+	out, stderr, code := runMailx(t, "", "smtp", "send", "--server", m.Addr("smtp"), "--from", "Jöns <jöns@bücher.test>",
+		"--to", "bob@mailx.test", "--subject", "Grüße", "--body", "Hallo Bob")
+	if code != 0 || !strings.Contains(out, "C: MAIL FROM:<jöns@bücher.test> SMTPUTF8") {
+		t.Errorf("mailx serve: exit %d, stderr %q\n%s", code, stderr, out)
+	}
+	f := startFakeMTA(t)
+	out, stderr, code = runMailx(t, "", "smtp", "send", "--server", f.addr, "--from", "jöns@bücher.test", "--to", "bob@mx.test", "--body", "x")
+	if code != 1 || !strings.Contains(stderr, "does not offer SMTPUTF8") || strings.Contains(out, "C: MAIL") {
+		t.Errorf("fake without SMTPUTF8: exit %d, stderr %q\n%s", code, stderr, out)
 	}
 }
