@@ -181,7 +181,17 @@ func fetchItems(text string) []string {
 	f := Fields(t)
 	var items []string
 	for i := 0; i < len(f); i += 2 {
-		name := strings.ToUpper(f[i])
+		name := f[i]
+		// BODY[HEADER.FIELDS (SUBJECT)] splits at its inner list: rejoin the
+		// section up to its "]".
+		for strings.Count(name, "[") > strings.Count(name, "]") && i+1 < len(f) {
+			i++
+			if !strings.HasPrefix(f[i], "]") {
+				name += " "
+			}
+			name += f[i]
+		}
+		name = strings.ToUpper(name)
 		if strings.HasPrefix(name, "[") && len(items) > 0 {
 			// BODY[TEXT] splits as "BODY" "[TEXT]": keep them together.
 			items[len(items)-1] += name

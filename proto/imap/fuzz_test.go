@@ -21,6 +21,7 @@ func FuzzReadResponse(f *testing.F) {
 	}
 	f.Add([]byte("* 1 FETCH (BODY[] {5}\r\nhello)\r\na1 OK\r\n"))
 	f.Add([]byte("+ \r\n* OK [UIDVALIDITY 1]\r\n"))
+	f.Add([]byte("* 1 FETCH (UID 1 BODY[HEADER.FIELDS (\"SUBJECT\")] {4}\r\nab\r\n)\r\na1 OK\r\n"))
 	lim := Limits{Line: 512, Literal: 2048, Literals: 8}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rd := NewReader(bytes.NewReader(data), lim)

@@ -158,6 +158,7 @@ func TestExplain(t *testing.T) {
 		{"bad state", ExplainResponse(Parse("a1 BAD not now"), NotAuthenticated, ParseCommand("FETCH 1 FLAGS")), "Log in"},
 		{"search", ExplainResponse(Parse("* SEARCH 2 5 9"), Selected, ParseCommand("SEARCH ALL")), "3 message(s) match"},
 		{"fetch items", ExplainResponse(Parse("* 1 FETCH (FLAGS (\\Seen) UID 4)"), Selected, ParseCommand("FETCH 1 (FLAGS UID)")), "FLAGS, UID"},
+		{"fetch section list", ExplainResponse(Parse(`* 1 FETCH (UID 1 BODY[HEADER.FIELDS ("SUBJECT")] {18}`), Selected, ParseCommand("FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]")), `UID, BODY[HEADER.FIELDS ("SUBJECT")]`},
 		{"list", ExplainResponse(Parse(`* LIST (\HasNoChildren) "." "INBOX"`), Authenticated, ParseCommand(`LIST "" *`)), `mailbox "INBOX"`},
 		{"idle +", ExplainResponse(Parse("+ idling"), Selected, ParseCommand("IDLE")), "DONE"},
 		{"literal +", ExplainResponse(Parse("+ Ready"), Authenticated, ParseCommand("APPEND INBOX {20}")), "20 octets"},
