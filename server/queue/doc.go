@@ -5,7 +5,7 @@
 //
 // # Intake (used by the SMTP server)
 //
-//	w, err := q.Begin()        // *Writer: an io.Writer into queue/tmp/<id>
+//	w, err := q.Begin()        // *Writer: an io.Writer into a slot of queue/msg/
 //	id := w.ID()               // known at once, for the Received: header
 //	w.Write(p)                 // the message exactly as it will be delivered:
 //	                           // CRLF lines, dot-unstuffed, Received: first
@@ -13,15 +13,18 @@
 //	w.Abort()                  // discard: client gone, smuggling, too large
 //
 // Commit returns only when the message and its envelope are on stable
-// storage: the file holds the data, the envelope (JSON, with the queue id)
-// and a footer with both lengths and CRC-32C checksums; it is renamed into
-// queue/msg/, fsynced, and queue/msg/ itself is fsynced. Only then may the server reply
-// "250 2.0.0 queued as <id>". Directory fsyncs of concurrent sessions are
-// grouped: while one runs, later commits wait and share the next one, so 20
-// sessions cost far fewer than 20 directory fsyncs, and none is acknowledged
-// before its own data is stable. On start (Open) the queue scans queue/msg/:
-// a file whose footer or checksums do not match was never acknowledged and is
-// removed; every other message is delivered.
+// storage. A message file is a slot in queue/msg/: data, the envelope (JSON,
+// with the queue id) and a footer with both lengths and CRC-32C checksums,
+// written last. Commit fsyncs the slot; a slot created for this message also
+// needs its directory fsynced, and those directory fsyncs of concurrent
+// sessions are grouped (while one runs, later commits wait and share the
+// next). Only then may the server reply "250 2.0.0 queued as <id>". When a
+// message leaves the queue its slot is emptied and reused by a later Begin,
+// so a busy queue creates and deletes no file per message, and a commit into
+// a reused slot (whose name is already durable) costs a single fsync. On
+// start (Open) the queue reads every slot: one whose footer or checksums do
+// not match holds no acknowledged message (its commit never finished) and is
+// kept as free; every other message is delivered.
 //
 // # Delivery
 //
@@ -35,10 +38,9 @@
 // when the policy gives up), 5xx failed. Failed recipients are handed to
 // Options.Bounce (the DSN builder), which makes them bounced. When every
 // recipient is final the message leaves the queue. While recipients remain,
-// their state is kept durably in queue/state/<id>.json. The file of a message
-// that left the queue is moved to queue/tmp/free-<id> and reused by a later
-// Begin (creating a file costs far more than renaming one), which is why the
-// record inside names the id it was committed under.
+// their state is kept durably in queue/state/<id>.json. Emptying a slot is
+// fsynced unless every recipient was delivered into a local Maildir (then a
+// slot brought back by a crash finds its Maildir files, see below).
 //
 // Exactly once: local delivery uses a Maildir file name derived from the
 // queue id and the recipient's position, "<seconds>.Q<id>R<n>.<host>". If the
