@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 
@@ -69,37 +70,50 @@ func (t *traceRenderer) hook(ev transcript.Event) {
 		}
 	case transcript.Client:
 		s.r.Sent(ev.Line)
-		var notes []note.Note
-		switch {
-		case s.smtp != nil:
-			notes = s.smtp.Client(ev.Line)
-		case s.other != nil:
-			notes = s.other.Client(ev.Line)
-		}
-		for _, n := range notes {
-			s.r.Note(n)
-		}
+		s.notes(func() []note.Note {
+			switch {
+			case s.smtp != nil:
+				return s.smtp.Client(ev.Line)
+			case s.other != nil:
+				return s.other.Client(ev.Line)
+			}
+			return nil
+		})
 	case transcript.Server:
 		s.r.Received(ev.Line, lineTone(ev.Proto, ev.Line))
-		if s.other != nil {
-			for _, n := range s.other.Server(ev.Line) {
-				s.r.Note(n)
+		s.notes(func() []note.Note {
+			if s.other != nil {
+				return s.other.Server(ev.Line)
 			}
-		}
-		if s.smtp == nil {
-			return
-		}
-		done, err := s.reply.Add(ev.Line)
-		if err != nil {
-			s.reply = smtp.ReplyBuilder{}
-			return
-		}
-		if done {
-			for _, n := range s.smtp.Server(s.reply.Reply()) {
-				s.r.Note(n)
+			if s.smtp == nil {
+				return nil
 			}
-			s.reply = smtp.ReplyBuilder{}
+			done, err := s.reply.Add(ev.Line)
+			if err != nil {
+				s.reply = smtp.ReplyBuilder{}
+				return nil
+			}
+			if !done {
+				return nil
+			}
+			defer func() { s.reply = smtp.ReplyBuilder{} }()
+			return s.smtp.Server(s.reply.Reply())
+		})
+	}
+}
+
+// notes prints the notes explain returns. The trace runs inside the
+// server's sessions on whatever clients send: a line an explainer cannot
+// handle must cost its note, never the session (the SMTP server would
+// answer 421, and a POP3 or IMAP connection would take the process down).
+func (s *tracedSession) notes(explain func() []note.Note) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.r.Warning(fmt.Sprintf("mailx could not explain this line (%v); please report it", v))
 		}
+	}()
+	for _, n := range explain() {
+		s.r.Note(n)
 	}
 }
 

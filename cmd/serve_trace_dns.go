@@ -20,7 +20,10 @@ func (d *dnsTrace) Client(line string) []note.Note {
 	if !ok {
 		return nil
 	}
-	d.qtype, d.name = q, strings.Fields(rest + " ")[0]
+	d.qtype, d.name = q, ""
+	if f := strings.Fields(rest); len(f) > 0 {
+		d.name = f[0]
+	}
 	switch q {
 	case "MX":
 		return []note.Note{{Summary: "a sending server asks which hosts take mail for " + d.name, Ref: "RFC 5321 §5.1"}}
