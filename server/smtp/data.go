@@ -191,7 +191,7 @@ func (s *session) receiveData() smtp.Reply {
 		return fail(smtp.LocalError(), "queue commit failed")
 	}
 	s.txns++
-	s.trace(transcript.Meta, fmt.Sprintf("queued as %s: %d octets from <%s> for %s", id, d.size, env.From, strings.Join(env.To, ", ")))
+	s.trace(transcript.Meta, fmt.Sprintf("queued as %s: %d octets of message text from <%s> for %s", id, d.size, env.From, strings.Join(env.To, ", ")))
 	s.srv.log.Info("message queued", "session", s.id, "id", id, "size", d.size, "from", env.From, "to", env.To, "auth", s.authUser)
 	s.resetTxn()
 	return smtp.Queued(id)
