@@ -1,10 +1,12 @@
 package cmd
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -39,6 +41,25 @@ func buildBinary(t *testing.T) string {
 		t.Fatalf("build mailx: %v", binErr)
 	}
 	return binPath
+}
+
+// runBinary runs the built binary with stdin and returns stdout, stderr and
+// the exit code.
+func runBinary(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	c := exec.Command(buildBinary(t), args...)
+	c.Stdin = strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errOut
+	c.Env = append(os.Environ(), "MAILX_HOME="+t.TempDir(), "NO_COLOR=1")
+	err := c.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errOut.String(), code
 }
 
 type buildError struct {

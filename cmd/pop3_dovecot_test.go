@@ -182,25 +182,6 @@ func (d *dovecot) messages(t *testing.T) int {
 	return n
 }
 
-// runBinary runs the built binary with stdin and returns stdout, stderr and
-// the exit code.
-func runBinary(t *testing.T, stdin string, args ...string) (string, string, int) {
-	t.Helper()
-	c := exec.Command(buildBinary(t), args...)
-	c.Stdin = strings.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errOut
-	c.Env = append(os.Environ(), "MAILX_HOME="+t.TempDir(), "NO_COLOR=1")
-	err := c.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errOut.String(), code
-}
-
 func TestPOP3TalkSeedSessionAgainstDovecot(t *testing.T) {
 	d := startDovecot(t)
 	rec := filepath.Join(t.TempDir(), "seed.txt")
