@@ -189,7 +189,16 @@ func TestServeCrashKeepsAcknowledgedMail(t *testing.T) {
 	}
 
 	subject := regexp.MustCompile(`(?m)^Subject: crash (\d+)$`)
+	// All recipients are local, so messages take the queue's fast path:
+	// written straight into the Maildir (names "...P<pid>Q<id>R0...")
+	// before the 250. Each file must be whole; tmp/ must hold no leftover.
+	direct := regexp.MustCompile(`^\d+\.M\d+P\d+Q[0-9A-F]{16}R0\.`)
+	body := strings.Repeat("a line of the message body, well under 1000 octets\n", 20)
 	count := map[int]int{}
+	directs := 0
+	if tmp, _ := os.ReadDir(filepath.Join(data, "mail", "bob", "tmp")); len(tmp) != 0 {
+		t.Errorf("bob's tmp/ after the restart still holds %d files", len(tmp))
+	}
 	for _, sub := range []string{"new", "cur"} {
 		dir := filepath.Join(data, "mail", "bob", sub)
 		entries, _ := os.ReadDir(dir)
@@ -198,8 +207,11 @@ func TestServeCrashKeepsAcknowledgedMail(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if direct.MatchString(e.Name()) {
+				directs++
+			}
 			m := subject.FindSubmatch(b)
-			if m == nil {
+			if m == nil || !strings.HasSuffix(string(b), body) {
 				t.Errorf("unexpected or damaged message %s", e.Name())
 				continue
 			}
@@ -211,6 +223,9 @@ func TestServeCrashKeepsAcknowledgedMail(t *testing.T) {
 		if count[n] != 1 {
 			t.Errorf("acknowledged message %d is in the Maildir %d times, want once", n, count[n])
 		}
+	}
+	if directs == 0 {
+		t.Error("no message took the fast path (direct Maildir delivery before the 250)")
 	}
 	extra := 0
 	for n, c := range count {

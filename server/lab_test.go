@@ -142,6 +142,7 @@ func TestLabRelayAliceToBob(t *testing.T) {
 
 	submit(t, crepes.Addr("submission"), "alice", "hungry", "alice@crepes.test", []string{"bob@hamburger.test"}, aliceToBob)
 	ev.waitMeta(t, "", "delivered to bob's Maildir")
+	ev.waitMeta(t, "", "accepted the message for 1 recipient(s)") // bob's Maildir may have it before crepes hears the 250
 	files := mailFiles(t, hamburger, "bob")
 	if len(files) != 1 {
 		t.Fatalf("bob has %d messages, want 1", len(files))

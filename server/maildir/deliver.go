@@ -52,6 +52,9 @@ type DeliverOptions struct {
 // The final name is "<unique>,S=<size>,W=<crlf-size>": S is the file size and
 // W the size with CRLF line endings (the size POP3 and IMAP report), so a
 // reader needs no stat and no scan to list a mailbox.
+//
+// On error the name is empty, except when only the final fsync of new/
+// failed: the file is in new/ then, and its name is returned with the error.
 func Deliver(root string, src io.Reader, o DeliverOptions) (name string, err error) {
 	unique := o.Unique
 	if unique == "" {
@@ -112,7 +115,9 @@ func Deliver(root string, src io.Reader, o DeliverOptions) (name string, err err
 		syncDir = SyncDir
 	}
 	if err := syncDir(newDir); err != nil {
-		return "", fmt.Errorf("maildir: fsync %s: %w", newDir, err)
+		// The file is in new/ but may not survive a power cut: the name
+		// comes back with the error, so a caller can take it back.
+		return name, fmt.Errorf("maildir: fsync %s: %w", newDir, err)
 	}
 	return name, nil
 }

@@ -19,6 +19,10 @@ import (
 // (see TestMain) that the crash test kills with SIGKILL.
 const crashHelperEnv = "MAILX_QUEUE_CRASH_HELPER"
 
+// crashRcptsEnv lists the helper's recipients, comma-separated: one local
+// recipient takes the fast path (straight into the Maildir), two the queue.
+const crashRcptsEnv = "MAILX_QUEUE_CRASH_RCPTS"
+
 func TestMain(m *testing.M) {
 	if data := os.Getenv(crashHelperEnv); data != "" {
 		os.Exit(crashHelper(data))
@@ -37,6 +41,7 @@ func crashHelper(data string) int {
 		return 1
 	}
 	q.Start(context.Background())
+	rcpts := strings.Split(os.Getenv(crashRcptsEnv), ",")
 	var outMu sync.Mutex
 	out := bufio.NewWriter(os.Stdout)
 	in := bufio.NewScanner(os.Stdin)
@@ -48,7 +53,7 @@ func crashHelper(data string) int {
 				return
 			}
 			fmt.Fprintf(w, "Subject: crash-test %s\r\n\r\n%s\r\n", n, strings.Repeat("x", 2000))
-			if _, err := w.Commit(Envelope{From: "a@far.test", To: []string{"bob@mx.test", "alice@mx.test"}, Received: time.Now()}); err != nil {
+			if _, err := w.Commit(Envelope{From: "a@far.test", To: rcpts, Received: time.Now()}); err != nil {
 				w.Abort()
 				return
 			}
@@ -64,14 +69,26 @@ func crashHelper(data string) int {
 // TestCrashKeepsEveryAcknowledgedMessageOnce kills a process that owns the
 // queue in the middle of a 20-way load with SIGKILL (Kill on Windows), then
 // recovers the queue in this process: every acknowledged message must reach
-// both Maildirs exactly once, and nothing that was never sent may appear.
+// each recipient's Maildir exactly once, and nothing that was never sent may
+// appear. Messages for bob and alice go through queue slots; messages for
+// bob alone take the fast path, straight into his Maildir before Commit
+// returns.
 func TestCrashKeepsEveryAcknowledgedMessageOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test runs a subprocess; skipped with -short")
 	}
+	t.Run("queued", func(t *testing.T) { crashTest(t, "bob", "alice") })
+	t.Run("fast-path", func(t *testing.T) { crashTest(t, "bob") })
+}
+
+func crashTest(t *testing.T, users ...string) {
+	var rcpts []string
+	for _, u := range users {
+		rcpts = append(rcpts, u+"@mx.test")
+	}
 	data := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashHelperEnv+"="+data)
+	cmd.Env = append(os.Environ(), crashHelperEnv+"="+data, crashRcptsEnv+"="+strings.Join(rcpts, ","))
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -131,7 +148,22 @@ send:
 	waitFor(t, "recovered messages to be delivered", func() bool { return len(q.List()) == 0 })
 
 	subject := regexp.MustCompile(`(?m)^Subject: crash-test (\d+)$`)
-	for _, user := range []string{"bob", "alice"} {
+	for _, user := range users {
+		// Deliveries cut short left nothing behind in tmp/, and one
+		// recipient means the fast path (names with .M<usec>P<pid>),
+		// two the queue.
+		if tmp, _ := os.ReadDir(filepath.Join(data, "mail", user, "tmp")); len(tmp) != 0 {
+			t.Errorf("%s: tmp/ holds %d leftovers after recovery", user, len(tmp))
+		}
+		direct := 0
+		for _, p := range maildirFiles(t, data, user) {
+			if strings.Contains(filepath.Base(p), ".M") {
+				direct++
+			}
+		}
+		if fast := len(users) == 1; fast && direct == 0 || !fast && direct != 0 {
+			t.Errorf("%s: %d messages delivered by the fast path, for %d recipient(s) each", user, direct, len(users))
+		}
 		count := map[int]int{}
 		for _, p := range maildirFiles(t, data, user) {
 			b, err := os.ReadFile(p)

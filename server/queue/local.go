@@ -49,6 +49,7 @@ func (q *Queue) deliverLocal(m *Message, i int, user string) Result {
 	if err != nil {
 		return q.localError(m, addr, err)
 	}
+	maildir.Notify(root) // an IMAP session in IDLE sees it at once
 	q.trace(m, fmt.Sprintf("delivered to %s's Maildir as new/%s", user, name))
 	return Result{Code: 250, Host: "local", Reply: "250 2.0.0 delivered to " + user + "'s Maildir as new/" + name}
 }

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mailx-edu/mailx/proto/transcript"
@@ -31,6 +32,8 @@ type Queue struct {
 	work    chan *Message
 	wake    chan struct{}
 	mailbox sync.Map // user → struct{}: Maildir created this run
+
+	memUsed atomic.Int64 // octets of message data held in memory by Writers
 
 	freeMu sync.Mutex
 	free   []string // recycled files in tmp/, for Begin
@@ -101,6 +104,7 @@ func Open(opts Options) (*Queue, error) {
 		lf.Close()
 		return nil, err
 	}
+	q.cleanMaildirTmp()
 	return q, nil
 }
 

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -110,12 +111,18 @@ func maildirFiles(t *testing.T, data, user string) []string {
 	return out
 }
 
+// TestCommitDeliversToMaildirAndLeavesQueue takes the queued path: the
+// message is committed before the queue starts delivering, so it goes into a
+// slot, and Start delivers it from there.
 func TestCommitDeliversToMaildirAndLeavesQueue(t *testing.T) {
 	data := t.TempDir()
 	ev := &events{}
 	q := openQueue(t, Options{Data: data, Trace: ev.hook})
-	q.Start(context.Background())
 	id := commit(t, q, "carol@far.test", "bob@mx.test", "Alice@MX.test", "bob+lists@mx.test")
+	if l := q.List(); len(l) != 1 {
+		t.Fatalf("queue before Start: %v, want the message", l)
+	}
+	q.Start(context.Background())
 	waitFor(t, "delivery", func() bool { return len(q.List()) == 0 })
 
 	bob := maildirFiles(t, data, "bob")
@@ -144,7 +151,11 @@ func TestAbortLeavesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write([]byte("Subject: x\r\n\r\nhi\r\n"))
+	w.Write([]byte("Subject: x\r\n\r\n"))
+	w.Write(bytes.Repeat([]byte("more than fits in memory\r\n"), memMax/20)) // spilled into a slot
+	if w.path == "" {
+		t.Fatal("a message larger than memMax was not spilled into a slot")
+	}
 	if err := w.Abort(); err != nil {
 		t.Fatal(err)
 	}
@@ -172,6 +183,9 @@ func TestRecoveryDropsTornAndDeliversCommitted(t *testing.T) {
 	torn := commit(t, q, "a@far.test", "alice@mx.test")
 	w, _ := q.Begin()
 	w.Write([]byte("Subject: never finished\r\n"))
+	if err := w.spill(); err != nil {
+		t.Fatal(err)
+	}
 	w.bw.Flush()
 	q.Close() // not started: nothing delivered
 
@@ -479,6 +493,9 @@ func TestSlotReuseAndLostEmptying(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := w.spill(); err != nil {
+		t.Fatal(err)
+	}
 	if w.path != slot {
 		t.Errorf("Begin wrote to %s, want the free slot %s", w.path, slot)
 	}
@@ -523,7 +540,7 @@ func TestDeletedStaysDeleted(t *testing.T) {
 	if l := q2.List(); len(l) != 0 {
 		t.Errorf("deleted message came back: %v", l)
 	}
-	if w, _ := q2.Begin(); w == nil || filepath.Base(w.path) != id {
+	if w, _ := q2.Begin(); w == nil || w.spill() != nil || filepath.Base(w.path) != id {
 		t.Errorf("the deleted message's slot was not reused")
 	}
 }

@@ -9,14 +9,23 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // Writer receives one message's data into the queue. It is not safe for
 // concurrent use; each SMTP session has its own.
+//
+// The data is held in memory (up to memMax octets, within the queue's
+// memBudget) until Commit: a message for one local recipient is then
+// written straight into its Maildir (see deliverNow), and any other one
+// into a queue slot. A message that outgrows the memory is spilled into its
+// slot as it arrives.
 type Writer struct {
 	q     *Queue
 	id    string
-	path  string
+	mem   []byte // data not yet in a slot
+	held  int64  // octets of the queue's memory budget held by mem
+	path  string // the slot, once spilled
 	f     *os.File
 	bw    *bufio.Writer
 	crc   hash.Hash32
@@ -26,8 +35,21 @@ type Writer struct {
 	fresh bool // the slot was created for this message: its name is not yet durable
 }
 
-// Begin starts receiving a message: its data goes into a free slot of the
-// queue (or a new one) until Commit or Abort.
+// memMax bounds one message's data kept in memory, and memBudget all of it
+// at once: 20 sessions of 100 KB messages stay in memory, ten thousand
+// sessions in DATA at once do not exhaust it (the rest spill to slots).
+const (
+	memMax    = 1 << 20
+	memBudget = 64 << 20
+)
+
+// memPool recycles message buffers, so a busy server does not allocate and
+// grow one per message.
+var memPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// Begin starts receiving a message; its queue id is known at once (for the
+// Received: field). The data goes to memory, then to a slot of the queue or
+// straight into local Maildirs (see Commit), until Commit or Abort.
 func (q *Queue) Begin() (*Writer, error) {
 	q.mu.Lock()
 	closed := q.closed
@@ -35,39 +57,54 @@ func (q *Queue) Begin() (*Writer, error) {
 	if closed {
 		return nil, ErrClosed
 	}
-	if w := q.reuse(); w != nil {
-		return w, nil
-	}
-	for tries := 0; ; tries++ {
-		id := q.ids.next(q.now().UnixMicro())
-		p := q.path(msgDir, id)
-		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, os.ErrExist) && tries < 8 {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("queue: %w", err)
-		}
-		return q.newWriter(id, p, f, true), nil
-	}
+	bp := memPool.Get().(*[]byte)
+	return &Writer{q: q, id: q.ids.next(q.now().UnixMicro()), mem: (*bp)[:0], crc: crc32.New(castagnoli)}, nil
 }
 
-func (q *Queue) newWriter(id, path string, f *os.File, fresh bool) *Writer {
-	return &Writer{q: q, id: id, path: path, f: f, fresh: fresh, bw: bufio.NewWriterSize(f, 32<<10), crc: crc32.New(castagnoli)}
+// spill moves the data held in memory into a slot (a free one, or a new
+// one) and sends the rest of the message there.
+func (w *Writer) spill() error {
+	if w.f != nil {
+		return nil
+	}
+	q := w.q
+	p, f, fresh, err := q.openSlot(w.id)
+	if err != nil {
+		return err
+	}
+	w.path, w.f, w.fresh = p, f, fresh
+	w.bw = bufio.NewWriterSize(f, 32<<10)
+	_, err = w.bw.Write(w.mem)
+	w.releaseMem()
+	if err != nil {
+		return fmt.Errorf("queue: write %s: %w", w.id, err)
+	}
+	return nil
 }
 
-// maxFree bounds the free slots kept for reuse: about as many as messages in
-// flight at once.
-const maxFree = 1024
+// releaseMem gives the memory buffer back.
+func (w *Writer) releaseMem() {
+	if w.mem == nil {
+		return
+	}
+	w.q.memUsed.Add(-w.held)
+	w.held = 0
+	if cap(w.mem) <= memMax {
+		b := w.mem[:0]
+		memPool.Put(&b)
+	}
+	w.mem = nil
+}
 
-// reuse returns a Writer on a free slot, or nil if there is none.
-func (q *Queue) reuse() *Writer {
+// openSlot opens a free slot emptied, or creates a new one named id; fresh
+// says it was created (its name is not durable until msg/ is fsynced).
+func (q *Queue) openSlot(id string) (path string, f *os.File, fresh bool, err error) {
 	for {
 		q.freeMu.Lock()
 		n := len(q.free)
 		if n == 0 {
 			q.freeMu.Unlock()
-			return nil
+			break
 		}
 		p := q.free[n-1]
 		q.free = q.free[:n-1]
@@ -77,9 +114,26 @@ func (q *Queue) reuse() *Writer {
 			os.Remove(p)
 			continue
 		}
-		return q.newWriter(q.ids.next(q.now().UnixMicro()), p, f, false)
+		return p, f, false, nil
+	}
+	name := id
+	for tries := 0; ; tries++ {
+		p := q.path(msgDir, name)
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) && tries < 8 {
+			name = q.ids.next(q.now().UnixMicro())
+			continue
+		}
+		if err != nil {
+			return "", nil, false, fmt.Errorf("queue: %w", err)
+		}
+		return p, f, true, nil
 	}
 }
+
+// maxFree bounds the free slots kept for reuse: about as many as messages in
+// flight at once.
+const maxFree = 1024
 
 // ID returns the queue id the message will have, for the Received: header.
 func (w *Writer) ID() string { return w.id }
@@ -96,27 +150,50 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
-	n, err := w.bw.Write(p)
-	w.crc.Write(p[:n])
-	w.size += int64(n)
-	if err != nil {
+	w.crc.Write(p)
+	w.size += int64(len(p))
+	if w.f == nil {
+		n := int64(len(p))
+		if int64(len(w.mem))+n <= memMax {
+			if w.q.memUsed.Add(n) <= memBudget {
+				w.held += n
+				w.mem = append(w.mem, p...)
+				return len(p), nil
+			}
+			w.q.memUsed.Add(-n)
+		}
+		if err := w.spill(); err != nil {
+			w.err = err
+			return 0, err
+		}
+	}
+	if _, err := w.bw.Write(p); err != nil {
 		w.err = fmt.Errorf("queue: write %s: %w", w.id, err)
 	}
-	return n, w.err
+	if w.err != nil {
+		return 0, w.err
+	}
+	return len(p), nil
 }
 
 // Commit stores the envelope with the data and makes both durable: it
-// returns the queue id only once the slot is fsynced and, if the slot is
-// new, its directory too (grouped with concurrent commits). A reused slot
-// already has a durable name, so one fsync is enough. After an error nothing
-// was queued and the SMTP server must not answer 250.
+// returns the queue id only once the message is on stable storage. After an
+// error nothing was accepted and the SMTP server must not answer 250.
+//
+// A message held in memory for a single recipient with a local account is
+// delivered at once into its Maildir (deliverNow, see fastpath.go): the
+// fsynced Maildir file is its durable commit, and the queue keeps nothing. Any other message
+// goes into its slot, which is fsynced and, if new, its directory too
+// (grouped with concurrent commits); a reused slot already has a durable
+// name, so one fsync is enough.
 func (w *Writer) Commit(env Envelope) (id string, err error) {
 	if w.done {
 		return "", errors.New("queue: commit after commit or abort")
 	}
 	w.done = true
+	defer w.releaseMem()
 	defer func() {
-		if err != nil {
+		if err != nil && w.f != nil {
 			w.f.Close()
 			w.discard()
 		}
@@ -126,6 +203,14 @@ func (w *Writer) Commit(env Envelope) (id string, err error) {
 	}
 	if len(env.To) == 0 {
 		return "", errors.New("queue: envelope without recipients")
+	}
+	if w.f == nil {
+		if user, ok := w.q.fastPath(env); ok && w.q.deliverNow(w.id, w.mem, env, user) {
+			return w.id, nil
+		}
+		if err := w.spill(); err != nil {
+			return "", err
+		}
 	}
 	eb, err := json.Marshal(fileRecord{ID: w.id, Envelope: env})
 	if err != nil {
@@ -174,8 +259,11 @@ func (w *Writer) Abort() error {
 		return nil
 	}
 	w.done = true
-	w.f.Close()
-	w.discard()
+	w.releaseMem()
+	if w.f != nil {
+		w.f.Close()
+		w.discard()
+	}
 	return nil
 }
 

@@ -1,0 +1,144 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailx-edu/mailx/server/maildir"
+)
+
+func queueSlots(t *testing.T, data string) []os.DirEntry {
+	t.Helper()
+	es, err := os.ReadDir(filepath.Join(data, "queue", "msg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+// TestFastPathDeliversBeforeCommitReturns: on a running queue, a message for
+// one local account is in its Maildir (new/, fsynced) when Commit returns,
+// and the queue keeps nothing of it: no slot, no entry.
+func TestFastPathDeliversBeforeCommitReturns(t *testing.T) {
+	data := t.TempDir()
+	ev := &events{}
+	q := openQueue(t, Options{Data: data, Trace: ev.hook})
+	q.Start(context.Background())
+	id := commit(t, q, "carol@far.test", "bob+lists@MX.test")
+
+	bob := maildirFiles(t, data, "bob")
+	if len(bob) != 1 {
+		t.Fatalf("right after Commit bob has %d messages, want 1", len(bob))
+	}
+	b, _ := os.ReadFile(bob[0])
+	if !strings.HasPrefix(string(b), "Return-Path: <carol@far.test>\nDelivered-To: bob+lists@MX.test\nReceived: ") ||
+		!strings.HasSuffix(string(b), "id "+id+"\nSubject: test "+id+"\n\nHello\n") {
+		t.Errorf("delivered file:\n%s", b)
+	}
+	if name := filepath.Base(bob[0]); !strings.Contains(name, "Q"+id+"R0.") || !strings.HasSuffix(name, fmt.Sprintf(",S=%d,W=%d", len(b), len(b)+strings.Count(string(b), "\n"))) {
+		t.Errorf("file name %s: want the queue id %s and the sizes", name, id)
+	}
+	if l := q.List(); len(l) != 0 {
+		t.Errorf("queue holds %v after a direct delivery", l)
+	}
+	if s := queueSlots(t, data); len(s) != 0 {
+		t.Errorf("direct delivery created queue slots: %v", s)
+	}
+	if !ev.has("s1 delivered to bob's Maildir as new/") || !ev.has("at once, before the 250 (queue id "+id) || ev.has("queued as") {
+		t.Errorf("trace: %q, want the direct delivery and no queueing", ev.lines)
+	}
+	if tmp, _ := os.ReadDir(filepath.Join(maildir.Root(data, "bob"), maildir.Tmp)); len(tmp) != 0 {
+		t.Errorf("bob's tmp/ not empty: %v", tmp)
+	}
+}
+
+// TestFastPathNotForSeveralRecipients: several local recipients are queued
+// (all or nothing; see fastpath.go), then each delivered once.
+func TestFastPathNotForSeveralRecipients(t *testing.T) {
+	data := t.TempDir()
+	ev := &events{}
+	q := openQueue(t, Options{Data: data, Trace: ev.hook})
+	q.Start(context.Background())
+	id := commit(t, q, "carol@far.test", "bob@mx.test", "alice@mx.test")
+	if !ev.has("s1 queued as " + id) {
+		t.Errorf("trace: %q, want the message queued", ev.lines)
+	}
+	waitFor(t, "delivery", func() bool { return len(q.List()) == 0 })
+	if b, a := len(maildirFiles(t, data, "bob")), len(maildirFiles(t, data, "alice")); b != 1 || a != 1 {
+		t.Errorf("bob has %d and alice %d copies, want 1 each", b, a)
+	}
+}
+
+// TestFastPathNotForRemoteRecipients: one remote recipient sends the whole
+// message through the queue (slot, then delivery by a worker).
+func TestFastPathNotForRemoteRecipients(t *testing.T) {
+	data := t.TempDir()
+	ev := &events{}
+	q := openQueue(t, Options{Data: data, Trace: ev.hook})
+	q.Start(context.Background())
+	id := commit(t, q, "carol@far.test", "dave@far.test")
+	if !ev.has("s1 queued as " + id) {
+		t.Errorf("trace: %q, want the message queued", ev.lines)
+	}
+	if s := queueSlots(t, data); len(s) != 1 {
+		t.Errorf("queue slots %v, want the message's", s)
+	}
+	waitFor(t, "dave deferred", func() bool {
+		l := q.List()
+		return len(l) == 1 && l[0].Recipients[0].State == Deferred
+	})
+}
+
+// TestFastPathFallsBackToQueue: when the recipient's Maildir cannot be
+// written, the message is queued, and the queue keeps retrying.
+func TestFastPathFallsBackToQueue(t *testing.T) {
+	data := t.TempDir()
+	ev := &events{}
+	q := openQueue(t, Options{Data: data, Trace: ev.hook})
+	// bob's tmp/ is a file: no delivery can be written there (not even as root).
+	bobRoot := maildir.Root(data, "bob")
+	if err := os.MkdirAll(bobRoot, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bobRoot, maildir.Tmp), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	q.Start(context.Background())
+	id := commit(t, q, "carol@far.test", "bob@mx.test")
+	if !ev.has("s1 queued as " + id) {
+		t.Fatalf("trace: %q, want the message queued after the direct delivery failed", ev.lines)
+	}
+	waitFor(t, "bob deferred", func() bool {
+		l := q.List()
+		return len(l) == 1 && l[0].Recipients[0].State == Deferred
+	})
+}
+
+// TestOpenRemovesLeftoverTmp: a delivery cut short by a crash leaves a file
+// in tmp/; the next Open removes the queue's leftovers and nothing else.
+func TestOpenRemovesLeftoverTmp(t *testing.T) {
+	data := t.TempDir()
+	root := maildir.Root(data, "bob")
+	if err := maildir.Create(root); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(root, maildir.Tmp)
+	now := time.Now()
+	leftovers := []string{fastUnique("000660DF9E87327E", 0, now), fmt.Sprintf("%d.Q000660DF9E87327FR1.%s", now.Unix(), maildir.Host())}
+	other := maildir.UniqueName(now) // another program's delivery in progress
+	for _, n := range append(leftovers, other) {
+		if err := os.WriteFile(filepath.Join(tmp, n), []byte("Subject: half\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	openQueue(t, Options{Data: data})
+	es, _ := os.ReadDir(tmp)
+	if len(es) != 1 || es[0].Name() != other {
+		t.Errorf("tmp/ after Open: %v, want only %s", es, other)
+	}
+}
