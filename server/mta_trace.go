@@ -28,13 +28,14 @@ type traceMux struct {
 
 	mu       sync.Mutex
 	sessions map[string]*sessionLog
-	done     map[string]string // closed sessions → file, for late queue events
-	order    []string          // closed sessions, oldest first
+	done     map[string]*sessionLog // closed sessions, for late queue events
+	order    []string               // closed sessions, oldest first
 }
 
 type sessionLog struct {
 	path string
 	buf  bytes.Buffer
+	wmu  sync.Mutex // held while appending to the file, so flushes stay in order
 }
 
 // flushAt is the buffered size at which a session's lines are appended.
@@ -45,7 +46,7 @@ const flushAt = 16 << 10
 const keepDone = 4096
 
 func newTraceMux(user transcript.Hook, dir string, files bool, log *slog.Logger) *traceMux {
-	t := &traceMux{user: user, dir: dir, files: files, log: log, sessions: map[string]*sessionLog{}, done: map[string]string{}}
+	t := &traceMux{user: user, dir: dir, files: files, log: log, sessions: map[string]*sessionLog{}, done: map[string]*sessionLog{}}
 	if files {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			log.Warn("transcripts off: cannot create directory", "dir", dir, "err", err)
@@ -73,11 +74,13 @@ func (t *traceMux) record(ev transcript.Event) {
 		return
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	s := t.sessions[ev.Session]
 	if s == nil {
-		if path, ok := t.done[ev.Session]; ok {
-			t.appendFile(path, []byte(transcript.FormatLine(ev.Dir, ev.Line)+"\n"))
+		if d, ok := t.done[ev.Session]; ok {
+			d.wmu.Lock() // after the closing flush
+			t.mu.Unlock()
+			t.appendFile(d.path, []byte(transcript.FormatLine(ev.Dir, ev.Line)+"\n"))
+			d.wmu.Unlock()
 			return
 		}
 		s = &sessionLog{path: filepath.Join(t.dir, fmt.Sprintf("%s-%s.txt", ev.Time.UTC().Format("20060102-150405"), ev.Session))}
@@ -92,6 +95,7 @@ func (t *traceMux) record(ev transcript.Event) {
 			// rather than a "# ..." line the reader would take for a header.
 			h.Extra = append(h.Extra, [2]string{"connect", rest})
 			_, _ = transcript.NewWriter(&s.buf, h)
+			t.mu.Unlock()
 			return
 		}
 		_, _ = transcript.NewWriter(&s.buf, h)
@@ -99,19 +103,31 @@ func (t *traceMux) record(ev transcript.Event) {
 	s.buf.WriteString(transcript.FormatLine(ev.Dir, ev.Line))
 	s.buf.WriteByte('\n')
 	closed := ev.Dir == transcript.Meta && strings.HasPrefix(ev.Line, "closed")
+	var flush []byte
 	if s.buf.Len() >= flushAt || closed {
-		t.appendFile(s.path, s.buf.Bytes())
+		flush = bytes.Clone(s.buf.Bytes())
 		s.buf.Reset()
 	}
 	if closed {
 		delete(t.sessions, ev.Session)
-		t.done[ev.Session] = s.path
+		t.done[ev.Session] = s
 		t.order = append(t.order, ev.Session)
 		if len(t.order) > keepDone {
 			delete(t.done, t.order[0])
 			t.order = t.order[1:]
 		}
 	}
+	if flush == nil {
+		t.mu.Unlock()
+		return
+	}
+	// The file is written outside t.mu, which every session's every line
+	// takes: opening and appending cost far more than formatting. wmu,
+	// taken before t.mu is let go, keeps one session's flushes in order.
+	s.wmu.Lock()
+	t.mu.Unlock()
+	t.appendFile(s.path, flush)
+	s.wmu.Unlock()
 }
 
 func (t *traceMux) appendFile(path string, b []byte) {

@@ -156,9 +156,14 @@ func (tw *Writer) Write(d Dir, text string) error {
 }
 
 // FormatLine returns the file form of one line, escaping it when needed.
+// metaEscaper keeps a meta line on one line. Built once: a server records
+// several meta lines per message, and building a Replacer costs more than
+// using it.
+var metaEscaper = strings.NewReplacer("\r", `\r`, "\n", `\n`)
+
 func FormatLine(d Dir, text string) string {
 	if d == Meta {
-		return "# " + strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(text)
+		return "# " + metaEscaper.Replace(text)
 	}
 	if needsQuote(text) {
 		return string(d) + "! " + strconv.Quote(text)

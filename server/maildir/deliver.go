@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -38,6 +39,11 @@ type DeliverOptions struct {
 	// deliveries to the same directory into one.
 	SyncDir func(dir string) error
 }
+
+// deliverBufs recycles Deliver's write buffers: a busy server delivers
+// hundreds of messages a second, and a fresh 64 KiB buffer for each is
+// garbage the collector must chase.
+var deliverBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
 
 // Deliver stores the message read from src in the Maildir at root and returns
 // the file name it got in new/. src holds the message with CRLF (or LF) line
@@ -88,7 +94,13 @@ func Deliver(root string, src io.Reader, o DeliverOptions) (name string, err err
 			os.Remove(tmp)
 		}
 	}()
-	cw := &lfWriter{w: bufio.NewWriterSize(f, 64<<10)}
+	bw := deliverBufs.Get().(*bufio.Writer)
+	bw.Reset(f)
+	defer func() {
+		bw.Reset(nil)
+		deliverBufs.Put(bw)
+	}()
+	cw := &lfWriter{w: bw}
 	if _, err := cw.Write(o.Prepend); err != nil {
 		return "", fmt.Errorf("maildir: write %s: %w", tmp, err)
 	}
