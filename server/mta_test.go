@@ -39,11 +39,13 @@ func (e *events) hook(ev transcript.Event) {
 	}
 }
 
-// waitMeta waits (at most 10 s) for a Meta event of session (any when "")
-// containing s, looking at past events too.
+// waitMeta waits (at most 30 s) for a Meta event of session (any when "")
+// containing s, looking at past events too. The bound is generous because
+// every message is fsynced before its 250: on a disk busy with other work
+// (a benchmark, a CI neighbour) that alone has taken seconds under -race.
 func (e *events) waitMeta(t *testing.T, session, s string) transcript.Event {
 	t.Helper()
-	timeout := time.After(10 * time.Second)
+	timeout := time.After(30 * time.Second)
 	for {
 		e.mu.Lock()
 		for _, ev := range e.all {
@@ -56,7 +58,7 @@ func (e *events) waitMeta(t *testing.T, session, s string) transcript.Event {
 		select {
 		case <-e.more:
 		case <-timeout:
-			t.Fatalf("no trace event containing %q within 10s", s)
+			t.Fatalf("no trace event containing %q within 30s", s)
 		}
 	}
 }

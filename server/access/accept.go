@@ -52,6 +52,7 @@ func (a *Acceptor) Serve(l net.Listener, handle func(net.Conn)) error {
 	a.mu.Lock()
 	if a.closing {
 		a.mu.Unlock()
+		l.Close() // Close came first: nobody else will close l
 		return ErrClosed
 	}
 	if a.listeners == nil {

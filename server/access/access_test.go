@@ -141,8 +141,14 @@ func TestAcceptorBacksOffWhenOutOfFiles(t *testing.T) {
 	if err := <-done; !errors.Is(err, ErrClosed) {
 		t.Errorf("Serve after Close = %v, want ErrClosed", err)
 	}
-	if err := a.Serve(l, func(net.Conn) {}); !errors.Is(err, ErrClosed) {
+	late := &fakeListener{closed: make(chan struct{})}
+	if err := a.Serve(late, func(net.Conn) {}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Serve on a closed Acceptor = %v", err)
+	}
+	select {
+	case <-late.closed:
+	default:
+		t.Error("a listener given to a closed Acceptor is left open")
 	}
 
 	boom := errors.New("listener broken")
