@@ -50,11 +50,15 @@ type conn struct {
 
 	done      chan struct{}
 	closeOnce sync.Once
+	// greeted is closed once go-imap's greeting has gone to the client:
+	// nothing the front end answers itself (STARTTLS) may come before it.
+	greeted   chan struct{}
+	greetOnce sync.Once
 }
 
 func newConn(s *Server, c, inner net.Conn) *conn {
 	fc := &conn{
-		s: s, raw: c, inner: inner, client: c, done: make(chan struct{}),
+		s: s, raw: c, inner: inner, client: c, done: make(chan struct{}), greeted: make(chan struct{}),
 		cr: bufio.NewReaderSize(c, 16<<10), cw: bufio.NewWriterSize(c, 32<<10),
 		trace: access.Trace{Hook: s.cfg.Trace, Session: s.cfg.SessionID(), Proto: "imap"},
 		ip:    access.AddrOf(c.RemoteAddr()), trust: access.Trusted(c.RemoteAddr()),
@@ -105,15 +109,37 @@ func (c *conn) run(register func()) {
 		defer close(done)
 		c.downstream()
 	}()
-	c.upstream()
+	if c.upstream() {
+		// The client stopped sending (EOF) after whole commands: they
+		// were passed to go-imap, followed by a LOGOUT, so their answers
+		// still go out before the connection closes, as a student piping
+		// commands into nc expects. Config.DrainTimeout bounds the wait (a
+		// client that ended inside IDLE never sends DONE).
+		select {
+		case <-done:
+		case <-time.After(c.s.cfg.DrainTimeout):
+			c.trace.Meta("no end of the session %s after the client stopped sending; closing", c.s.cfg.DrainTimeout)
+		}
+	}
 	c.close()
 	<-done
 }
 
-// upstream copies client → go-imap.
-func (c *conn) upstream() {
+// eofTag tags the LOGOUT the front end sends go-imap on the client's behalf
+// when the client stops sending.
+const eofTag = "eof"
+
+// upstream copies client → go-imap. It returns true when the client ended
+// its side cleanly between commands and go-imap was asked to log out, so
+// the answers still due should be waited for.
+func (c *conn) upstream() (drain bool) {
 	tag := ""      // tag of the command being read
 	inCmd := false // the next line continues a command after a literal
+	select {
+	case <-c.greeted:
+	case <-c.done:
+		return false
+	}
 	for {
 		c.raw.SetReadDeadline(time.Now().Add(c.s.cfg.Autologout))
 		line, complete, err := readLine(c.cr)
@@ -125,12 +151,16 @@ func (c *conn) upstream() {
 				c.bye(fmt.Sprintf("Autologout; idle for %s", c.s.cfg.Autologout))
 			case len(line) > 0:
 				c.trace.Meta("connection lost in the middle of a line")
+			case errors.Is(err, io.EOF) && !inCmd:
+				c.trace.Meta("the client stopped sending (end of input): answering what it sent, then logging out")
+				_, werr := io.WriteString(c.inner, eofTag+" LOGOUT\r\n")
+				return werr == nil
 			}
-			return
+			return false
 		}
 		if !complete {
 			if _, err := c.inner.Write(line); err != nil {
-				return
+				return false
 			}
 			continue
 		}
@@ -151,25 +181,35 @@ func (c *conn) upstream() {
 			c.contMu.Unlock()
 		}
 		if _, err := c.inner.Write(line); err != nil {
-			return
+			return false
 		}
 		inCmd = n >= 0
 		if n < 0 {
 			continue
 		}
 		if goAhead != nil {
+			// go-imap may never answer: a quoted string left open on an
+			// earlier line swallows this one. Waiting is then bounded like
+			// any other idleness, or the session would hang for ever.
+			wait := time.NewTimer(c.s.cfg.Autologout)
 			select {
 			case ok := <-goAhead:
+				wait.Stop()
 				if !ok {
 					inCmd = false // refused: the client sends no literal
 					continue
 				}
 			case <-c.done:
-				return
+				wait.Stop()
+				return false
+			case <-wait.C:
+				c.trace.Meta("no answer to the literal announced by %s within %s", tag, c.s.cfg.Autologout)
+				c.bye(fmt.Sprintf("Autologout; no answer to the literal of %s", tag))
+				return false
 			}
 		}
 		if err := c.copyLiteral(c.inner, c.cr, n, c.trace.Client); err != nil {
-			return
+			return false
 		}
 	}
 }
@@ -216,6 +256,7 @@ func (c *conn) downstream() {
 			}
 			c.client.SetWriteDeadline(time.Now().Add(2 * time.Minute))
 			c.cw.Write(line)
+			c.greetOnce.Do(func() { c.cw.Flush(); close(c.greeted) })
 			if n, _ := pimap.TrailingLiteral(text); n >= 0 {
 				if err := c.copyLiteral(c.cw, br, n, c.trace.Server); err != nil {
 					c.wmu.Unlock()

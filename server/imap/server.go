@@ -35,6 +35,9 @@ type Config struct {
 	// Autologout closes a connection idle this long. Default 30 minutes,
 	// the minimum RFC 9051 §5.4 allows.
 	Autologout time.Duration
+	// DrainTimeout bounds how long the answers to the commands a client
+	// sent before ending its side of the connection may take. Default 10 s.
+	DrainTimeout time.Duration
 	// AppendLimit is the largest message APPEND accepts (APPENDLIMIT,
 	// RFC 7889). Default 64 MiB.
 	AppendLimit uint32
@@ -72,6 +75,9 @@ type Server struct {
 
 // New returns a server for cfg and starts its go-imap engine.
 func New(cfg Config) *Server {
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = 10 * time.Second
+	}
 	if cfg.Autologout <= 0 {
 		cfg.Autologout = 30 * time.Minute
 	}

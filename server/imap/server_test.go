@@ -47,7 +47,7 @@ const (
 	msg2 = "From: carol@mx.test\r\nTo: alice@mx.test\r\nSubject: report\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nquarterly numbers\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC\r\n--b--\r\n"
 )
 
-func (e *env) deliver(t *testing.T, user, msg string) {
+func (e *env) deliver(t testing.TB, user, msg string) {
 	t.Helper()
 	root := maildir.Root(e.data, user)
 	if _, err := maildir.Deliver(root, strings.NewReader(msg), maildir.DeliverOptions{}); err != nil {
@@ -56,7 +56,7 @@ func (e *env) deliver(t *testing.T, user, msg string) {
 	maildir.Notify(root)
 }
 
-func startIMAP(t *testing.T, mod func(*Config)) *env {
+func startIMAP(t testing.TB, mod func(*Config)) *env {
 	t.Helper()
 	e := &env{data: t.TempDir()}
 	e.deliver(t, "alice", msg1)
