@@ -81,7 +81,10 @@ func (a *Annotator) Client(line string) []note.Note {
 	}
 	notes = append(notes, a.checkArgs(verb, rest, cmd)...)
 	if verb == "AUTH" {
-		a.authMech = strings.ToUpper(strings.Fields(rest + " ")[0])
+		a.authMech = ""
+		if f := strings.Fields(rest); len(f) > 0 {
+			a.authMech = strings.ToUpper(f[0])
+		}
 	}
 	if verb == "BDAT" {
 		a.bdatLast = strings.Contains(strings.ToUpper(rest), "LAST")
