@@ -94,7 +94,7 @@ func newServeCmd(ios *IOStreams, runF func(context.Context, *serveOptions) error
 	var example bool
 	c := &cobra.Command{
 		Use:     "serve",
-		Short:   "Run a practice mail server (SMTP, submission, Maildir) on this machine",
+		Short:   "Run a practice mail server (SMTP, submission, POP3, IMAP, Maildir) on this machine",
 		Long:    serveLong,
 		Example: serveExample,
 		Args:    noArgs,

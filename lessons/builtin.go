@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path"
 	"sort"
+	"strings"
 )
 
 // Builtin returns the lessons embedded in the binary, in teaching order. The
@@ -53,5 +54,5 @@ func Find(name string) (*Lesson, error) {
 	for _, l := range all {
 		names = append(names, l.Name)
 	}
-	return nil, fmt.Errorf("no lesson named %q; the lessons are: %v", name, names)
+	return nil, fmt.Errorf("no lesson named %q; the lessons are: %s", name, strings.Join(names, ", "))
 }
