@@ -38,6 +38,16 @@ type DeliverOptions struct {
 	// the queue passes a function that groups the fsyncs of concurrent
 	// deliveries to the same directory into one.
 	SyncDir func(dir string) error
+	// Unsynced skips the fsyncs of the file and of new/: the file is renamed
+	// into new/ at once but may not survive a power cut. Only for a caller
+	// that keeps its own durable copy of the message until it has made the
+	// file durable later (the queue's journal).
+	Unsynced bool
+	// Over, when set, is the path of an existing message file (in new/ or
+	// cur/) that the delivery replaces, keeping its name and flags: how a
+	// delivery repeated after a crash restores a file that may have been
+	// cut short, since a rename does not make the file's data durable.
+	Over string
 }
 
 // deliverBufs recycles Deliver's write buffers: a busy server delivers
@@ -61,6 +71,8 @@ var deliverBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64
 //
 // On error the name is empty, except when only the final fsync of new/
 // failed: the file is in new/ then, and its name is returned with the error.
+// Options.Unsynced and Options.Over change these rules for the queue's
+// journal (see their comments).
 func Deliver(root string, src io.Reader, o DeliverOptions) (name string, err error) {
 	unique := o.Unique
 	if unique == "" {
@@ -110,18 +122,27 @@ func Deliver(root string, src io.Reader, o DeliverOptions) (name string, err err
 	if err := cw.Close(); err != nil {
 		return "", fmt.Errorf("maildir: write %s: %w", tmp, err)
 	}
-	if err := f.Sync(); err != nil {
-		return "", fmt.Errorf("maildir: fsync %s: %w", tmp, err)
+	if !o.Unsynced {
+		if err := f.Sync(); err != nil {
+			return "", fmt.Errorf("maildir: fsync %s: %w", tmp, err)
+		}
 	}
 	if err := f.Close(); err != nil {
 		return "", fmt.Errorf("maildir: close %s: %w", tmp, err)
 	}
 	name = unique + ",S=" + strconv.FormatInt(cw.size, 10) + ",W=" + strconv.FormatInt(cw.size+cw.lines, 10)
 	newDir := filepath.Join(root, New)
-	if err := os.Rename(tmp, filepath.Join(newDir, name)); err != nil {
+	target := filepath.Join(newDir, name)
+	if o.Over != "" {
+		target, newDir, name = o.Over, filepath.Dir(o.Over), filepath.Base(o.Over)
+	}
+	if err := os.Rename(tmp, target); err != nil {
 		return "", fmt.Errorf("maildir: %w", err)
 	}
 	committed = true
+	if o.Unsynced {
+		return name, nil
+	}
 	syncDir := o.SyncDir
 	if syncDir == nil {
 		syncDir = SyncDir

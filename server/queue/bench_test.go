@@ -67,9 +67,10 @@ func BenchmarkCommit(b *testing.B) {
 
 // BenchmarkCommitAndDeliver measures end to end: committed and in the
 // Maildir, with the queue emptied. The queue is started and the one
-// recipient is local, so every message takes the fast path (straight into
-// the Maildir before Commit returns); BenchmarkCommit, on a queue that is
-// not started, measures the slot commit alone.
+// recipient is local, so every message takes the fast path (the journal,
+// then the Maildir before Commit returns, with the journal's checkpoints);
+// BenchmarkCommit, on a queue that is not started, measures the slot
+// commit alone.
 func BenchmarkCommitAndDeliver(b *testing.B) {
 	for _, sessions := range []int{1, 20} {
 		b.Run("sessions="+strconv.Itoa(sessions)+"/size=1k", func(b *testing.B) { benchCommit(b, 1<<10, sessions, true) })

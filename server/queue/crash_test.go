@@ -19,8 +19,9 @@ import (
 // (see TestMain) that the crash test kills with SIGKILL.
 const crashHelperEnv = "MAILX_QUEUE_CRASH_HELPER"
 
-// crashRcptsEnv lists the helper's recipients, comma-separated: one local
-// recipient takes the fast path (straight into the Maildir), two the queue.
+// crashRcptsEnv lists the helper's recipients, comma-separated: local
+// recipients only take the fast path (the journal, then their Maildirs),
+// a remote one among them puts the message into a queue slot.
 const crashRcptsEnv = "MAILX_QUEUE_CRASH_RCPTS"
 
 func TestMain(m *testing.M) {
@@ -70,21 +71,25 @@ func crashHelper(data string) int {
 // queue in the middle of a 20-way load with SIGKILL (Kill on Windows), then
 // recovers the queue in this process: every acknowledged message must reach
 // each recipient's Maildir exactly once, and nothing that was never sent may
-// appear. Messages for bob and alice go through queue slots; messages for
-// bob alone take the fast path, straight into his Maildir before Commit
-// returns.
+// appear. Messages for bob and a remote recipient go through queue slots;
+// messages for bob alone, and for bob and alice, take the fast path: the
+// journal, then their Maildirs before Commit returns, with the journal
+// replayed at the restart.
 func TestCrashKeepsEveryAcknowledgedMessageOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test runs a subprocess; skipped with -short")
 	}
-	t.Run("queued", func(t *testing.T) { crashTest(t, "bob", "alice") })
-	t.Run("fast-path", func(t *testing.T) { crashTest(t, "bob") })
+	t.Run("queued", func(t *testing.T) { crashTest(t, false, "bob@mx.test", "dave@far.test") })
+	t.Run("fast-path", func(t *testing.T) { crashTest(t, true, "bob@mx.test") })
+	t.Run("fast-path-two-rcpts", func(t *testing.T) { crashTest(t, true, "bob@mx.test", "alice@mx.test") })
 }
 
-func crashTest(t *testing.T, users ...string) {
-	var rcpts []string
-	for _, u := range users {
-		rcpts = append(rcpts, u+"@mx.test")
+func crashTest(t *testing.T, fast bool, rcpts ...string) {
+	var users []string
+	for _, r := range rcpts {
+		if u, ok := localUsers(r); ok {
+			users = append(users, u)
+		}
 	}
 	data := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -145,13 +150,22 @@ send:
 	}
 	defer q.Close()
 	q.Start(context.Background())
-	waitFor(t, "recovered messages to be delivered", func() bool { return len(q.List()) == 0 })
+	waitFor(t, "recovered messages to be delivered", func() bool {
+		for _, m := range q.List() {
+			for _, r := range m.Recipients {
+				if _, local := localUsers(r.Addr); local && !r.State.Final() {
+					return false
+				}
+			}
+		}
+		return true
+	})
 
 	subject := regexp.MustCompile(`(?m)^Subject: crash-test (\d+)$`)
 	for _, user := range users {
-		// Deliveries cut short left nothing behind in tmp/, and one
-		// recipient means the fast path (names with .M<usec>P<pid>),
-		// two the queue.
+		// Deliveries cut short left nothing behind in tmp/, and local
+		// recipients only mean the fast path (names with .M<usec>P<pid>),
+		// a remote one the queue.
 		if tmp, _ := os.ReadDir(filepath.Join(data, "mail", user, "tmp")); len(tmp) != 0 {
 			t.Errorf("%s: tmp/ holds %d leftovers after recovery", user, len(tmp))
 		}
@@ -161,7 +175,7 @@ send:
 				direct++
 			}
 		}
-		if fast := len(users) == 1; fast && direct == 0 || !fast && direct != 0 {
+		if fast && direct == 0 || !fast && direct != 0 {
 			t.Errorf("%s: %d messages delivered by the fast path, for %d recipient(s) each", user, direct, len(users))
 		}
 		count := map[int]int{}

@@ -14,12 +14,16 @@
 //
 // Commit returns only when the message and its envelope are on stable
 // storage. The data waits in memory until Commit (a large message spills
-// into its slot as it arrives). On a running queue, a message for one local
-// account takes the fast path: Commit writes it straight into that Maildir
-// (tmp/, fsync, rename into new/, fsync of new/ grouped with concurrent
-// sessions) and the queue keeps nothing; the Maildir file is the commit, and
-// a failure there falls back to the queue (see fastpath.go). Every other
-// message goes into a queue slot. A message file is a slot in queue/msg/: data, the envelope (JSON,
+// into its slot as it arrives). On a running queue, a message whose
+// recipients are all local accounts takes the fast path: Commit appends it
+// to the intake journal (queue/journal/, one fdatasync grouped with
+// concurrent sessions: the durable commit), writes it into each Maildir
+// (tmp/, rename into new/, no fsync) and the queue keeps nothing; the
+// Maildir files are flushed many at once at the journal's checkpoints, at
+// least every second, and a restart replays the journal past the last
+// checkpoint (journal.go, fastpath.go). A Maildir that cannot be written
+// sends its recipients to a queue slot. Every other message goes into a
+// queue slot. A message file is a slot in queue/msg/: data, the envelope (JSON,
 // with the queue id) and a footer with both lengths and CRC-32C checksums,
 // written last. Commit fsyncs the slot; a slot created for this message also
 // needs its directory fsynced, and those directory fsyncs of concurrent

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,52 +15,59 @@ import (
 	"github.com/mailx-edu/mailx/server/maildir"
 )
 
-// The local fast path. A message for one local account needs no queue:
-// writing it into the account's Maildir (file fsynced, renamed into new/,
-// new/ fsynced) makes it as durable as a queue slot would, and the 250 can
-// follow. That saves the slot's fsync, the later re-read and the queue's
-// bookkeeping, which is most of what a message costs beyond the Maildir
-// delivery itself. The new/ fsyncs of concurrent sessions are grouped by the
-// queue's dirSyncer, as the slots' directory fsyncs are.
+// The local fast path. A message whose recipients are all local accounts
+// needs no queue slot: it is appended to the journal (journal.go), which
+// makes it durable with one fdatasync shared by the sessions committing at
+// the same moment, and then written into each recipient's Maildir (tmp/,
+// rename into new/) without fsyncs, before the 250, so a POP3 or IMAP
+// client finds it the moment the sender has its reply. Those files get
+// their flush at the journal's next checkpoint, many at once; until then
+// the journal record is what a crash recovers from. That saves the two
+// flushes in a row per message that Maildir's own rules need (the file,
+// then new/), the slot's bookkeeping and the later re-read.
 //
-// Crash safety is the queue's: the rename into new/ is the commit, atomic
-// like a slot's fsync. Nothing appears in new/ before the whole message
-// arrived and was fsynced, so a message whose DATA never ended never
-// appears; a file in tmp/ left by a crash is removed at the next Open. A
-// message renamed into new/ whose 250 a crash cut off is delivered, which
-// the client cannot tell from a lost reply (RFC 5321 §6.1 prefers a
-// duplicate to a loss), exactly as with a queue slot fsynced just before the
-// crash.
+// Crash safety: nothing is written into a Maildir before the journal record
+// is durable, and the record names each copy's file (the unique part holds
+// the queue id), so a replay after a crash rewrites a copy that is there
+// and writes one that is not: each recipient has the message exactly once.
+// A message whose journal append never finished was not acknowledged and is
+// never delivered. A record that was durable when a crash cut off its 250
+// is delivered, which the client cannot tell from a lost reply (RFC 5321
+// §6.1 prefers a duplicate to a loss), exactly as with a queue slot.
 //
-// Several recipients keep the queue path: their Maildir files are written
-// one after the other (each gets its own Delivered-To:, so one file cannot
-// be linked into every Maildir), and a crash between two of them would
-// leave the message with some recipients and no 250, so the client's retry
-// would give those a second copy. A slot commit is all or nothing.
+// A copy that cannot be written (a Maildir that is not writable, a full
+// disk) goes to a queue slot under the same queue id, with only the
+// recipients that failed, and the queue's retries and error reports deal
+// with it; the replay skips a journal record whose queue id is in a slot.
 
-// fastPath reports whether a committed message can bypass the queue: the
-// queue delivers (it is started and not closing) and its one recipient is a
-// local account, which it returns.
-func (q *Queue) fastPath(env Envelope) (string, bool) {
-	if len(env.To) != 1 || q.opts.Resolve == nil {
-		return "", false
+// fastPath reports whether a committed message can bypass the queue slots:
+// the queue delivers (it is started and not closing) and every recipient is
+// a local account; it returns the accounts, in recipient order.
+func (q *Queue) fastPath(env Envelope) ([]string, bool) {
+	if len(env.To) == 0 || q.opts.Resolve == nil || q.journal == nil {
+		return nil, false
 	}
 	q.mu.Lock()
 	running := q.started && !q.closed
 	q.mu.Unlock()
 	if !running {
-		return "", false
+		return nil, false
 	}
-	u, ok := q.opts.Resolve(env.To[0])
-	if !ok || !maildir.ValidUser(u) {
-		return "", false
+	users := make([]string, len(env.To))
+	for i, to := range env.To {
+		u, ok := q.opts.Resolve(to)
+		if !ok || !maildir.ValidUser(u) {
+			return nil, false
+		}
+		users[i] = u
 	}
-	return u, true
+	return users, true
 }
 
 // fastUnique is the Maildir unique name of recipient i of a message
-// delivered at once: unique across processes and restarts (time, pid), and
-// naming the queue id as the Received: field does.
+// delivered through the journal: unique across processes and restarts
+// (time, pid), and naming the queue id as the Received: field does. The
+// journal record keeps it, so a replay finds the file.
 func fastUnique(id string, i int, now time.Time) string {
 	return strconv.FormatInt(now.Unix(), 10) + ".M" + strconv.Itoa(now.Nanosecond()/1000) +
 		"P" + strconv.Itoa(os.Getpid()) + "Q" + id + "R" + strconv.Itoa(i) + "." + maildir.Host()
@@ -69,39 +77,78 @@ func fastUnique(id string, i int, now time.Time) string {
 // tmp/ (fastUnique and uniqueFor): one left there by a crash is garbage.
 var leftoverTmp = regexp.MustCompile(`^\d+\.(M\d+P\d+)?Q[0-9A-F]{16}R\d+\.`)
 
-// deliverNow writes data (the message as received, CRLF lines) into the
-// Maildir of user, the account of the message's one recipient, with the
-// prepend a queued delivery would add, and reports whether it is durable.
-// On false nothing is left in the Maildir and the caller queues the message
-// instead: the queue's retries and error reports then deal with the problem
-// (a full disk, a Maildir that cannot be written).
-func (q *Queue) deliverNow(id string, data []byte, env Envelope, user string) bool {
-	root := maildir.Root(q.opts.Data, user)
-	if _, ok := q.mailbox.Load(user); !ok {
-		if err := maildir.Create(root); err != nil {
-			q.log.Warn("queue: cannot create Maildir; queueing instead", "id", id, "user", user, "err", err)
-			return false
-		}
-		q.mailbox.Store(user, struct{}{})
+// journalCommit commits a message for local accounts users (one per
+// recipient) through the journal and writes it into their Maildirs. handled
+// false means the journal could not take it (closed, or its write failed)
+// and the caller queues the message in a slot instead; an error with
+// handled true means the message was not accepted and nothing of it stays.
+func (q *Queue) journalCommit(id string, data []byte, env Envelope, users []string) (handled bool, err error) {
+	now := q.now()
+	rec := journalRecord{ID: id, Envelope: env, Deliveries: make([]journalDelivery, len(env.To))}
+	for i, to := range env.To {
+		rec.Deliveries[i] = journalDelivery{Rcpt: to, User: users[i], Unique: fastUnique(id, i, now)}
 	}
-	prepend := []byte("Return-Path: <" + env.From + ">\r\nDelivered-To: " + env.To[0] + "\r\n")
-	name, err := maildir.Deliver(root, bytes.NewReader(data), maildir.DeliverOptions{
-		Unique: fastUnique(id, 0, q.now()), Prepend: prepend, SyncDir: q.syncer.Sync})
+	eb, err := json.Marshal(rec)
 	if err != nil {
-		q.log.Warn("queue: direct Maildir delivery failed; queueing instead", "id", id, "user", user, "err", err)
-		if name != "" {
-			// In new/ but not durable: take it back, the queue delivers it.
-			dir := filepath.Join(root, maildir.New)
-			if rerr := os.Remove(filepath.Join(dir, name)); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
-				q.log.Error("queue: cannot take back a failed delivery; the recipient may get the message twice", "id", id, "file", name, "err", rerr)
-			}
-			q.syncer.Sync(dir)
-		}
-		return false
+		return false, nil
 	}
-	maildir.Notify(root) // an IMAP session in IDLE sees it at once
-	q.traceSession(env.SessionID, fmt.Sprintf("delivered to %s's Maildir as new/%s at once, before the 250 (queue id %s; its one recipient is local, so the fsynced Maildir file is the commit and nothing stays queued)", user, name, id))
-	return true
+	seq, err := q.journal.append(kindMessage, eb, data)
+	if err != nil {
+		if !errors.Is(err, errJournalClosed) {
+			// If the record reached the disk after all, the slot that now
+			// takes the message has its queue id, and a replay skips it.
+			q.log.Warn("queue: journal append failed; queueing in a slot instead", "id", id, "err", err)
+		}
+		return false, nil
+	}
+	var files, failed []string
+	for _, d := range rec.Deliveries {
+		name, err := q.writeUnsynced(id, data, env.From, d)
+		if err != nil {
+			q.log.Warn("queue: Maildir delivery failed; queueing that recipient", "id", id, "user", d.User, "err", err)
+			failed = append(failed, d.Rcpt)
+			continue
+		}
+		root := maildir.Root(q.opts.Data, d.User)
+		files = append(files, filepath.Join(root, maildir.New, name))
+		maildir.Notify(root) // an IMAP session in IDLE sees it at once
+		q.traceSession(env.SessionID, fmt.Sprintf("delivered to %s's Maildir as new/%s before the 250 (queue id %s: journaled and fdatasynced first, so it is on disk; the Maildir file gets its own flush at the next checkpoint, within a second; nothing stays queued)", d.User, name, id))
+	}
+	if len(failed) > 0 {
+		// The copies written stand on the journal record, which the replay
+		// skips once the slot holds the queue id: make them durable first.
+		if err := syncMaildirFiles(files); err == nil {
+			slotEnv := env
+			slotEnv.To = failed
+			_, err = q.commitSlot(id, data, slotEnv)
+		}
+		if err != nil {
+			// Not accepted: take back what was written, and the record.
+			for _, f := range files {
+				os.Remove(f)
+			}
+			if cerr := q.journal.cancel(seq); cerr != nil {
+				q.log.Error("queue: cannot cancel the journal record of a refused message; a restart may deliver it", "id", id, "err", cerr)
+			}
+			return true, err
+		}
+	}
+	q.journal.done(seq, files)
+	return true, nil
+}
+
+// writeUnsynced writes one journaled copy into its Maildir, creating the
+// Maildir the first time, without fsyncs (the journal holds the message).
+func (q *Queue) writeUnsynced(id string, data []byte, from string, d journalDelivery) (string, error) {
+	root := maildir.Root(q.opts.Data, d.User)
+	if _, ok := q.mailbox.Load(d.User); !ok {
+		if err := maildir.Create(root); err != nil {
+			return "", err
+		}
+		q.mailbox.Store(d.User, struct{}{})
+	}
+	return maildir.Deliver(root, bytes.NewReader(data), maildir.DeliverOptions{
+		Unique: d.Unique, Prepend: deliveryPrepend(from, d.Rcpt), Unsynced: true})
 }
 
 // traceSession reports a queue decision on an SMTP session's trace.

@@ -22,8 +22,8 @@ func queueSlots(t *testing.T, data string) []os.DirEntry {
 }
 
 // TestFastPathDeliversBeforeCommitReturns: on a running queue, a message for
-// one local account is in its Maildir (new/, fsynced) when Commit returns,
-// and the queue keeps nothing of it: no slot, no entry.
+// one local account is journaled and in its Maildir (new/) when Commit
+// returns, and the queue keeps nothing of it: no slot, no entry.
 func TestFastPathDeliversBeforeCommitReturns(t *testing.T) {
 	data := t.TempDir()
 	ev := &events{}
@@ -49,7 +49,7 @@ func TestFastPathDeliversBeforeCommitReturns(t *testing.T) {
 	if s := queueSlots(t, data); len(s) != 0 {
 		t.Errorf("direct delivery created queue slots: %v", s)
 	}
-	if !ev.has("s1 delivered to bob's Maildir as new/") || !ev.has("at once, before the 250 (queue id "+id) || ev.has("queued as") {
+	if !ev.has("s1 delivered to bob's Maildir as new/") || !ev.has("before the 250 (queue id "+id+": journaled and fdatasynced first") || ev.has("queued as") {
 		t.Errorf("trace: %q, want the direct delivery and no queueing", ev.lines)
 	}
 	if tmp, _ := os.ReadDir(filepath.Join(maildir.Root(data, "bob"), maildir.Tmp)); len(tmp) != 0 {
@@ -57,20 +57,27 @@ func TestFastPathDeliversBeforeCommitReturns(t *testing.T) {
 	}
 }
 
-// TestFastPathNotForSeveralRecipients: several local recipients are queued
-// (all or nothing; see fastpath.go), then each delivered once.
-func TestFastPathNotForSeveralRecipients(t *testing.T) {
+// TestFastPathForSeveralLocalRecipients: several local recipients share one
+// journal record, and each has its own copy (its own Delivered-To:) in its
+// Maildir when Commit returns; nothing is queued.
+func TestFastPathForSeveralLocalRecipients(t *testing.T) {
 	data := t.TempDir()
 	ev := &events{}
 	q := openQueue(t, Options{Data: data, Trace: ev.hook})
 	q.Start(context.Background())
 	id := commit(t, q, "carol@far.test", "bob@mx.test", "alice@mx.test")
-	if !ev.has("s1 queued as " + id) {
-		t.Errorf("trace: %q, want the message queued", ev.lines)
+	if ev.has("queued as") || len(q.List()) != 0 || len(queueSlots(t, data)) != 0 {
+		t.Errorf("trace %q, queue %v: want the message journaled, not queued", ev.lines, q.List())
 	}
-	waitFor(t, "delivery", func() bool { return len(q.List()) == 0 })
-	if b, a := len(maildirFiles(t, data, "bob")), len(maildirFiles(t, data, "alice")); b != 1 || a != 1 {
-		t.Errorf("bob has %d and alice %d copies, want 1 each", b, a)
+	for i, user := range []string{"bob", "alice"} {
+		files := maildirFiles(t, data, user)
+		if len(files) != 1 {
+			t.Fatalf("%s has %d copies right after Commit, want 1", user, len(files))
+		}
+		b, _ := os.ReadFile(files[0])
+		if !strings.Contains(string(b), "Delivered-To: "+user+"@mx.test\n") || !strings.Contains(filepath.Base(files[0]), fmt.Sprintf("Q%sR%d.", id, i)) {
+			t.Errorf("%s's copy %s:\n%s", user, filepath.Base(files[0]), b)
+		}
 	}
 }
 
@@ -95,11 +102,13 @@ func TestFastPathNotForRemoteRecipients(t *testing.T) {
 }
 
 // TestFastPathFallsBackToQueue: when the recipient's Maildir cannot be
-// written, the message is queued, and the queue keeps retrying.
+// written, the message is queued, and the queue keeps retrying; a restart
+// does not replay its journal record (the slot has its queue id).
 func TestFastPathFallsBackToQueue(t *testing.T) {
 	data := t.TempDir()
 	ev := &events{}
 	q := openQueue(t, Options{Data: data, Trace: ev.hook})
+	q.journal.every = time.Hour // keep the record for the restart below
 	// bob's tmp/ is a file: no delivery can be written there (not even as root).
 	bobRoot := maildir.Root(data, "bob")
 	if err := os.MkdirAll(bobRoot, 0o700); err != nil {
@@ -117,6 +126,19 @@ func TestFastPathFallsBackToQueue(t *testing.T) {
 		l := q.List()
 		return len(l) == 1 && l[0].Recipients[0].State == Deferred
 	})
+
+	// A crash now, and bob's Maildir repaired: one copy, from the slot.
+	image := crashImage(t, data)
+	if err := os.Remove(filepath.Join(maildir.Root(image, "bob"), maildir.Tmp)); err != nil {
+		t.Fatal(err)
+	}
+	q2 := openQueue(t, Options{Data: image})
+	q2.Start(context.Background())
+	q2.Retry(id)
+	waitFor(t, "the queued copy", func() bool { return len(q2.List()) == 0 })
+	if n := len(maildirFiles(t, image, "bob")); n != 1 {
+		t.Errorf("bob has %d copies after the restart, want 1", n)
+	}
 }
 
 // TestOpenRemovesLeftoverTmp: a delivery cut short by a crash leaves a file

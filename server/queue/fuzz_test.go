@@ -44,3 +44,43 @@ func FuzzReadMessageFile(f *testing.F) {
 		}
 	})
 }
+
+// FuzzScanRecords feeds damaged journal segments to the replay's scanner: it
+// must never panic nor read past the segment, every record it accepts must
+// lie inside it, and its sequence numbers must follow each other.
+func FuzzScanRecords(f *testing.F) {
+	var seg []byte
+	for seq := uint64(1); seq <= 3; seq++ {
+		eb, _ := json.Marshal(journalRecord{ID: "0000000000000001", Deliveries: []journalDelivery{{Rcpt: "bob@mx.test", User: "bob", Unique: "1.Q0000000000000001R0.h"}}})
+		r := encodeRecord(kindMessage, eb, []byte("Subject: x\r\n\r\nhi\r\n"))
+		sealRecord(r, seq)
+		seg = append(seg, r...)
+	}
+	c := encodeRecord(kindCancel, nil, []byte{0, 0, 0, 0, 0, 0, 0, 2})
+	sealRecord(c, 4)
+	seg = append(seg, c...)
+	f.Add(seg)
+	f.Add(seg[:len(seg)-3])
+	f.Add(seg[:recordHeaderLen])
+	f.Add([]byte(recordMagic))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var total int64
+		var prev uint64
+		n := 0
+		end := scanRecords(bytes.NewReader(b), int64(len(b)), func(kind recordKind, seq uint64, env, data []byte) {
+			if n > 0 && seq != prev+1 {
+				t.Fatalf("record %d follows %d", seq, prev)
+			}
+			if kind != kindMessage && kind != kindCancel {
+				t.Fatalf("accepted kind %d", kind)
+			}
+			prev = seq
+			n++
+			total += recordHeaderLen + int64(len(env)+len(data))
+		})
+		if end != total || end > int64(len(b)) {
+			t.Fatalf("scan ended at %d after %d octets of records in %d", end, total, len(b))
+		}
+	})
+}

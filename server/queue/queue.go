@@ -32,6 +32,7 @@ type Queue struct {
 	work    chan *Message
 	wake    chan struct{}
 	mailbox sync.Map // user → struct{}: Maildir created this run
+	journal *journal // the intake journal of the local fast path
 
 	memUsed atomic.Int64 // octets of message data held in memory by Writers
 
@@ -105,6 +106,10 @@ func Open(opts Options) (*Queue, error) {
 		return nil, err
 	}
 	q.cleanMaildirTmp()
+	if err := q.openJournal(); err != nil {
+		lf.Close()
+		return nil, err
+	}
 	return q, nil
 }
 
@@ -198,6 +203,11 @@ func (q *Queue) Start(ctx context.Context) {
 	}
 	q.wg.Add(1)
 	go q.scanner(ctx)
+	q.wg.Add(1)
+	go func() {
+		defer q.wg.Done()
+		q.journal.run(ctx.Done())
+	}()
 	q.Kick()
 }
 
@@ -216,6 +226,7 @@ func (q *Queue) Close() error {
 		cancel()
 	}
 	q.wg.Wait()
+	q.journal.close()
 	return q.lock.Close()
 }
 

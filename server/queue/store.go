@@ -18,6 +18,9 @@ import (
 //	                  that Begin reuses; <name> is the id of its first message
 //	tmp/              left from older versions; emptied at start
 //	state/<id>.json   recipients' state, once it differs from "all pending"
+//	journal/seg-<seq> the intake journal's segments (journal.go): messages
+//	                  for local accounts, until a checkpoint is past them
+//	journal/checkpoint the sequence number the journal is done up to
 //	lock              held (flock / LockFileEx) by the process owning the queue
 const (
 	queueDir = "queue"

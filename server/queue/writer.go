@@ -16,9 +16,9 @@ import (
 // concurrent use; each SMTP session has its own.
 //
 // The data is held in memory (up to memMax octets, within the queue's
-// memBudget) until Commit: a message for one local recipient is then
-// written straight into its Maildir (see deliverNow), and any other one
-// into a queue slot. A message that outgrows the memory is spilled into its
+// memBudget) until Commit: a message for local accounts only is then
+// journaled and written into their Maildirs (see journalCommit), and any
+// other one into a queue slot. A message that outgrows the memory is spilled into its
 // slot as it arrives.
 type Writer struct {
 	q     *Queue
@@ -33,6 +33,7 @@ type Writer struct {
 	err   error
 	done  bool
 	fresh bool // the slot was created for this message: its name is not yet durable
+	slot  bool // commit into a slot even if the journal could take it
 }
 
 // memMax bounds one message's data kept in memory, and memBudget all of it
@@ -180,10 +181,11 @@ func (w *Writer) Write(p []byte) (int, error) {
 // returns the queue id only once the message is on stable storage. After an
 // error nothing was accepted and the SMTP server must not answer 250.
 //
-// A message held in memory for a single recipient with a local account is
-// delivered at once into its Maildir (deliverNow, see fastpath.go): the
-// fsynced Maildir file is its durable commit, and the queue keeps nothing. Any other message
-// goes into its slot, which is fsynced and, if new, its directory too
+// A message held in memory whose recipients are all local accounts is
+// appended to the journal (one fdatasync, grouped with concurrent commits)
+// and written into their Maildirs, and the queue keeps nothing (see
+// journalCommit in fastpath.go and journal.go). Any other message goes into
+// its slot, which is fsynced and, if new, its directory too
 // (grouped with concurrent commits); a reused slot already has a durable
 // name, so one fsync is enough.
 func (w *Writer) Commit(env Envelope) (id string, err error) {
@@ -205,8 +207,13 @@ func (w *Writer) Commit(env Envelope) (id string, err error) {
 		return "", errors.New("queue: envelope without recipients")
 	}
 	if w.f == nil {
-		if user, ok := w.q.fastPath(env); ok && w.q.deliverNow(w.id, w.mem, env, user) {
-			return w.id, nil
+		if users, ok := w.q.fastPath(env); ok && !w.slot {
+			if handled, err := w.q.journalCommit(w.id, w.mem, env, users); handled {
+				if err != nil {
+					return "", err
+				}
+				return w.id, nil
+			}
 		}
 		if err := w.spill(); err != nil {
 			return "", err
@@ -250,6 +257,18 @@ func (w *Writer) Commit(env Envelope) (id string, err error) {
 	q.dispatchLocked(m)
 	q.mu.Unlock()
 	return m.ID, nil
+}
+
+// commitSlot queues a message whose data is all in hand, under the queue id
+// it already has: a journaled message, or some of its recipients, that could
+// not go into their Maildirs.
+func (q *Queue) commitSlot(id string, data []byte, env Envelope) (string, error) {
+	w := &Writer{q: q, id: id, crc: crc32.New(castagnoli), slot: true}
+	if _, err := w.Write(data); err != nil {
+		w.Abort()
+		return "", err
+	}
+	return w.Commit(env)
 }
 
 // Abort discards the message. It is safe to call after Commit (it does

@@ -1,0 +1,248 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailx-edu/mailx/server/maildir"
+)
+
+// crashImage copies the data directory of a running queue: what the disk
+// holds if the process dies now (a SIGKILL keeps the page cache, so every
+// write made so far is in it, synced or not).
+func crashImage(t *testing.T, data string) string {
+	t.Helper()
+	image := t.TempDir()
+	err := filepath.WalkDir(data, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(data, p)
+		dst := filepath.Join(image, rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o700)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return image
+}
+
+// runningQueue opens and starts a queue whose journal is not checkpointed
+// by itself, so a crash image keeps every record for a replay.
+func runningQueue(t *testing.T, data string) *Queue {
+	t.Helper()
+	q := openQueue(t, Options{Data: data})
+	q.journal.every = time.Hour
+	q.Start(context.Background())
+	return q
+}
+
+var subjectRE = regexp.MustCompile(`(?m)^Subject: (test [0-9A-F]{16})$`)
+
+// subjects counts the messages in user's Maildir by subject, failing on a
+// file that is not a whole message.
+func subjects(t *testing.T, data, user string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, p := range maildirFiles(t, data, user) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := subjectRE.FindSubmatch(b)
+		if m == nil || !strings.HasSuffix(string(b), "\n\nHello\n") || !strings.HasPrefix(string(b), "Return-Path: <carol@far.test>\nDelivered-To: "+user+"@mx.test\n") {
+			t.Errorf("%s: not a whole message: %s\n%s", user, filepath.Base(p), b)
+			continue
+		}
+		out[string(m[1])]++
+	}
+	return out
+}
+
+// TestJournalReplayRestoresEveryCopyOnce: a crash leaves journaled messages
+// whose Maildir files were never flushed. The replay writes the one whose
+// file vanished, rewrites in place the one cut short (keeping it in cur/
+// with its flags, where a reader had moved it) and leaves each message
+// exactly once.
+func TestJournalReplayRestoresEveryCopyOnce(t *testing.T) {
+	data := t.TempDir()
+	q := runningQueue(t, data)
+	ids := []string{commit(t, q, "carol@far.test", "bob@mx.test"), commit(t, q, "carol@far.test", "bob@mx.test"), commit(t, q, "carol@far.test", "bob@mx.test")}
+	image := crashImage(t, data)
+
+	files := maildirFiles(t, image, "bob")
+	if len(files) != 3 {
+		t.Fatalf("bob has %d files before the crash, want 3", len(files))
+	}
+	byID := map[string]string{}
+	for _, p := range files {
+		for _, id := range ids {
+			if strings.Contains(filepath.Base(p), "Q"+id+"R0.") {
+				byID[id] = p
+			}
+		}
+	}
+	// The first message's file vanished (its rename never reached the disk).
+	if err := os.Remove(byID[ids[0]]); err != nil {
+		t.Fatal(err)
+	}
+	// The second's data was lost, and a reader had moved it to cur/ as seen.
+	seen := filepath.Join(maildir.Root(image, "bob"), maildir.Cur, filepath.Base(byID[ids[1]])+maildir.InfoPrefix+"S")
+	if err := os.Rename(byID[ids[1]], seen); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(seen, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	q2 := openQueue(t, Options{Data: image})
+	got := subjects(t, image, "bob")
+	for _, id := range ids {
+		if got["test "+id] != 1 {
+			t.Errorf("message %s is in bob's Maildir %d times after the replay, want once (all: %v)", id, got["test "+id], got)
+		}
+	}
+	if _, err := os.Stat(seen); err != nil {
+		t.Errorf("the copy in cur/ was not rewritten in place: %v", err)
+	}
+	if segs, _ := filepath.Glob(filepath.Join(image, "queue", journalDir, segmentPrefix+"*")); len(segs) != 0 {
+		t.Errorf("journal segments left after the replay: %v", segs)
+	}
+	q2.Close()
+
+	// A second start replays nothing: the checkpoint is past every record.
+	openQueue(t, Options{Data: image}).Close()
+	if got := subjects(t, image, "bob"); len(got) != 3 {
+		t.Errorf("after a second start bob has %v", got)
+	}
+}
+
+// TestJournalCheckpointDeletesSegments: a checkpoint flushes the Maildir
+// files and moves past every delivered record; a restart then replays
+// nothing, and segments behind the checkpoint are deleted.
+func TestJournalCheckpointDeletesSegments(t *testing.T) {
+	data := t.TempDir()
+	q := runningQueue(t, data)
+	commit(t, q, "carol@far.test", "bob@mx.test")
+	j := q.journal
+	j.mu.Lock()
+	j.rotate(0) // a second segment, so the first is behind the checkpoint
+	j.mu.Unlock()
+	commit(t, q, "carol@far.test", "bob@mx.test")
+	if err := j.checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	if j.ckptAt != j.next || len(j.pending) != 0 {
+		t.Errorf("checkpoint at %d with %d pending, want %d and none", j.ckptAt, len(j.pending), j.next)
+	}
+	segs, _ := filepath.Glob(filepath.Join(data, "queue", journalDir, segmentPrefix+"*"))
+	if len(segs) != 1 {
+		t.Errorf("segments after the checkpoint: %v, want only the active one", segs)
+	}
+	image := crashImage(t, data)
+	for _, p := range maildirFiles(t, image, "bob") {
+		os.Remove(p) // read and deleted by a POP3 client after the checkpoint
+	}
+	openQueue(t, Options{Data: image})
+	if n := len(maildirFiles(t, image, "bob")); n != 0 {
+		t.Errorf("the restart brought back %d messages deleted after the checkpoint", n)
+	}
+}
+
+// TestJournalCancelAndTornTail: a cancelled record is not replayed, and a
+// record torn by the crash ends the replay of its segment without harm.
+func TestJournalCancelAndTornTail(t *testing.T) {
+	data := t.TempDir()
+	q := openQueue(t, Options{Data: data})
+	j := q.journal
+	appendFor := func(id string) uint64 {
+		t.Helper()
+		rec := journalRecord{ID: id, Envelope: Envelope{From: "carol@far.test", To: []string{"bob@mx.test"}},
+			Deliveries: []journalDelivery{{Rcpt: "bob@mx.test", User: "bob", Unique: fastUnique(id, 0, time.Now())}}}
+		eb, _ := json.Marshal(rec)
+		seq, err := j.append(kindMessage, eb, []byte("Subject: test "+id+"\r\n\r\nHello\r\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seq
+	}
+	kept := "000660E000000001"
+	appendFor(kept)
+	if err := j.cancel(appendFor("000660E000000002")); err != nil {
+		t.Fatal(err)
+	}
+	appendFor("000660E000000003")
+	seg := j.active()
+	torn := seg.size - 5
+	q.Close()
+	// The last record was half written when the process died.
+	if err := os.Truncate(seg.path, torn); err != nil {
+		t.Fatal(err)
+	}
+	q2 := openQueue(t, Options{Data: data})
+	got := subjects(t, data, "bob")
+	if len(got) != 1 || got["test "+kept] != 1 {
+		t.Errorf("after the replay bob has %v, want only %s", got, kept)
+	}
+	if next := q2.ids.next(0); next <= "000660E000000002" {
+		t.Errorf("queue ids restart at %s, below the journal's", next)
+	}
+}
+
+// TestScanRecords: the scan takes records in sequence and stops at the first
+// one damaged, cut short or out of sequence.
+func TestScanRecords(t *testing.T) {
+	var seg []byte
+	for seq := uint64(7); seq < 10; seq++ {
+		r := encodeRecord(kindMessage, []byte(`{"queue_id":"x"}`), []byte("data"))
+		sealRecord(r, seq)
+		seg = append(seg, r...)
+	}
+	one := len(seg) / 3
+	count := func(b []byte) (n int) {
+		scanRecords(bytesReaderAt(b), int64(len(b)), func(recordKind, uint64, []byte, []byte) { n++ })
+		return n
+	}
+	if n := count(seg); n != 3 {
+		t.Errorf("whole segment: %d records, want 3", n)
+	}
+	if n := count(seg[:len(seg)-1]); n != 2 {
+		t.Errorf("cut short: %d records, want 2", n)
+	}
+	damaged := append([]byte(nil), seg...)
+	damaged[one+recordHeaderLen+2] ^= 1
+	if n := count(damaged); n != 1 {
+		t.Errorf("second record damaged: %d records, want 1", n)
+	}
+	skip := append(append([]byte(nil), seg[:one]...), seg[2*one:]...)
+	if n := count(skip); n != 1 {
+		t.Errorf("sequence broken: %d records, want 1", n)
+	}
+}
+
+type bytesReaderAt []byte
+
+func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off >= int64(len(b)) {
+		return 0, os.ErrClosed
+	}
+	n := copy(p, b[off:])
+	if n < len(p) {
+		return n, os.ErrClosed
+	}
+	return n, nil
+}
