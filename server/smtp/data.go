@@ -66,6 +66,8 @@ func (s *session) receiveData() smtp.Reply {
 		out.Reset(nil)
 		writerPool.Put(out)
 	}()
+	s.beginBulk()
+	defer s.endBulk()
 	d := &dataReader{inHeader: true, out: out}
 	prevOK := true // the 354 reply is followed by the first line
 	for {

@@ -61,6 +61,7 @@ func (s *session) setReadDeadline(d time.Duration) {
 // silently accepted, so the session is never a mix of both.
 func (s *session) readCommand() (cmdLine, error) {
 	lim := s.srv.limits
+	s.endBulk()
 	s.setReadDeadline(lim.Idle)
 	raw, long, crlf, err := s.readRaw(lim.AuthLine)
 	if err != nil {

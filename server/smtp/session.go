@@ -23,7 +23,8 @@ type session struct {
 	srv    *Server
 	id     string
 	conn   net.Conn
-	r      *bufio.Reader
+	r      *bufio.Reader // reads go through this: the session's own, or a large one during DATA (bulk.go)
+	small  *bufio.Reader // the session's own while r is a large one, else nil
 	w      *bufio.Writer
 	client netip.Addr
 	local  bool // the client is on loopback: AUTH allowed without TLS
@@ -105,6 +106,7 @@ func (s *session) run() {
 		}
 		s.trace(transcript.Meta, "closed")
 		s.conn.Close()
+		s.dropBulk()
 		s.srv.log.Info("session end", "session", s.id, "messages", s.txns)
 	}()
 	if tc, ok := s.conn.(*tls.Conn); ok {

@@ -32,8 +32,14 @@ func (s *session) upgradeTLS() error {
 	if err := s.w.Flush(); err != nil {
 		return err
 	}
-	if n := s.r.Buffered(); n > 0 {
-		s.r.Discard(n)
+	n := s.r.Buffered()
+	if s.small != nil {
+		n += s.small.Buffered()
+		s.small.Discard(s.small.Buffered())
+		s.dropBulk()
+	}
+	if n > 0 {
+		s.r.Discard(s.r.Buffered())
 		s.trace(transcript.Meta, fmt.Sprintf("discarded %d octets sent after STARTTLS before the TLS handshake (command injection, CVE-2011-0411)", n))
 		s.srv.log.Warn("discarded data pipelined after STARTTLS", "session", s.id, "octets", n)
 	}
