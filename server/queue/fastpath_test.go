@@ -49,7 +49,7 @@ func TestFastPathDeliversBeforeCommitReturns(t *testing.T) {
 	if s := queueSlots(t, data); len(s) != 0 {
 		t.Errorf("direct delivery created queue slots: %v", s)
 	}
-	if !ev.has("s1 delivered to bob's Maildir as new/") || !ev.has("before the 250 (queue id "+id+": journaled and fdatasynced first") || ev.has("queued as") {
+	if !ev.has("s1 delivered to bob's Maildir as new/") || !ev.has("before the 250 (queue id "+id+": journaled and fdatasynced first") || ev.has("stored in queue slot") {
 		t.Errorf("trace: %q, want the direct delivery and no queueing", ev.lines)
 	}
 	if tmp, _ := os.ReadDir(filepath.Join(maildir.Root(data, "bob"), maildir.Tmp)); len(tmp) != 0 {
@@ -66,7 +66,7 @@ func TestFastPathForSeveralLocalRecipients(t *testing.T) {
 	q := openQueue(t, Options{Data: data, Trace: ev.hook})
 	q.Start(context.Background())
 	id := commit(t, q, "carol@far.test", "bob@mx.test", "alice@mx.test")
-	if ev.has("queued as") || len(q.List()) != 0 || len(queueSlots(t, data)) != 0 {
+	if ev.has("stored in queue slot") || len(q.List()) != 0 || len(queueSlots(t, data)) != 0 {
 		t.Errorf("trace %q, queue %v: want the message journaled, not queued", ev.lines, q.List())
 	}
 	for i, user := range []string{"bob", "alice"} {
@@ -89,7 +89,7 @@ func TestFastPathNotForRemoteRecipients(t *testing.T) {
 	q := openQueue(t, Options{Data: data, Trace: ev.hook})
 	q.Start(context.Background())
 	id := commit(t, q, "carol@far.test", "dave@far.test")
-	if !ev.has("s1 queued as " + id) {
+	if !ev.has("s1 " + id + " stored in queue slot msg/") {
 		t.Errorf("trace: %q, want the message queued", ev.lines)
 	}
 	if s := queueSlots(t, data); len(s) != 1 {
@@ -119,7 +119,7 @@ func TestFastPathFallsBackToQueue(t *testing.T) {
 	}
 	q.Start(context.Background())
 	id := commit(t, q, "carol@far.test", "bob@mx.test")
-	if !ev.has("s1 queued as " + id) {
+	if !ev.has("s1 " + id + " stored in queue slot msg/") {
 		t.Fatalf("trace: %q, want the message queued after the direct delivery failed", ev.lines)
 	}
 	waitFor(t, "bob deferred", func() bool {

@@ -296,8 +296,12 @@ func (j *journal) append(kind recordKind, env, data []byte) (uint64, error) {
 	j.pending[seq] = false
 	j.mu.Unlock()
 	if err := j.syncer.Sync(seg.path); err != nil {
+		// The caller queues the message in a slot instead (which a replay
+		// prefers) or refuses it; either way the checkpoint may pass this
+		// record.
 		j.mu.Lock()
 		seg.broken = true
+		j.pending[seq] = true
 		j.mu.Unlock()
 		return seq, fmt.Errorf("queue: journal fdatasync: %w", err)
 	}
@@ -369,9 +373,13 @@ func (j *journal) done(seq uint64, files []string) {
 	}
 }
 
-// cancel takes back record seq, whose message was not acknowledged: a
-// cancel record keeps a replay from delivering it.
+// cancel takes back record seq, whose message was not acknowledged: once
+// the checkpoint is past it no replay delivers it, and until then a cancel
+// record keeps a replay from doing so. The error says the cancel record
+// could not be written (a crash before the next checkpoint would deliver
+// the message).
 func (j *journal) cancel(seq uint64) error {
+	defer j.done(seq, nil)
 	b := make([]byte, 8)
 	binary.BigEndian.PutUint64(b, seq)
 	cs, err := j.append(kindCancel, nil, b)
@@ -379,7 +387,6 @@ func (j *journal) cancel(seq uint64) error {
 		return err
 	}
 	j.done(cs, nil)
-	j.done(seq, nil)
 	return nil
 }
 

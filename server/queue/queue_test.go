@@ -139,7 +139,7 @@ func TestCommitDeliversToMaildirAndLeavesQueue(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(data, "queue", "msg", id)); err != nil || fi.Size() != 0 {
 		t.Errorf("queue slot not emptied after delivery: %v", err)
 	}
-	if !ev.has("s1 queued as "+id) || !ev.has("s1 delivered to bob's Maildir as new/") {
+	if !ev.has("s1 "+id+" stored in queue slot msg/") || !ev.has("s1 delivered to bob's Maildir as new/") {
 		t.Errorf("trace lacks the queue's decisions: %q", ev.lines)
 	}
 }

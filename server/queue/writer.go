@@ -253,7 +253,8 @@ func (w *Writer) Commit(env Envelope) (id string, err error) {
 	q := w.q
 	q.mu.Lock()
 	q.msgs[m.ID] = m
-	q.traceLocked(m, fmt.Sprintf("queued as %s (%d octets, %d recipient(s)), on disk before the 250", m.ID, m.Size, len(m.rcpts)))
+	// The SMTP session's own line says "queued as"; this one says where.
+	q.traceLocked(m, fmt.Sprintf("%s stored in queue slot msg/%s (%d octets, %d recipient(s)), fsynced before the 250; a worker delivers it next", m.ID, filepath.Base(w.path), m.Size, len(m.rcpts)))
 	q.dispatchLocked(m)
 	q.mu.Unlock()
 	return m.ID, nil
