@@ -479,15 +479,21 @@ func (j *journal) run(done <-chan struct{}) {
 }
 
 // close stops appends and closes the files; pending records stay for the
-// next Open's replay.
+// next Open's replay. When the checkpoint is past every record (a clean
+// shutdown), the segments are deleted too: a preallocated segment is 16 MiB
+// of disk that an idle data directory should not keep.
 func (j *journal) close() {
 	j.mu.Lock()
 	j.closed = true
 	segs := j.segs
 	j.segs = nil
+	clean := len(j.pending) == 0 && j.ckptAt == j.next
 	j.mu.Unlock()
 	for _, s := range segs {
 		s.f.Close()
+		if clean {
+			os.Remove(s.path)
+		}
 	}
 	j.ckpt.Close()
 }

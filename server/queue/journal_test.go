@@ -154,6 +154,10 @@ func TestJournalCheckpointDeletesSegments(t *testing.T) {
 		t.Errorf("segments after the checkpoint: %v, want only the active one", segs)
 	}
 	image := crashImage(t, data)
+	q.Close()
+	if segs, _ := filepath.Glob(filepath.Join(data, "queue", journalDir, segmentPrefix+"*")); len(segs) != 0 {
+		t.Errorf("segments after a clean shutdown: %v, want none", segs)
+	}
 	for _, p := range maildirFiles(t, image, "bob") {
 		os.Remove(p) // read and deleted by a POP3 client after the checkpoint
 	}
