@@ -117,7 +117,8 @@ func (q *Queue) journalCommit(id string, data []byte, env Envelope, users []stri
 	if len(failed) > 0 {
 		// The copies written stand on the journal record, which the replay
 		// skips once the slot holds the queue id: make them durable first.
-		if err := syncMaildirFiles(files); err == nil {
+		err := syncMaildirFiles(files)
+		if err == nil {
 			slotEnv := env
 			slotEnv.To = failed
 			_, err = q.commitSlot(id, data, slotEnv)
@@ -137,15 +138,12 @@ func (q *Queue) journalCommit(id string, data []byte, env Envelope, users []stri
 	return true, nil
 }
 
-// writeUnsynced writes one journaled copy into its Maildir, creating the
-// Maildir the first time, without fsyncs (the journal holds the message).
+// writeUnsynced writes one journaled copy into its Maildir without fsyncs
+// (the journal holds the message).
 func (q *Queue) writeUnsynced(id string, data []byte, from string, d journalDelivery) (string, error) {
-	root := maildir.Root(q.opts.Data, d.User)
-	if _, ok := q.mailbox.Load(d.User); !ok {
-		if err := maildir.Create(root); err != nil {
-			return "", err
-		}
-		q.mailbox.Store(d.User, struct{}{})
+	root, err := q.mailboxRoot(d.User)
+	if err != nil {
+		return "", err
 	}
 	return maildir.Deliver(root, bytes.NewReader(data), maildir.DeliverOptions{
 		Unique: d.Unique, Prepend: deliveryPrepend(from, d.Rcpt), Unsynced: true})

@@ -164,3 +164,46 @@ func TestOpenRemovesLeftoverTmp(t *testing.T) {
 		t.Errorf("tmp/ after Open: %v, want only %s", es, other)
 	}
 }
+
+// TestFastPathRefusedWhenNothingCanTakeIt: when bob's copy cannot be written
+// and the queue slot that should take it cannot be either, Commit fails (no
+// 250), alice's copy is taken back, and a restart delivers nothing.
+func TestFastPathRefusedWhenNothingCanTakeIt(t *testing.T) {
+	data := t.TempDir()
+	q := openQueue(t, Options{Data: data})
+	q.journal.every = time.Hour // keep the journal for the restart below
+	bobRoot := maildir.Root(data, "bob")
+	if err := os.MkdirAll(bobRoot, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// bob's tmp/ and the queue's msg/ are files: nothing can be written there.
+	if err := os.WriteFile(filepath.Join(bobRoot, maildir.Tmp), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	msg := filepath.Join(data, "queue", "msg")
+	if err := os.Remove(msg); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(msg, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	q.Start(context.Background())
+	w, err := q.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(w, "Subject: refused\r\n\r\nHello\r\n")
+	if id, err := w.Commit(Envelope{From: "carol@far.test", To: []string{"alice@mx.test", "bob@mx.test"}, Received: time.Now()}); err == nil {
+		t.Fatalf("Commit accepted %s though neither bob's Maildir nor a slot could take it", id)
+	}
+	if n := len(maildirFiles(t, data, "alice")); n != 0 {
+		t.Errorf("alice keeps %d copies of a refused message", n)
+	}
+	image := crashImage(t, data)
+	os.Remove(filepath.Join(maildir.Root(image, "bob"), maildir.Tmp))
+	os.Remove(filepath.Join(image, "queue", "msg"))
+	openQueue(t, Options{Data: image})
+	if a, b := len(maildirFiles(t, image, "alice")), len(maildirFiles(t, image, "bob")); a != 0 || b != 0 {
+		t.Errorf("a restart delivered the refused message: alice %d, bob %d", a, b)
+	}
+}

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -580,18 +581,18 @@ func (q *Queue) replayJournal() error {
 func (q *Queue) replayRecord(rec journalRecord, data []byte) error {
 	var failed []string
 	for _, d := range rec.Deliveries {
-		root := maildir.Root(q.opts.Data, d.User)
 		if !maildir.ValidUser(d.User) || strings.ContainsAny(d.Unique, `/\`) {
 			failed = append(failed, d.Rcpt)
 			continue
 		}
-		if err := maildir.Create(root); err != nil {
+		root, err := q.mailboxRoot(d.User)
+		if err != nil {
 			q.log.Error("queue: replay: cannot create the Maildir", "id", rec.ID, "user", d.User, "err", err)
 			failed = append(failed, d.Rcpt)
 			continue
 		}
 		over := q.recoveredIndex(root)[d.Unique]
-		_, err := maildir.Deliver(root, strings.NewReader(string(data)), maildir.DeliverOptions{
+		_, err = maildir.Deliver(root, bytes.NewReader(data), maildir.DeliverOptions{
 			Unique: d.Unique, Prepend: deliveryPrepend(rec.From, d.Rcpt), Over: over})
 		if err != nil {
 			q.log.Error("queue: replay: Maildir delivery failed; queueing", "id", rec.ID, "user", d.User, "err", err)
@@ -613,9 +614,4 @@ func (q *Queue) replayRecord(rec journalRecord, data []byte) error {
 		return fmt.Errorf("queue: replay of journaled message %s: %w", rec.ID, err)
 	}
 	return nil
-}
-
-// deliveryPrepend is the trace fields final delivery adds (RFC 5321 §4.4).
-func deliveryPrepend(from, rcpt string) []byte {
-	return []byte("Return-Path: <" + from + ">\r\nDelivered-To: " + rcpt + "\r\n")
 }

@@ -23,12 +23,9 @@ func (q *Queue) deliverLocal(m *Message, i int, user string) Result {
 	if !maildir.ValidUser(user) {
 		return Result{Code: 550, Host: "local", Reply: fmt.Sprintf("550 5.1.1 <%s>: account name %q cannot be a mailbox", addr, user)}
 	}
-	root := maildir.Root(q.opts.Data, user)
-	if _, ok := q.mailbox.Load(user); !ok {
-		if err := maildir.Create(root); err != nil {
-			return q.localError(m, addr, err)
-		}
-		q.mailbox.Store(user, struct{}{})
+	root, err := q.mailboxRoot(user)
+	if err != nil {
+		return q.localError(m, addr, err)
 	}
 	unique := uniqueFor(m, i)
 	if m.recovered {
@@ -43,15 +40,31 @@ func (q *Queue) deliverLocal(m *Message, i int, user string) Result {
 		return q.localError(m, addr, err)
 	}
 	defer rc.Close()
-	from := m.Envelope.From
-	prepend := []byte("Return-Path: <" + from + ">\r\nDelivered-To: " + addr + "\r\n")
-	name, err := maildir.Deliver(root, rc, maildir.DeliverOptions{Unique: unique, Prepend: prepend, SyncDir: q.syncer.Sync})
+	name, err := maildir.Deliver(root, rc, maildir.DeliverOptions{Unique: unique, Prepend: deliveryPrepend(m.Envelope.From, addr), SyncDir: q.syncer.Sync})
 	if err != nil {
 		return q.localError(m, addr, err)
 	}
 	maildir.Notify(root) // an IMAP session in IDLE sees it at once
 	q.trace(m, fmt.Sprintf("delivered to %s's Maildir as new/%s", user, name))
 	return Result{Code: 250, Host: "local", Reply: "250 2.0.0 delivered to " + user + "'s Maildir as new/" + name}
+}
+
+// mailboxRoot returns user's Maildir, creating it the first time this
+// process delivers there (later deliveries skip the directory checks).
+func (q *Queue) mailboxRoot(user string) (string, error) {
+	root := maildir.Root(q.opts.Data, user)
+	if _, ok := q.mailbox.Load(user); !ok {
+		if err := maildir.Create(root); err != nil {
+			return "", err
+		}
+		q.mailbox.Store(user, struct{}{})
+	}
+	return root, nil
+}
+
+// deliveryPrepend is the trace fields final delivery adds (RFC 5321 §4.4).
+func deliveryPrepend(from, rcpt string) []byte {
+	return []byte("Return-Path: <" + from + ">\r\nDelivered-To: " + rcpt + "\r\n")
 }
 
 // localError turns a failed Maildir write into a temporary failure: a full

@@ -18,8 +18,8 @@ import (
 // The data is held in memory (up to memMax octets, within the queue's
 // memBudget) until Commit: a message for local accounts only is then
 // journaled and written into their Maildirs (see journalCommit), and any
-// other one into a queue slot. A message that outgrows the memory is spilled into its
-// slot as it arrives.
+// other one into a queue slot. A message that outgrows the memory is
+// spilled into its slot as it arrives.
 type Writer struct {
 	q     *Queue
 	id    string
