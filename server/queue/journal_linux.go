@@ -18,7 +18,7 @@ func fdatasync(f *os.File) error {
 	}
 }
 
-// preallocate reserves a new segment's blocks, so appends write into space
+// preallocate reserves a fresh segment's blocks (when no spare is ready), so appends write into space
 // the file already has; it is only an optimisation, so errors are ignored
 // (file systems without fallocate simply grow the file).
 func preallocate(f *os.File, size int64) {

@@ -207,8 +207,9 @@ func TestJournalCancelAndTornTail(t *testing.T) {
 	}
 }
 
-// TestScanRecords: the scan takes records in sequence and stops at the first
-// one damaged, cut short or out of sequence.
+// TestScanRecords: the scan takes records in sequence from the segment's
+// first and stops at the first one damaged, cut short or out of sequence,
+// so a recycled segment's old records are never taken for new ones.
 func TestScanRecords(t *testing.T) {
 	var seg []byte
 	for seq := uint64(7); seq < 10; seq++ {
@@ -217,10 +218,11 @@ func TestScanRecords(t *testing.T) {
 		seg = append(seg, r...)
 	}
 	one := len(seg) / 3
-	count := func(b []byte) (n int) {
-		scanRecords(bytesReaderAt(b), int64(len(b)), func(recordKind, uint64, []byte, []byte) { n++ })
+	countFrom := func(b []byte, first uint64) (n int) {
+		scanRecords(bytesReaderAt(b), int64(len(b)), first, func(recordKind, uint64, []byte, []byte) { n++ })
 		return n
 	}
+	count := func(b []byte) int { return countFrom(b, 7) }
 	if n := count(seg); n != 3 {
 		t.Errorf("whole segment: %d records, want 3", n)
 	}
@@ -236,6 +238,18 @@ func TestScanRecords(t *testing.T) {
 	if n := count(skip); n != 1 {
 		t.Errorf("sequence broken: %d records, want 1", n)
 	}
+	// Recycled as segment 10: before its first new record nothing in it
+	// counts, and after it the old ones that follow do not either.
+	if n := countFrom(seg, 10); n != 0 {
+		t.Errorf("recycled segment with no new record: %d records, want 0", n)
+	}
+	recycled := append([]byte(nil), seg...)
+	r := encodeRecord(kindMessage, []byte(`{"queue_id":"y"}`), []byte("data"))
+	sealRecord(r, 10)
+	copy(recycled, r)
+	if n := countFrom(recycled, 10); n != 1 {
+		t.Errorf("recycled segment with one new record: %d records, want 1", n)
+	}
 }
 
 type bytesReaderAt []byte
@@ -249,4 +263,78 @@ func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		return n, os.ErrClosed
 	}
 	return n, nil
+}
+
+// TestJournalRecyclesSegments: segments behind the checkpoint become spares
+// that later rotations rename into place; a crash with records in recycled
+// segments (their old records still behind the new ones) replays every
+// acknowledged message exactly once; an idle tick keeps one spare and a
+// clean close deletes them all.
+func TestJournalRecyclesSegments(t *testing.T) {
+	defer func(n int64) { segmentSize = n }(segmentSize)
+	segmentSize = 4 << 10
+	data := t.TempDir()
+	q := runningQueue(t, data)
+	j := q.journal
+	journalFiles := func(dir, prefix string) (names []string) {
+		es, _ := os.ReadDir(filepath.Join(dir, "queue", journalDir))
+		for _, e := range es {
+			if strings.HasPrefix(e.Name(), prefix) {
+				names = append(names, e.Name())
+			}
+		}
+		return names
+	}
+	var ids []string
+	for range 40 {
+		ids = append(ids, commit(t, q, "carol@far.test", "bob@mx.test"))
+	}
+	if segs := journalFiles(data, segmentPrefix); len(segs) < 3 {
+		t.Fatalf("40 messages in 4 KiB segments made %d segments, want several", len(segs))
+	}
+	if err := j.checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	spares := journalFiles(data, sparePrefix)
+	if len(spares) < 2 {
+		t.Fatalf("after the checkpoint %d spares (%v), want the segments behind it", len(spares), journalFiles(data, ""))
+	}
+	for range 40 {
+		ids = append(ids, commit(t, q, "carol@far.test", "bob@mx.test"))
+	}
+	reused := 0
+	for _, s := range spares {
+		if _, err := os.Stat(filepath.Join(data, "queue", journalDir, s)); err != nil {
+			reused++
+		}
+	}
+	if reused == 0 {
+		t.Fatalf("no spare was renamed into place by 40 more messages: before %v, after %v", spares, journalFiles(data, ""))
+	}
+
+	image := crashImage(t, data)
+	openQueue(t, Options{Data: image})
+	got := subjects(t, image, "bob")
+	for _, id := range ids {
+		if got["test "+id] != 1 {
+			t.Errorf("message %s is in bob's Maildir %d times after the replay, want once", id, got["test "+id])
+		}
+	}
+	if len(got) != len(ids) {
+		t.Errorf("bob has %d messages after the replay, want %d", len(got), len(ids))
+	}
+
+	if err := j.checkpoint(); err != nil { // behind everything now
+		t.Fatal(err)
+	}
+	if err := j.checkpoint(); err != nil { // an idle tick
+		t.Fatal(err)
+	}
+	if n := len(journalFiles(data, sparePrefix)); n > sparesIdle {
+		t.Errorf("an idle tick left %d spares, want at most %d", n, sparesIdle)
+	}
+	q.Close()
+	if left := journalFiles(data, ""); len(left) != 1 || left[0] != checkpointName {
+		t.Errorf("a clean close left %v in the journal directory, want only the checkpoint", left)
+	}
 }

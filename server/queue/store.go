@@ -20,6 +20,7 @@ import (
 //	state/<id>.json   recipients' state, once it differs from "all pending"
 //	journal/seg-<seq> the intake journal's segments (journal.go): messages
 //	                  for local accounts, until a checkpoint is past them
+//	journal/spare-<n> segments behind the checkpoint, kept for reuse
 //	journal/checkpoint the sequence number the journal is done up to
 //	lock              held (flock / LockFileEx) by the process owning the queue
 const (
