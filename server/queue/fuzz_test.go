@@ -53,12 +53,10 @@ func FuzzScanRecords(f *testing.F) {
 	var seg []byte
 	for seq := uint64(1); seq <= 3; seq++ {
 		eb, _ := json.Marshal(journalRecord{ID: "0000000000000001", Deliveries: []journalDelivery{{Rcpt: "bob@mx.test", User: "bob", Unique: "1.Q0000000000000001R0.h"}}})
-		r := encodeRecord(kindMessage, eb, []byte("Subject: x\r\n\r\nhi\r\n"))
-		sealRecord(r, seq)
+		r := encodeRecord(kindMessage, eb, []byte("Subject: x\r\n\r\nhi\r\n"), seq)
 		seg = append(seg, r...)
 	}
-	c := encodeRecord(kindCancel, nil, []byte{0, 0, 0, 0, 0, 0, 0, 2})
-	sealRecord(c, 4)
+	c := encodeRecord(kindCancel, nil, []byte{0, 0, 0, 0, 0, 0, 0, 2}, 4)
 	seg = append(seg, c...)
 	f.Add(seg)
 	f.Add(seg[:len(seg)-3])

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 
@@ -16,6 +17,34 @@ func fdatasync(f *os.File) error {
 			return err
 		}
 	}
+}
+
+// writeRecord writes a record's head and data at off with one pwritev(2).
+func writeRecord(f *os.File, head, data []byte, off int64) error {
+	iov := [][]byte{head, data}
+	fd := int(f.Fd())
+	for len(iov) > 0 {
+		n, err := unix.Pwritev(fd, iov, off)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return &os.PathError{Op: "pwritev", Path: f.Name(), Err: err}
+		}
+		if n == 0 {
+			return &os.PathError{Op: "pwritev", Path: f.Name(), Err: io.ErrShortWrite}
+		}
+		off += int64(n)
+		for n > 0 && len(iov) > 0 {
+			k := min(n, len(iov[0]))
+			iov[0] = iov[0][k:]
+			n -= k
+			if len(iov[0]) == 0 {
+				iov = iov[1:]
+			}
+		}
+	}
+	return nil
 }
 
 // preallocate reserves a fresh segment's blocks (when no spare is ready), so appends write into space

@@ -13,6 +13,15 @@ import (
 // fdatasync flushes a file; without fdatasync(2) that is a full fsync.
 func fdatasync(f *os.File) error { return f.Sync() }
 
+// writeRecord writes a record's head and then its data at off.
+func writeRecord(f *os.File, head, data []byte, off int64) error {
+	if _, err := f.WriteAt(head, off); err != nil {
+		return err
+	}
+	_, err := f.WriteAt(data, off+int64(len(head)))
+	return err
+}
+
 // preallocate does nothing where fallocate(2) is missing: the segment grows.
 func preallocate(f *os.File, size int64) {}
 

@@ -213,8 +213,7 @@ func TestJournalCancelAndTornTail(t *testing.T) {
 func TestScanRecords(t *testing.T) {
 	var seg []byte
 	for seq := uint64(7); seq < 10; seq++ {
-		r := encodeRecord(kindMessage, []byte(`{"queue_id":"x"}`), []byte("data"))
-		sealRecord(r, seq)
+		r := encodeRecord(kindMessage, []byte(`{"queue_id":"x"}`), []byte("data"), seq)
 		seg = append(seg, r...)
 	}
 	one := len(seg) / 3
@@ -244,12 +243,18 @@ func TestScanRecords(t *testing.T) {
 		t.Errorf("recycled segment with no new record: %d records, want 0", n)
 	}
 	recycled := append([]byte(nil), seg...)
-	r := encodeRecord(kindMessage, []byte(`{"queue_id":"y"}`), []byte("data"))
-	sealRecord(r, 10)
+	r := encodeRecord(kindMessage, []byte(`{"queue_id":"y"}`), []byte("data"), 10)
 	copy(recycled, r)
 	if n := countFrom(recycled, 10); n != 1 {
 		t.Errorf("recycled segment with one new record: %d records, want 1", n)
 	}
+}
+
+// encodeRecord is a whole record as append writes it.
+func encodeRecord(kind recordKind, env, data []byte, seq uint64) []byte {
+	head, crc := recordHead(kind, env, data)
+	sealHead(head, seq, crc)
+	return append(head, data...)
 }
 
 type bytesReaderAt []byte
