@@ -87,14 +87,14 @@ func Deliver(root string, src io.Reader, o DeliverOptions) (name string, err err
 	if o.Unique != "" {
 		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 	}
-	f, err := os.OpenFile(tmp, flags, 0o600)
+	f, err := createFile(tmp, flags, 0o600)
 	if errors.Is(err, os.ErrNotExist) {
 		// A root created by hand or deleted by the user: recreate it rather
 		// than lose the message.
 		if cerr := createDir(root); cerr != nil {
 			return "", cerr
 		}
-		f, err = os.OpenFile(tmp, flags, 0o600)
+		f, err = createFile(tmp, flags, 0o600)
 	}
 	if err != nil {
 		return "", fmt.Errorf("maildir: %w", err)
@@ -136,7 +136,7 @@ func Deliver(root string, src io.Reader, o DeliverOptions) (name string, err err
 	if o.Over != "" {
 		target, newDir, name = o.Over, filepath.Dir(o.Over), filepath.Base(o.Over)
 	}
-	if err := os.Rename(tmp, target); err != nil {
+	if err := renameFile(tmp, target); err != nil {
 		return "", fmt.Errorf("maildir: %w", err)
 	}
 	committed = true

@@ -70,8 +70,11 @@ func (q *Queue) fastPath(env Envelope) ([]string, bool) {
 // journal record keeps it, so a replay finds the file.
 func fastUnique(id string, i int, now time.Time) string {
 	return strconv.FormatInt(now.Unix(), 10) + ".M" + strconv.Itoa(now.Nanosecond()/1000) +
-		"P" + strconv.Itoa(os.Getpid()) + "Q" + id + "R" + strconv.Itoa(i) + "." + maildir.Host()
+		"P" + processID + "Q" + id + "R" + strconv.Itoa(i) + "." + maildir.Host()
 }
+
+// processID is this process's id for fastUnique, read once.
+var processID = strconv.Itoa(os.Getpid())
 
 // leftoverTmp matches the names deliveries by the queue put in a Maildir's
 // tmp/ (fastUnique and uniqueFor): one left there by a crash is garbage.
