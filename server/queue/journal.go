@@ -150,13 +150,13 @@ type journal struct {
 
 // segment is one journal file.
 type segment struct {
-	path        string
-	f           *os.File
-	first, last uint64
-	records     int
-	size        int64
-	capacity    int64 // the file's size when it was put in place: appends up to it reuse written blocks
-	broken      bool  // a write failed: take no more records
+	path     string
+	f        *os.File
+	last     uint64 // its last record's sequence number
+	records  int
+	size     int64
+	capacity int64 // the file's size when it was put in place: appends up to it reuse written blocks
+	broken   bool  // a write failed: take no more records
 }
 
 // errJournalClosed is returned by append after close; the caller queues.
@@ -321,9 +321,6 @@ func (j *journal) append(kind recordKind, env, data []byte) (uint64, error) {
 	}
 	j.next++
 	seg.size += recLen
-	if seg.records == 0 {
-		seg.first = seq
-	}
 	seg.records++
 	seg.last = seq
 	j.pending[seq] = false
@@ -377,7 +374,6 @@ func (j *journal) rotate(need int64) (*segment, error) {
 		var err error
 		if f, err = os.OpenFile(p, os.O_RDWR, 0); err != nil {
 			os.Remove(p)
-			f = nil
 			continue
 		}
 		capacity = segmentSize
@@ -394,7 +390,7 @@ func (j *journal) rotate(need int64) (*segment, error) {
 		os.Remove(p)
 		return nil, fmt.Errorf("queue: journal: fsync %s: %w", j.dir, err)
 	}
-	seg := &segment{path: p, f: f, first: j.next, capacity: capacity}
+	seg := &segment{path: p, f: f, capacity: capacity}
 	j.segs = append(j.segs, seg)
 	return seg, nil
 }
@@ -403,8 +399,7 @@ func (j *journal) rotate(need int64) (*segment, error) {
 // and flushes it, so its blocks are written before any record goes there.
 func (j *journal) prepareSpare() {
 	j.mu.Lock()
-	p := filepath.Join(j.dir, fmt.Sprintf("%s%d", sparePrefix, j.spareN))
-	j.spareN++
+	p := j.nextSparePath()
 	j.mu.Unlock()
 	err := zeroFill(p, segmentSize)
 	j.mu.Lock()
@@ -420,6 +415,12 @@ func (j *journal) prepareSpare() {
 		return
 	}
 	j.spares = append(j.spares, p)
+}
+
+// nextSparePath names a new spare. j.mu is held.
+func (j *journal) nextSparePath() string {
+	j.spareN++
+	return filepath.Join(j.dir, sparePrefix+strconv.Itoa(j.spareN-1))
 }
 
 // zeroFill creates file p with size zero bytes written and flushed.
@@ -449,8 +450,7 @@ func (j *journal) recycle(s *segment) {
 	keep := s.capacity == segmentSize && len(j.spares) < sparesMax && !j.closed
 	var p string
 	if keep {
-		p = filepath.Join(j.dir, fmt.Sprintf("%s%d", sparePrefix, j.spareN))
-		j.spareN++
+		p = j.nextSparePath()
 	}
 	j.mu.Unlock()
 	if keep {
