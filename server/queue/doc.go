@@ -20,7 +20,7 @@
 // concurrent sessions: the durable commit), writes it into each Maildir
 // (tmp/, rename into new/, no fsync) and the queue keeps nothing; the
 // Maildir files are flushed many at once at the journal's checkpoints, at
-// least every second, and a restart replays the journal past the last
+// least every second (sooner under a heavy load), and a restart replays the journal past the last
 // checkpoint (journal.go, fastpath.go). A Maildir that cannot be written
 // sends its recipients to a queue slot. Every other message goes into a
 // queue slot. A message file is a slot in queue/msg/: data, the envelope (JSON,

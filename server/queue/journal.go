@@ -32,9 +32,10 @@ import (
 // written into each recipient's Maildir (tmp/, rename into new/) without
 // fsyncs, so a reader finds it there as soon as the client has its reply.
 // Those files are made durable later, many at once (syncfs on Linux, an
-// fsync per file elsewhere), at a checkpoint, at least every second; only
-// then does the checkpoint file move past their records, and journal
-// segments wholly behind it are deleted.
+// fsync per file elsewhere), at a checkpoint, at least every second and
+// sooner when two segments' worth of records arrived; only then does the
+// checkpoint file move past their records, and journal segments wholly
+// behind it become spares.
 //
 // After a crash, Open replays every record at or after the checkpoint: the
 // Maildir file names are in the record and derived from the queue id, so a
@@ -82,6 +83,13 @@ const (
 	// checkpointAfter makes a checkpoint early when this many deliveries
 	// wait for one, which bounds the journal's size under load.
 	checkpointAfter = 8192
+	// checkpointSegments makes a checkpoint early when this many segments'
+	// worth of records were appended since the last one: the checkpoint is
+	// what turns full segments into spares, and large messages fill a
+	// segment in a fraction of a second. Without it, rotations run out of
+	// spares between checkpoints and each new one is zero-filled, writing
+	// as much again as the records themselves.
+	checkpointSegments = 2
 )
 
 // segmentSize is segmentMax; tests make it small to fill segments quickly.
@@ -129,6 +137,9 @@ type journal struct {
 	log    *slog.Logger
 	syncer *dirSyncer    // groups the fdatasyncs of a segment
 	every  time.Duration // checkpointEvery; tests make it longer to keep a journal to replay
+	// kickAfter is checkpointSegments segments' worth of bytes; tests that
+	// keep a journal to replay set it to 0 (never).
+	kickAfter int64
 
 	ckptMu sync.Mutex // one checkpoint at a time
 	ckpt   *os.File
@@ -142,6 +153,7 @@ type journal struct {
 	pending  map[uint64]bool // records not yet behind a checkpoint; true once their Maildir files are written
 	unsynced []string        // Maildir files written since the last checkpoint
 	kick     chan struct{}
+	appended int64 // bytes of records appended since the last checkpoint began
 
 	spares    []string // paths of spare segments, each segmentSize bytes of written blocks
 	spareN    int      // names the next spare
@@ -165,7 +177,8 @@ var errJournalClosed = errors.New("queue: journal closed")
 // openJournal opens queue/journal in q's directory and replays what a
 // crash left in it (see replayJournal); q's slots are already loaded.
 func (q *Queue) openJournal() error {
-	j := &journal{dir: q.path(journalDir), log: q.log, every: checkpointEvery, pending: map[uint64]bool{}, kick: make(chan struct{}, 1)}
+	j := &journal{dir: q.path(journalDir), log: q.log, every: checkpointEvery, kickAfter: checkpointSegments * segmentSize,
+		pending: map[uint64]bool{}, kick: make(chan struct{}, 1)}
 	j.syncer = newDirSyncer(j.syncSegment)
 	if err := os.MkdirAll(j.dir, 0o700); err != nil {
 		return fmt.Errorf("queue: %w", err)
@@ -324,6 +337,10 @@ func (j *journal) append(kind recordKind, env, data []byte) (uint64, error) {
 	seg.records++
 	seg.last = seq
 	j.pending[seq] = false
+	j.appended += recLen
+	if j.kickAfter > 0 && j.appended >= j.kickAfter {
+		j.kickCheckpoint()
+	}
 	if seg.size > segmentSize/2 && len(j.spares) == 0 && !j.preparing {
 		// Half full and nothing to rotate into: make a spare now, off the
 		// appenders' path, rather than a fresh segment at rotation.
@@ -508,10 +525,15 @@ func (j *journal) done(seq uint64, files []string) {
 	n := len(j.unsynced)
 	j.mu.Unlock()
 	if n >= checkpointAfter {
-		select {
-		case j.kick <- struct{}{}:
-		default:
-		}
+		j.kickCheckpoint()
+	}
+}
+
+// kickCheckpoint asks for a checkpoint now rather than at the next tick.
+func (j *journal) kickCheckpoint() {
+	select {
+	case j.kick <- struct{}{}:
+	default:
 	}
 }
 
@@ -541,6 +563,7 @@ func (j *journal) checkpoint() error {
 	j.mu.Lock()
 	files := j.unsynced
 	j.unsynced = nil
+	j.appended = 0
 	var finished []uint64
 	for seq, ok := range j.pending {
 		if ok {

@@ -47,6 +47,7 @@ func runningQueue(t *testing.T, data string) *Queue {
 	t.Helper()
 	q := openQueue(t, Options{Data: data})
 	q.journal.every = time.Hour
+	q.journal.kickAfter = 0
 	q.Start(context.Background())
 	return q
 }
@@ -275,6 +276,45 @@ func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
 // segments (their old records still behind the new ones) replays every
 // acknowledged message exactly once; an idle tick keeps one spare and a
 // clean close deletes them all.
+// TestJournalCheckpointsByVolume: a journal that takes checkpointSegments
+// segments' worth of records checkpoints at once, without waiting for its
+// tick, so full segments become spares before the next rotations need
+// them (large messages fill a segment in a fraction of a second).
+func TestJournalCheckpointsByVolume(t *testing.T) {
+	defer func(n int64) { segmentSize = n }(segmentSize)
+	segmentSize = 4 << 10
+	data := t.TempDir()
+	q := openQueue(t, Options{Data: data})
+	q.journal.every = time.Hour
+	q.Start(context.Background())
+	j := q.journal
+	checkpointAt := func() uint64 {
+		j.ckptMu.Lock()
+		defer j.ckptMu.Unlock()
+		return j.ckptAt
+	}
+	commit(t, q, "carol@far.test", "bob@mx.test")
+	if at := checkpointAt(); at != 0 {
+		t.Fatalf("one small message moved the checkpoint to %d; the tick is an hour away", at)
+	}
+	var ids []string
+	for range 60 {
+		ids = append(ids, commit(t, q, "carol@far.test", "bob@mx.test"))
+	}
+	waitFor(t, "a checkpoint made by volume", func() bool { return checkpointAt() > 0 })
+	waitFor(t, "spare segments", func() bool {
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		return len(j.spares) > 0
+	})
+	got := subjects(t, data, "bob")
+	for _, id := range ids {
+		if got["test "+id] != 1 {
+			t.Errorf("message %s is in bob's Maildir %d times, want once", id, got["test "+id])
+		}
+	}
+}
+
 func TestJournalRecyclesSegments(t *testing.T) {
 	defer func(n int64) { segmentSize = n }(segmentSize)
 	segmentSize = 4 << 10
