@@ -48,8 +48,9 @@ single record "0 ." means no mail accepted, RFC 7505), and warns about an MX
 that points to an alias or an IP address. Internationalized names are asked in
 their A-label form (bücher.test is xn--bcher-kva.test); both forms are shown.
 
-It asks the servers in /etc/resolv.conf, or the one given with --server (on
-Windows, --server is needed). UDP first, and TCP when the answer is truncated;
+It asks the system's DNS servers (those in /etc/resolv.conf; on Windows, those
+of the connected network adapters, as ipconfig /all lists them), or the one
+given with --server. UDP first, and TCP when the answer is truncated;
 each question is sent 1+--retries times before giving up.
 
 --short prints one "PREFERENCE EXCHANGER" line per record, like dig +short

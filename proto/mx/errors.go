@@ -33,8 +33,9 @@ var (
 	// ErrBadResponse: the server answered something unusable: another error
 	// RCODE (FORMERR, NOTIMP), or a reply to a different question.
 	ErrBadResponse = errors.New("unusable response")
-	// ErrNoResolver: no server was given and the system resolver
-	// configuration (/etc/resolv.conf) could not be read, as on Windows.
+	// ErrNoResolver: no server was given and the system names none: its
+	// resolver configuration (/etc/resolv.conf) could not be read or lists no
+	// server, or no connected Windows network adapter has one.
 	ErrNoResolver = errors.New("no DNS server configured")
 )
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -49,7 +48,8 @@ type Resolver struct {
 	// giving up on it after timeouts; 0 means DefaultAttempts.
 	Attempts int
 	// ResolvConf is the resolver configuration file read when Server is
-	// empty; "" means DefaultResolvConf.
+	// empty; "" means the system's resolvers: DefaultResolvConf, or on
+	// Windows the DNS servers of the connected network adapters.
 	ResolvConf string
 }
 
@@ -108,13 +108,14 @@ func (r *Resolver) servers() ([]string, error) {
 		}
 		return []string{addr}, nil
 	}
-	path := r.ResolvConf
-	if path == "" {
-		if runtime.GOOS == "windows" {
-			return nil, &Error{Kind: ErrNoResolver, Detail: "mailx does not read the Windows resolver settings"}
-		}
-		path = DefaultResolvConf
+	if r.ResolvConf == "" {
+		return systemServers()
 	}
+	return serversFromResolvConf(r.ResolvConf)
+}
+
+// serversFromResolvConf returns the nameservers of a resolv.conf file.
+func serversFromResolvConf(path string) ([]string, error) {
 	conf, err := dns.ClientConfigFromFile(path)
 	if err != nil {
 		return nil, &Error{Kind: ErrNoResolver, Detail: fmt.Sprintf("cannot read %s: %s", path, causeText(err)), Err: err}
