@@ -190,9 +190,10 @@ func TestServeCrashKeepsAcknowledgedMail(t *testing.T) {
 
 	subject := regexp.MustCompile(`(?m)^Subject: crash (\d+)$`)
 	// All recipients are local, so messages take the queue's fast path:
-	// journaled, then written into the Maildir (names "...P<pid>Q<id>R0...")
-	// before the 250, and the restart replays the journal. Each file must
-	// be whole; tmp/ must hold no leftover.
+	// journaled before the 250, then written into the Maildir (names
+	// "...P<pid>Q<id>R0...") right after it, and the restart replays the
+	// journal, so a kill between the 250 and the Maildir write loses
+	// nothing. Each file must be whole; tmp/ must hold no leftover.
 	direct := regexp.MustCompile(`^\d+\.M\d+P\d+Q[0-9A-F]{16}R0\.`)
 	body := strings.Repeat("a line of the message body, well under 1000 octets\n", 20)
 	count := map[int]int{}
@@ -226,7 +227,7 @@ func TestServeCrashKeepsAcknowledgedMail(t *testing.T) {
 		}
 	}
 	if directs == 0 {
-		t.Error("no message took the fast path (journal, then Maildir before the 250)")
+		t.Error("no message took the fast path (journal before the 250, then Maildir)")
 	}
 	extra := 0
 	for n, c := range count {

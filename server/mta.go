@@ -255,6 +255,12 @@ func (qi queueIntake) Begin() (smtp.MessageWriter, error) {
 
 type intakeWriter struct{ *queue.Writer }
 
+// Commit lets the session answer 250 before the local copies are written
+// (see queue.Writer.CommitThen).
+func (w intakeWriter) Commit(env queue.Envelope) (string, func(), error) {
+	return w.Writer.CommitThen(env)
+}
+
 func (w intakeWriter) Abort() { w.Writer.Abort() }
 
 // addSMTP registers the SMTP, submission and SMTPS services.

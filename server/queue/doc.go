@@ -18,7 +18,8 @@
 // recipients are all local accounts takes the fast path: Commit appends it
 // to the intake journal (queue/journal/, one fdatasync grouped with
 // concurrent sessions: the durable commit), writes it into each Maildir
-// (tmp/, rename into new/, no fsync) and the queue keeps nothing; the
+// (tmp/, rename into new/, no fsync; CommitThen leaves that to after the
+// caller's reply) and the queue keeps nothing; the
 // Maildir files are flushed many at once at the journal's checkpoints, at
 // least every second (sooner under a heavy load), and a restart replays the journal past the last
 // checkpoint (journal.go, fastpath.go). A Maildir that cannot be written

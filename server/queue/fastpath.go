@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mailx-edu/mailx/proto/transcript"
@@ -18,18 +19,20 @@ import (
 // The local fast path. A message whose recipients are all local accounts
 // needs no queue slot: it is appended to the journal (journal.go), which
 // makes it durable with one fdatasync shared by the sessions committing at
-// the same moment, and then written into each recipient's Maildir (tmp/,
-// rename into new/) without fsyncs, before the 250, so a POP3 or IMAP
-// client finds it the moment the sender has its reply. Those files get
-// their flush at the journal's next checkpoint, many at once; until then
-// the journal record is what a crash recovers from. That saves the two
-// flushes in a row per message that Maildir's own rules need (the file,
-// then new/), the slot's bookkeeping and the later re-read.
+// the same moment; the 250 goes out, and then, before the session reads the
+// client's next command, it is written into each recipient's Maildir (tmp/,
+// rename into new/) without fsyncs, so a POP3 or IMAP client finds it
+// microseconds after the sender has its reply (Writer.CommitThen). Those
+// files get their flush at the journal's next checkpoint, many at once;
+// until then the journal record is what a crash recovers from. That saves
+// the two flushes in a row per message that Maildir's own rules need (the
+// file, then new/), the slot's bookkeeping and the later re-read.
 //
 // Crash safety: nothing is written into a Maildir before the journal record
 // is durable, and the record names each copy's file (the unique part holds
 // the queue id), so a replay after a crash rewrites a copy that is there
-// and writes one that is not: each recipient has the message exactly once.
+// and writes one that is not: each recipient has the message exactly once,
+// whether the crash came before, during or after the Maildir writes.
 // A message whose journal append never finished was not acknowledged and is
 // never delivered. A record that was durable when a crash cut off its 250
 // is delivered, which the client cannot tell from a lost reply (RFC 5321
@@ -39,6 +42,8 @@ import (
 // disk) goes to a queue slot under the same queue id, with only the
 // recipients that failed, and the queue's retries and error reports deal
 // with it; the replay skips a journal record whose queue id is in a slot.
+// If even the slot cannot be written, the record stays pending: the
+// checkpoint stops before it and the next start delivers it.
 
 // fastPath reports whether a committed message can bypass the queue slots:
 // the queue delivers (it is started and not closing) and every recipient is
@@ -81,11 +86,12 @@ var processID = strconv.Itoa(os.Getpid())
 var leftoverTmp = regexp.MustCompile(`^\d+\.(M\d+P\d+)?Q[0-9A-F]{16}R\d+\.`)
 
 // journalCommit commits a message for local accounts users (one per
-// recipient) through the journal and writes it into their Maildirs. handled
-// false means the journal could not take it (closed, or its write failed)
-// and the caller queues the message in a slot instead; an error with
-// handled true means the message was not accepted and nothing of it stays.
-func (q *Queue) journalCommit(id string, data []byte, env Envelope, users []string) (handled bool, err error) {
+// recipient) through the journal. handled false means the journal could not
+// take it (closed, or its write failed) and the caller queues the message in
+// a slot instead. handled true means the message is on stable storage, and
+// deliver writes it into the Maildirs: the caller runs it once its 250 is
+// sent (see Writer.CommitThen), with data still in hand.
+func (q *Queue) journalCommit(id string, data []byte, env Envelope, users []string) (handled bool, deliver func()) {
 	now := q.now()
 	rec := journalRecord{ID: id, Envelope: env, Deliveries: make([]journalDelivery, len(env.To))}
 	for i, to := range env.To {
@@ -104,6 +110,13 @@ func (q *Queue) journalCommit(id string, data []byte, env Envelope, users []stri
 		}
 		return false, nil
 	}
+	return true, func() { q.deliverJournaled(seq, rec, data) }
+}
+
+// deliverJournaled writes the copies of journaled message rec (record seq)
+// into their Maildirs without fsyncs (the journal holds the message).
+func (q *Queue) deliverJournaled(seq uint64, rec journalRecord, data []byte) {
+	id, env := rec.ID, rec.Envelope
 	var files, failed []string
 	for _, d := range rec.Deliveries {
 		name, err := q.writeUnsynced(id, data, env.From, d)
@@ -115,7 +128,7 @@ func (q *Queue) journalCommit(id string, data []byte, env Envelope, users []stri
 		root := maildir.Root(q.opts.Data, d.User)
 		files = append(files, filepath.Join(root, maildir.New, name))
 		maildir.Notify(root) // an IMAP session in IDLE sees it at once
-		q.traceSession(env.SessionID, fmt.Sprintf("delivered to %s's Maildir as new/%s before the 250 (queue id %s: journaled and fdatasynced first, so it is on disk; the Maildir file gets its own flush at the next checkpoint, within a second; nothing stays queued)", d.User, name, id))
+		q.traceSession(env.SessionID, fmt.Sprintf("delivered to %s's Maildir as new/%s (queue id %s: journaled and fdatasynced before the 250, so it was on disk already; the Maildir file gets its own flush at the next checkpoint, within a second; nothing stays queued)", d.User, name, id))
 	}
 	if len(failed) > 0 {
 		// The copies written stand on the journal record, which the replay
@@ -127,18 +140,15 @@ func (q *Queue) journalCommit(id string, data []byte, env Envelope, users []stri
 			_, err = q.commitSlot(id, data, slotEnv)
 		}
 		if err != nil {
-			// Not accepted: take back what was written, and the record.
-			for _, f := range files {
-				os.Remove(f)
-			}
-			if cerr := q.journal.cancel(seq); cerr != nil {
-				q.log.Error("queue: cannot cancel the journal record of a refused message; a restart may deliver it", "id", id, "err", cerr)
-			}
-			return true, err
+			// The client has its 250. The record stays pending, so the
+			// checkpoint stays before it and the next start's replay
+			// writes every copy (rewriting those written here).
+			q.log.Error("queue: cannot deliver a journaled message nor queue it; the next start delivers it from the journal", "id", id, "recipients", failed, "err", err)
+			q.traceSession(env.SessionID, fmt.Sprintf("queue id %s: cannot write the Maildir copies for %s nor queue them (%v); the message is safe in the journal and the server's next start delivers it", id, strings.Join(failed, ", "), err))
+			return
 		}
 	}
 	q.journal.done(seq, files)
-	return true, nil
 }
 
 // writeUnsynced writes one journaled copy into its Maildir without fsyncs

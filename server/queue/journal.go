@@ -28,9 +28,9 @@ import (
 // server does per message. So a message whose recipients are all local
 // accounts is first appended to the journal (queue/journal/seg-*) and
 // fdatasynced, grouped with the appends of concurrent sessions: one flush,
-// and the message is on stable storage. Then, still before the 250, it is
-// written into each recipient's Maildir (tmp/, rename into new/) without
-// fsyncs, so a reader finds it there as soon as the client has its reply.
+// and the message is on stable storage. The 250 goes out, and right after
+// it the message is written into each recipient's Maildir (tmp/, rename into
+// new/) without fsyncs, before the session reads the next command.
 // Those files are made durable later, many at once (syncfs on Linux, an
 // fsync per file elsewhere), at a checkpoint, at least every second and
 // sooner when two segments' worth of records arrived; only then does the
@@ -111,6 +111,9 @@ const (
 	kindMessage recordKind = 1
 	// kindCancel takes back an earlier record whose message was not
 	// acknowledged after all: its data is the cancelled sequence number.
+	// Builds since the Maildir copies are written after the 250 no longer
+	// write it (nothing journaled is refused any more), but a journal left
+	// by an earlier one may hold it, so the replay still honours it.
 	kindCancel recordKind = 2
 )
 
@@ -535,23 +538,6 @@ func (j *journal) kickCheckpoint() {
 	case j.kick <- struct{}{}:
 	default:
 	}
-}
-
-// cancel takes back record seq, whose message was not acknowledged: once
-// the checkpoint is past it no replay delivers it, and until then a cancel
-// record keeps a replay from doing so. The error says the cancel record
-// could not be written (a crash before the next checkpoint would deliver
-// the message).
-func (j *journal) cancel(seq uint64) error {
-	defer j.done(seq, nil)
-	b := make([]byte, 8)
-	binary.BigEndian.PutUint64(b, seq)
-	cs, err := j.append(kindCancel, nil, b)
-	if err != nil {
-		return err
-	}
-	j.done(cs, nil)
-	return nil
 }
 
 // checkpoint makes the Maildir files written since the last one durable,

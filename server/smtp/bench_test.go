@@ -19,10 +19,10 @@ type nullQueue struct{}
 
 type nullWriter struct{ io.Writer }
 
-func (nullQueue) Begin() (MessageWriter, error)          { return nullWriter{io.Discard}, nil }
-func (nullWriter) ID() string                            { return "BENCH" }
-func (nullWriter) Commit(queue.Envelope) (string, error) { return "BENCH", nil }
-func (nullWriter) Abort()                                {}
+func (nullQueue) Begin() (MessageWriter, error)                  { return nullWriter{io.Discard}, nil }
+func (nullWriter) ID() string                                    { return "BENCH" }
+func (nullWriter) Commit(queue.Envelope) (string, func(), error) { return "BENCH", nil, nil }
+func (nullWriter) Abort()                                        {}
 
 // BenchmarkTransaction measures the SMTP server alone (no disk; tracing on,
 // as when transcripts are kept): one pipelined MAIL/RCPT/DATA and message per

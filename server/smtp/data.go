@@ -183,7 +183,7 @@ func (s *session) receiveData() smtp.Reply {
 	if r := s.policyReply(func(p Policy) (*smtp.Reply, string) { return p.Data(env.From, env.To) }); r != nil {
 		return fail(*r, "refused by the lab scenario")
 	}
-	id, cerr := mw.Commit(env)
+	id, finish, cerr := mw.Commit(env)
 	if cerr != nil {
 		s.srv.log.Error("queue: commit failed", "session", s.id, "err", cerr)
 		var r smtp.Reply
@@ -192,6 +192,7 @@ func (s *session) receiveData() smtp.Reply {
 		}
 		return fail(smtp.LocalError(), "queue commit failed")
 	}
+	s.afterReply = finish
 	s.txns++
 	s.trace(transcript.Meta, fmt.Sprintf("queued as %s: %d octets of message text from <%s> for %s", id, d.size, env.From, strings.Join(env.To, ", ")))
 	s.srv.log.Info("message queued", "session", s.id, "id", id, "size", d.size, "from", env.From, "to", env.To, "auth", s.authUser)
@@ -349,7 +350,9 @@ func newMessageID() string {
 // is still read to its end and the session stays in step.
 type discardWriter struct{}
 
-func (discardWriter) Write(p []byte) (int, error)           { return len(p), nil }
-func (discardWriter) ID() string                            { return "none" }
-func (discardWriter) Commit(queue.Envelope) (string, error) { return "", io.ErrClosedPipe }
-func (discardWriter) Abort()                                {}
+func (discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (discardWriter) ID() string                  { return "none" }
+func (discardWriter) Commit(queue.Envelope) (string, func(), error) {
+	return "", nil, io.ErrClosedPipe
+}
+func (discardWriter) Abort() {}

@@ -57,14 +57,14 @@ func (w *fakeWriter) Abort() {
 	w.q.aborted++
 	w.q.mu.Unlock()
 }
-func (w *fakeWriter) Commit(env queue.Envelope) (string, error) {
+func (w *fakeWriter) Commit(env queue.Envelope) (string, func(), error) {
 	w.q.mu.Lock()
 	defer w.q.mu.Unlock()
 	if w.q.fail != nil {
-		return "", w.q.fail
+		return "", nil, w.q.fail
 	}
 	w.q.msgs = append(w.q.msgs, fakeMsg{ID: w.id, Env: env, Data: w.buf.String()})
-	return w.id, nil
+	return w.id, nil, nil
 }
 
 func (q *fakeQueue) messages() []fakeMsg {

@@ -40,7 +40,10 @@ type MessageWriter interface {
 	io.Writer
 	// ID is the queue id, known before Commit, for the Received: header.
 	ID() string
-	Commit(env queue.Envelope) (id string, err error)
+	// Commit makes the message durable. finish, when not nil, is work the
+	// queue leaves for after the reply (writing local copies): the session
+	// calls it once the 250 is sent, before it reads the next command.
+	Commit(env queue.Envelope) (id string, finish func(), err error)
 	Abort()
 }
 

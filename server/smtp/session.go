@@ -38,6 +38,9 @@ type session struct {
 	authUser string
 	errors   int
 	txns     int
+	// afterReply is the queue's work left for after the 250 to DATA
+	// (MessageWriter.Commit's finish).
+	afterReply func()
 
 	// The open transaction.
 	mail  smtp.MailArgs
@@ -194,7 +197,14 @@ func (s *session) step() error {
 			return io.EOF
 		}
 		s.state = smtp.Next(smtp.InData, "DATA", final.Code)
-		if err := s.send(final); err != nil {
+		err := s.send(final)
+		if finish := s.afterReply; finish != nil {
+			// Even when the reply could not be sent: the message is
+			// accepted, and this puts it into the mailboxes.
+			s.afterReply = nil
+			finish()
+		}
+		if err != nil {
 			return err
 		}
 		if final.Code == 421 {
