@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/smtp"
 	"os"
 	"os/exec"
@@ -22,16 +23,25 @@ import (
 type queueServeProc struct {
 	cmd  *exec.Cmd
 	smtp string // bound SMTP address
+	pop3 string // bound POP3 address, with pop3 on
 }
 
 // startQueueServe starts the built binary on data with every listener but SMTP
-// off, and reads the bound address from its JSON start-up report.
-func startQueueServe(t *testing.T, bin, data string) *queueServeProc {
+// (and POP3 if pop3) off, and reads the bound addresses from its JSON
+// start-up report.
+func startQueueServe(t *testing.T, bin, data string, pop3 ...bool) *queueServeProc {
 	t.Helper()
 	args := []string{"serve", "--json", "--data", data, "--domain", "mx.test", "--user", "bob:crash-test",
 		"--smtp", "127.0.0.1:0", "--max-sessions-per-client", "1000"}
+	withPOP3 := len(pop3) > 0 && pop3[0]
+	if withPOP3 {
+		args = append(args, "--pop3", "127.0.0.1:0")
+	}
 	help, _ := exec.Command(bin, "serve", "--help").CombinedOutput()
 	for _, l := range []string{"submission", "smtps", "pop3", "pop3s", "imap", "imaps"} {
+		if l == "pop3" && withPOP3 {
+			continue
+		}
 		if strings.Contains(string(help), "--"+l+" ") {
 			args = append(args, "--"+l, "off")
 		}
@@ -71,8 +81,11 @@ func startQueueServe(t *testing.T, bin, data string) *queueServeProc {
 			t.Fatalf("mailx serve did not start: first line %q, stderr:\n%s", l, stderr.String())
 		}
 		for _, s := range report.Listen {
-			if s.Name == "smtp" {
+			switch s.Name {
+			case "smtp":
 				p.smtp = s.Addr
+			case "pop3":
+				p.pop3 = s.Addr
 			}
 		}
 	case <-time.After(30 * time.Second):
@@ -245,4 +258,93 @@ func TestServeCrashKeepsAcknowledgedMail(t *testing.T) {
 	// delivered: its client cannot know, and will send it again (RFC 5321
 	// §6.1 accepts duplicates over losses).
 	t.Logf("%d messages in the Maildir; %d of them were committed but their 250 never arrived", len(count), extra)
+}
+
+// TestServeCrashAfterPOP3Delete: a message read and deleted over POP3 right
+// after its delivery, with the server killed (SIGKILL) at once, stays
+// deleted after the restart: the deletion waited for the journal's
+// checkpoint, so the replay does not bring it back. The message not
+// deleted is still there, once.
+func TestServeCrashAfterPOP3Delete(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts mailx serve twice; skipped with -short")
+	}
+	bin := buildBinary(t)
+	data := t.TempDir()
+	srv := startQueueServe(t, bin, data, true)
+	if srv.pop3 == "" {
+		t.Fatal("no pop3 listener in the start-up report")
+	}
+	sc, err := smtp.Dial(srv.smtp) // no STARTTLS: the test does not trust the server's certificate
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, subject := range []string{"delete me", "keep me"} {
+		err := sc.Mail("carol@far.test")
+		if err == nil {
+			err = sc.Rcpt("bob@mx.test")
+		}
+		var w io.WriteCloser
+		if err == nil {
+			w, err = sc.Data()
+		}
+		if err == nil {
+			io.WriteString(w, "Subject: "+subject+"\r\n\r\nHello.\r\n")
+			err = w.Close()
+		}
+		if err != nil {
+			t.Fatalf("sending %q: %v", subject, err)
+		}
+	}
+	sc.Quit()
+	c, err := net.DialTimeout("tcp", srv.pop3, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(c)
+	for _, cmd := range []string{"", "USER bob", "PASS crash-test", "TOP 1 0", "DELE 1", "QUIT"} {
+		if cmd != "" {
+			io.WriteString(c, cmd+"\r\n")
+		}
+		line, err := r.ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, "+OK") {
+			t.Fatalf("POP3 %q: %q %v", cmd, line, err)
+		}
+		if cmd == "TOP 1 0" {
+			head := ""
+			for !strings.HasPrefix(line, ".") {
+				if line, err = r.ReadString('\n'); err != nil {
+					t.Fatal(err)
+				}
+				head += line
+			}
+			if !strings.Contains(head, "Subject: delete me") {
+				t.Fatalf("message 1 is not the first one sent:\n%s", head)
+			}
+		}
+	}
+	c.Close()
+	srv.cmd.Process.Kill() // at once: well within the second before a periodic checkpoint
+	srv.cmd.Wait()
+
+	srv2 := startQueueServe(t, bin, data)
+	srv2.cmd.Process.Kill()
+	srv2.cmd.Wait()
+	subjects := map[string]int{}
+	for _, sub := range []string{"new", "cur"} {
+		es, _ := os.ReadDir(filepath.Join(data, "mail", "bob", sub))
+		for _, e := range es {
+			b, err := os.ReadFile(filepath.Join(data, "mail", "bob", sub, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := regexp.MustCompile(`(?m)^Subject: (.*)$`).FindStringSubmatch(string(b)); m != nil {
+				subjects[m[1]]++
+			}
+		}
+	}
+	if subjects["delete me"] != 0 || subjects["keep me"] != 1 || len(subjects) != 1 {
+		t.Errorf("bob's Maildir after the kill and restart: %v, want only \"keep me\" once", subjects)
+	}
 }

@@ -566,8 +566,12 @@ func (f *Folder) findLocked(uid uint32) (int, *Message) {
 
 // Expunge deletes the messages with the given UIDs for good. The files go
 // first, then the index; a crash in between only leaves index lines that the
-// next load ignores.
+// next load ignores. Before any file goes, the settle function registered
+// for this Maildir's tree (BeforeRemove) runs, outside the folder's lock.
 func (f *Folder) Expunge(uids []uint32, src any) (removed []uint32, err error) {
+	if len(uids) > 0 {
+		settleBeforeRemove(f.dir)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.gone {

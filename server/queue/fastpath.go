@@ -117,7 +117,15 @@ func (q *Queue) journalCommit(id string, data []byte, env Envelope, users []stri
 // into their Maildirs without fsyncs (the journal holds the message).
 func (q *Queue) deliverJournaled(seq uint64, rec journalRecord, data []byte) {
 	id, env := rec.ID, rec.Envelope
-	var files, failed []string
+	var files, failed, roots []string
+	// IMAP sessions in IDLE hear of the new files once the record is done,
+	// so a deletion they make is never ahead of the checkpoint that must
+	// pass the record first (see journal.settle).
+	defer func() {
+		for _, root := range roots {
+			maildir.Notify(root)
+		}
+	}()
 	for _, d := range rec.Deliveries {
 		name, err := q.writeUnsynced(id, data, env.From, d)
 		if err != nil {
@@ -127,7 +135,7 @@ func (q *Queue) deliverJournaled(seq uint64, rec journalRecord, data []byte) {
 		}
 		root := maildir.Root(q.opts.Data, d.User)
 		files = append(files, filepath.Join(root, maildir.New, name))
-		maildir.Notify(root) // an IMAP session in IDLE sees it at once
+		roots = append(roots, root)
 		q.traceSession(env.SessionID, fmt.Sprintf("delivered to %s's Maildir as new/%s (queue id %s: journaled and fdatasynced before the 250, so it was on disk already; the Maildir file gets its own flush at the next checkpoint, within a second; nothing stays queued)", d.User, name, id))
 	}
 	if len(failed) > 0 {

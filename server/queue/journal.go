@@ -42,9 +42,10 @@ import (
 // file that is already there is rewritten in place (its data may not have
 // reached the disk; its name and flags stay) and a missing one is written,
 // each fsynced. Every acknowledged message is then in its Maildirs exactly
-// once. The one thing a crash can undo is a deletion: a message read and
-// deleted by a POP3 or IMAP client within the second before the crash is
-// delivered again, as it would be if the client's deletion had been lost.
+// once. A file missing because a POP3 or IMAP client deleted it must not be
+// written again: so a deletion (maildir.Folder.Expunge) first has the
+// journal make a checkpoint past every delivered record (settle), and the
+// replay never sees a deleted message's record.
 //
 // A record that fails its checksum, or breaks the sequence, ends the scan
 // of its segment: it was being written when the process died, so no 250
@@ -605,6 +606,30 @@ func (j *journal) checkpoint() error {
 		j.recycle(s)
 	}
 	return nil
+}
+
+// settle makes a checkpoint now if a delivered message is not yet behind
+// one: a POP3 or IMAP client is about to delete messages (see
+// maildir.BeforeRemove), and a replay after a crash must not bring back a
+// message deleted after its delivery. It costs nothing when the checkpoint
+// is up to date, as it is a second after the last delivery.
+func (j *journal) settle() {
+	j.mu.Lock()
+	due := len(j.unsynced) > 0
+	for _, done := range j.pending {
+		if due {
+			break
+		}
+		due = done
+	}
+	closed := j.closed
+	j.mu.Unlock()
+	if !due || closed {
+		return
+	}
+	if err := j.checkpoint(); err != nil {
+		j.log.Error("queue: journal checkpoint before a deletion failed; a crash now could bring deleted messages back", "err", err)
+	}
 }
 
 // run makes a checkpoint every checkpointEvery while there is anything to

@@ -169,6 +169,64 @@ func TestJournalCheckpointDeletesSegments(t *testing.T) {
 	}
 }
 
+// TestJournalSettlesBeforeADeletion: a message a POP3 or IMAP client
+// deletes (Folder.Expunge) within the second after its delivery does not
+// come back after a crash: the deletion waits for a checkpoint past its
+// journal record. Once the checkpoint is up to date, a deletion costs none.
+func TestJournalSettlesBeforeADeletion(t *testing.T) {
+	data := t.TempDir()
+	q := runningQueue(t, data) // no checkpoint by itself
+	var ids []string
+	for range 3 {
+		ids = append(ids, commit(t, q, "carol@far.test", "bob@mx.test"))
+	}
+	f, err := maildir.OpenFolder(maildir.Root(data, "bob"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := f.Messages()
+	if err != nil || len(msgs) != 3 {
+		t.Fatalf("bob's folder: %d messages (%v), want 3", len(msgs), err)
+	}
+	checkpoints := func() uint64 {
+		q.journal.ckptMu.Lock()
+		defer q.journal.ckptMu.Unlock()
+		return q.journal.ckptN
+	}
+	before := checkpoints()
+	deleted := msgs[0]
+	if _, err := f.Expunge([]uint32{deleted.UID}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if checkpoints() == before {
+		t.Fatal("Expunge of a message delivered since the last checkpoint made no checkpoint")
+	}
+	image := crashImage(t, data)
+	openQueue(t, Options{Data: image})
+	got := subjects(t, image, "bob")
+	if len(got) != 2 {
+		t.Errorf("after a crash and restart bob has %v, want the 2 messages not deleted", got)
+	}
+	for _, id := range ids {
+		if strings.Contains(deleted.Key, "Q"+id+"R") && got["test "+id] != 0 {
+			t.Errorf("the deleted message %s came back after the crash", id)
+		}
+	}
+
+	after := checkpoints()
+	if _, err := f.Expunge([]uint32{msgs[1].UID}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if checkpoints() != after {
+		t.Error("Expunge with the checkpoint up to date made another checkpoint")
+	}
+	q.Close()
+	// After Close the queue no longer takes part in deletions.
+	if _, err := f.Expunge([]uint32{msgs[2].UID}, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestJournalCancelAndTornTail: a cancelled record is not replayed, and a
 // record torn by the crash ends the replay of its segment without harm.
 func TestJournalCancelAndTornTail(t *testing.T) {

@@ -48,6 +48,8 @@ type Queue struct {
 	started bool
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+	// unsettle unregisters the journal's settle from maildir.BeforeRemove.
+	unsettle func()
 }
 
 // Open takes the queue in opts.Data/queue (creating it), locks it against
@@ -196,6 +198,8 @@ func (q *Queue) Start(ctx context.Context) {
 	}
 	q.started = true
 	ctx, q.cancel = context.WithCancel(ctx)
+	// Readers deleting messages wait for the journal's checkpoint first.
+	q.unsettle = maildir.BeforeRemove(filepath.Join(q.opts.Data, maildir.MailDir), q.journal.settle)
 	q.mu.Unlock()
 	for i := 0; i < q.opts.Workers; i++ {
 		q.wg.Add(1)
@@ -220,12 +224,15 @@ func (q *Queue) Close() error {
 		return nil
 	}
 	q.closed = true
-	cancel := q.cancel
+	cancel, unsettle := q.cancel, q.unsettle
 	q.mu.Unlock()
 	if cancel != nil {
 		cancel()
 	}
 	q.wg.Wait()
+	if unsettle != nil {
+		unsettle()
+	}
 	q.journal.close()
 	return q.lock.Close()
 }
