@@ -42,8 +42,9 @@ import (
 // disk) goes to a queue slot under the same queue id, with only the
 // recipients that failed, and the queue's retries and error reports deal
 // with it; the replay skips a journal record whose queue id is in a slot.
-// If even the slot cannot be written, the record stays pending: the
-// checkpoint stops before it and the next start delivers it.
+// If even the slot cannot be written, the record stays pending (the
+// checkpoint stops before it, and a restart delivers it) and the queue
+// tries again every journalRetryEvery.
 
 // fastPath reports whether a committed message can bypass the queue slots:
 // the queue delivers (it is started and not closing) and every recipient is
@@ -116,21 +117,79 @@ func (q *Queue) journalCommit(id string, data []byte, env Envelope, users []stri
 // deliverJournaled writes the copies of journaled message rec (record seq)
 // into their Maildirs without fsyncs (the journal holds the message).
 func (q *Queue) deliverJournaled(seq uint64, rec journalRecord, data []byte) {
-	id, env := rec.ID, rec.Envelope
-	var files, failed, roots []string
-	// IMAP sessions in IDLE hear of the new files once the record is done,
-	// so a deletion they make is never ahead of the checkpoint that must
-	// pass the record first (see journal.settle).
-	defer func() {
-		for _, root := range roots {
-			maildir.Notify(root)
+	files, roots, stuck, err := q.placeJournaled(rec, rec.Deliveries, nil, data)
+	if stuck == nil {
+		q.journal.done(seq, files)
+		notifyAll(roots)
+		return
+	}
+	notifyAll(roots)
+	// The client has its 250. The record stays pending, so the checkpoint
+	// stays before it and a restart's replay writes every copy (rewriting
+	// those written here); meanwhile the queue tries again.
+	rcpts := deliveryRcpts(stuck)
+	q.log.Error("queue: cannot deliver a journaled message nor queue it; retrying, and the next start delivers it from the journal", "id", rec.ID, "recipients", rcpts, "err", err, "retry_every", journalRetryEvery)
+	q.traceSession(rec.SessionID, fmt.Sprintf("queue id %s: cannot write the Maildir copies for %s nor queue them (%v); the message is safe in the journal: the server tries again every %s, and its next start delivers it", rec.ID, strings.Join(rcpts, ", "), err, journalRetryEvery))
+	q.retryJournaled(seq, rec, files, stuck, bytes.Clone(data))
+}
+
+// journalRetryEvery is how often a journaled message whose copies could be
+// neither written nor queued is tried again (a full disk, a Maildir made
+// unwritable); tests shorten it.
+var journalRetryEvery = 30 * time.Second
+
+// retryJournaled tries the deliveries stuck of record seq again every
+// journalRetryEvery until they are placed or the queue stops (the record
+// then stays for the next start's replay). files are the copies already
+// written.
+func (q *Queue) retryJournaled(seq uint64, rec journalRecord, files []string, stuck []journalDelivery, data []byte) {
+	q.mu.Lock()
+	if q.closed || q.stopped == nil {
+		q.mu.Unlock()
+		return
+	}
+	stop := q.stopped
+	q.wg.Add(1)
+	q.mu.Unlock()
+	go func() {
+		defer q.wg.Done()
+		t := time.NewTicker(journalRetryEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			var roots []string
+			var err error
+			files, roots, stuck, err = q.placeJournaled(rec, stuck, files, data)
+			if stuck == nil {
+				q.journal.done(seq, files)
+				notifyAll(roots)
+				q.log.Info("queue: journaled message placed on a later try", "id", rec.ID)
+				return
+			}
+			notifyAll(roots)
+			q.log.Warn("queue: journaled message still cannot be delivered nor queued; will retry", "id", rec.ID, "recipients", deliveryRcpts(stuck), "err", err)
 		}
 	}()
-	for _, d := range rec.Deliveries {
+}
+
+// placeJournaled writes the copies of todo, deliveries of journaled message
+// rec, into their Maildirs, and puts the recipients whose copy cannot be
+// written into a queue slot under the message's queue id. files are copies
+// written before (an earlier try); all is every copy written so far and
+// roots the Maildirs written to now. When even the slot cannot be written,
+// stuck holds the deliveries still to place and err says why.
+func (q *Queue) placeJournaled(rec journalRecord, todo []journalDelivery, files []string, data []byte) (all, roots []string, stuck []journalDelivery, err error) {
+	id, env := rec.ID, rec.Envelope
+	var failed []journalDelivery
+	for _, d := range todo {
 		name, err := q.writeUnsynced(id, data, env.From, d)
 		if err != nil {
 			q.log.Warn("queue: Maildir delivery failed; queueing that recipient", "id", id, "user", d.User, "err", err)
-			failed = append(failed, d.Rcpt)
+			failed = append(failed, d)
 			continue
 		}
 		root := maildir.Root(q.opts.Data, d.User)
@@ -138,25 +197,40 @@ func (q *Queue) deliverJournaled(seq uint64, rec journalRecord, data []byte) {
 		roots = append(roots, root)
 		q.traceSession(env.SessionID, fmt.Sprintf("delivered to %s's Maildir as new/%s (queue id %s: journaled and fdatasynced before the 250, so it was on disk already; the Maildir file gets its own flush at the next checkpoint, within a second; nothing stays queued)", d.User, name, id))
 	}
-	if len(failed) > 0 {
-		// The copies written stand on the journal record, which the replay
-		// skips once the slot holds the queue id: make them durable first.
-		err := syncMaildirFiles(files)
-		if err == nil {
-			slotEnv := env
-			slotEnv.To = failed
-			_, err = q.commitSlot(id, data, slotEnv)
-		}
-		if err != nil {
-			// The client has its 250. The record stays pending, so the
-			// checkpoint stays before it and the next start's replay
-			// writes every copy (rewriting those written here).
-			q.log.Error("queue: cannot deliver a journaled message nor queue it; the next start delivers it from the journal", "id", id, "recipients", failed, "err", err)
-			q.traceSession(env.SessionID, fmt.Sprintf("queue id %s: cannot write the Maildir copies for %s nor queue them (%v); the message is safe in the journal and the server's next start delivers it", id, strings.Join(failed, ", "), err))
-			return
-		}
+	if len(failed) == 0 {
+		return files, roots, nil, nil
 	}
-	q.journal.done(seq, files)
+	// The copies written stand on the journal record, which the replay
+	// skips once the slot holds the queue id: make them durable first.
+	err = syncMaildirFiles(files)
+	if err == nil {
+		slotEnv := env
+		slotEnv.To = deliveryRcpts(failed)
+		_, err = q.commitSlot(id, data, slotEnv)
+	}
+	if err != nil {
+		return files, roots, failed, err
+	}
+	return files, roots, nil, nil
+}
+
+// deliveryRcpts lists the recipients of deliveries.
+func deliveryRcpts(ds []journalDelivery) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.Rcpt
+	}
+	return out
+}
+
+// notifyAll tells IMAP sessions in IDLE on each Maildir that mail arrived.
+// It is called once the journal record is done, so a deletion they make is
+// never ahead of the checkpoint that must pass the record first (see
+// journal.settle).
+func notifyAll(roots []string) {
+	for _, root := range roots {
+		maildir.Notify(root)
+	}
 }
 
 // writeUnsynced writes one journaled copy into its Maildir without fsyncs

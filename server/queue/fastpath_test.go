@@ -168,8 +168,11 @@ func TestOpenRemovesLeftoverTmp(t *testing.T) {
 // TestFastPathKeptInJournalWhenNothingCanTakeIt: when bob's copy cannot be
 // written after the 250 and the queue slot that should take it cannot be
 // either, the message stays in the journal (the checkpoint does not pass
-// it), and the next start delivers it: each copy exactly once.
+// it): a restart would deliver it, each copy exactly once, and the running
+// queue delivers it itself once bob's Maildir can be written again.
 func TestFastPathKeptInJournalWhenNothingCanTakeIt(t *testing.T) {
+	defer func(d time.Duration) { journalRetryEvery = d }(journalRetryEvery)
+	journalRetryEvery = 20 * time.Millisecond
 	data := t.TempDir()
 	q := openQueue(t, Options{Data: data})
 	bobRoot := maildir.Root(data, "bob")
@@ -208,6 +211,28 @@ func TestFastPathKeptInJournalWhenNothingCanTakeIt(t *testing.T) {
 	for _, user := range []string{"alice", "bob"} {
 		if got := subjects(t, image, user); len(got) != 1 || got["test "+id] != 1 {
 			t.Errorf("after the restart %s has %v, want message %s once", user, got, id)
+		}
+	}
+
+	// The administrator repairs bob's Maildir: the next try delivers.
+	if err := os.Remove(filepath.Join(bobRoot, maildir.Tmp)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(bobRoot, maildir.Tmp), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob's copy on a later try", func() bool { return len(maildirFiles(t, data, "bob")) == 1 })
+	waitFor(t, "the checkpoint past the record", func() bool {
+		if err := q.journal.checkpoint(); err != nil {
+			t.Fatal(err)
+		}
+		q.journal.ckptMu.Lock()
+		defer q.journal.ckptMu.Unlock()
+		return q.journal.ckptAt == next
+	})
+	for _, user := range []string{"alice", "bob"} {
+		if got := subjects(t, data, user); len(got) != 1 || got["test "+id] != 1 {
+			t.Errorf("after the later try %s has %v, want message %s once", user, got, id)
 		}
 	}
 }

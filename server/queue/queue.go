@@ -50,6 +50,8 @@ type Queue struct {
 	wg      sync.WaitGroup
 	// unsettle unregisters the journal's settle from maildir.BeforeRemove.
 	unsettle func()
+	// stopped is closed when the queue stops (Start's context).
+	stopped <-chan struct{}
 }
 
 // Open takes the queue in opts.Data/queue (creating it), locks it against
@@ -198,6 +200,7 @@ func (q *Queue) Start(ctx context.Context) {
 	}
 	q.started = true
 	ctx, q.cancel = context.WithCancel(ctx)
+	q.stopped = ctx.Done()
 	// Readers deleting messages wait for the journal's checkpoint first.
 	q.unsettle = maildir.BeforeRemove(filepath.Join(q.opts.Data, maildir.MailDir), q.journal.settle)
 	q.mu.Unlock()
