@@ -29,7 +29,9 @@ delivered, failed or bounced, and the history of attempts.
 The commands work on the data directory of mailx serve (--data, default the
 same as serve's). When a server runs there, they go through it; when none
 runs, they open the queue files directly, and changes take effect when the
-server next starts.`
+server next starts. Opening them first finishes what a crash left undone, as
+the server's own start does: messages answered 250 but not yet written into
+their local Maildirs (kept in the intake journal) are delivered then.`
 	for _, sub := range []*cobra.Command{
 		newQueueListCmd(ios, nil),
 		newQueueShowCmd(ios, nil),
