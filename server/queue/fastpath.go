@@ -186,7 +186,7 @@ func (q *Queue) placeJournaled(rec journalRecord, todo []journalDelivery, files 
 	id, env := rec.ID, rec.Envelope
 	var failed []journalDelivery
 	for _, d := range todo {
-		name, err := q.writeUnsynced(id, data, env.From, d)
+		name, err := q.writeUnsynced(data, env.From, d)
 		if err != nil {
 			q.log.Warn("queue: Maildir delivery failed; queueing that recipient", "id", id, "user", d.User, "err", err)
 			failed = append(failed, d)
@@ -235,7 +235,7 @@ func notifyAll(roots []string) {
 
 // writeUnsynced writes one journaled copy into its Maildir without fsyncs
 // (the journal holds the message).
-func (q *Queue) writeUnsynced(id string, data []byte, from string, d journalDelivery) (string, error) {
+func (q *Queue) writeUnsynced(data []byte, from string, d journalDelivery) (string, error) {
 	root, err := q.mailboxRoot(d.User)
 	if err != nil {
 		return "", err
