@@ -100,8 +100,7 @@ func (t *traceMux) record(ev transcript.Event) {
 		}
 		_, _ = transcript.NewWriter(&s.buf, h)
 	}
-	s.buf.WriteString(transcript.FormatLine(ev.Dir, ev.Line))
-	s.buf.WriteByte('\n')
+	s.buf.Write(append(transcript.AppendLine(s.buf.AvailableBuffer(), ev.Dir, ev.Line), '\n'))
 	closed := ev.Dir == transcript.Meta && strings.HasPrefix(ev.Line, "closed")
 	var flush []byte
 	if s.buf.Len() >= flushAt || closed {

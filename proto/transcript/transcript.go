@@ -155,20 +155,27 @@ func (tw *Writer) Write(d Dir, text string) error {
 	return tw.err
 }
 
-// FormatLine returns the file form of one line, escaping it when needed.
 // metaEscaper keeps a meta line on one line. Built once: a server records
 // several meta lines per message, and building a Replacer costs more than
 // using it.
 var metaEscaper = strings.NewReplacer("\r", `\r`, "\n", `\n`)
 
+// FormatLine returns the file form of one line, escaping it when needed.
 func FormatLine(d Dir, text string) string {
+	return string(AppendLine(nil, d, text))
+}
+
+// AppendLine appends the file form of one line (FormatLine's, without a line
+// end) to b: a server recording every line of its sessions appends them to
+// a buffer without making a string of each.
+func AppendLine(b []byte, d Dir, text string) []byte {
 	if d == Meta {
-		return "# " + metaEscaper.Replace(text)
+		return append(append(b, "# "...), metaEscaper.Replace(text)...)
 	}
 	if needsQuote(text) {
-		return string(d) + "! " + strconv.Quote(text)
+		return strconv.AppendQuote(append(b, byte(d), '!', ' '), text)
 	}
-	return string(d) + ": " + text
+	return append(append(b, byte(d), ':', ' '), text...)
 }
 
 func needsQuote(s string) bool {

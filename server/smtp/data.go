@@ -135,7 +135,11 @@ func (s *session) receiveData() smtp.Reply {
 			d.tooBig = true
 		}
 		if d.fault == "" && d.longLine == 0 && !d.tooBig {
-			s.addLine(d, mw, content)
+			var withCRLF []byte // content and its CR LF as received, in one slice
+			if crlf && !s.lfOnly {
+				withCRLF = raw[len(raw)-len(content)-2:]
+			}
+			s.addLine(d, mw, content, withCRLF)
 		}
 	}
 	if d.lines > maxTracedLines {
@@ -230,8 +234,9 @@ func (s *session) isStopped() bool {
 
 // addLine passes one line of text on, holding the header section back
 // until it ends so that the Received: field goes first and, on submission,
-// a missing Message-ID or Date can be added.
-func (s *session) addLine(d *dataReader, mw MessageWriter, content []byte) {
+// a missing Message-ID or Date can be added. withCRLF, when not nil, is
+// content followed by its CR LF, written in one piece.
+func (s *session) addLine(d *dataReader, mw MessageWriter, content, withCRLF []byte) {
 	if d.inHeader {
 		first := d.header.Len() == 0
 		if len(content) > 0 && (!first || isHeaderField(content)) && d.header.Len() < maxHeaderBuffer {
@@ -244,6 +249,10 @@ func (s *session) addLine(d *dataReader, mw MessageWriter, content []byte) {
 			// No header section at all: keep the text as body.
 			d.write([]byte("\r\n"))
 		}
+	}
+	if withCRLF != nil {
+		d.write(withCRLF)
+		return
 	}
 	d.write(content)
 	d.write([]byte("\r\n"))

@@ -17,12 +17,19 @@ type cmdLine struct {
 // readRaw reads up to and including the next LF. It keeps at most max
 // octets; long reports that the line was longer (the rest is read and
 // dropped, so the session stays in step). crlf reports that the line, however
-// long, ended in CR LF. The returned slice is reused by the next call.
+// long, ended in CR LF. The returned slice is valid until the next read from
+// the session.
 func (s *session) readRaw(max int) (line []byte, long, crlf bool, err error) {
+	chunk, err := s.r.ReadSlice('\n')
+	if err == nil && len(chunk) <= max {
+		// A whole line in the buffer, the usual case: no copy (a message's
+		// lines are otherwise copied once more than needed).
+		n := len(chunk)
+		return chunk, false, n >= 2 && chunk[n-2] == '\r', nil
+	}
 	s.buf = s.buf[:0]
 	var prev byte // the octet before the current chunk, for a CR LF split across chunks
 	for {
-		chunk, err := s.r.ReadSlice('\n')
 		if room := max - len(s.buf); len(chunk) <= room {
 			s.buf = append(s.buf, chunk...)
 		} else {
@@ -38,7 +45,7 @@ func (s *session) readRaw(max int) (line []byte, long, crlf bool, err error) {
 			return s.buf, long, crlf, nil
 		case bufio.ErrBufferFull:
 			prev = chunk[len(chunk)-1]
-			continue
+			chunk, err = s.r.ReadSlice('\n')
 		default:
 			return s.buf, long, false, err
 		}
