@@ -542,8 +542,8 @@ func (j *journal) kickCheckpoint() {
 }
 
 // checkpoint makes the Maildir files written since the last one durable,
-// moves the checkpoint past every record that is done, and deletes the
-// segments wholly behind it.
+// moves the checkpoint past every record that is done, and recycles the
+// segments wholly behind it as spares (recycle).
 func (j *journal) checkpoint() error {
 	j.ckptMu.Lock()
 	defer j.ckptMu.Unlock()
@@ -612,7 +612,11 @@ func (j *journal) checkpoint() error {
 // one: a POP3 or IMAP client is about to delete messages (see
 // maildir.BeforeRemove), and a replay after a crash must not bring back a
 // message deleted after its delivery. It costs nothing when the checkpoint
-// is up to date, as it is a second after the last delivery.
+// is up to date, as it is a second after the last delivery. It cannot help
+// while an older record is still pending (a message whose copies could be
+// neither written nor queued, see retryJournaled): the checkpoint stops
+// there, so a message delivered after it and deleted before that record is
+// placed comes back if the server crashes meanwhile.
 func (j *journal) settle() {
 	j.mu.Lock()
 	due := len(j.unsynced) > 0

@@ -202,7 +202,8 @@ func (w *Writer) Commit(env Envelope) (id string, err error) {
 // as soon as its reply is sent (or failed), before it reads the client's
 // next command. The SMTP server does so: the copies are written while the
 // client reads the 250 and sends its next command, instead of before the
-// 250, which measured 9% more messages a second over one connection.
+// 250, which measured 9 to 12% more messages a second over one connection
+// in two of three side-by-side series (README, Performance).
 // finish is nil when there is nothing left to do.
 func (w *Writer) CommitThen(env Envelope) (id string, finish func(), err error) {
 	if w.done {
