@@ -72,11 +72,14 @@ const (
 	segmentMax = 16 << 20
 	// sparePrefix names zero-filled or recycled segments waiting to be
 	// renamed into place; at most sparesMax are kept (the journal's disk
-	// use under load is about a second of mail plus these), and an idle
-	// server keeps sparesIdle.
-	sparePrefix = "spare-"
-	sparesMax   = 8
-	sparesIdle  = 1
+	// use under load is about a second of mail plus these), and a server
+	// idle for sparesIdleAfter keeps sparesIdle. Keeping them through short
+	// pauses spares the next burst the zero-filling of new ones (16 MiB
+	// written per segment, a few per burst of large messages).
+	sparePrefix     = "spare-"
+	sparesMax       = 8
+	sparesIdle      = 1
+	sparesIdleAfter = time.Minute
 	// checkpointEvery bounds how long a Maildir file written before a 250
 	// may stay without its own flush, and so the window in which a crash
 	// can bring back a message deleted meanwhile.
@@ -141,6 +144,10 @@ type journal struct {
 	log    *slog.Logger
 	syncer *dirSyncer    // groups the fdatasyncs of a segment
 	every  time.Duration // checkpointEvery; tests make it longer to keep a journal to replay
+	// idleAfter is sparesIdleAfter; tests make it zero. It and busyAt are
+	// guarded by ckptMu.
+	idleAfter time.Duration
+	busyAt    time.Time // when a checkpoint last found records or files to settle
 	// kickAfter is checkpointSegments segments' worth of bytes; tests that
 	// keep a journal to replay set it to 0 (never).
 	kickAfter int64
@@ -182,7 +189,8 @@ var errJournalClosed = errors.New("queue: journal closed")
 // crash left in it (see replayJournal); q's slots are already loaded.
 func (q *Queue) openJournal() error {
 	j := &journal{dir: q.path(journalDir), log: q.log, every: checkpointEvery, kickAfter: checkpointSegments * segmentSize,
-		pending: map[uint64]bool{}, kick: make(chan struct{}, 1)}
+		idleAfter: sparesIdleAfter,
+		pending:   map[uint64]bool{}, kick: make(chan struct{}, 1)}
 	j.syncer = newDirSyncer(j.syncSegment)
 	if err := os.MkdirAll(j.dir, 0o700); err != nil {
 		return fmt.Errorf("queue: %w", err)
@@ -559,11 +567,14 @@ func (j *journal) checkpoint() error {
 	}
 	j.mu.Unlock()
 	if len(finished) == 0 && len(files) == 0 {
-		// Nothing arrived since the last tick: an idle server keeps less
-		// disk for spares.
-		j.trimSpares(sparesIdle)
+		// Nothing arrived since the last tick: a server idle for a while
+		// keeps less disk for spares.
+		if time.Since(j.busyAt) >= j.idleAfter {
+			j.trimSpares(sparesIdle)
+		}
 		return nil
 	}
+	j.busyAt = time.Now()
 	if err := syncMaildirFiles(files); err != nil {
 		// Keep everything pending: the next checkpoint tries again, and a
 		// replay after a crash rewrites the files.

@@ -435,11 +435,21 @@ func TestJournalRecyclesSegments(t *testing.T) {
 	if err := j.checkpoint(); err != nil { // behind everything now
 		t.Fatal(err)
 	}
-	if err := j.checkpoint(); err != nil { // an idle tick
+	before := len(journalFiles(data, sparePrefix))
+	if err := j.checkpoint(); err != nil { // an idle tick right after work
+		t.Fatal(err)
+	}
+	if n := len(journalFiles(data, sparePrefix)); n != before || n <= sparesIdle {
+		t.Errorf("an idle tick right after work left %d of %d spares, want all of them (more than %d)", n, before, sparesIdle)
+	}
+	j.ckptMu.Lock()
+	j.idleAfter = 0 // as if idle for sparesIdleAfter
+	j.ckptMu.Unlock()
+	if err := j.checkpoint(); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(journalFiles(data, sparePrefix)); n > sparesIdle {
-		t.Errorf("an idle tick left %d spares, want at most %d", n, sparesIdle)
+		t.Errorf("an idle tick after a pause left %d spares, want at most %d", n, sparesIdle)
 	}
 	q.Close()
 	if left := journalFiles(data, ""); len(left) != 1 || left[0] != checkpointName {
