@@ -19,10 +19,10 @@ import (
 // The local fast path. A message whose recipients are all local accounts
 // needs no queue slot: it is appended to the journal (journal.go), which
 // makes it durable with one fdatasync shared by the sessions committing at
-// the same moment; the 250 goes out, and then, before the session reads the
-// client's next command, it is written into each recipient's Maildir (tmp/,
-// rename into new/) without fsyncs, so a POP3 or IMAP client finds it
-// microseconds after the sender has its reply (Writer.CommitThen). Those
+// the same moment; the 250 goes out, and then it is written into each
+// recipient's Maildir (tmp/, rename into new/) without fsyncs, so a POP3 or
+// IMAP client finds it moments after the sender has its reply (see
+// Writer.CommitThen for when exactly the SMTP server writes it). Those
 // files get their flush at the journal's next checkpoint, many at once;
 // until then the journal record is what a crash recovers from. That saves
 // the two flushes in a row per message that Maildir's own rules need (the

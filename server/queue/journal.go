@@ -30,7 +30,7 @@ import (
 // fdatasynced, grouped with the appends of concurrent sessions: one flush,
 // and the message is on stable storage. The 250 goes out, and right after
 // it the message is written into each recipient's Maildir (tmp/, rename into
-// new/) without fsyncs, before the session reads the next command.
+// new/) without fsyncs (Writer.CommitThen).
 // Those files are made durable later, many at once (syncfs on Linux, an
 // fsync per file elsewhere), at a checkpoint, at least every second and
 // sooner when two segments' worth of records arrived; only then does the

@@ -187,6 +187,9 @@ func (s *session) receiveData() smtp.Reply {
 	if r := s.policyReply(func(p Policy) (*smtp.Reply, string) { return p.Data(env.From, env.To) }); r != nil {
 		return fail(*r, "refused by the lab scenario")
 	}
+	// One message's copies at a time, in order: the previous one's are
+	// written before this one is committed.
+	s.waitFinish()
 	id, finish, cerr := mw.Commit(env)
 	if cerr != nil {
 		s.srv.log.Error("queue: commit failed", "session", s.id, "err", cerr)
@@ -197,12 +200,22 @@ func (s *session) receiveData() smtp.Reply {
 		return fail(smtp.LocalError(), "queue commit failed")
 	}
 	s.afterReply = finish
+	s.afterReplyInBackground = d.size >= backgroundFinishAt
 	s.txns++
 	s.trace(transcript.Meta, fmt.Sprintf("queued as %s: %d octets of message text from <%s> for %s", id, d.size, env.From, strings.Join(env.To, ", ")))
 	s.srv.log.Info("message queued", "session", s.id, "id", id, "size", d.size, "from", env.From, "to", env.To, "auth", s.authUser)
 	s.resetTxn()
 	return smtp.Queued(id)
 }
+
+// backgroundFinishAt is the message size from which the work left for
+// after the 250 (writing the Maildir copies) runs on its own goroutine,
+// overlapping the client's next MAIL, RCPT, DATA and message text instead
+// of delaying the reply to MAIL. Below it the hand-off to another thread
+// costs more than it hides: side by side over one connection, 100 KB
+// messages went faster in 11 of 14 pairs (median +5%) and 1 KB ones slower
+// in 9 of 12 (median -5%) when every message took the background path.
+const backgroundFinishAt = 32 << 10
 
 // maxTracedLines is how many lines of message text go to the trace: enough
 // to see the header and the start of the body, without copying every

@@ -29,6 +29,8 @@ type fakeQueue struct {
 	msgs    []fakeMsg
 	aborted int
 	fail    error // Commit returns it when set
+	// finish, when set, makes the work Commit leaves for after the reply.
+	finish func(id string) func()
 }
 
 type fakeMsg struct {
@@ -64,6 +66,9 @@ func (w *fakeWriter) Commit(env queue.Envelope) (string, func(), error) {
 		return "", nil, w.q.fail
 	}
 	w.q.msgs = append(w.q.msgs, fakeMsg{ID: w.id, Env: env, Data: w.buf.String()})
+	if w.q.finish != nil {
+		return w.id, w.q.finish(w.id), nil
+	}
 	return w.id, nil, nil
 }
 

@@ -42,7 +42,11 @@ type MessageWriter interface {
 	ID() string
 	// Commit makes the message durable. finish, when not nil, is work the
 	// queue leaves for after the reply (writing local copies): the session
-	// calls it once the 250 is sent, before it reads the next command.
+	// calls it once the 250 is sent, before it reads the next command for
+	// messages under backgroundFinishAt, and for larger ones on another
+	// goroutine, waiting for it before it answers anything but the next
+	// transaction's MAIL, RCPT and DATA, before it commits another message
+	// and before the session ends.
 	Commit(env queue.Envelope) (id string, finish func(), err error)
 	Abort()
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -563,5 +564,102 @@ func TestLimitsDefaults(t *testing.T) {
 	}
 	if l := (Limits{CommandLine: 20000}).WithDefaults(); l.AuthLine < l.CommandLine {
 		t.Errorf("AuthLine %d below CommandLine %d", l.AuthLine, l.CommandLine)
+	}
+}
+
+// TestWorkAfterTheReply: the queue's work left for after the 250 (writing
+// the Maildir copies) runs before the next command is read for a small
+// message; for a large one it overlaps the next MAIL and RCPT, but nothing
+// else is answered, and no other message committed, until it is done.
+func TestWorkAfterTheReply(t *testing.T) {
+	var mu sync.Mutex
+	var finished []string
+	gates := map[string]chan struct{}{"Q1": make(chan struct{}), "Q2": make(chan struct{}), "Q3": make(chan struct{})}
+	env := startServer(t, func(c *Config) {
+		c.Queue.(*fakeQueue).finish = func(id string) func() {
+			return func() {
+				if g, ok := gates[id]; ok {
+					<-g // these copies take their time
+				}
+				mu.Lock()
+				finished = append(finished, id)
+				mu.Unlock()
+			}
+		}
+	})
+	var opened sync.Map
+	release := func(id string) {
+		if _, was := opened.LoadOrStore(id, true); !was {
+			close(gates[id])
+		}
+	}
+	t.Cleanup(func() { // before the server's shutdown, which waits for them
+		for id := range gates {
+			release(id)
+		}
+	})
+	done := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Join(finished, ",")
+	}
+	c := connect(t, env.addr)
+	// silent checks that the server sends nothing for a while.
+	silent := func(what string) {
+		t.Helper()
+		c.conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if line, err := c.r.ReadString('\n'); err == nil {
+			t.Fatalf("%s: got %q", what, line)
+		}
+		c.conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	}
+	c.do("EHLO client.test", 250)
+	message := func(body string) {
+		c.do("DATA", 354)
+		c.raw("Subject: hi\r\n\r\n" + body + ".\r\n")
+	}
+	large := strings.Repeat(strings.Repeat("x", 78)+"\r\n", backgroundFinishAt/80+10)
+
+	// A small message: its copies are written before the next command is
+	// even read.
+	c.do("MAIL FROM:<alice@example.com>", 250)
+	c.do("RCPT TO:<bob@mailx.test>", 250)
+	message("small\r\n")
+	c.expect(250)
+	c.cmd("MAIL FROM:<alice@example.com>")
+	silent("MAIL answered while a small message's copies were still being written")
+	release("Q1")
+	c.expect(250)
+	c.do("RSET", 250)
+
+	// A large one: the next MAIL and RCPT are answered meanwhile, a NOOP
+	// is not.
+	c.do("MAIL FROM:<alice@example.com>", 250)
+	c.do("RCPT TO:<bob@mailx.test>", 250)
+	message(large)
+	c.expect(250)
+	c.do("MAIL FROM:<alice@example.com>", 250)
+	c.do("RCPT TO:<bob@mailx.test>", 250)
+	c.cmd("NOOP")
+	silent("NOOP answered while a large message's copies were still being written")
+	release("Q2")
+	c.expect(250)
+	if got := done(); got != "Q1,Q2" {
+		t.Fatalf("after the NOOP, finished %q, want Q1,Q2", got)
+	}
+
+	// Another large one, then a small one: the small one is not committed
+	// before the large one's copies are written.
+	message(large)
+	c.expect(250)
+	c.do("MAIL FROM:<alice@example.com>", 250)
+	c.do("RCPT TO:<bob@mailx.test>", 250)
+	message("small\r\n")
+	silent("a message committed while the one before it was still being written")
+	release("Q3")
+	c.expect(250)
+	c.do("QUIT", 221)
+	if got := done(); got != "Q1,Q2,Q3,Q4" {
+		t.Errorf("finished %q, want Q1,Q2,Q3,Q4 (in order)", got)
 	}
 }

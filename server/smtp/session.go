@@ -39,8 +39,12 @@ type session struct {
 	errors   int
 	txns     int
 	// afterReply is the queue's work left for after the 250 to DATA
-	// (MessageWriter.Commit's finish).
-	afterReply func()
+	// (MessageWriter.Commit's finish); afterReplyInBackground says to run
+	// it on its own goroutine (a large message: see backgroundFinishAt),
+	// and finishing is closed when that run is done.
+	afterReply             func()
+	afterReplyInBackground bool
+	finishing              chan struct{}
 
 	// The open transaction.
 	mail  smtp.MailArgs
@@ -107,6 +111,7 @@ func (s *session) run() {
 			s.writeReply(smtp.InternalError(s.srv.cfg.Hostname))
 			s.w.Flush()
 		}
+		s.waitFinish()
 		s.trace(transcript.Meta, "closed")
 		s.conn.Close()
 		s.dropBulk()
@@ -158,6 +163,12 @@ func (s *session) step() error {
 	} else {
 		s.trace(transcript.Client, line.text)
 	}
+	if verb != "MAIL" && verb != "RCPT" && verb != "DATA" {
+		// Only the next transaction overlaps the last message's Maildir
+		// writes: whoever hears anything else from the server (a QUIT's
+		// 221, a NOOP's 250) finds the message in the mailboxes.
+		s.waitFinish()
+	}
 	var reply smtp.Reply
 	switch {
 	case line.long:
@@ -202,7 +213,16 @@ func (s *session) step() error {
 			// Even when the reply could not be sent: the message is
 			// accepted, and this puts it into the mailboxes.
 			s.afterReply = nil
-			finish()
+			if s.afterReplyInBackground {
+				done := make(chan struct{})
+				s.finishing = done
+				go func() {
+					defer close(done)
+					finish()
+				}()
+			} else {
+				finish()
+			}
 		}
 		if err != nil {
 			return err
@@ -215,6 +235,15 @@ func (s *session) step() error {
 		}
 	}
 	return nil
+}
+
+// waitFinish waits until the last message's work left for after its reply,
+// run in the background, is done.
+func (s *session) waitFinish() {
+	if s.finishing != nil {
+		<-s.finishing
+		s.finishing = nil
+	}
 }
 
 // dispatch checks the verb against proto/smtp's table and runs its handler.
