@@ -663,3 +663,23 @@ func TestWorkAfterTheReply(t *testing.T) {
 		t.Errorf("finished %q, want Q1,Q2,Q3,Q4 (in order)", got)
 	}
 }
+
+// TestPanicInWorkAfterTheReply: a panic in a large message's background work
+// is logged; the server and the session carry on.
+func TestPanicInWorkAfterTheReply(t *testing.T) {
+	env := startServer(t, func(c *Config) {
+		c.Queue.(*fakeQueue).finish = func(id string) func() {
+			return func() { panic("copies: " + id) }
+		}
+	})
+	c := connect(t, env.addr)
+	c.do("EHLO client.test", 250)
+	c.do("MAIL FROM:<alice@example.com>", 250)
+	c.do("RCPT TO:<bob@mailx.test>", 250)
+	c.do("DATA", 354)
+	c.raw("Subject: big\r\n\r\n" + strings.Repeat(strings.Repeat("x", 78)+"\r\n", backgroundFinishAt/80+10) + ".\r\n")
+	c.expect(250)
+	c.do("NOOP", 250)
+	c.do("QUIT", 221)
+	connect(t, env.addr).do("QUIT", 221)
+}

@@ -218,6 +218,14 @@ func (s *session) step() error {
 				s.finishing = done
 				go func() {
 					defer close(done)
+					defer func() {
+						// As the session's own recover would have done: the
+						// message is safe in the queue, which delivers it on
+						// its next start.
+						if r := recover(); r != nil {
+							s.srv.log.Error("panic writing a message's local copies", "session", s.id, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+						}
+					}()
 					finish()
 				}()
 			} else {
