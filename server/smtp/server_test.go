@@ -614,17 +614,20 @@ func TestWorkAfterTheReply(t *testing.T) {
 		c.conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	}
 	c.do("EHLO client.test", 250)
-	message := func(body string) {
+	message := func(text string) {
 		c.do("DATA", 354)
-		c.raw("Subject: hi\r\n\r\n" + body + ".\r\n")
+		c.raw(text + ".\r\n")
 	}
-	large := strings.Repeat(strings.Repeat("x", 78)+"\r\n", backgroundFinishAt/80+10)
+	small, large := "Subject: small\r\n\r\nsmall\r\n", bigBody("large")
+	if len(large) < backgroundFinishAt {
+		t.Fatalf("bigBody is %d octets, under backgroundFinishAt (%d)", len(large), backgroundFinishAt)
+	}
 
 	// A small message: its copies are written before the next command is
 	// even read.
 	c.do("MAIL FROM:<alice@example.com>", 250)
 	c.do("RCPT TO:<bob@mailx.test>", 250)
-	message("small\r\n")
+	message(small)
 	c.expect(250)
 	c.cmd("MAIL FROM:<alice@example.com>")
 	silent("MAIL answered while a small message's copies were still being written")
@@ -654,7 +657,7 @@ func TestWorkAfterTheReply(t *testing.T) {
 	c.expect(250)
 	c.do("MAIL FROM:<alice@example.com>", 250)
 	c.do("RCPT TO:<bob@mailx.test>", 250)
-	message("small\r\n")
+	message(small)
 	silent("a message committed while the one before it was still being written")
 	release("Q3")
 	c.expect(250)
@@ -677,7 +680,7 @@ func TestPanicInWorkAfterTheReply(t *testing.T) {
 	c.do("MAIL FROM:<alice@example.com>", 250)
 	c.do("RCPT TO:<bob@mailx.test>", 250)
 	c.do("DATA", 354)
-	c.raw("Subject: big\r\n\r\n" + strings.Repeat(strings.Repeat("x", 78)+"\r\n", backgroundFinishAt/80+10) + ".\r\n")
+	c.raw(bigBody("big") + ".\r\n")
 	c.expect(250)
 	c.do("NOOP", 250)
 	c.do("QUIT", 221)
