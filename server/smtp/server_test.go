@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"flag"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -84,6 +85,87 @@ func TestGoldenTrace(t *testing.T) {
 		tw.Write(ev.Dir, ev.Line)
 	}
 	golden(t, "session.golden", b.String())
+}
+
+// TestTraceOfLongSessions: a session's first fullTextMessages messages are
+// traced up to maxTracedLines lines of text, later ones by their header
+// section only, each with a count of what was left out before the final
+// "."; every message is still queued whole.
+func TestTraceOfLongSessions(t *testing.T) {
+	env := startServer(t, nil)
+	c := connect(t, env.addr)
+	c.do("EHLO client.test", 250)
+	body := strings.Repeat("body line\r\n", 150)
+	for i := 1; i <= fullTextMessages+2; i++ {
+		c.do("MAIL FROM:<alice@example.com>", 250)
+		c.do("RCPT TO:<bob@mailx.test>", 250)
+		c.do("DATA", 354)
+		if i == fullTextMessages+2 {
+			c.raw(fmt.Sprintf("Subject: %d\r\n.\r\n", i)) // a header and nothing else
+		} else {
+			c.raw(fmt.Sprintf("Subject: %d\r\nX-Extra: y\r\n\r\n%s.\r\n", i, body))
+		}
+		c.expect(250)
+	}
+	c.do("QUIT", 221)
+	if n := len(env.q.messages()); n != fullTextMessages+2 {
+		t.Fatalf("%d messages queued, want %d", n, fullTextMessages+2)
+	}
+	if m := env.q.messages()[fullTextMessages]; !strings.HasSuffix(m.Data, "\r\n\r\n"+body) {
+		t.Errorf("message %d is not queued whole", fullTextMessages+1)
+	}
+	// Split the trace into each message's text: the lines between 354 and 250.
+	var texts [][]transcript.Event
+	var cur []transcript.Event
+	inText := false
+	for _, ev := range env.trace() {
+		switch {
+		case ev.Dir == transcript.Server && strings.HasPrefix(ev.Line, "354"):
+			inText, cur = true, nil
+		case ev.Dir == transcript.Server && strings.HasPrefix(ev.Line, "250") && inText:
+			inText = false
+			texts = append(texts, cur)
+		case inText:
+			cur = append(cur, ev)
+		}
+	}
+	if len(texts) != fullTextMessages+2 {
+		t.Fatalf("found the text of %d messages in the trace, want %d", len(texts), fullTextMessages+2)
+	}
+	clientLines := func(evs []transcript.Event) (n int, meta []string) {
+		for _, ev := range evs {
+			if ev.Dir == transcript.Client {
+				n++
+			} else if ev.Dir == transcript.Meta && strings.Contains(ev.Line, "not shown") {
+				meta = append(meta, ev.Line)
+			}
+		}
+		return n, meta
+	}
+	// 3 header lines (with the blank one) + 150 body lines + "." = 154 lines.
+	for i, want := range map[int]string{0: "53 more lines of message text not shown", fullTextMessages - 1: "53 more lines of message text not shown",
+		fullTextMessages: "150 lines of message body not shown (after a session's first 10 messages"} {
+		n, meta := clientLines(texts[i])
+		wantLines := maxTracedLines + 1
+		if i == fullTextMessages {
+			wantLines = 4 // Subject:, X-Extra:, the blank line, "."
+		}
+		if n != wantLines || len(meta) != 1 || !strings.HasPrefix(meta[0], want) {
+			t.Errorf("message %d: %d client lines traced (want %d), notes %q (want %q)", i+1, n, wantLines, meta, want)
+		}
+		var last transcript.Event
+		for _, ev := range texts[i] {
+			if ev.Dir == transcript.Client {
+				last = ev
+			}
+		}
+		if last.Line != "." {
+			t.Errorf("message %d: the traced text ends with %q, want the final \".\"", i+1, last.Line)
+		}
+	}
+	if n, meta := clientLines(texts[fullTextMessages+1]); n != 2 || len(meta) != 0 {
+		t.Errorf("header-only message: %d client lines traced (want 2), notes %q (want none)", n, meta)
+	}
 }
 
 func golden(t *testing.T, name, got string) {
