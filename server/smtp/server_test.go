@@ -87,6 +87,27 @@ func TestGoldenTrace(t *testing.T) {
 	golden(t, "session.golden", b.String())
 }
 
+// TestRepliesFlushedWhenTheClientShutsDown: replies held back because
+// more pipelined input was buffered still reach a client that shut down its
+// sending side after an unfinished last line (found by FuzzSession).
+func TestRepliesFlushedWhenTheClientShutsDown(t *testing.T) {
+	env := startServer(t, nil)
+	c := connect(t, env.addr)
+	c.raw("EHLO client.test\r\nNOOP\r\nNOO")
+	c.conn.(*net.TCPConn).CloseWrite()
+	var got []string
+	for {
+		line, err := c.r.ReadString('\n')
+		if err != nil {
+			break
+		}
+		got = append(got, strings.TrimSuffix(line, "\r\n"))
+	}
+	if len(got) < 2 || !strings.HasPrefix(got[len(got)-1], "250 ") || !strings.Contains(strings.Join(got, "\n"), "250 2.0.0") {
+		t.Errorf("after shutting down its side the client got %q; want the EHLO reply and the NOOP's 250", got)
+	}
+}
+
 // TestTraceOfLongSessions: a session's first fullTextMessages messages are
 // traced up to maxTracedLines lines of text, later ones by their header
 // section only, each with a count of what was left out before the final

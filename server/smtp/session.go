@@ -290,6 +290,11 @@ func (s *session) readFailed(err error) error {
 	if errors.Is(err, io.EOF) {
 		s.trace(transcript.Meta, "the client closed the connection without QUIT")
 	}
+	// Replies held back while pipelined commands were waiting still go
+	// out: a client that shut down its side after its last command (nc -N,
+	// a script piping commands in) is still reading them.
+	s.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	s.w.Flush()
 	return err
 }
 
