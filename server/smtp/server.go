@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	smtp "github.com/mailx-edu/mailx/proto/smtp"
@@ -109,6 +110,11 @@ type Server struct {
 	wg        sync.WaitGroup
 
 	ids access.Counter
+
+	// For waiting on input by polling (input_linux.go): sessions open,
+	// and whether one of them polls.
+	open    atomic.Int32
+	polling atomic.Bool
 }
 
 // New returns a server for cfg.
@@ -187,7 +193,10 @@ func (s *Server) admit(c net.Conn) {
 		return
 	}
 	sess := newSession(s, c, ip)
+	sess.in = sess.input(c)
+	sess.r.Reset(sess.in)
 	s.sessions[sess] = struct{}{}
+	s.open.Add(1)
 	s.perClient[ip]++
 	s.wg.Add(1)
 	s.mu.Unlock()
@@ -196,6 +205,7 @@ func (s *Server) admit(c net.Conn) {
 		defer func() {
 			s.mu.Lock()
 			delete(s.sessions, sess)
+			s.open.Add(-1)
 			if s.perClient[ip]--; s.perClient[ip] <= 0 {
 				delete(s.perClient, ip)
 			}

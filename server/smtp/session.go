@@ -25,6 +25,7 @@ type session struct {
 	conn   net.Conn
 	r      *bufio.Reader // reads go through this: the session's own, or a large one during DATA (bulk.go)
 	small  *bufio.Reader // the session's own while r is a large one, else nil
+	in     io.Reader     // what r reads from before STARTTLS: the connection, or a pollingInput over it
 	w      *bufio.Writer
 	client netip.Addr
 	local  bool // the client is on loopback: AUTH allowed without TLS
@@ -251,6 +252,20 @@ func (s *session) waitFinish() {
 	if s.finishing != nil {
 		<-s.finishing
 		s.finishing = nil
+	}
+}
+
+// copyRunning reports whether the last message's copies are being written
+// on another thread right now.
+func (s *session) copyRunning() bool {
+	if s.finishing == nil {
+		return false
+	}
+	select {
+	case <-s.finishing:
+		return false
+	default:
+		return true
 	}
 }
 

@@ -1,0 +1,56 @@
+package smtp
+
+import (
+	"runtime"
+	"testing"
+	"time"
+)
+
+// TestPollingInput: a session alone may poll for its client's next line,
+// not while a second session is open; the dialogue is the same through a
+// pollingInput; and the bookkeeping (sessions open, the one poller) is
+// back to zero once the sessions end.
+func TestPollingInput(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("one CPU: sessions never poll")
+	}
+	env := startServer(t, nil)
+	c := connect(t, env.addr)
+	var sess *session
+	env.srv.mu.Lock()
+	for s := range env.srv.sessions {
+		sess = s
+	}
+	env.srv.mu.Unlock()
+	in, ok := sess.in.(*pollingInput)
+	if !ok {
+		t.Fatalf("a TCP session reads from %T, want a *pollingInput", sess.in)
+	}
+	c.do("EHLO client.test", 250)
+	c.do("NOOP", 250)
+	if !in.mayPoll() {
+		t.Error("the only session open may not poll")
+	}
+	c2 := connect(t, env.addr)
+	waitFor(t, "two sessions open", func() bool { return env.srv.open.Load() == 2 })
+	if in.mayPoll() {
+		t.Error("a session polls while another is open")
+	}
+	c.do("NOOP", 250)
+	c2.do("QUIT", 221)
+	c.do("QUIT", 221)
+	waitFor(t, "the sessions to end", func() bool { return env.srv.Sessions() == 0 })
+	if n, p := env.srv.open.Load(), env.srv.polling.Load(); n != 0 || p {
+		t.Errorf("after the sessions ended: %d open, polling %v; want 0, false", n, p)
+	}
+}
+
+// waitFor polls cond for up to five seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
