@@ -16,7 +16,7 @@ import (
 // command, the server has nothing else to do, and the thread that waits
 // goes to sleep in the poller: the CPU halts, and the client's octets must
 // wake it. On a virtual machine (the development VM is one, and so are
-// most classroom and cloud servers) waking a halted virtual CPU goes
+// many classroom and cloud servers) waking a halted virtual CPU goes
 // through the host and costs tens of microseconds, several times per
 // message (the development VM's kernel does not poll before it halts:
 // haltpoll.guest_halt_poll_ns=0). So a session that is the only one open
