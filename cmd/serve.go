@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -144,6 +145,9 @@ func bindServeFlags(fs *pflag.FlagSet, cfg *server.Config) {
 	fs.Var(&netList{cfg: cfg}, "relay-net", "client network allowed to relay without AUTH, e.g. 10.0.0.0/8; repeat for more")
 	fs.BoolVar(&cfg.VRFY, "vrfy", false, "answer VRFY truthfully instead of 252")
 	fs.BoolVar(&cfg.NoTranscripts, "no-transcripts", false, "do not keep session transcripts in the data directory")
+	cfg.Welcome = true
+	fs.Var(&negatedBool{p: &cfg.Welcome}, "no-welcome", "do not put a welcome message into new accounts' INBOX")
+	fs.Lookup("no-welcome").NoOptDefVal = "true"
 	fs.BoolVar(&cfg.AllowPublic, "public", false, "allow listen addresses other machines can reach (a classroom server)")
 	for _, h := range serveFlagHooks {
 		h(fs, cfg)
@@ -167,6 +171,21 @@ func (u *userList) Set(s string) error {
 		return err
 	}
 	u.cfg.Users = append(u.cfg.Users, c)
+	return nil
+}
+
+// negatedBool is a --no-X flag that clears the bool it points to; the bool
+// itself defaults to true.
+type negatedBool struct{ p *bool }
+
+func (n *negatedBool) String() string { return fmt.Sprint(!*n.p) }
+func (n *negatedBool) Type() string   { return "bool" }
+func (n *negatedBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*n.p = !v
 	return nil
 }
 
@@ -379,9 +398,9 @@ type serveReport struct {
 func printBanner(r *render.Renderer, m *server.MTA, trace bool) {
 	cfg := m.Config()
 	addrs := m.Addrs()
-	next := "mailx smtp talk " + reachable(m.Addr("smtp"))
+	next := selfCommand() + " smtp talk " + reachable(m.Addr("smtp"))
 	if m.Addr("smtp") == "" && len(addrs) > 0 {
-		next = "mailx smtp talk " + reachable(addrs[0].Addr)
+		next = selfCommand() + " smtp talk " + reachable(addrs[0].Addr)
 	}
 	cert := m.Certificate()
 	if r.JSONMode() {

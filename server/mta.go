@@ -235,7 +235,7 @@ func (m *MTA) loadAccounts() error {
 	}
 	m.dir = dir
 	for u := range users {
-		if err := maildir.Create(maildir.Root(m.cfg.Data, u)); err != nil {
+		if err := m.createMaildir(u); err != nil {
 			return fmt.Errorf("maildir for %s: %w", u, err)
 		}
 	}
