@@ -368,6 +368,7 @@ func (m *MTA) Start(ctx context.Context) error {
 		m.log.Warn("no control endpoint: mailx queue will read the queue files instead", "err", err)
 	} else {
 		control.RegisterQueue(ctl, m.queue)
+		m.registerAccountsCall(ctl)
 		for _, h := range controlHooks {
 			h(m, ctl)
 		}
