@@ -62,6 +62,10 @@ With no flags it serves the domain mailx.test for the practice accounts alice
   POP3        127.0.0.1:1100   download mail (user/pass/list/retr/dele/quit)
   IMAP        127.0.0.1:1430   folders and flags kept on the server
 
+Each new mailbox starts with a welcome message from postmaster@ the domain
+that says what to try, so a first POP3 or IMAP session finds mail
+(--no-welcome leaves new mailboxes empty).
+
 With --lab it starts a small Internet instead: crepes.test (alice) and
 hamburger.test (bob), each its own server, and a lab DNS that publishes
 their MX records, so mail from Alice to Bob is relayed over real SMTP.
