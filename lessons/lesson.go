@@ -102,14 +102,14 @@ func (a Action) String() string {
 
 // Step is one thing the student does and how it is checked.
 type Step struct {
-	ID      string
-	Title   string
-	Text    string // instructions; {smtp:DOMAIN}, {submission:DOMAIN}, {pop3:DOMAIN}, {imap:DOMAIN}, {dns} are replaced by lab addresses, {data:DOMAIN} by its data directory
-	Action  Action
-	Talk    Talk   // for ActTalk
-	Run     string // for ActRun: the mailx subcommand the line must start with, e.g. "mx lookup"
-	Expect  Expect
-	Hint    string
+	ID     string
+	Title  string
+	Text   string // instructions; {smtp:DOMAIN}, {submission:DOMAIN}, {pop3:DOMAIN}, {imap:DOMAIN}, {dns} are replaced by lab addresses, {data:DOMAIN} by its data directory
+	Action Action
+	Talk   Talk   // for ActTalk
+	Run    string // for ActRun: the mailx subcommand the line must start with, e.g. "mx lookup"
+	Expect Expect
+	Hint   string
 	// Hints are hints chosen by what actually happened on a wrong try; the
 	// first whose When holds is shown, else Hint.
 	Hints   []WhenHint
@@ -257,7 +257,7 @@ type MailboxCheck struct {
 	Sender  string   // the envelope sender (Return-Path) the message came with
 	Shows   []string // words in its subject or text
 	Count   *int     // exact number of messages in the folder (0 = empty)
-	Bounce  bool // the message must be a delivery status notification
+	Bounce  bool     // the message must be a delivery status notification
 }
 
 // QueueCheck asks for a queue entry.
