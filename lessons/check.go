@@ -162,6 +162,25 @@ func normArg(s string) string {
 	return strings.Join(f, " ")
 }
 
+// sameArg compares arguments loosely; IMAP mailbox names keep their case
+// (RFC 3501 §5.1: only INBOX is case-insensitive).
+func sameArg(proto, got, want string) bool {
+	if proto != "imap" {
+		return normArg(got) == normArg(want)
+	}
+	g, w := strings.Fields(got), strings.Fields(want)
+	if len(g) != len(w) {
+		return false
+	}
+	for i := range g {
+		a, b := strings.Trim(g[i], `"`), strings.Trim(w[i], `"`)
+		if a != b && !(strings.EqualFold(a, "INBOX") && strings.EqualFold(b, "INBOX")) {
+			return false
+		}
+	}
+	return true
+}
+
 // MatchExchange checks the talk parts of an expectation against one
 // exchange. Each condition is checked on what the line meant (the command,
 // the state it led to, the transaction it built), never on its spelling.
@@ -178,7 +197,7 @@ func (e Expect) MatchExchange(x Exchange) Verdict {
 			return fail("verb", "you sent %s; this step asks for %s", sentWhat(x), describeVerbs(e.Verb))
 		}
 	}
-	if e.Arg != "" && normArg(x.Arg) != normArg(e.Arg) {
+	if e.Arg != "" && !sameArg(proto, x.Arg, e.Arg) {
 		if x.Arg == "" {
 			return fail("arg", "%s needs the argument %s here", x.Verb, e.Arg)
 		}
@@ -280,18 +299,8 @@ func missingWord(text string, words []string) string {
 // MatchRun checks the run parts of an expectation (flags, exit, output
 // facts). vars fills placeholders such as {dns} in flag values.
 func (e Expect) MatchRun(r RunResult, vars map[string]string) Verdict {
-	for _, f := range e.Flags {
-		want := Fill(f.Value, vars)
-		got, ok := flagValue(r.Args, f.Name)
-		switch {
-		case !ok:
-			return fail("flags", "your command has no %s option", f.Name)
-		case want != "" && got != want:
-			if got == "" {
-				return fail("flags", "%s needs a value: %s %s", f.Name, f.Name, want)
-			}
-			return fail("flags", "your command has %s %s; the lab's is %s %s", f.Name, got, f.Name, want)
-		}
+	if v := e.checkFlags(r.Args, vars); !v.OK {
+		return v
 	}
 	if e.Exit != nil && r.Exit != *e.Exit {
 		return fail("exit", "the command failed (exit status %d); this step needs it to succeed (%d) — its output above says why", r.Exit, *e.Exit)
@@ -314,6 +323,27 @@ func (e Expect) MatchRun(r RunResult, vars map[string]string) Verdict {
 	}
 	if e.Output != nil && !e.Output.MatchString(r.Output) {
 		return fail("output", "the command's output does not show what this step looks for")
+	}
+	return pass()
+}
+
+// checkFlags checks the options a run step asks for on a command line.
+func (e Expect) checkFlags(args []string, vars map[string]string) Verdict {
+	for _, f := range e.Flags {
+		want := Fill(f.Value, vars)
+		if uq, err := SplitCommandLine(want); err == nil && len(uq) == 1 {
+			want = uq[0] // a {data:...} path quoted for the command line
+		}
+		got, ok := flagValue(args, f.Name)
+		switch {
+		case !ok:
+			return fail("flags", "your command has no %s option", f.Name)
+		case want != "" && got != want:
+			if got == "" {
+				return fail("flags", "%s needs a value: %s %s", f.Name, f.Name, want)
+			}
+			return fail("flags", "your command has %s %s; the lab's is %s %s", f.Name, got, f.Name, want)
+		}
 	}
 	return pass()
 }
@@ -437,7 +467,7 @@ func (mc *MailboxCheck) check(lab LabView) Verdict {
 }
 
 func (mc *MailboxCheck) onlyCounts() bool {
-	return len(mc.Headers) == 0 && mc.Body == nil && !mc.Bounce && mc.Sender == "" && len(mc.Shows) == 0
+	return len(mc.Headers) == 0 && mc.Body == nil && !mc.Bounce && mc.Sender == "" && len(mc.Shows) == 0 && len(mc.Omits) == 0
 }
 
 func (mc *MailboxCheck) matches(m StoredMessage) string {
@@ -458,6 +488,13 @@ func (mc *MailboxCheck) matches(m StoredMessage) string {
 		re := mc.Headers[name]
 		if v := m.decodedHeader(name); !re.MatchString(v) {
 			return fmt.Sprintf("its %s header is %q", name, v)
+		}
+	}
+	for _, h := range []string{"From", "To", "Cc", "Subject"} {
+		for _, w := range mc.Omits {
+			if strings.Contains(strings.ToLower(m.decodedHeader(h)), strings.ToLower(w)) {
+				return fmt.Sprintf("its %s header names %s", h, w)
+			}
 		}
 	}
 	if w := missingWord(m.decodedHeader("Subject")+"\n"+m.Body, mc.Shows); len(mc.Shows) > 0 && w != "" {

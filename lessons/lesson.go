@@ -256,6 +256,7 @@ type MailboxCheck struct {
 	Body    *regexp.Regexp
 	Sender  string   // the envelope sender (Return-Path) the message came with
 	Shows   []string // words in its subject or text
+	Omits   []string // words the headers the sender wrote (From, To, Cc, Subject) must not contain
 	Count   *int     // exact number of messages in the folder (0 = empty)
 	Bounce  bool     // the message must be a delivery status notification
 }

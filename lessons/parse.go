@@ -751,7 +751,7 @@ func (p *parser) expect(n *yaml.Node, act Action, l *Lesson, proto string) Expec
 }
 
 func (p *parser) mailbox(n *yaml.Node, l *Lesson) *MailboxCheck {
-	m := p.fields(n, "expect.mailbox", "address", "folder", "headers", "body", "count", "bounce", "sender", "shows")
+	m := p.fields(n, "expect.mailbox", "address", "folder", "headers", "body", "count", "bounce", "sender", "shows", "omits")
 	mc := &MailboxCheck{Address: strings.ToLower(p.required(m, "address", n, "expect.mailbox"))}
 	if user, domain, ok := strings.Cut(mc.Address, "@"); mc.Address != "" && (!ok || !l.domainHasUser(domain, user)) {
 		p.add(m["address"].Line, "mailbox %q is not a user of the lab (users are listed under lab.domains)", mc.Address)
@@ -759,6 +759,7 @@ func (p *parser) mailbox(n *yaml.Node, l *Lesson) *MailboxCheck {
 	mc.Folder = p.str(m["folder"], "folder")
 	mc.Sender = strings.ToLower(p.str(m["sender"], "expect.mailbox.sender"))
 	mc.Shows = p.strs(m["shows"], "expect.mailbox.shows")
+	mc.Omits = p.strs(m["omits"], "expect.mailbox.omits")
 	mc.Body = p.regex(m["body"], "expect.mailbox.body")
 	mc.Count = p.integer(m["count"], "expect.mailbox.count")
 	if v, ok := m["bounce"]; ok {

@@ -86,7 +86,10 @@ type StepResult struct {
 	Title string `json:"title"`
 	OK    bool   `json:"ok"`
 	Tries int    `json:"tries"`
-	Why   string `json:"why,omitempty"` // what was still wrong when the step ended unfinished
+	// Nudges counts lines that worked but were not what the step asked for
+	// (see Runner.nudge); they are not mistakes.
+	Nudges int    `json:"nudges,omitempty"`
+	Why    string `json:"why,omitempty"` // what was still wrong when the step ended unfinished
 }
 
 // Result is how the lesson went.
@@ -414,6 +417,41 @@ func (r *Runner) miss(s Step, sr *StepResult, v Verdict, x *Exchange, run *RunRe
 	}
 }
 
+// nudge answers a line that worked but is not (yet) what the step asks
+// for: retyping an earlier command on a new connection, USER again after a
+// refused PASS, RETR before DELE. It is not a mistake, so it counts no try
+// and shows only a hint written for exactly this case.
+func (r *Runner) nudge(s Step, sr *StepResult, v Verdict, x *Exchange, rec record) {
+	sr.Nudges++
+	r.record(sr.Key, rec)
+	r.Out.Notef("%s; still to do here: %s", upperFirst(v.Why), s.Title)
+	for _, h := range s.Hints {
+		if h.When.Holds(x, nil, v) {
+			h := Fill(h.Hint, r.Lab.Placeholders())
+			r.Out.Note(note.Note{Summary: "hint: " + firstLine(h), Detail: restLines(h)})
+			return
+		}
+	}
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// positive reports whether a status is a success: 2xx or 3xx, +OK, OK, "+".
+func positive(status string) bool {
+	switch {
+	case status == "+OK" || status == "OK" || status == "+":
+		return true
+	case len(status) == 3 && (status[0] == '2' || status[0] == '3'):
+		return true
+	}
+	return false
+}
+
 // HintFor chooses the hint for a wrong try: the step's first hint whose
 // condition describes what happened, else one mailx knows from the protocol
 // (a 503 says which command the server wants first), else the step's hint.
@@ -617,7 +655,11 @@ func (r *Runner) talkSteps(ctx context.Context, idx []int) error {
 			}
 		}
 		if !passed && bestStep >= 0 {
-			r.miss(l.Steps[bestStep], &r.results[bestStep], best, x, nil, record{Exchange: x})
+			if positive(x.Status) && (best.Failed == "verb" || best.Failed == "state") {
+				r.nudge(l.Steps[bestStep], &r.results[bestStep], best, x, record{Exchange: x})
+			} else {
+				r.miss(l.Steps[bestStep], &r.results[bestStep], best, x, nil, record{Exchange: x})
+			}
 		}
 	}
 	return nil
@@ -652,6 +694,13 @@ func (r *Runner) runStep(ctx context.Context, i int) error {
 		if len(args) < len(want) || !equalFold(args[:len(want)], want) {
 			rr := &RunResult{Args: args, Exit: -1}
 			r.miss(s, sr, fail("run", "this step asks you to run a 'mailx %s ...' command", s.Run), nil, rr, record{Run: rr})
+			continue
+		}
+		// Options are checked before the command runs: a lookup without the
+		// lab's --server would go to the student's real DNS.
+		if v := s.Expect.checkFlags(args, r.Lab.Placeholders()); !v.OK {
+			rr := &RunResult{Args: args, Exit: -1}
+			r.miss(s, sr, v, nil, rr, record{Run: rr})
 			continue
 		}
 		var out bytes.Buffer
