@@ -3,6 +3,8 @@ package lessons
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -41,6 +43,7 @@ func (x Exchange) Protocol() string {
 
 // RunResult is one mailx command the student ran at the lesson prompt.
 type RunResult struct {
+	Dir    string   `json:"dir,omitempty"` // the working folder it ran in
 	Args   []string `json:"args"`
 	Exit   int      `json:"exit"`
 	Output string   `json:"output"`
@@ -304,6 +307,15 @@ func (e Expect) MatchRun(r RunResult, vars map[string]string) Verdict {
 	}
 	if e.Exit != nil && r.Exit != *e.Exit {
 		return fail("exit", "the command failed (exit status %d); this step needs it to succeed (%d) — its output above says why", r.Exit, *e.Exit)
+	}
+	if f := e.File; f != nil {
+		data, err := os.ReadFile(filepath.Join(r.Dir, f.Name))
+		if err != nil {
+			return fail("file", "there is no file %s in your lesson folder", f.Name)
+		}
+		if w := missingWord(string(data), f.Shows); w != "" {
+			return fail("file", "%s does not contain %s", f.Name, w)
+		}
 	}
 	if len(e.MX) > 0 {
 		have := ParseMXOutput(r.Output)

@@ -153,6 +153,7 @@ type Expect struct {
 	Flags []FlagCheck // options the command line must carry
 	Exit  *int        // exit code
 	MX    []MXFact    // exchangers the `mx lookup` output shows, in any of its formats
+	File  *FileCheck  // a file the command must have written in the working folder
 
 	// Escape hatches for teachers' own files: regular expressions on the raw
 	// text. Built-in lessons do not use them; students never see them.
@@ -163,6 +164,12 @@ type Expect struct {
 	Mailbox *MailboxCheck // check/talk/run: a message present in a mailbox
 	Queue   *QueueCheck   // a queue entry in a state
 	Within  time.Duration // how long the lab may take to get there (default 5s for mailbox/queue checks)
+}
+
+// FileCheck asks for a file in the student's working folder and words in it.
+type FileCheck struct {
+	Name  string
+	Shows []string
 }
 
 // FlagCheck asks for an option on a run step's command line; Value may use

@@ -544,8 +544,8 @@ func (p *parser) talk(n *yaml.Node, l *Lesson) Talk {
 
 // failKeys are the names When.Failed may use.
 var failKeys = map[string]bool{"verb": true, "arg": true, "reply": true, "state": true, "sender": true, "recipient": true,
-	"extension": true, "tls": true, "shows": true, "flags": true, "exit": true, "mx": true, "mailbox": true, "queue": true,
-	"count": true, "command": true, "response": true, "output": true}
+	"extension": true, "tls": true, "shows": true, "flags": true, "exit": true, "mx": true, "file": true, "mailbox": true, "queue": true,
+	"count": true, "run": true, "command": true, "response": true, "output": true}
 
 func (p *parser) when(n *yaml.Node, s Step) When {
 	var w When
@@ -639,7 +639,7 @@ func stateNames(proto string) []string {
 
 func (p *parser) expect(n *yaml.Node, act Action, l *Lesson, proto string) Expect {
 	var e Expect
-	m := p.fields(n, "expect", "verb", "arg", "state", "sender", "recipient", "extension", "tls", "shows", "flags", "mx",
+	m := p.fields(n, "expect", "verb", "arg", "state", "sender", "recipient", "extension", "tls", "shows", "flags", "mx", "file",
 		"command", "reply", "response", "exit", "output", "mailbox", "queue", "within")
 	e.Verb = p.verbs(m["verb"], "expect.verb", proto)
 	e.Arg = p.str(m["arg"], "expect.arg")
@@ -666,6 +666,14 @@ func (p *parser) expect(n *yaml.Node, act Action, l *Lesson, proto string) Expec
 				e.Flags = append(e.Flags, FlagCheck{Name: name, Value: p.str(fn.Content[i+1], name)})
 			}
 		}
+	}
+	if fn, ok := m["file"]; ok {
+		fm := p.fields(fn, "expect.file", "name", "shows")
+		f := &FileCheck{Name: p.required(fm, "name", fn, "expect.file"), Shows: p.strs(fm["shows"], "expect.file.shows")}
+		if strings.ContainsAny(f.Name, `/\\`) || strings.Contains(f.Name, "..") {
+			p.add(fn.Line, "expect.file.name %q must be a file name in the lesson folder, without a directory", f.Name)
+		}
+		e.File = f
 	}
 	for _, s := range p.strs(m["mx"], "expect.mx") {
 		f, err := ParseMXFact(s)
@@ -723,13 +731,13 @@ func (p *parser) expect(n *yaml.Node, act Action, l *Lesson, proto string) Expec
 		if !given("verb", "state", "sender", "recipient", "extension", "tls", "shows", "command", "reply", "response", "mailbox", "queue") {
 			p.add(n.Line, "a talk step's expect needs verb, state, reply or another talk condition (see 'mailx lessons format')")
 		}
-		for _, k := range []string{"exit", "output", "flags", "mx"} {
+		for _, k := range []string{"exit", "output", "flags", "mx", "file"} {
 			if v, ok := m[k]; ok {
 				p.add(v.Line, "expect.%s is for run steps, not talk steps", k)
 			}
 		}
 	case ActRun:
-		if !given("exit", "output", "shows", "flags", "mx", "mailbox", "queue") {
+		if !given("exit", "output", "shows", "flags", "mx", "file", "mailbox", "queue") {
 			p.add(n.Line, "a run step's expect needs exit, shows, flags, mx, mailbox or queue")
 		}
 		for _, k := range []string{"command", "reply", "response", "verb", "arg", "state", "sender", "recipient", "extension", "tls"} {

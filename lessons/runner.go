@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -159,7 +160,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	defer rec.Close()
 	r.records = rec
 
-	r.In = fillingInput{r.In, r.Lab.Placeholders()}
+	r.In = fillingInput{r.In, r.Lab}
 	r.results = make([]StepResult, len(l.Steps))
 	for i, s := range l.Steps {
 		r.results[i] = StepResult{Key: StepKey(i, s), Title: s.Title, OK: p.Steps[StepKey(i, s)]}
@@ -705,7 +706,7 @@ func (r *Runner) runStep(ctx context.Context, i int) error {
 		}
 		var out bytes.Buffer
 		code := r.RunCommand(ctx, args, r.Workspace.WorkDir(), io.MultiWriter(&out, r.Out.Writer()))
-		res := &RunResult{Args: args, Exit: code, Output: out.String()}
+		res := &RunResult{Dir: r.Workspace.WorkDir(), Args: args, Exit: code, Output: out.String()}
 		v := s.Expect.MatchRun(*res, r.Lab.Placeholders())
 		if v.OK && s.Expect.HasLabCheck() {
 			v = s.Expect.CheckLab(ctx, r.Lab)
@@ -734,15 +735,27 @@ func (r *Runner) closeSessions() {
 
 // fillingInput replaces lab placeholders such as {smtp:hill.test} in every
 // line read, so that scripts (and students) can name lab services without
-// knowing the ports the lab got.
+// knowing the ports the lab got. Scripts may also write {queue-id:DOMAIN},
+// the ID of the oldest message in that domain's queue, which a student
+// copies from 'mailx queue list'.
 type fillingInput struct {
-	in    Input
-	addrs map[string]string
+	in  Input
+	lab Lab
 }
+
+var queueIDPlaceholder = regexp.MustCompile(`\{queue-id:([a-z0-9.-]+)\}`)
 
 func (f fillingInput) ReadLine(prompt string) (string, error) {
 	line, err := f.in.ReadLine(prompt)
-	return Fill(line, f.addrs), err
+	line = Fill(line, f.lab.Placeholders())
+	line = queueIDPlaceholder.ReplaceAllStringFunc(line, func(m string) string {
+		entries, qerr := f.lab.Queue(queueIDPlaceholder.FindStringSubmatch(m)[1])
+		if qerr != nil || len(entries) == 0 {
+			return m
+		}
+		return entries[0].ID
+	})
+	return line, err
 }
 
 func equalFold(a, b []string) bool {
