@@ -23,10 +23,12 @@ import (
 type explorerTalker struct {
 	s    *explore.Session
 	last *explore.Exchange
+	all  []explore.Exchange // every exchange of the current line (\auth login makes three)
 
 	sender     string   // SMTP: MAIL FROM accepted in the open transaction
 	recipients []string // SMTP: RCPT TO accepted in the open transaction
 	inTx       bool
+	saslVerb   string // the SASL command whose challenge the next line answers
 }
 
 // protocols builds the explorer's protocol description for a talk step.
@@ -64,7 +66,7 @@ func ExplorerDialer(ctx context.Context, t Talk, addr string, out *render.Render
 		Protocol:        newProto(),
 		Render:          out,
 		ResponseTimeout: 30 * time.Second,
-		OnExchange:      func(x explore.Exchange) { et.last = &x },
+		OnExchange:      func(x explore.Exchange) { et.last = &x; et.all = append(et.all, x) },
 	})
 	if err := et.s.Open(ctx); err != nil {
 		conn.Close()
@@ -89,7 +91,7 @@ func (et *explorerTalker) state() string {
 }
 
 func (et *explorerTalker) Send(ctx context.Context, typed string) (*Exchange, error) {
-	et.last = nil
+	et.last, et.all = nil, nil
 	before := et.state()
 	err := et.s.Line(ctx, typed)
 	if et.last == nil || et.last.Response == nil {
@@ -100,8 +102,24 @@ func (et *explorerTalker) Send(ctx context.Context, typed string) (*Exchange, er
 	if c := et.s.Conn(); c != nil && c.TLSState != nil {
 		x.TLS = true
 	}
-	if len(x.Sent) > 0 {
-		x.Verb, x.Arg = commandOf(et.s.Protocol().Name(), x.Sent[0], before)
+	for _, ex := range et.all {
+		if ex.Response == nil {
+			continue
+		}
+		verb, arg := "", ""
+		switch {
+		case et.saslVerb != "":
+			// The line answered a SASL challenge (334, "+"): it belongs to
+			// the AUTH command that asked for it, however it is spelt.
+			verb = et.saslVerb
+		case len(ex.Sent) > 0:
+			verb, arg = commandOf(et.s.Protocol().Name(), ex.Sent[0], before)
+		}
+		et.saslVerb = ""
+		if st := ex.Response.Status; (st == "334" || st == "+") && (verb == "AUTH" || verb == "AUTHENTICATE") {
+			et.saslVerb = verb
+		}
+		x.Verb, x.Arg = verb, arg
 	}
 	if _, ok := et.s.Protocol().(*explore.SMTP); ok {
 		et.smtpFacts(x, et.last.Response)
