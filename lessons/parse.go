@@ -231,7 +231,9 @@ func (p *parser) lesson(root *yaml.Node) *Lesson {
 		p.add(steps.Line, "steps is empty: a lesson needs at least one step")
 	}
 	p.groups(l)
-	p.answers(m["answers"], root, l)
+	if len(l.Steps) > 0 {
+		p.answers(m["answers"], root, l)
+	}
 	return l
 }
 
