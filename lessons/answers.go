@@ -84,4 +84,3 @@ func (s *scriptLines) ReadLine(string) (string, error) {
 	}
 	return s.sc.Text(), nil
 }
-
