@@ -425,7 +425,7 @@ func (r *Runner) miss(s Step, sr *StepResult, v Verdict, x *Exchange, run *RunRe
 func (r *Runner) nudge(s Step, sr *StepResult, v Verdict, x *Exchange, rec record) {
 	sr.Nudges++
 	r.record(sr.Key, rec)
-	r.Out.Notef("%s; still to do here: %s", upperFirst(v.Why), s.Title)
+	r.Out.Notef("That worked, and it is not a mistake. %s (step: %s).", upperFirst(v.Why), s.Title)
 	for _, h := range s.Hints {
 		if h.When.Holds(x, nil, v) {
 			h := Fill(h.Hint, r.Lab.Placeholders())
