@@ -277,9 +277,13 @@ func (p *parser) answers(n *yaml.Node, root *yaml.Node, l *Lesson) {
 		ids[StepKey(i, s)] = true
 	}
 	names := map[string]bool{}
+	acts := false // a lesson of read and check steps only has no wrong answers
+	for _, s := range l.Steps {
+		acts = acts || s.Action == ActTalk || s.Action == ActRun
+	}
 	for _, kind := range []string{"right", "wrong"} {
 		list := p.list(m[kind], "answers."+kind)
-		if len(list) == 0 {
+		if len(list) == 0 && (kind == "right" || acts) {
 			p.add(n.Line, "answers.%s is missing or empty: %s", kind, how)
 		}
 		for _, an := range list {
@@ -288,8 +292,12 @@ func (p *parser) answers(n *yaml.Node, root *yaml.Node, l *Lesson) {
 				keys = append(keys, "step", "hint")
 			}
 			am := p.fields(an, "an answer script", keys...)
-			a := Answer{Right: kind == "right", Line: an.Line,
-				Name: p.required(am, "name", an, "an answer script"), Script: p.required(am, "script", an, "an answer script")}
+			a := Answer{Right: kind == "right", Line: an.Line, Name: p.required(am, "name", an, "an answer script")}
+			if acts {
+				a.Script = p.required(am, "script", an, "an answer script")
+			} else {
+				a.Script = p.str(am["script"], "script")
+			}
 			if names[a.Name] && a.Name != "" {
 				p.add(an.Line, "answer script name %q is used twice", a.Name)
 			}
