@@ -107,6 +107,9 @@ func TestBuiltinAnswers(t *testing.T) {
 					if o.Problem != "" {
 						t.Errorf("%s\n%s", o.Problem, o.Output)
 					}
+					if testing.Verbose() {
+						t.Log(o.Output)
+					}
 				})
 			}
 		})
