@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/mailx-edu/mailx/explore"
 	"github.com/mailx-edu/mailx/explore/render"
@@ -62,6 +63,8 @@ type sessionFlags struct {
 	Explain bool   // --explain (default true); false is --quiet
 	JSON    bool   // --json
 	Strict  bool   // --strict: failures in the session fail the command
+	Brief   bool   // --brief: one note line per reply
+	Report  string // --report FILE.html|FILE.md: the session for a lab report
 }
 
 func (f *sessionFlags) register(c *cobra.Command, name string) {
@@ -72,6 +75,8 @@ func (f *sessionFlags) register(c *cobra.Command, name string) {
 	fl.BoolVar(&f.Explain, "explain", true, "explain each line (--explain=false is --quiet)")
 	fl.BoolVar(&f.JSON, "json", false, "print the transcript as JSON lines: dir, line, code, notes")
 	fl.BoolVar(&f.Strict, "strict", false, "exit 1 if any response was a failure (4xx/5xx, -ERR, NO, BAD), for graded labs")
+	fl.BoolVar(&f.Brief, "brief", false, "one short note per reply, for when you know the basics (\\brief and \\full switch in the session)")
+	fl.StringVar(&f.Report, "report", "", "when the session ends, write it for a lab report to `FILE`.html (self-contained web page) or FILE.md (Markdown)")
 }
 
 // talkSpec is what one protocol adds to the shared runner.
@@ -212,7 +217,7 @@ func endedBadly(s *explore.Session) error {
 // talkFrontEnd picks where the student's lines come from: --script, else
 // readline when stdin and stdout are terminals, else stdin as a script.
 func talkFrontEnd(ios *IOStreams, sf *sessionFlags, name string, pushes bool) (explore.Input, *render.Renderer, func(), error) {
-	ropts := render.Options{JSON: sf.JSON, Quiet: sf.Quiet || !sf.Explain}
+	ropts := render.Options{JSON: sf.JSON, Quiet: sf.Quiet || !sf.Explain, Brief: sf.Brief, Width: terminalWidth(ios)}
 	noop := func() {}
 	switch {
 	case sf.Script == "-":
@@ -231,16 +236,35 @@ func talkFrontEnd(ios *IOStreams, sf *sessionFlags, name string, pushes bool) (e
 		if err != nil {
 			return nil, nil, noop, failure("Use --script FILE to send lines from a file instead.", "cannot start the interactive prompt: %w", err)
 		}
-		if !pushes {
-			// Nothing arrives while the prompt waits, so output goes
-			// straight to stdout: readline's writer would redraw a stale
-			// prompt before each response.
-			return repl, ios.RendererWith(ropts), func() { repl.Close() }, nil
-		}
+		// The REPL's writer goes straight to the terminal between prompts
+		// and through readline only while a prompt is shown (IMAP IDLE
+		// pushes), so a reply never lands on a prompt line.
 		ropts.Color = ios.ColorEnabled() && !sf.JSON
 		return repl, render.New(repl.Stdout(), ropts), func() { repl.Close() }, nil
 	}
 	return explore.NewScriptInput(ios.In), ios.RendererWith(ropts), noop, nil
+}
+
+// terminalWidth returns a function giving the width of the terminal on
+// stdout (asked again for every note, so a resized window is followed), or
+// nil when stdout is not a terminal: piped output is never wrapped, so that
+// scripts and golden files see whole lines. COLUMNS is the fallback where
+// the size cannot be asked.
+func terminalWidth(ios *IOStreams) func() int {
+	if !ios.StdoutTTY {
+		return nil
+	}
+	return func() int {
+		if f, ok := ios.Out.(*os.File); ok {
+			if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+				return w
+			}
+		}
+		if n, err := strconv.Atoi(ios.getenv("COLUMNS")); err == nil && n > 0 {
+			return n
+		}
+		return 80
+	}
 }
 
 // readCloser gives readline the ReadCloser it wants without closing stdin.

@@ -479,9 +479,28 @@ func (s *Session) showSent(line string, notes []note.Note) {
 		return
 	}
 	s.r.Sent(line)
-	for _, n := range notes {
+	for _, n := range s.shown(notes, false) {
 		s.r.Note(n)
 	}
+}
+
+// shown picks the notes to show in text mode. With brief notes (--brief,
+// \brief) a reply keeps its first explanation, one line, and a sent line
+// none; warnings and errors always show.
+func (s *Session) shown(notes []note.Note, reply bool) []note.Note {
+	if !s.r.Brief() {
+		return notes
+	}
+	var out []note.Note
+	for _, n := range notes {
+		if n.Severity == note.Warning || n.Severity == note.Error || reply {
+			out = append(out, n)
+			if n.Severity != note.Warning && n.Severity != note.Error {
+				reply = false
+			}
+		}
+	}
+	return out
 }
 
 func (s *Session) showResponse(resp *Response) {
@@ -503,7 +522,7 @@ func (s *Session) showResponse(resp *Response) {
 			tone = render.Neutral
 		}
 		s.r.Received(l.Text, tone)
-		for _, n := range notes {
+		for _, n := range s.shown(notes, i == len(resp.Lines)-1) {
 			s.r.Note(n)
 		}
 	}

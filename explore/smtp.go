@@ -161,16 +161,22 @@ func (p *SMTP) Completions() []string {
 	if p.a.State() == smtp.InData {
 		return []string{".", "From: ", "To: ", "Subject: ", "Date: ", "Message-ID: ", "MIME-Version: 1.0", "Content-Type: "}
 	}
-	out := now
-	for _, v := range now {
-		if v == "MAIL" {
-			out = append(out, "MAIL FROM:<")
+	// The two commands whose argument keyword students mistype most get
+	// their whole prefix offered too, whatever the state.
+	withArgs := func(vs []string) []string {
+		var out []string
+		for _, v := range vs {
+			out = append(out, v)
+			switch v {
+			case "MAIL":
+				out = append(out, "MAIL FROM:<")
+			case "RCPT":
+				out = append(out, "RCPT TO:<")
+			}
 		}
-		if v == "RCPT" {
-			out = append(out, "RCPT TO:<")
-		}
+		return out
 	}
-	return append(out, later...)
+	return append(withArgs(now), withArgs(later)...)
 }
 
 // Explain implements Protocol.
