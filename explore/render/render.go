@@ -247,7 +247,7 @@ func (r *Renderer) Note(n note.Note) {
 	var b strings.Builder
 	line := func(lead, text string, c *color.Color) {
 		for _, l := range Wrap(text, width, lead, strings.Repeat(" ", len(lead))) {
-			b.WriteString(r.prefix + c.Sprint(l) + "\n")
+			b.WriteString(r.prefix + c.Sprint(strings.ReplaceAll(l, "\x00", " ")) + "\n")
 		}
 	}
 	head := n.Summary
@@ -261,7 +261,10 @@ func (r *Renderer) Note(n note.Note) {
 		return
 	}
 	if n.Ref != "" {
-		head += "  [" + n.Ref + "]"
+		// A reference is never split across lines: its spaces are held
+		// as NULs while wrapping (text shown here never contains a NUL:
+		// Printable escapes it) and put back when written.
+		head += "  [" + strings.ReplaceAll(n.Ref, " ", "\x00") + "]"
 	}
 	line(lead, head, c)
 	for _, l := range detailLines(n) {
