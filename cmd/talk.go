@@ -17,6 +17,7 @@ import (
 
 	"github.com/mailx-edu/mailx/explore"
 	"github.com/mailx-edu/mailx/explore/render"
+	"github.com/mailx-edu/mailx/explore/report"
 	"github.com/mailx-edu/mailx/proto/transcript"
 )
 
@@ -112,6 +113,9 @@ func runTalkSession(ctx context.Context, ios *IOStreams, cf *connFlags, sf *sess
 		return err
 	}
 	defer closeIn()
+	if err := checkReportPath(sf.Report); err != nil {
+		return err
+	}
 	rec, err := createRecord(sf.Record)
 	if err != nil {
 		return err
@@ -122,7 +126,16 @@ func runTalkSession(ctx context.Context, ios *IOStreams, cf *connFlags, sf *sess
 		return err
 	}
 	defer conn.Close()
-	rec.start(conn, spec.name, now())
+	started := now()
+	rec.start(conn, spec.name, started)
+	var collected report.Collector
+	hook := rec.hook
+	if sf.Report != "" {
+		hook = func(e transcript.Event) {
+			rec.hook(e)
+			collected.Hook(e)
+		}
+	}
 
 	p := spec.proto
 	if f, ok := p.(interface{ SetFold(int) }); ok && in.Interactive() {
@@ -131,7 +144,7 @@ func runTalkSession(ctx context.Context, ios *IOStreams, cf *connFlags, sf *sess
 		f.SetFold(interactiveFold)
 	}
 	s := explore.NewSession(conn, explore.Options{
-		Protocol: p, Render: r, Input: in, Hook: rec.hook, ResponseTimeout: cf.ResponseTimeout, Now: now,
+		Protocol: p, Render: r, Input: in, Hook: hook, ResponseTimeout: cf.ResponseTimeout, Now: now,
 	})
 	if in.Interactive() {
 		r.Notef(`type %s commands (\help lists mailx's own); Ctrl-D or \quit ends the session`, strings.ToUpper(spec.name))
@@ -151,6 +164,22 @@ func runTalkSession(ctx context.Context, ios *IOStreams, cf *connFlags, sf *sess
 	}
 	if cerr := rec.close(); err == nil {
 		err = cerr
+	}
+	if sf.Report != "" {
+		// The report is written however the session ended: a session cut
+		// short is exactly what a student needs to show.
+		rerr := report.WriteFile(sf.Report, report.Session{
+			Header: report.Header{Protocol: spec.name, Server: conn.Addr(), TLS: conn.TLSMode,
+				Started: started, Ended: now(), Version: Version()},
+			Events: collected.Events(),
+		})
+		if rerr != nil {
+			if err == nil {
+				err = failure("Check the free space and permissions there.", "writing the report %s: %w", sf.Report, rerr)
+			}
+		} else {
+			fmt.Fprintf(ios.ErrOut, "mailx: the session is in %s%s\n", sf.Report, reportHint(sf.Report))
+		}
 	}
 	if err == nil {
 		err = endedBadly(s)
@@ -243,6 +272,34 @@ func talkFrontEnd(ios *IOStreams, sf *sessionFlags, name string, pushes bool) (e
 		return repl, render.New(repl.Stdout(), ropts), func() { repl.Close() }, nil
 	}
 	return explore.NewScriptInput(ios.In), ios.RendererWith(ropts), noop, nil
+}
+
+// checkReportPath refuses a --report file mailx could not write, before
+// any server is bothered: a name that is neither .html nor .md, or a
+// directory that does not exist.
+func checkReportPath(path string) error {
+	if path == "" {
+		return nil
+	}
+	if _, err := report.Format(path); err != nil {
+		return usageError("Name the file lab1.html for a web page (colours as on screen) or lab1.md for Markdown.",
+			"--report %s: the name must end in .html or .md", path)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return usageError("Give a file name inside it, such as "+filepath.Join(path, "lab1.html")+".", "--report %s is a directory", path)
+	}
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return usageError("Create the directory first, or choose a file in an existing one.", "--report %s: the directory %s does not exist", path, filepath.Dir(path))
+	}
+	return nil
+}
+
+// reportHint says how to look at a report.
+func reportHint(path string) string {
+	if f, _ := report.Format(path); f == "html" {
+		return " (open it in a web browser; it needs nothing else)"
+	}
+	return " (Markdown: paste it into your report)"
 }
 
 // terminalWidth returns a function giving the width of the terminal on

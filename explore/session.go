@@ -509,17 +509,17 @@ func (s *Session) showResponse(resp *Response) {
 		if i == len(resp.Lines)-1 {
 			notes = append(append([]note.Note(nil), notes...), resp.Notes...)
 		}
-		s.hook(transcript.Server, l.Text, notes)
+		tone := resp.Tone
+		if l.Literal {
+			tone = render.Neutral
+		}
+		s.hookTone(transcript.Server, l.Text, notes, tone.String())
 		if s.r.JSONMode() {
 			s.r.JSON(jsonLine{Dir: transcript.Server, Line: l.Text, Code: resp.Status, Notes: s.visible(notes)})
 			continue
 		}
 		if l.Hidden && i < len(resp.Lines)-1 {
 			continue
-		}
-		tone := resp.Tone
-		if l.Literal {
-			tone = render.Neutral
 		}
 		s.r.Received(l.Text, tone)
 		for _, n := range s.shown(notes, i == len(resp.Lines)-1) {
@@ -550,10 +550,14 @@ func (s *Session) meta(text string) {
 }
 
 func (s *Session) hook(d transcript.Dir, line string, notes []note.Note) {
+	s.hookTone(d, line, notes, "")
+}
+
+func (s *Session) hookTone(d transcript.Dir, line string, notes []note.Note, tone string) {
 	if s.opts.Hook == nil {
 		return
 	}
-	s.opts.Hook(transcript.Event{Time: s.opts.Now(), Proto: s.p.Name(), Dir: d, Line: line, Notes: notes})
+	s.opts.Hook(transcript.Event{Time: s.opts.Now(), Proto: s.p.Name(), Dir: d, Line: line, Notes: notes, Tone: tone})
 }
 
 func (s *Session) completions() []string {

@@ -267,7 +267,7 @@ func (r *Renderer) Note(n note.Note) {
 		head += "  [" + strings.ReplaceAll(n.Ref, " ", "\x00") + "]"
 	}
 	line(lead, head, c)
-	for _, l := range detailLines(n) {
+	for _, l := range DetailLines(n) {
 		line("         ", l, c)
 	}
 	if n.Next != "" {
@@ -276,10 +276,10 @@ func (r *Renderer) Note(n note.Note) {
 	r.write(b.String())
 }
 
-// detailLines returns the lines of n.Detail that say something the summary
+// DetailLines returns the lines of n.Detail that say something the summary
 // does not already say: an RFC 3463 "detail 1: bad destination mailbox
 // address" line under a summary that ends with the same words is dropped.
-func detailLines(n note.Note) []string {
+func DetailLines(n note.Note) []string {
 	if n.Detail == "" {
 		return nil
 	}
