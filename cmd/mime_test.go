@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 const (
@@ -326,5 +327,44 @@ func TestMimeBinary(t *testing.T) {
 		if code != tc.code || !strings.Contains(stderr.String(), tc.msg) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, stderr.String(), tc.code, tc.msg)
 		}
+	}
+}
+
+// TestMimeDecodeIssue19 covers what new users tripped on: the README's
+// encode | decode pair warned about smuggling, a directory was called
+// "empty", a Latin-1 header reached the terminal as invalid UTF-8 with Go's
+// own error wording, and a bounce's delivery-status part was called a
+// nesting problem.
+func TestMimeDecodeIssue19(t *testing.T) {
+	enc, stderr, code := runMailx(t, "", "mime", "encode", "--from", "a@example.org", "--to", "b@example.org", "--text", "hi")
+	if code != 0 {
+		t.Fatalf("encode: exit %d %s", code, stderr)
+	}
+	out, _, code := runMailx(t, enc, "mime", "decode")
+	if code != 0 || strings.Contains(out, "warning") || strings.Contains(out, "smuggle") {
+		t.Errorf("encode | decode: exit %d, warnings:\n%s", code, out)
+	}
+
+	dir := t.TempDir()
+	_, stderr, code = runMailx(t, "", "mime", "decode", dir)
+	if code != ExitUsage || !strings.Contains(stderr, "is a directory") || strings.Contains(stderr, "empty") {
+		t.Errorf("decode DIR: exit %d, stderr %q", code, stderr)
+	}
+
+	latin := filepath.Join(dir, "latin1.eml")
+	os.WriteFile(latin, []byte("From: Ren\xe9 <rene@example.org>\r\nSubject: caf\xe9\r\nDate: Fri, 01 Mar 2024 12:00:00 +0000\r\nMessage-ID: <1@b>\r\n\r\nhi\r\n"), 0o644)
+	out, _, code = runMailx(t, "", "mime", "decode", latin)
+	if code != 0 || !utf8.ValidString(out) || !strings.Contains(out, `caf\xE9`) || strings.Contains(out, "mail: ") || !strings.Contains(out, "not UTF-8") {
+		t.Errorf("Latin-1 header: exit %d, valid UTF-8 %v:\n%s", code, utf8.ValidString(out), out)
+	}
+
+	out, _, code = runMailx(t, "", "mime", "decode", "../proto/mime/testdata/bounces/postfix.eml")
+	for _, w := range []string{"Reporting-MTA: mail.example.org", "Final-Recipient: bob@example.net", "Action: failed", "Status: 5.1.1  (permanent failure: the mailbox does not exist)", "Diagnostic-Code: smtp; 550 5.1.1"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("Postfix bounce: no %q in\n%s", w, out)
+		}
+	}
+	if code != 0 || strings.Contains(out, "warning") {
+		t.Errorf("Postfix bounce: exit %d, with a warning:\n%s", code, out)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fatih/color"
 
@@ -250,6 +251,9 @@ func (r *Renderer) Note(n note.Note) {
 			b.WriteString(r.prefix + c.Sprint(strings.ReplaceAll(l, "\x00", " ")) + "\n")
 		}
 	}
+	// Notes quote what servers and messages say: no control character or
+	// invalid UTF-8 from them reaches the terminal.
+	n.Summary, n.Detail, n.Next = Printable(n.Summary), printableLines(n.Detail), Printable(n.Next)
 	head := n.Summary
 	lead := "   " + label + ": "
 	if r.Brief() {
@@ -274,6 +278,14 @@ func (r *Renderer) Note(n note.Note) {
 		line("   next: ", n.Next, r.theme.ok)
 	}
 	r.write(b.String())
+}
+
+func printableLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = Printable(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // DetailLines returns the lines of n.Detail that say something the summary
@@ -451,26 +463,39 @@ func Duration(d time.Duration) string {
 // Printable returns line with control characters other than TAB shown as
 // \xNN, so that a hostile server cannot move the cursor or recolour the
 // student's terminal, and a stray CR is visible instead of overwriting text.
-// Printable text, including UTF-8, passes through unchanged.
+// Bytes that are not UTF-8 (a Latin-1 header, 8-bit junk) are shown as \xNN
+// too, so the terminal never receives invalid UTF-8. Printable text,
+// including UTF-8, passes through unchanged.
 func Printable(line string) string {
-	clean := true
-	for i := 0; i < len(line); i++ {
+	clean := utf8.ValidString(line)
+	for i := 0; clean && i < len(line); i++ {
 		if c := line[i]; (c < 0x20 && c != '\t') || c == 0x7f {
 			clean = false
-			break
 		}
 	}
 	if clean {
 		return line
 	}
 	var b strings.Builder
-	for i := 0; i < len(line); i++ {
+	for i := 0; i < len(line); {
 		c := line[i]
 		if (c < 0x20 && c != '\t') || c == 0x7f {
 			fmt.Fprintf(&b, `\x%02X`, c)
+			i++
 			continue
 		}
-		b.WriteByte(c)
+		r, n := utf8.DecodeRuneInString(line[i:])
+		if r == utf8.RuneError && n <= 1 || r >= 0x80 && r < 0xa0 {
+			// Invalid UTF-8, or a C1 control character (U+0080-U+009F),
+			// which some terminals obey as an escape sequence.
+			for j := 0; j < n || j == 0; j++ {
+				fmt.Fprintf(&b, `\x%02X`, line[i+j])
+			}
+			i += max(n, 1)
+			continue
+		}
+		b.WriteString(line[i : i+n])
+		i += n
 	}
 	return b.String()
 }

@@ -132,3 +132,28 @@ func TestBadDeliveryStatus(t *testing.T) {
 		t.Errorf("still called a nesting problem: %v", ws)
 	}
 }
+
+// TestBadPartHeaderKeepsLaterParts: a NUL, a lone CR or a line without a
+// colon in one part's header once made the multipart reader give up, and
+// every later part vanished without a word. Now that part gets a warning
+// and the parts after it are read.
+func TestBadPartHeaderKeepsLaterParts(t *testing.T) {
+	for name, bad := range map[string]string{
+		"NUL":          "Content-Type: text/plain\r\nX-Bad: a\x00b\r\n\r\ntwo\r\n",
+		"lone CR":      "Content-Type: text/plain\r\nX-A: 1\rX-B: 2\r\n\r\ntwo\r\n",
+		"no colon":     "Content-Type: text/plain\r\nX-Bad\r\n\r\ntwo\r\n",
+		"bare LF ends": "Content-Type: text/plain\n\ntwo\r\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			msg := hdr + "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\none\r\n--b\r\n" +
+				bad + "--b\r\nContent-Type: text/plain\r\n\r\nthree\r\n--b--\r\n"
+			tree, content := parseCollect(t, strings.NewReader(msg))
+			if len(tree.Body.Parts) != 3 || string(content["3"]) != "three" || string(content["2"]) != "two" {
+				t.Fatalf("parts %d, content %q; want all 3 parts", len(tree.Body.Parts), content)
+			}
+			if name != "bare LF ends" && len(tree.Body.Parts[1].Warnings) == 0 {
+				t.Errorf("part 2 has no warning")
+			}
+		})
+	}
+}

@@ -100,10 +100,13 @@ const defaultType = "text/plain; charset=us-ascii" // RFC 2045 §5.2
 
 func bareLFNote(src *lineCounter) note.Note {
 	if src.crlf == 0 {
-		return note.Note{Severity: note.Warning,
-			Summary: fmt.Sprintf("lines end in a bare LF (%d lines), as in a file saved on Unix; on the wire they must end in CRLF", src.lf),
-			Detail:  "mailx reads either. An SMTP client must send CRLF; many servers reject bare LF, since it can be\nused to smuggle a second message past a filter.",
-			Ref:     "RFC 5322 §2.1; RFC 5321 §2.3.8"}
+		// A file that uses LF throughout is a message saved the Unix way
+		// (mailx mime encode writes one): normal on disk, so it is a note,
+		// not a warning. Only mixed line ends are suspicious.
+		return note.Note{Severity: note.Info,
+			Summary: fmt.Sprintf("lines end in a bare LF (%d lines), as files on Unix do: fine on disk; on the wire every line ends in CRLF", src.lf),
+			Detail:  "mailx smtp send converts them when it sends the message.",
+			Ref:     "RFC 5322 §2.1"}
 	}
 	return note.Note{Severity: note.Warning,
 		Summary: fmt.Sprintf("mixed line ends: %d lines end in CRLF and %d in a bare LF", src.crlf, src.lf),
@@ -234,7 +237,8 @@ func (p *parser) multipart(part *Part, r *countReader, boundary string, digest b
 		part.warn(note.Note{Summary: fmt.Sprintf("a multipart must not have Content-Transfer-Encoding %s; it is ignored", part.Encoding),
 			Ref: "RFC 2045 §6.4"})
 	}
-	mr := multipart.NewReader(r, boundary)
+	hf := newHeaderFilter(r, boundary)
+	mr := multipart.NewReader(hf, boundary)
 	dflt := defaultType
 	if digest {
 		dflt = "message/rfc822" // RFC 2046 §5.1.5
@@ -263,6 +267,15 @@ func (p *parser) multipart(part *Part, r *countReader, boundary string, digest b
 		}
 		child, err := p.entity(raw, partHeaders(raw.Header), numberChild(base, i), "", false, depth+1, dflt)
 		part.Parts = append(part.Parts, child)
+		if n := hf.notField[i]; n > 0 {
+			child.warn(note.Note{Summary: fmt.Sprintf("%d %s of its header %s not a \"Name: value\" field; shown as %s", n, plural(n, "line", "lines"), plural(n, "is", "are"), notAField),
+				Ref: "RFC 5322 §2.2"})
+		}
+		if n := hf.fixed[i]; n > 0 {
+			child.warn(note.Note{Summary: fmt.Sprintf("its header holds %d control %s (such as NUL) that no header may contain; shown as \"?\"", n, plural(n, "character", "characters")),
+				Detail: "A header line is printable text. Control bytes there are a sign of a broken or hostile sender:\nsome programs stop reading at a NUL and would miss what follows.",
+				Ref:    "RFC 5322 §2.2; RFC 2045 §5.1"})
+		}
 		if err != nil {
 			return err
 		}
