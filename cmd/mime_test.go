@@ -368,3 +368,35 @@ func TestMimeDecodeIssue19(t *testing.T) {
 		t.Errorf("Postfix bounce: exit %d, with a warning:\n%s", code, out)
 	}
 }
+
+// TestMimeEncodeNameFallback: a non-ASCII attachment name is written both
+// in RFC 2231 form (filename*= of Content-Disposition, for readers that
+// follow the RFCs) and as RFC 2047 encoded-words in the name= parameter of
+// Content-Type (what Thunderbird and Outlook write, for readers that look
+// only there). Python's email package (python3) reads the name back.
+func TestMimeEncodeNameFallback(t *testing.T) {
+	dir := t.TempDir()
+	att := filepath.Join(dir, "café.txt")
+	os.WriteFile(att, []byte("un café\n"), 0o644)
+	msg, stderr, code := runMailx(t, "", "mime", "encode", "--from", "a@example.org", "--to", "b@example.org", "--text", "see attached", "--attach", att+";type=application/octet-stream")
+	if code != 0 {
+		t.Fatalf("encode: exit %d %s", code, stderr)
+	}
+	if !strings.Contains(msg, `filename*=utf-8''caf%C3%A9.txt`) || !strings.Contains(msg, `name="=?utf-8?b?Y2Fmw6kudHh0?="`) {
+		t.Errorf("the name is not in both forms:\n%s", msg)
+	}
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed (Debian package python3): the name is not read back by Python's email package")
+	}
+	c := exec.Command(python, "-c", `import sys, email
+from email import policy
+m = email.message_from_string(sys.stdin.read(), policy=policy.default)
+print([p.get_filename() for p in m.iter_attachments()])
+print([str(p['Content-Type'].params.get('name')) for p in m.iter_attachments()])`)
+	c.Stdin = strings.NewReader(msg)
+	out, err := c.CombinedOutput()
+	if err != nil || strings.Count(string(out), "'café.txt'") != 2 {
+		t.Errorf("python3 reads %q (%v), want café.txt from both fields", out, err)
+	}
+}

@@ -63,6 +63,10 @@ type Options struct {
 	Limits          Limits
 	// Now is the clock, for certificate validity and event times (tests pin it).
 	Now func() time.Time
+	// Automatic says a program types the lines, not a person (mailx smtp
+	// send): notes then leave out what to type next, which would tell the
+	// user to do what the program is already doing.
+	Automatic bool
 }
 
 // Session is one annotated protocol session over a connection.
@@ -488,6 +492,14 @@ func (s *Session) showSent(line string, notes []note.Note) {
 // \brief) a reply keeps its first explanation, one line, and a sent line
 // none; warnings and errors always show.
 func (s *Session) shown(notes []note.Note, reply bool) []note.Note {
+	if s.opts.Automatic {
+		out := make([]note.Note, len(notes))
+		for i, n := range notes {
+			n.Next = ""
+			out[i] = n
+		}
+		notes = out
+	}
 	if !s.r.Brief() {
 		return notes
 	}

@@ -223,9 +223,8 @@ func smtpAuth(ctx context.Context, s *Session, args []string) error {
 		return nil
 	}
 	mech, user, pass := strings.ToUpper(args[0]), args[1], args[2]
-	if s.conn != nil && s.conn.TLSState == nil {
-		s.r.Warning("this connection is not encrypted: anyone on the path can decode the password (use \\tls first, except on a lab server)")
-	}
+	// The AUTH line itself carries the warning about a connection without
+	// TLS (the protocol's annotation), so it is not said twice here.
 	switch mech {
 	case "PLAIN":
 		_, err := SMTPAuthPlain(ctx, s, user, pass)
