@@ -462,3 +462,4 @@ loop2        60 CNAME loop1
 		t.Errorf("loop1: err = %v, want an alias-loop error", err)
 	}
 }
+
