@@ -462,4 +462,3 @@ loop2        60 CNAME loop1
 		t.Errorf("loop1: err = %v, want an alias-loop error", err)
 	}
 }
-
