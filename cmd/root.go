@@ -110,6 +110,7 @@ Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong.`,
 		// Commands register here, one line each.
 		newMimeCmd,
 		newLessonsCmd,
+		newTranscriptCmd,
 	} {
 		root.AddCommand(add(ios))
 	}
