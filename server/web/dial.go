@@ -28,13 +28,23 @@ const (
 type Endpoint struct {
 	Addr string // HOST:PORT
 	TLS  string // one of the TLS* modes; "" is auto
+	// AddrFunc, when set, gives the address at each connection instead of
+	// Addr: mailx serve's listeners are bound after the bridge is made.
+	AddrFunc func() string
+}
+
+func (e Endpoint) addr() string {
+	if e.AddrFunc != nil {
+		return e.AddrFunc()
+	}
+	return e.Addr
 }
 
 // mode resolves auto for this endpoint: implicit on the implicit-TLS ports.
 func (e Endpoint) mode() string {
 	m := strings.ToLower(e.TLS)
 	if m == "" || m == TLSAuto {
-		_, port, _ := net.SplitHostPort(e.Addr)
+		_, port, _ := net.SplitHostPort(e.addr())
 		if port == "993" || port == "465" {
 			return TLSImplicit
 		}
@@ -44,7 +54,7 @@ func (e Endpoint) mode() string {
 }
 
 func (e Endpoint) loopback() bool {
-	host, _, err := net.SplitHostPort(e.Addr)
+	host, _, err := net.SplitHostPort(e.addr())
 	return err == nil && isLoopback(host)
 }
 
@@ -57,6 +67,7 @@ const dialTimeout = 10 * time.Second
 // after the upgrade; imapclient then starts on the encrypted connection.
 func (s *Server) dialIMAP(ctx context.Context, w *wire, h *imapclient.UnilateralDataHandler) (*imapclient.Client, error) {
 	ep := s.cfg.IMAP
+	ep.Addr = ep.addr()
 	d := net.Dialer{Timeout: dialTimeout}
 	raw, err := d.DialContext(ctx, "tcp", ep.Addr)
 	if err != nil {

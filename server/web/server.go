@@ -112,7 +112,7 @@ var assets embed.FS
 // someone logs in.
 func New(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
-	if cfg.IMAP.Addr == "" || cfg.Submission.Addr == "" {
+	if (cfg.IMAP.Addr == "" && cfg.IMAP.AddrFunc == nil) || (cfg.Submission.Addr == "" && cfg.Submission.AddrFunc == nil) {
 		return nil, errors.New("web: the IMAP and submission addresses are both needed")
 	}
 	for _, m := range []string{cfg.IMAP.TLS, cfg.Submission.TLS} {

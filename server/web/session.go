@@ -236,7 +236,7 @@ func (se *session) withIMAP(ctx context.Context, ex *Exchange, f func(c *imapcli
 			if errors.As(err, &ie) && ie.Type == imap.StatusResponseTypeNo {
 				return errLogin
 			}
-			return &UpstreamError{Service: "IMAP", Addr: se.srv.cfg.IMAP.Addr, Err: err}
+			return &UpstreamError{Service: "IMAP", Addr: se.srv.cfg.IMAP.addr(), Err: err}
 		}
 		se.c, se.w = c, w
 	}

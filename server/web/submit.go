@@ -42,6 +42,7 @@ func (e *SendError) Error() string {
 // server, authenticating as user with pass.
 func (s *Server) submit(ctx context.Context, w *wire, user, pass, from string, rcpts []string, msg []byte) error {
 	ep := s.cfg.Submission
+	ep.Addr = ep.addr()
 	host, _, _ := net.SplitHostPort(ep.Addr)
 	d := net.Dialer{Timeout: dialTimeout}
 	raw, err := d.DialContext(ctx, "tcp", ep.Addr)
