@@ -106,6 +106,7 @@ Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong.`,
 		// Commands register here, one line each.
 		newMimeCmd,
 		newLessonsCmd,
+		func(ios *IOStreams) *cobra.Command { return newWebCmd(ios, nil) },
 	} {
 		root.AddCommand(add(ios))
 	}

@@ -65,7 +65,7 @@ func (b *bridgeLog) begin(method, path string) *Exchange {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.next++
-	ex := &Exchange{ID: b.next, Method: method, Path: path, Start: time.Now()}
+	ex := &Exchange{ID: b.next, Method: method, Path: path, Start: time.Now(), Lines: []Line{}}
 	b.ring = append(b.ring, ex)
 	if len(b.ring) > keepExchanges {
 		b.ring = b.ring[len(b.ring)-keepExchanges:]

@@ -54,6 +54,12 @@ func (se *session) folders(ctx context.Context, ex *Exchange) ([]Folder, error) 
 			}
 			out = append(out, f)
 		}
+		se.special = map[string]string{}
+		for _, f := range out {
+			if f.Special != "" {
+				se.special[f.Special] = f.Name
+			}
+		}
 		return nil
 	})
 	slices.SortFunc(out, func(a, b Folder) int {
@@ -353,6 +359,15 @@ func (se *session) remove(ctx context.Context, ex *Exchange, folder string, uid 
 
 // specialFolder finds the folder with a special use, or def.
 func (se *session) specialFolder(ctx context.Context, ex *Exchange, use, def string) string {
+	se.mu.Lock()
+	name, known := se.special[use]
+	se.mu.Unlock()
+	if known {
+		return name
+	}
+	if se.special != nil {
+		return def
+	}
 	fs, err := se.folders(ctx, ex)
 	if err != nil {
 		return def

@@ -41,6 +41,7 @@ type session struct {
 	selected string
 	closed   bool
 	cache    []*Message // the last few messages opened, newest last
+	special  map[string]string // "sent", "trash" → folder name, from the last LIST
 	streams  int
 
 	subMu sync.Mutex
