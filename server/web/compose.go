@@ -167,6 +167,7 @@ func (se *session) send(ctx context.Context, ex *Exchange, o Outgoing) (*SendRes
 		return nil, &inputError{"at most 100 recipients per message (RFC 5321 §4.5.3.1.8)"}
 	}
 	from := se.srv.fromAddress(se.user)
+	o.To, o.Cc = nonEmpty(o.To), nonEmpty(o.Cc)
 	msg := mmime.Message{From: from, To: o.To, Cc: o.Cc, Subject: o.Subject, Text: o.Text, HTML: o.HTML,
 		Attachments: o.Attachments, CRLF: true}
 	if o.InReplyTo != "" {
@@ -277,4 +278,14 @@ func (s *Server) sendPost(w http.ResponseWriter, r *http.Request, se *session) {
 // oneLine keeps a header value from carrying a line break into the header.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+func nonEmpty(list []string) []string {
+	var out []string
+	for _, s := range list {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -361,11 +361,12 @@ func (se *session) remove(ctx context.Context, ex *Exchange, folder string, uid 
 func (se *session) specialFolder(ctx context.Context, ex *Exchange, use, def string) string {
 	se.mu.Lock()
 	name, known := se.special[use]
+	listed := se.special != nil
 	se.mu.Unlock()
 	if known {
 		return name
 	}
-	if se.special != nil {
+	if listed {
 		return def
 	}
 	fs, err := se.folders(ctx, ex)
