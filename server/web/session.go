@@ -40,7 +40,7 @@ type session struct {
 	w        *wire
 	selected string
 	closed   bool
-	cache    []*Message // the last few messages opened, newest last
+	cache    []*Message        // the last few messages opened, newest last
 	special  map[string]string // "sent", "trash" → folder name, from the last LIST
 	streams  int
 

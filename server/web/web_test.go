@@ -218,7 +218,9 @@ func TestAPI(t *testing.T) {
 			Name string
 			Note *struct{ Summary string }
 		}
-		Parts []struct{ ContentType string `json:"content_type"` }
+		Parts []struct {
+			ContentType string `json:"content_type"`
+		}
 	}
 	if code := l.api("bob", "GET", "/api/v1/messages/1?folder=INBOX&raw=1", "", &m); code != 200 {
 		t.Fatalf("message: %d", code)
