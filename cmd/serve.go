@@ -392,7 +392,11 @@ func printBanner(r *render.Renderer, m *server.MTA, trace bool) {
 	}
 	r.Heading("mailx serve: mail for " + strings.Join(m.Directory().Domains(), ", "))
 	for _, a := range addrs {
-		r.Field(a.Name, a.Addr+"   "+serviceRoles[a.Name])
+		addr := a.Addr
+		if a.Name == "web" {
+			addr = "http://" + reachable(addr)
+		}
+		r.Field(a.Name, addr+"   "+serviceRoles[a.Name])
 	}
 	var accts []string
 	for _, a := range m.Accounts() {

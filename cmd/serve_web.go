@@ -12,5 +12,5 @@ func init() {
 	serveFlagHooks = append(serveFlagHooks, func(fs *pflag.FlagSet, cfg *server.Config) {
 		fs.StringVar(&cfg.WebAddr, "web", server.WebAuto, `web mail listen address (mailx web, beside IMAP and submission), or "off" (default `+server.DefaultWebAddr+")")
 	})
-	serviceRoles["web"] = "web mail: open it in a browser (http://), the bridge pane shows its IMAP and SMTP"
+	serviceRoles["web"] = "web mail: open it in a browser; its bridge pane shows the IMAP and SMTP behind each click"
 }

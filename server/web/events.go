@@ -47,7 +47,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, se *session) {
 		se.subMu.Unlock()
 	}()
 	ex := se.log.begin("GET", r.URL.Path+"?"+r.URL.RawQuery)
-	ex.Status = 200
+	ex.Stream = true
 	defer se.log.end(ex, 200)
 
 	h := w.Header()

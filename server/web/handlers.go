@@ -334,12 +334,14 @@ func (s *Server) messagePage(w http.ResponseWriter, r *http.Request, se *session
 		http.Error(w, "a message number (UID) is a positive number", http.StatusBadRequest)
 		return
 	}
-	folders, err := se.folders(r.Context(), exchangeOf(r))
+	// The message first: opening it marks it read, which the folder
+	// counts beside it should already show.
+	m, err := se.open(r.Context(), exchangeOf(r), folder, uid, true)
 	if err != nil {
 		s.fail(w, r, se, err)
 		return
 	}
-	m, err := se.open(r.Context(), exchangeOf(r), folder, uid, true)
+	folders, err := se.folders(r.Context(), exchangeOf(r))
 	if err != nil {
 		s.fail(w, r, se, err)
 		return

@@ -26,7 +26,7 @@ func init() { accounts.HashCost = bcrypt.MinCost }
 
 // lab is a mailx serve in the test process with web mail on a free port.
 type lab struct {
-	t    *testing.T
+	t    testing.TB
 	m    *server.MTA
 	URL  string // http://127.0.0.1:PORT
 	data string
@@ -35,7 +35,7 @@ type lab struct {
 	events []transcript.Event
 }
 
-func startLab(t *testing.T) *lab {
+func startLab(t testing.TB) *lab {
 	t.Helper()
 	l := &lab{t: t, data: t.TempDir()}
 	m, err := server.New(server.Config{
@@ -133,7 +133,7 @@ func (l *lab) count(user string) int {
 
 // browser is an HTTP client with its own cookies, as a browser is.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	c    *http.Client
 }

@@ -49,7 +49,8 @@
       var ex = list[i];
       var li = el("li", "ex");
       var head = el("div", "req", ex.method + " " + ex.path);
-      var st = ex.status ? " → " + ex.status + " · " + ex.ms.toFixed(1) + " ms" : " (open)";
+      var st = ex.stream ? (ex.status ? " → closed after " + (ex.ms / 1000).toFixed(1) + " s" : " → 200 · live updates, open while this page is") :
+        ex.status ? " → " + ex.status + " · " + ex.ms.toFixed(1) + " ms" : " (being answered)";
       head.appendChild(el("span", "st", st));
       li.appendChild(head);
       (ex.lines || []).forEach(function (l) {
