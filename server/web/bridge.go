@@ -28,13 +28,13 @@ type Line struct {
 
 // Exchange is one HTTP request and the lines it caused.
 type Exchange struct {
-	ID     int64     `json:"id"`
-	Method string    `json:"method"`
-	Path   string    `json:"path"`
-	Status int       `json:"status"` // 0 while it is still being answered
+	ID     int64  `json:"id"`
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	Status int    `json:"status"` // 0 while it is still being answered
 	// Stream marks the page's live-update stream (text/event-stream), open
 	// for as long as the page: its lines are the IMAP IDLE behind it.
-	Stream bool `json:"stream,omitempty"`
+	Stream bool      `json:"stream,omitempty"`
 	Millis float64   `json:"ms"`
 	Start  time.Time `json:"start"`
 	Lines  []Line    `json:"lines"`
