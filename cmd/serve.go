@@ -394,7 +394,11 @@ func printBanner(r *render.Renderer, m *server.MTA, trace bool) {
 	for _, a := range addrs {
 		addr := a.Addr
 		if a.Name == "web" {
-			addr = "http://" + reachable(addr)
+			scheme := "http://"
+			if a.ImplicitTLS {
+				scheme = "https://"
+			}
+			addr = scheme + reachable(addr)
 		}
 		r.Field(a.Name, addr+"   "+serviceRoles[a.Name])
 	}

@@ -36,6 +36,8 @@ type webOptions struct {
 	Insecure    bool
 	Transcripts string
 	NoBridge    bool
+	TLSCert     string
+	TLSKey      string
 	Trace       bool
 	Quiet       bool
 	JSON        bool
@@ -107,6 +109,8 @@ func newWebCmd(ios *IOStreams, runF func(context.Context, *webOptions) error) *c
 	fs.StringVar(&opts.CAFile, "ca", "", "PEM file of the certificate(s) to trust for the mail servers (e.g. mailx serve's tls/cert.pem)")
 	fs.BoolVar(&opts.Insecure, "insecure", false, "do not check the mail servers' certificates (a practice server only)")
 	fs.StringVar(&opts.Transcripts, "transcripts", "", `directory for one transcript per web session (default: the state directory's web/transcripts; "off" for none)`)
+	fs.StringVar(&opts.TLSCert, "tls-cert", "", "serve HTTPS with this PEM certificate (with --tls-key); needed for --public")
+	fs.StringVar(&opts.TLSKey, "tls-key", "", "the PEM private key of --tls-cert")
 	fs.BoolVar(&opts.NoBridge, "no-bridge", false, "hide the bridge pane until the user opens it")
 	fs.BoolVar(&opts.Trace, "trace", false, "print every bridged line, annotated, and every HTTP request")
 	fs.BoolVar(&opts.Quiet, "quiet", false, "with --trace: raw lines only, no explanations")
@@ -140,6 +144,21 @@ func runWeb(ctx context.Context, opts *webOptions) error {
 	if !opts.Public && !isLoopbackName(host) {
 		return usageError("Add --public if you mean to let other machines connect (a classroom server), or use 127.0.0.1.",
 			"listen address %s is not a loopback address: other machines could connect", opts.Listen)
+	}
+	var serverTLS *tls.Config
+	if (opts.TLSCert == "") != (opts.TLSKey == "") {
+		return usageError("Give both --tls-cert and --tls-key, e.g. mailx serve's DATA/tls/cert.pem and key.pem.", "--tls-cert and --tls-key go together")
+	}
+	if opts.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(opts.TLSCert, opts.TLSKey)
+		if err != nil {
+			return usageError("Give PEM files of a certificate and its key.", "cannot load the certificate: %v", err)
+		}
+		serverTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	if opts.Public && serverTLS == nil && !isLoopbackName(host) {
+		return usageError("Add --tls-cert and --tls-key (mailx serve's DATA/tls/cert.pem and key.pem will do): passwords must not cross the network in clear.",
+			"--public needs HTTPS")
 	}
 	r := opts.IO.RendererWith(render.Options{JSON: opts.JSON, Quiet: opts.Quiet})
 	var hooks []transcript.Hook
@@ -195,6 +214,10 @@ func runWeb(ctx context.Context, opts *webOptions) error {
 			"cannot listen on %s: %v", opts.Listen, errors.Unwrap(err))
 	}
 	url := "http://" + reachable(l.Addr().String())
+	if serverTLS != nil {
+		l = tls.NewListener(l, serverTLS)
+		url = "https://" + reachable(l.Addr().String())
+	}
 	if r.JSONMode() {
 		r.JSON(webReport{Event: "started", URL: url, IMAP: opts.IMAP, Submission: opts.SMTP, Transcripts: dir})
 	} else {

@@ -58,7 +58,10 @@ func addWeb(m *MTA) error {
 	if err != nil {
 		return fmt.Errorf("web: %w", err)
 	}
-	m.AddService(&Service{Name: "web", Addr: addr, Serve: ws.Serve, Shutdown: ws.Shutdown})
+	// Off loopback (a classroom server, --public) the pages carry
+	// passwords: HTTPS with the server's certificate, never clear HTTP.
+	host, _, _ := net.SplitHostPort(addr)
+	m.AddService(&Service{Name: "web", Addr: addr, ImplicitTLS: !isLoopbackHost(host), Serve: ws.Serve, Shutdown: ws.Shutdown})
 	return nil
 }
 

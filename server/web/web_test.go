@@ -1,13 +1,17 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailx-edu/mailx/server/web"
 )
 
 // TestLoginReadSendE2E is the path over HTTP: log in, the list,
@@ -288,5 +292,41 @@ func TestDownloadsAndRedirects(t *testing.T) {
 	resp, _ = b.do("GET", "//evil.test/", nil, nil)
 	if loc := resp.Header.Get("Location"); strings.HasPrefix(loc, "//") || strings.Contains(loc, "://") {
 		t.Errorf("redirect to %q", loc)
+	}
+}
+
+// TestSecureCookieOverTLS: over HTTPS the session cookie is Secure and
+// host-only (__Host-), and HTTP Basic is accepted from other addresses.
+func TestSecureCookieOverTLS(t *testing.T) {
+	l := startLab(t)
+	ws, err := web.New(web.Config{IMAP: web.Endpoint{Addr: l.m.Addr("imap")}, Submission: web.Endpoint{Addr: l.m.Addr("submission")}, Domain: "mailx.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewTLSServer(ws)
+	t.Cleanup(func() { ts.Close(); ws.Shutdown(context.Background()) })
+	c := ts.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := c.PostForm(ts.URL+"/login", url.Values{"user": {"bob"}, "password": {"burger"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var ck *http.Cookie
+	for _, c := range resp.Cookies() {
+		ck = c
+	}
+	if resp.StatusCode != http.StatusSeeOther || ck == nil || ck.Name != "__Host-mailx_session" || !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode {
+		t.Fatalf("login over TLS: %d, cookie %+v", resp.StatusCode, ck)
+	}
+	req, _ := http.NewRequest("GET", ts.URL+"/f/INBOX", nil)
+	req.AddCookie(ck)
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") {
+		t.Errorf("list over TLS: %d %v", resp.StatusCode, resp.Header)
 	}
 }
