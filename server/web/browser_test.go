@@ -14,8 +14,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
+
+// darkMode makes the page see prefers-color-scheme: dark (or light again).
+func darkMode(on bool) chromedp.Action[chromedp.Void] {
+	v := "light"
+	if on {
+		v = "dark"
+	}
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: v}}})
+		return err
+	})
+}
 
 // shotsDir is where the browser tests copy their screenshots for people
 // to look at, besides the test's own temporary directory.
@@ -122,6 +137,14 @@ func TestBrowserReadSendLive(t *testing.T) {
 	loginIn(t, alice, l.URL, "alice")
 	loginIn(t, bob, l.URL, "bob")
 	screenshot(t, alice, "list")
+	must(t, chromedp.Do(alice, darkMode(true)), "dark mode")
+	bg, err := chromedp.Run(alice, chromedp.Evaluate[string](`getComputedStyle(document.body).backgroundColor`))
+	must(t, err, "background")
+	if bg != "rgb(21, 24, 28)" {
+		t.Errorf("dark mode background %s, want rgb(21, 24, 28)", bg)
+	}
+	screenshot(t, alice, "list-dark")
+	must(t, chromedp.Do(alice, darkMode(false)), "light mode")
 
 	must(t, chromedp.Do(alice, chromedp.Click(`#list .subject a`), chromedp.WaitVisible("section.tab")), "open the message")
 	text, err := chromedp.Run(alice, chromedp.Text("section.tab"))
