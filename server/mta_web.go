@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"strings"
+
+	"github.com/mailx-edu/mailx/proto/transcript"
 
 	"github.com/mailx-edu/mailx/server/web"
 )
@@ -45,13 +48,22 @@ func addWeb(m *MTA) error {
 		return &ConfigError{"web", "web mail needs the IMAP and submission listeners, and one of them is off",
 			`Turn IMAP and submission on, or give --web off.`}
 	}
+	// Besides DATA/transcripts (complete when a session ends), each web
+	// session is written line by line to DATA/web/transcripts, so that a
+	// lesson check can read what the bridge did while the student is
+	// still logged in.
+	live, err := web.TranscriptFiles(filepath.Join(cfg.Data, "web", "transcripts"))
+	if err != nil {
+		return err
+	}
+	trace := m.Trace()
 	ws, err := web.New(web.Config{
 		IMAP:         web.Endpoint{AddrFunc: func() string { return localAddr(m.Addr("imap")) }},
 		Submission:   web.Endpoint{AddrFunc: func() string { return localAddr(m.Addr("submission")) }},
 		Domain:       cfg.Domains[0],
 		Authenticate: m.Directory().Authenticate,
 		Throttle:     m.Throttle,
-		Trace:        m.Trace(),
+		Trace:        func(ev transcript.Event) { trace(ev); live(ev) },
 		SessionID:    m.SessionID,
 		Logger:       m.Logger().With("component", "web"),
 	})

@@ -99,6 +99,16 @@ func TestLoginReadSendE2E(t *testing.T) {
 	if !sawSelect {
 		t.Error("no SELECT INBOX in the serve trace")
 	}
+	// While the session runs, its live transcript already holds the lines.
+	live, _ := filepath.Glob(filepath.Join(l.data, "web", "transcripts", "*.txt"))
+	sawLive := false
+	for _, f := range live {
+		b, _ := os.ReadFile(f)
+		sawLive = sawLive || strings.Contains(string(b), "# connect: web session for bob") && strings.Contains(string(b), "MAIL FROM:<bob@mailx.test>")
+	}
+	if !sawLive {
+		t.Errorf("no live transcript of bob's web session in DATA/web/transcripts: %v", live)
+	}
 	resp, _ = b.do("POST", "/logout", url.Values{"csrf": {tok}}, nil)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("logout: %d", resp.StatusCode)
