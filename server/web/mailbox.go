@@ -151,15 +151,15 @@ func (se *session) list(ctx context.Context, ex *Exchange, q ListQuery) (*Listin
 	size := se.srv.cfg.PageSize
 	out := &Listing{Folder: q.Folder, Page: q.Page}
 	err := se.withIMAP(ctx, ex, func(c *imapclient.Client) error {
-		mb, err := se.selectFolder(c, q.Folder)
+		n32, err := se.selectFolder(c, q.Folder)
 		if err != nil {
 			return err
 		}
-		out.Total = mb.NumMessages
+		out.Total = n32
 		fetch := &imap.FetchOptions{UID: true, Flags: true, Envelope: true, RFC822Size: true, InternalDate: true}
 		var msgs []*imapclient.FetchMessageBuffer
 		if q.Search == "" && q.Filter == "" {
-			n := int(mb.NumMessages)
+			n := int(n32)
 			out.Matches = n
 			out.Pages = max(1, (n+size-1)/size)
 			if n == 0 || q.Page >= out.Pages {

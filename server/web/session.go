@@ -6,7 +6,9 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -243,25 +245,57 @@ func (se *session) withIMAP(ctx context.Context, ex *Exchange, f func(c *imapcli
 	}
 	se.w.use(ex)
 	defer se.w.use(nil)
-	return f(se.c)
+	// A server that stops answering must not hold the session (and the
+	// browser's request) for ever: past commandTimeout the connection is
+	// closed, which fails the pending command, and the next request
+	// connects again.
+	c := se.c
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				se.srv.cfg.Logger.Error("web: panic in an IMAP request", "panic", v, "stack", string(debug.Stack()))
+				c.Close()
+				done <- fmt.Errorf("internal error (logged): %v", v)
+			}
+		}()
+		done <- f(c)
+	}()
+	t := time.NewTimer(commandTimeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		c.Close()
+		<-done
+		se.c, se.selected = nil, ""
+		return &UpstreamError{Service: "IMAP", Addr: se.srv.cfg.IMAP.addr(), Err: fmt.Errorf("no answer within %s", commandTimeout)}
+	}
 }
+
+// commandTimeout bounds one request's IMAP work.
+const commandTimeout = time.Minute
 
 // selectFolder makes name the selected mailbox: SELECT when it is not, a
 // NOOP (which brings the server's news: new messages, flag changes) when
 // it already is. Call with se.mu held (inside withIMAP).
-func (se *session) selectFolder(c *imapclient.Client, name string) (*imapclient.SelectedMailbox, error) {
+func (se *session) selectFolder(c *imapclient.Client, name string) (messages uint32, err error) {
 	if se.selected == name && c.Mailbox() != nil {
 		if err := c.Noop().Wait(); err != nil {
-			return nil, err
+			return 0, err
 		}
-		return c.Mailbox(), nil
+		if mb := c.Mailbox(); mb != nil {
+			return mb.NumMessages, nil
+		}
 	}
 	se.selected = ""
-	if _, err := c.Select(name, nil).Wait(); err != nil {
-		return nil, err
+	data, err := c.Select(name, nil).Wait()
+	if err != nil {
+		return 0, err
 	}
 	se.selected = name
-	return c.Mailbox(), nil
+	return data.NumMessages, nil
 }
 
 // close logs out of IMAP and ends the session's event streams.
