@@ -111,6 +111,7 @@ Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong.`,
 		newMimeCmd,
 		newLessonsCmd,
 		newTranscriptCmd,
+		func(ios *IOStreams) *cobra.Command { return newWebCmd(ios, nil) },
 	} {
 		root.AddCommand(add(ios))
 	}

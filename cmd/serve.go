@@ -415,7 +415,15 @@ func printBanner(r *render.Renderer, m *server.MTA, trace bool) {
 	}
 	r.Heading("mailx serve: mail for " + strings.Join(m.Directory().Domains(), ", "))
 	for _, a := range addrs {
-		r.Field(a.Name, a.Addr+"   "+serviceRoles[a.Name])
+		addr := a.Addr
+		if a.Name == "web" {
+			scheme := "http://"
+			if a.ImplicitTLS {
+				scheme = "https://"
+			}
+			addr = scheme + reachable(addr)
+		}
+		r.Field(a.Name, addr+"   "+serviceRoles[a.Name])
 	}
 	var accts []string
 	for _, a := range m.Accounts() {

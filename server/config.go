@@ -46,6 +46,7 @@ type Config struct {
 	IMAPAddr       string // default 127.0.0.1:1430 (when IMAP is built in)
 	POP3SAddr      string // default off
 	IMAPSAddr      string // default off
+	WebAddr        string // web mail (mta_web.go): "auto" (mailx serve's default), HOST:PORT, "" or "off"
 	// POP3Timeout and IMAPAutologout close idle access sessions; defaults
 	// 10 and 30 minutes, the minimums of RFC 1939 §3 and RFC 9051 §5.4.
 	POP3Timeout, IMAPAutologout time.Duration

@@ -30,6 +30,7 @@ pop3 = 127.0.0.1:1100
 imap = 127.0.0.1:1430
 pop3s = off
 imaps = off
+web = 127.0.0.1:8080             # web mail (mailx web) for these domains; off: none
 public = no                      # yes: allow non-loopback addresses above (a classroom server)
 vrfy = no                        # yes: VRFY tells whether a user exists (default 252)
 relay_networks =                 # client networks that may relay without AUTH, e.g. 10.0.0.0/8
@@ -113,6 +114,7 @@ var sections = map[string]map[string]setter{
 		"imap":           addr(func(c *Config) *string { return &c.IMAPAddr }),
 		"pop3s":          addr(func(c *Config) *string { return &c.POP3SAddr }),
 		"imaps":          addr(func(c *Config) *string { return &c.IMAPSAddr }),
+		"web":            addr(func(c *Config) *string { return &c.WebAddr }),
 		"public":         boolean(func(c *Config) *bool { return &c.AllowPublic }),
 		"vrfy":           boolean(func(c *Config) *bool { return &c.VRFY }),
 		"welcome":        boolean(func(c *Config) *bool { return &c.Welcome }),
