@@ -39,6 +39,9 @@ type conn struct {
 
 	subs substitutes // answers the front end gives itself (frontcmd.go)
 
+	injMu    sync.Mutex
+	injected []string // untagged lines to send before go-imap's next line
+
 	wmu    sync.Mutex // guards client writes and the switch to TLS
 	client net.Conn   // raw, or the TLS connection over it
 	cw     *bufio.Writer
@@ -277,6 +280,10 @@ func (c *conn) downstream() {
 		c.wmu.Lock()
 		if complete {
 			text := strings.TrimSuffix(strings.TrimSuffix(string(line), "\n"), "\r")
+			for _, l := range c.takeInjected() {
+				c.trace.Server(l)
+				c.cw.WriteString(l + "\r\n")
+			}
 			if lines, ok := c.subs.take(text); ok {
 				// The completion of a NOOP standing in for a command the
 				// front end answers itself (frontcmd.go).
@@ -296,6 +303,10 @@ func (c *conn) downstream() {
 					}
 				}
 				continue
+			}
+			if strings.Contains(text, routeMarker) {
+				text = restoreRoutes(text)
+				line = []byte(text + "\r\n")
 			}
 			if fixed := c.fixCaps(text); fixed != text {
 				text, line = fixed, []byte(fixed+"\r\n")

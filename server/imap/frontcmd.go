@@ -1,6 +1,8 @@
 package imap
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"sync"
@@ -285,4 +287,76 @@ func unquote(tok string) string {
 		b.WriteByte(tok[i])
 	}
 	return b.String()
+}
+
+// inject queues untagged lines to go out before go-imap's next line: the
+// FLAGS response announcing a keyword a STORE or APPEND just created must
+// come before the FETCH that shows it (RFC 9051 §7.3.5), and go-imap only
+// sends mailbox updates after the command.
+func (c *conn) inject(lines ...string) {
+	c.injMu.Lock()
+	c.injected = append(c.injected, lines...)
+	c.injMu.Unlock()
+}
+
+func (c *conn) takeInjected() []string {
+	c.injMu.Lock()
+	defer c.injMu.Unlock()
+	l := c.injected
+	c.injected = nil
+	return l
+}
+
+// routeMarker carries an address's obsolete source route (RFC 5322 §4.4,
+// "<@route:user@domain>") through go-imap, whose ENVELOPE writer always
+// sends NIL in that place: the session puts "<marker><route>:<name>" in
+// the name, and the front end turns `"<marker>@route:Name" NIL` back into
+// `"Name" "@route"` on its way to the client. The marker is random per
+// process, so no message can forge it.
+var routeMarker = func() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return "mailx-route-" + hex.EncodeToString(b) + ":"
+}()
+
+// routeName returns the name field to give go-imap for an address with a
+// route; routes or names that would not travel as a plain quoted string are
+// dropped (the route) or kept as they are (the name).
+func routeName(route, name string) string {
+	if route == "" || len(route) > 200 || len(name) > 200 {
+		return name
+	}
+	for _, s := range []string{route, name} {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+				return name
+			}
+		}
+	}
+	if strings.ContainsRune(route, ':') {
+		return name
+	}
+	return routeMarker + route + ":" + name
+}
+
+// restoreRoutes undoes routeName in a response line.
+func restoreRoutes(line string) string {
+	for {
+		i := strings.Index(line, `"`+routeMarker)
+		if i < 0 {
+			return line
+		}
+		rest := line[i+1+len(routeMarker):]
+		colon := strings.IndexByte(rest, ':')
+		end := strings.IndexByte(rest, '"')
+		if colon < 0 || end < colon || !strings.HasPrefix(rest[end:], `" NIL `) {
+			return line
+		}
+		route, name := rest[:colon], rest[colon+1:end]
+		nameTok := "NIL"
+		if name != "" {
+			nameTok = `"` + name + `"`
+		}
+		line = line[:i] + nameTok + ` "` + route + `" ` + rest[end+len(`" NIL `):]
+	}
 }

@@ -212,9 +212,16 @@ func (s *Server) tracker(f *maildir.Folder) (*imapserver.MailboxTracker, error) 
 				mt.QueueExpunge(c.Seq)
 			case maildir.Exists:
 				mt.QueueNumMessages(c.Count)
+			case maildir.KeywordsChanged:
+				flags, _ := folderFlags(c.Keywords)
+				mt.QueueMailboxFlags(flags)
 			case maildir.FlagsChanged:
 				src, _ := c.Source.(*imapserver.SessionTracker)
-				mt.QueueMessageFlags(c.Seq, imap.UID(c.UID), imapFlags(c.Flags), src)
+				flags := imapFlags(c.Flags)
+				for _, k := range c.Keywords {
+					flags = append(flags, imap.Flag(k))
+				}
+				mt.QueueMessageFlags(c.Seq, imap.UID(c.UID), flags, src)
 			}
 		}
 	})

@@ -43,6 +43,8 @@ const (
 	Exists
 	// FlagsChanged: the message at Seq now has Flags.
 	FlagsChanged
+	// KeywordsChanged: the folder's keyword list is now Keywords.
+	KeywordsChanged
 )
 
 // Change is one update to a folder, delivered to every Attach listener in
@@ -53,7 +55,9 @@ type Change struct {
 	Seq    uint32 // for Expunged and FlagsChanged: sequence number at that moment
 	UID    uint32
 	Flags  Flags
-	Count  uint32 // for Exists
+	// Keywords are the message's keywords after a FlagsChanged.
+	Keywords []string
+	Count    uint32 // for Exists
 	Source any    // who made the change; nil when it was discovered on disk
 }
 
@@ -75,6 +79,13 @@ type Folder struct {
 	scanned        time.Time
 	listeners      map[*listener]struct{}
 	wakers         map[chan struct{}]struct{}
+
+	kw     []string // keyword names by letter (a = 0), from KeywordsName
+	kwMod  time.Time
+	kwSize int64
+	// recentFloor is the lowest UID no session has claimed as \Recent
+	// yet (RFC 3501 §2.3.2: a message is recent in one session only).
+	recentFloor uint32
 }
 
 type listener struct{ fn func(Change) }
@@ -195,6 +206,8 @@ func (f *Folder) refreshLocked(force bool) error {
 		return nil
 	}
 	scanned := time.Now()
+	f.loadKeywordsLocked()
+	wasLoaded := f.loaded
 	disk := make(map[string]onDisk, len(f.msgs)+16)
 	for _, sub := range []string{"new", "cur"} {
 		names, err := readNames(filepath.Join(f.dir, sub))
@@ -249,7 +262,7 @@ func (f *Folder) refreshLocked(force bool) error {
 		m.name, m.New = d.name, d.isNew
 		if fl != m.Flags || ex != m.Extra {
 			m.Flags, m.Extra = fl, ex
-			f.emit(Change{Kind: FlagsChanged, Seq: uint32(i + 1), UID: m.UID, Flags: fl})
+			f.emit(Change{Kind: FlagsChanged, Seq: uint32(i + 1), UID: m.UID, Flags: fl, Keywords: f.keywordNamesLocked(ex)})
 		}
 	}
 	// New messages: the index may already know them (first load); the rest
@@ -294,6 +307,16 @@ func (f *Folder) refreshLocked(force bool) error {
 	}
 	f.loaded, f.dirty = true, false
 	f.newMod, f.curMod, f.scanned = nst.ModTime(), cst.ModTime(), scanned
+	if !wasLoaded {
+		// Messages still in new/ were seen by no client: they are recent.
+		f.recentFloor = f.next
+		for _, m := range f.msgs {
+			if m.New {
+				f.recentFloor = m.UID
+				break
+			}
+		}
+	}
 	if changed {
 		return f.saveLocked()
 	}
@@ -430,7 +453,7 @@ func (f *Folder) Status() (Status, error) {
 	}
 	s := Status{Messages: uint32(len(f.msgs)), UIDValidity: f.validity, UIDNext: f.next}
 	for i, m := range f.msgs {
-		if m.New {
+		if m.UID >= f.recentFloor {
 			s.Recent++
 		}
 		if m.Flags&Seen == 0 {
@@ -517,10 +540,22 @@ const (
 // their files, and reports each change to listeners with source src. It
 // returns the messages as they are afterwards (changed or not).
 func (f *Folder) SetFlags(uids []uint32, op Op, flags Flags, src any) ([]Message, error) {
+	return f.SetFlagsKeywords(uids, op, flags, nil, src)
+}
+
+// SetFlagsKeywords is SetFlags with keywords too: the op applies to the
+// keywords as to the flags (Replace with no keywords clears them). New
+// keywords get letters in the folder's keywords file; a folder whose 26
+// letters are taken refuses new ones with ErrTooManyKeywords.
+func (f *Folder) SetFlagsKeywords(uids []uint32, op Op, flags Flags, keywords []string, src any) ([]Message, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.gone {
 		return nil, ErrGone
+	}
+	letters, err := f.lettersLocked(keywords, op != Remove)
+	if err != nil {
+		return nil, err
 	}
 	var out []Message
 	for _, uid := range uids {
@@ -537,8 +572,9 @@ func (f *Folder) SetFlags(uids []uint32, op Op, flags Flags, src any) ([]Message
 		case Replace:
 			nf = flags
 		}
-		if nf != m.Flags || m.New {
-			to := curName(m.Key, nf, m.Extra)
+		nx := combineExtra(m.Extra, op, letters)
+		if nf != m.Flags || nx != m.Extra || m.New {
+			to := curName(m.Key, nf, nx)
 			if err := os.Rename(f.path(m), filepath.Join(f.dir, "cur", to)); err != nil {
 				if errors.Is(err, os.ErrNotExist) {
 					continue // removed by another program; the next refresh expunges it
@@ -546,9 +582,9 @@ func (f *Folder) SetFlags(uids []uint32, op Op, flags Flags, src any) ([]Message
 				return out, fmt.Errorf("maildir: set flags: %w", err)
 			}
 			m.name, m.New = to, false
-			if nf != m.Flags {
-				m.Flags = nf
-				f.emit(Change{Kind: FlagsChanged, Seq: uint32(i + 1), UID: m.UID, Flags: nf, Source: src})
+			if nf != m.Flags || nx != m.Extra {
+				m.Flags, m.Extra = nf, nx
+				f.emit(Change{Kind: FlagsChanged, Seq: uint32(i + 1), UID: m.UID, Flags: nf, Keywords: f.keywordNamesLocked(nx), Source: src})
 			}
 		}
 		out = append(out, *m)
@@ -648,4 +684,21 @@ func (f *Folder) UIDValidity() (uint32, error) {
 		return 0, err
 	}
 	return f.validity, nil
+}
+
+// ClaimRecent returns the UIDs from..to-1 of the messages that are \Recent
+// for the caller: those no session has claimed yet. A read-write session
+// claims them (claim true), so that no later session sees them as recent;
+// a read-only one (EXAMINE) sees them without claiming (RFC 3501 §2.3.2).
+func (f *Folder) ClaimRecent(claim bool) (from, to uint32) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.loaded {
+		f.refreshLocked(false)
+	}
+	from, to = f.recentFloor, f.next
+	if claim {
+		f.recentFloor = f.next
+	}
+	return from, to
 }

@@ -351,6 +351,20 @@ func (mb *Mailbox) subscribe(name string, on bool) error {
 	return mb.setSubscribed(name, on)
 }
 
+// Subscriptions returns the subscribed folder names, sorted. Names stay
+// subscribed when their folder is deleted, as RFC 9051 §6.3.7 asks.
+func (mb *Mailbox) Subscriptions() []string {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	subs := mb.subscriptions()
+	out := make([]string, 0, len(subs))
+	for n := range subs {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
 func (mb *Mailbox) subscriptions() map[string]bool {
 	subs := map[string]bool{}
 	f, err := os.Open(filepath.Join(mb.root, SubscriptionsName))
