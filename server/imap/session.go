@@ -310,7 +310,9 @@ func (ss *session) lsub(w *imapserver.ListWriter, ref string, patterns []string)
 		}
 		for i := strings.IndexByte(n, maildir.Delim); i > 0; i = nextDelim(n, i) {
 			parent := n[:i]
-			if isSub[parent] || done[parent] || !match(parent) {
+			// Only where the pattern stops at the level ("%"): with "*"
+			// the subscribed name itself is listed.
+			if isSub[parent] || done[parent] || !match(parent) || match(n) {
 				continue
 			}
 			done[parent] = true

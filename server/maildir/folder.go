@@ -51,14 +51,14 @@ const (
 // order, so that each IMAP session can tell its client (EXPUNGE, EXISTS,
 // FETCH FLAGS) what other sessions and deliveries did.
 type Change struct {
-	Kind   ChangeKind
-	Seq    uint32 // for Expunged and FlagsChanged: sequence number at that moment
-	UID    uint32
-	Flags  Flags
+	Kind  ChangeKind
+	Seq   uint32 // for Expunged and FlagsChanged: sequence number at that moment
+	UID   uint32
+	Flags Flags
 	// Keywords are the message's keywords after a FlagsChanged.
 	Keywords []string
 	Count    uint32 // for Exists
-	Source any    // who made the change; nil when it was discovered on disk
+	Source   any    // who made the change; nil when it was discovered on disk
 }
 
 // Folder is one Maildir folder (INBOX or a Maildir++ ".Name" folder). There is

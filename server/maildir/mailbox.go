@@ -400,7 +400,9 @@ func (mb *Mailbox) setSubscribed(name string, on bool) error {
 }
 
 func (mb *Mailbox) writeSubs(list []string) error {
-	tmp := filepath.Join(mb.root, SubscriptionsName+".tmp")
+	// A name of its own: two first logins at once (two processes, or two
+	// sessions of a new user) each write the file.
+	tmp := filepath.Join(mb.root, Tmp, SubscriptionsName+"."+UniqueName(time.Now()))
 	if err := os.WriteFile(tmp, []byte(strings.Join(list, "\n")+"\n"), 0o600); err != nil {
 		return fmt.Errorf("maildir: %w", err)
 	}
