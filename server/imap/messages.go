@@ -1,7 +1,6 @@
 package imap
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -205,12 +204,18 @@ func (ss *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options 
 	if options.Flags {
 		ss.announceKeywords()
 	}
-	needBody := options.Envelope || options.BodyStructure != nil || len(options.BodySection) > 0 ||
-		len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0
+	needMeta := options.Envelope || options.BodyStructure != nil
+	needBody := len(options.BodySection) > 0 || len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0
 	for _, t := range sel.resolve(numSet) {
 		m := t.msg
 		var buf []byte
-		if needBody {
+		var md *meta
+		metaKey := ""
+		if needMeta {
+			metaKey = sel.f.Dir() + "\x00" + m.Key
+			md = ss.s.meta.get(metaKey)
+		}
+		if needBody || needMeta && md == nil {
 			rc, cur, err := sel.f.Open(m.UID)
 			if errors.Is(err, maildir.ErrNoMessage) {
 				continue // expunged meanwhile by another session
@@ -224,6 +229,10 @@ func (ss *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options 
 				return err
 			}
 			m.Flags, m.Extra = cur.Flags, cur.Extra
+		}
+		if needMeta && md == nil {
+			md = computeMeta(buf)
+			ss.s.meta.put(metaKey, md)
 		}
 		flagsChanged := false
 		if markSeen && m.Flags&maildir.Seen == 0 {
@@ -243,13 +252,19 @@ func (ss *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options 
 			rw.WriteRFC822Size(m.Size)
 		}
 		if options.Envelope {
-			rw.WriteEnvelope(envelope(buf))
+			rw.WriteEnvelope(md.env)
 		}
 		if options.BodyStructure != nil {
-			rw.WriteBodyStructure(imapserver.ExtractBodyStructure(bytes.NewReader(buf)))
+			rw.WriteBodyStructure(md.bs)
 		}
 		for _, bs := range options.BodySection {
-			b := imapserver.ExtractBodySection(bytes.NewReader(buf), bs)
+			var b []byte
+			if len(bs.Part) <= maxDepth {
+				// Deeper parts are inside what BODYSTRUCTURE shows as
+				// one opaque part; looking for them would cost time
+				// quadratic in the depth.
+				b = imapserver.ExtractBodySection(bytes.NewReader(buf), bs)
+			}
 			if err := writeLiteral(rw.WriteBodySection(bs, int64(len(b))), b); err != nil {
 				return err
 			}
@@ -274,19 +289,11 @@ func (ss *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options 
 // written (encoded-words are the client's to decode), and address lists
 // with RFC 5322 groups, which go-imap's helper drops.
 func envelope(buf []byte) *imap.Envelope {
-	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(buf)))
-	if err != nil {
+	h, ok := headerOf(buf)
+	if !ok {
 		return &imap.Envelope{}
 	}
-	env := imapserver.ExtractEnvelope(h)
-	env.Subject = rawField(h, "Subject")
-	env.From = addressList(h, "From")
-	env.Sender = addressList(h, "Sender")
-	env.ReplyTo = addressList(h, "Reply-To")
-	env.To = addressList(h, "To")
-	env.Cc = addressList(h, "Cc")
-	env.Bcc = addressList(h, "Bcc")
-	return env
+	return envelopeOf(h)
 }
 
 // rawField returns a header field's value unfolded but otherwise as

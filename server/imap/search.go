@@ -166,12 +166,12 @@ func (mm *matcher) match(c *imap.SearchCriteria) bool {
 		}
 	}
 	for _, s := range c.Body {
-		if !matchEntity(mm.entity(), s, false) {
+		if !matchEntity(mm.entity(), s, false, 0) {
 			return false
 		}
 	}
 	for _, s := range c.Text {
-		if !matchEntity(mm.entity(), s, true) {
+		if !matchEntity(mm.entity(), s, true, 0) {
 			return false
 		}
 	}
@@ -241,12 +241,21 @@ func matchAddresses(fields gomessage.HeaderFields, key, pattern string) bool {
 
 // matchEntity searches text parts (decoded from their transfer encoding)
 // and, for TEXT, the header fields too; substring, case-insensitive.
-func matchEntity(e *gomessage.Entity, pattern string, header bool) bool {
+//
+// Below maxDepth levels the rest is searched as raw text, as one opaque
+// part: each level of go-message's multipart reader rereads what is below
+// it, so following a 16,000-deep message level by level costs time
+// quadratic in the depth.
+func matchEntity(e *gomessage.Entity, pattern string, header bool, depth int) bool {
 	if pattern == "" {
 		return true
 	}
 	if header && matchFields(e.Header.Fields(), pattern) {
 		return true
+	}
+	if depth >= maxDepth {
+		b, _ := io.ReadAll(io.LimitReader(e.Body, 32<<20))
+		return bytes.Contains(bytes.ToLower(b), bytes.ToLower([]byte(pattern)))
 	}
 	if mr := e.MultipartReader(); mr != nil {
 		for {
@@ -254,7 +263,7 @@ func matchEntity(e *gomessage.Entity, pattern string, header bool) bool {
 			if err != nil {
 				return false
 			}
-			if matchEntity(p, pattern, header) {
+			if matchEntity(p, pattern, header, depth+1) {
 				return true
 			}
 		}

@@ -71,6 +71,8 @@ type Server struct {
 
 	trackers sync.Map // *maildir.Folder → *imapserver.MailboxTracker
 	trackMu  sync.Mutex
+
+	meta *metaCache // ENVELOPE and BODYSTRUCTURE by message (structure.go)
 }
 
 // New returns a server for cfg and starts its go-imap engine.
@@ -90,7 +92,7 @@ func New(cfg Config) *Server {
 	if cfg.TraceLiteral <= 0 {
 		cfg.TraceLiteral = 4096
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[net.Conn]*conn{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[net.Conn]*conn{}, meta: newMetaCache(50000)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
