@@ -170,7 +170,7 @@ func treeStructure(p *mime.Part) imap.BodyStructure {
 }
 
 // encodeParams writes parameter values outside ASCII as RFC 2231 extended
-// parameters ("filename*" "utf-8''Entw%C3%BCrfe.pdf"), as RFC 9051 §7.5.2
+// parameters ("filename*" "utf-8”Entw%C3%BCrfe.pdf"), as RFC 9051 §7.5.2
 // asks for clients that did not enable UTF8=ACCEPT and as Dovecot sends
 // them; go-imap would send the raw UTF-8 in a literal.
 func encodeParams(bs imap.BodyStructure) {
