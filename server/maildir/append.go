@@ -161,6 +161,11 @@ func linkOrCopy(from, to string) error {
 // never both and never neither. Listeners see every Expunged first, then
 // one Exists, as MOVE's responses must be ordered.
 func (f *Folder) Renumber(uids []uint32, src any) (from, to []uint32, err error) {
+	if len(uids) > 0 {
+		// The old names disappear: settle the intake journal first, or a
+		// replay after a crash would write them again (see BeforeRemove).
+		settleBeforeRemove(f.dir)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.refreshLocked(false); err != nil {

@@ -227,6 +227,9 @@ func (mb *Mailbox) Delete(name string) error {
 	if name == Inbox {
 		return ErrInbox
 	}
+	// Files leave the tree: the intake journal must not bring them back
+	// after a crash (see BeforeRemove), as for Expunge.
+	settleBeforeRemove(mb.root)
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
 	dir := mb.dir(name)
@@ -263,6 +266,10 @@ func (mb *Mailbox) Rename(from, to string) error {
 	if strings.HasPrefix(to+string(Delim), from+string(Delim)) {
 		return fmt.Errorf("%w %q: a folder cannot be moved inside itself", ErrBadName, to)
 	}
+	// Messages leave the folder they were delivered to (all of INBOX's,
+	// for RENAME INBOX): a replay of the intake journal after a crash would
+	// write them into INBOX again. Settle it first, as Expunge does.
+	settleBeforeRemove(mb.root)
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
 	if isMaildir(mb.dir(to)) {
