@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -232,5 +233,27 @@ func TestImaptestCompliance(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "71 test groups: 0 failed") || !strings.Contains(string(out), "base protocol: 0/") || !strings.Contains(string(out), "extensions: 0/") {
 		t.Errorf("imaptest compliance:\n%s", out)
+	}
+}
+
+// TestAppendMinFreeDisk: APPEND honours min_free_disk (issue 21 item 7)
+// with NO [LIMIT], and the session goes on.
+func TestAppendMinFreeDisk(t *testing.T) {
+	var free atomic.Uint64
+	free.Store(1 << 20)
+	e := startIMAP(t, func(c *Config) {
+		c.MinFreeDisk = 1 << 20
+		c.DiskFree = func() (uint64, error) { return free.Load(), nil }
+	})
+	c := dial(t, e.addr)
+	c.ok("LOGIN alice hungry")
+	out := c.expect("NO", "APPEND INBOX {12+}\r\nSubject: x\r\n")
+	if !has(out, "[LIMIT]") || has(out, "SERVERBUG") {
+		t.Errorf("APPEND on a full disk = %q", out)
+	}
+	free.Store(10 << 20)
+	c.ok("APPEND INBOX {12+}\r\nSubject: x\r\n")
+	if st := c.ok("STATUS INBOX (MESSAGES)"); !has(st, "MESSAGES 3") {
+		t.Errorf("STATUS = %q", st)
 	}
 }

@@ -41,6 +41,12 @@ type Config struct {
 	// AppendLimit is the largest message APPEND accepts (APPENDLIMIT,
 	// RFC 7889). Default 64 MiB.
 	AppendLimit uint32
+	// MinFreeDisk is the free space (octets) APPEND leaves on the data
+	// directory's file system, as SMTP's min_free_disk: an APPEND that
+	// would go below it gets NO [LIMIT]. 0 checks nothing.
+	MinFreeDisk uint64
+	// DiskFree reports the free space for MinFreeDisk; nil checks nothing.
+	DiskFree func() (uint64, error)
 	// Throttle slows down password guessing; nil uses the defaults.
 	Throttle *access.Throttle
 	// Trace receives every line; nil turns tracing off.

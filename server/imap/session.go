@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -190,6 +191,8 @@ func mapErr(err error) error {
 		return no(imap.ResponseCodeCannot, "%v", trimPrefix(err))
 	case errors.Is(err, maildir.ErrInbox):
 		return no(imap.ResponseCodeCannot, "INBOX cannot be deleted")
+	case errors.Is(err, syscall.ENOSPC):
+		return no(imap.ResponseCodeLimit, "the server's disk is full; try again later")
 	case errors.Is(err, maildir.ErrGone):
 		return no(imap.ResponseCodeNonExistent, "the mailbox was deleted or renamed by another session")
 	}
@@ -438,6 +441,13 @@ func (ss *session) Append(name string, r imap.LiteralReader, options *imap.Appen
 			return nil, no(imap.ResponseCodeTryCreate, "no mailbox %q; CREATE it first", name)
 		}
 		return nil, mapErr(err)
+	}
+	if cfg := ss.s.cfg; cfg.MinFreeDisk > 0 && cfg.DiskFree != nil {
+		if free, err := cfg.DiskFree(); err == nil && free < cfg.MinFreeDisk+uint64(r.Size()) {
+			ss.s.log.Warn("imap append refused: disk nearly full", "session", ss.c.trace.Session, "free", free, "size", r.Size())
+			ss.c.trace.Meta("APPEND refused: %d octets free on the data directory's disk, %d must stay free", free, cfg.MinFreeDisk)
+			return nil, no(imap.ResponseCodeLimit, "the server's disk is nearly full; try again later, or delete messages you no longer need")
+		}
 	}
 	mf, kw := splitFlags(options.Flags)
 	uid, err := f.AppendKeywords(r, mf, kw, options.Time)
