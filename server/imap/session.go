@@ -138,6 +138,9 @@ func (ss *session) Login(username, password string) error {
 		ss.s.log.Error("imap open mailbox", "session", ss.c.trace.Session, "user", user, "err", err)
 		return no(imap.ResponseCodeUnavailable, "the mailbox cannot be opened right now; try again later")
 	}
+	for _, m := range mb.Migrated {
+		ss.s.log.Info("imap: folder directory renamed to modified UTF-7, as Dovecot and Courier name them", "user", user, "rename", m)
+	}
 	ss.user, ss.mb = user, mb
 	ss.c.authed.Store(true)
 	ss.c.trace.Meta("%s logged in", user)
