@@ -231,6 +231,7 @@ func (f *Folder) refreshLocked(force bool) error {
 		if idx, err = readUIDList(f.dir); err != nil {
 			idx = nil // damaged: start afresh with a new UIDVALIDITY
 		}
+		idx = mergeUIDLists(idx, readDovecotUIDList(f.dir))
 		if idx == nil {
 			idx = &uidlist{validity: newValidity(), next: 1, entries: map[string]entry{}}
 		}
@@ -283,7 +284,13 @@ func (f *Folder) refreshLocked(force bool) error {
 			_, info, _ := SplitName(d.name)
 			fl, ex := ParseInfo(info)
 			m := &Message{Key: k, Flags: fl, Extra: ex, New: d.isNew, name: d.name}
-			if e, ok := idx.lookup(k); ok && !used[e.uid] {
+			if e, ok := idx.lookup(k); ok && !used[e.uid] && e.size < 0 {
+				// Numbered by Dovecot: keep the UID, measure the rest.
+				if err := f.measure(m); err != nil {
+					continue
+				}
+				m.UID = e.uid
+			} else if ok && !used[e.uid] {
 				m.UID, m.Size, m.raw, m.Date = e.uid, e.size, e.raw, e.date
 			} else {
 				if err := f.measure(m); err != nil {
@@ -369,7 +376,11 @@ func (f *Folder) saveLocked() error {
 		return err
 	}
 	defer unlock()
-	return writeUIDList(f.dir, f.validity, f.next, f.msgs)
+	if err := writeUIDList(f.dir, f.validity, f.next, f.msgs); err != nil {
+		return err
+	}
+	writeDovecotUIDList(f.dir, f.validity, f.next, f.msgs)
+	return nil
 }
 
 func (f *Folder) path(m *Message) string {
