@@ -54,8 +54,16 @@ func (f *Folder) AppendKeywords(src io.Reader, flags Flags, keywords []string, d
 }
 
 // adopt moves a complete file from tmp/ into cur/ and gives it the next UID.
-func (f *Folder) adopt(tmp, key string, flags Flags, keywords []string, size, raw int64, date time.Time) (uint32, error) {
+func (f *Folder) adopt(tmp, key string, flags Flags, keywords []string, size, raw int64, date time.Time) (uid uint32, err error) {
 	f.mu.Lock()
+	var v uint64
+	defer func() {
+		if v > 0 {
+			if cerr := f.commitIndex(v); err == nil {
+				err = cerr
+			}
+		}
+	}()
 	defer f.mu.Unlock()
 	if err := f.refreshLocked(false); err != nil {
 		os.Remove(tmp)
@@ -72,15 +80,13 @@ func (f *Folder) adopt(tmp, key string, flags Flags, keywords []string, size, ra
 		os.Remove(tmp)
 		return 0, fmt.Errorf("maildir: append: %w", err)
 	}
-	if err := SyncDir(filepath.Join(f.dir, Cur)); err != nil {
-		return 0, fmt.Errorf("maildir: append: %w", err)
-	}
 	m := &Message{UID: f.next, Key: key, Flags: flags, Extra: extra, Size: size, Date: date, raw: raw, name: name}
 	f.next++
 	f.msgs = append(f.msgs, m)
 	f.byKey[key] = m
 	f.emit(Change{Kind: Exists, Count: uint32(len(f.msgs))})
-	return m.UID, f.saveLocked()
+	v = f.dirtyLocked() // cur/ and the index are synced by commitIndex
+	return m.UID, nil
 }
 
 // CopyTo copies the messages with the given UIDs into dest, keeping their
@@ -167,6 +173,14 @@ func (f *Folder) Renumber(uids []uint32, src any) (from, to []uint32, err error)
 		settleBeforeRemove(f.dir)
 	}
 	f.mu.Lock()
+	var v uint64
+	defer func() {
+		if v > 0 {
+			if cerr := f.commitIndex(v); err == nil {
+				err = cerr
+			}
+		}
+	}()
 	defer f.mu.Unlock()
 	if err := f.refreshLocked(false); err != nil {
 		return nil, nil, err
@@ -205,13 +219,8 @@ func (f *Folder) Renumber(uids []uint32, src any) (from, to []uint32, err error)
 		f.byKey[m.Key] = m
 	}
 	if len(moved) > 0 {
-		if serr := SyncDir(filepath.Join(f.dir, Cur)); err == nil {
-			err = serr
-		}
 		f.emit(Change{Kind: Exists, Count: uint32(len(f.msgs))})
-		if serr := f.saveLocked(); err == nil {
-			err = serr
-		}
+		v = f.dirtyLocked()
 	}
 	return from, to, err
 }

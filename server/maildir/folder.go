@@ -83,6 +83,16 @@ type Folder struct {
 	kw     []string // keyword names by letter (a = 0), from KeywordsName
 	kwMod  time.Time
 	kwSize int64
+	// version counts changes to what the index records; idxDone is the
+	// version last made durable, idxWriting says an index write is under
+	// way (see commitIndex).
+	version    uint64
+	idxMu      sync.Mutex
+	idxCond    *sync.Cond
+	idxDone    uint64
+	idxWriting bool
+	writeMu    sync.Mutex // serialises index file writes; never waits for mu
+	written    uint64     // version of the index on disk
 	// recentFloor is the lowest UID no session has claimed as \Recent
 	// yet (RFC 3501 §2.3.2: a message is recent in one session only).
 	recentFloor uint32
@@ -117,6 +127,7 @@ func OpenFolder(dir string) (*Folder, error) {
 		return f, nil
 	}
 	f := &Folder{dir: abs, byKey: map[string]*Message{}, listeners: map[*listener]struct{}{}, wakers: map[chan struct{}]struct{}{}}
+	f.idxCond = sync.NewCond(&f.idxMu)
 	registry.m[abs] = f
 	return f, nil
 }
@@ -325,7 +336,7 @@ func (f *Folder) refreshLocked(force bool) error {
 		}
 	}
 	if changed {
-		return f.saveLocked()
+		return f.writeIndex(f.dirtyLocked(), f.validity, f.next, f.msgs)
 	}
 	return nil
 }
@@ -370,17 +381,75 @@ func (f *Folder) measure(m *Message) error {
 	return err
 }
 
-func (f *Folder) saveLocked() error {
+// writeIndex writes the index of the given version (after an fsync of
+// cur/, so the files it names are there), unless a later one is already on
+// disk. It never waits for the folder lock: a caller may hold it.
+func (f *Folder) writeIndex(version uint64, validity, next uint32, msgs []*Message) error {
+	f.writeMu.Lock()
+	defer f.writeMu.Unlock()
+	if version <= f.written {
+		return nil
+	}
+	if err := SyncDir(filepath.Join(f.dir, Cur)); err != nil {
+		return err
+	}
 	unlock, err := lockFolder(f.dir)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if err := writeUIDList(f.dir, f.validity, f.next, f.msgs); err != nil {
+	if err := writeUIDList(f.dir, validity, next, msgs); err != nil {
 		return err
 	}
-	writeDovecotUIDList(f.dir, f.validity, f.next, f.msgs)
+	writeDovecotUIDList(f.dir, validity, next, msgs)
+	f.written = version
 	return nil
+}
+
+// dirtyLocked records a change the index must get and returns its
+// version, for commitIndex once the folder is unlocked.
+func (f *Folder) dirtyLocked() uint64 {
+	f.version++
+	return f.version
+}
+
+// commitIndex returns once the index holds version v or later: it writes
+// the index (with an fsync of cur/ and of the file), or waits for the write
+// under way and writes again if that one was older. The folder is not
+// locked meanwhile, so sessions go on reading and flagging while the disk
+// syncs, and concurrent APPENDs share one write: a group commit. A UID is
+// reported to a client (APPENDUID, EXISTS) only after its index write, so
+// no UID is ever handed out twice, even after a crash.
+func (f *Folder) commitIndex(v uint64) error {
+	f.idxMu.Lock()
+	for f.idxWriting {
+		f.idxCond.Wait()
+	}
+	if f.idxDone >= v {
+		f.idxMu.Unlock()
+		return nil
+	}
+	f.idxWriting = true
+	f.idxMu.Unlock()
+
+	f.mu.Lock()
+	version, validity, next := f.version, f.validity, f.next
+	msgs := make([]*Message, len(f.msgs))
+	for i, m := range f.msgs {
+		c := *m
+		msgs[i] = &c
+	}
+	f.mu.Unlock()
+	err := f.writeIndex(version, validity, next, msgs)
+
+	f.idxMu.Lock()
+	f.idxWriting = false
+	if err == nil && version > f.idxDone {
+		f.idxDone = version
+	}
+	f.idxCond.Broadcast()
+	f.idxMu.Unlock()
+	return err
 }
 
 func (f *Folder) path(m *Message) string {
@@ -620,6 +689,14 @@ func (f *Folder) Expunge(uids []uint32, src any) (removed []uint32, err error) {
 		settleBeforeRemove(f.dir)
 	}
 	f.mu.Lock()
+	var v uint64
+	defer func() {
+		if v > 0 {
+			if cerr := f.commitIndex(v); err == nil {
+				err = cerr
+			}
+		}
+	}()
 	defer f.mu.Unlock()
 	if f.gone {
 		return nil, ErrGone
@@ -643,9 +720,7 @@ func (f *Folder) Expunge(uids []uint32, src any) (removed []uint32, err error) {
 		removed = append(removed, m.UID)
 	}
 	if len(removed) > 0 {
-		if serr := f.saveLocked(); err == nil {
-			err = serr
-		}
+		v = f.dirtyLocked()
 	}
 	return removed, err
 }

@@ -396,8 +396,16 @@ func (mb *Mailbox) renameInbox(to string) error {
 
 // moveAllTo renames every message file into another folder's cur/ and
 // expunges it here: RENAME INBOX.
-func (f *Folder) moveAllTo(dir string) error {
+func (f *Folder) moveAllTo(dir string) (err error) {
 	f.mu.Lock()
+	var v uint64
+	defer func() {
+		if v > 0 {
+			if cerr := f.commitIndex(v); err == nil {
+				err = cerr
+			}
+		}
+	}()
 	defer f.mu.Unlock()
 	if err := f.refreshLocked(false); err != nil {
 		return err
@@ -412,7 +420,8 @@ func (f *Folder) moveAllTo(dir string) error {
 		delete(f.byKey, m.Key)
 		f.msgs = f.msgs[:i]
 	}
-	return f.saveLocked()
+	v = f.dirtyLocked()
+	return nil
 }
 
 // Subscribe adds a folder to the subscription list (IMAP SUBSCRIBE).
