@@ -12,24 +12,24 @@ import (
 
 // DMARC is the verdict of a DMARC evaluation (RFC 7489) with its reasons.
 type DMARC struct {
-	Result       string `json:"result"`                  // pass, fail, none, temperror, permerror
-	FromDomain   string `json:"from_domain"`             // RFC5322.From domain
-	OrgDomain    string `json:"organizational_domain"`   // from the Public Suffix List
-	RecordDomain string `json:"record_domain,omitempty"` // where the record was found: _dmarc.FROM or _dmarc.ORG
-	Record       string `json:"record,omitempty"`
-	Policy       string `json:"policy,omitempty"`      // p= (or sp= for a subdomain using the organisation's record)
-	Disposition  string `json:"disposition,omitempty"` // what the receiver does: none, quarantine, reject
-	ADKIM        string `json:"adkim,omitempty"`       // "r" relaxed or "s" strict
-	ASPF         string `json:"aspf,omitempty"`
-	Percent      int    `json:"pct,omitempty"`
-	SPFDomain    string `json:"spf_domain,omitempty"`
-	SPFResult    string `json:"spf_result,omitempty"`
-	SPFAligned   bool   `json:"spf_aligned"`
+	Result       string   `json:"result"`                  // pass, fail, none, temperror, permerror
+	FromDomain   string   `json:"from_domain"`             // RFC5322.From domain
+	OrgDomain    string   `json:"organizational_domain"`   // from the Public Suffix List
+	RecordDomain string   `json:"record_domain,omitempty"` // where the record was found: _dmarc.FROM or _dmarc.ORG
+	Record       string   `json:"record,omitempty"`
+	Policy       string   `json:"policy,omitempty"`      // p= (or sp= for a subdomain using the organisation's record)
+	Disposition  string   `json:"disposition,omitempty"` // what the receiver does: none, quarantine, reject
+	ADKIM        string   `json:"adkim,omitempty"`       // "r" relaxed or "s" strict
+	ASPF         string   `json:"aspf,omitempty"`
+	Percent      int      `json:"pct,omitempty"`
+	SPFDomain    string   `json:"spf_domain,omitempty"`
+	SPFResult    string   `json:"spf_result,omitempty"`
+	SPFAligned   bool     `json:"spf_aligned"`
 	DKIMDomains  []string `json:"dkim_pass_domains,omitempty"`
-	DKIMAligned  bool   `json:"dkim_aligned"`
-	DKIMDomain   string `json:"dkim_aligned_domain,omitempty"`
+	DKIMAligned  bool     `json:"dkim_aligned"`
+	DKIMDomain   string   `json:"dkim_aligned_domain,omitempty"`
 	Reasons      []string `json:"reasons"`
-	Error        string `json:"error,omitempty"`
+	Error        string   `json:"error,omitempty"`
 }
 
 // OrgDomain returns the organisational domain of name (RFC 7489 §3.2): the

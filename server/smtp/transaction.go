@@ -88,6 +88,9 @@ func (s *session) rcptCmd(arg string) smtp.Reply {
 	default:
 		return smtp.RelayDenied(addr)
 	}
+	if r := s.checkClient(addr); r != nil {
+		return *r
+	}
 	if r := s.policyReply(func(p Policy) (*smtp.Reply, string) { return p.Rcpt(s.mail.From.Addr(), addr) }); r != nil {
 		return *r
 	}
