@@ -133,3 +133,10 @@ func (s *session) runChecks(held *bytes.Buffer, env *queue.Envelope, mw MessageW
 	}
 	return smtp.Reply{}, "", true
 }
+
+// SetXClientNets sets the networks, besides loopback, that may use XCLIENT,
+// on a server that is not serving yet.
+func (s *Server) SetXClientNets(nets []netip.Prefix) { s.cfg.XClientNets = nets }
+
+// IsSubmission reports whether this is a submission listener (AUTH required).
+func (s *Server) IsSubmission() bool { return s.cfg.Submission }

@@ -159,3 +159,13 @@ func oneLine(s string) string {
 	}
 	return s
 }
+
+// Has reports whether rule fired.
+func (s Score) Has(rule string) bool {
+	for _, h := range s.Hits {
+		if h.Rule == rule {
+			return true
+		}
+	}
+	return false
+}

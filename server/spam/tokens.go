@@ -25,7 +25,7 @@ const (
 )
 
 var (
-	htmlTag = regexp.MustCompile(`(?s)<[^>]{0,2000}>`)
+	htmlTag = regexp.MustCompile(`(?s)<[^>]{0,1000}>`)
 	urlHost = regexp.MustCompile(`(?i)https?://([a-z0-9.-]{1,253})`)
 )
 
