@@ -31,9 +31,9 @@ type DKIMKey struct {
 	Selector string `json:"selector"`
 	Type     string `json:"type"`
 	// Name and Record are what to publish in DNS: a TXT record at Name.
-	Name   string `json:"name"`
-	Record string `json:"record"`
-	Path   string `json:"path"`
+	Name   string        `json:"name"`
+	Record string        `json:"record"`
+	Path   string        `json:"path"`
 	Signer crypto.Signer `json:"-"`
 }
 

@@ -15,8 +15,8 @@ import (
 	"github.com/mailx-edu/mailx/proto/dnsbl"
 	"github.com/mailx-edu/mailx/proto/mx"
 	smtp "github.com/mailx-edu/mailx/proto/smtp"
-	"github.com/mailx-edu/mailx/server/spam"
 	srvsmtp "github.com/mailx-edu/mailx/server/smtp"
+	"github.com/mailx-edu/mailx/server/spam"
 )
 
 // Sender authentication and spam: the SMTP server's Checker (server/smtp),
