@@ -252,6 +252,7 @@ func (ss *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *i
 	if err != nil {
 		return err
 	}
+	ss.learnFromFlags(uids, flags) // $Junk and $NotJunk train the spam filter (junk.go)
 	if flags.Silent {
 		return nil
 	}
@@ -314,6 +315,7 @@ func (ss *session) copyTargets(numSet imap.NumSet, df *maildir.Folder) (*imap.Co
 	if err != nil {
 		return nil, err
 	}
+	ss.learnFromCopy(src, df) // the spam filter learns from moves into and out of Junk (junk.go)
 	v, err := df.UIDValidity()
 	if err != nil {
 		return nil, mapErr(err)
