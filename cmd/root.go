@@ -106,6 +106,9 @@ Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong.`,
 		// Commands register here, one line each.
 		newMimeCmd,
 		newLessonsCmd,
+		newDNSBLCmd,
+		newAuthCmd,
+		newSpamCmd,
 	} {
 		root.AddCommand(add(ios))
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 )
 
 // Robinson's and Fisher's constants, as SpamAssassin and bogofilter use them.
@@ -181,13 +182,14 @@ type Filter struct {
 	// nil starts empty.
 	Seed [][]byte
 
-	mu  sync.Mutex
-	dbs map[string]*DB
+	mu    sync.Mutex
+	dbs   map[string]*DB
+	mtime map[string]time.Time // of each file as last read or written
 }
 
 // NewFilter returns a filter keeping its files in dir.
 func NewFilter(dir string, seed [][]byte) *Filter {
-	return &Filter{Dir: dir, Seed: seed, dbs: map[string]*DB{}}
+	return &Filter{Dir: dir, Seed: seed, dbs: map[string]*DB{}, mtime: map[string]time.Time{}}
 }
 
 func (f *Filter) path(user string) string { return filepath.Join(f.Dir, user+".json") }
@@ -195,7 +197,10 @@ func (f *Filter) path(user string) string { return filepath.Join(f.Dir, user+".j
 // load returns user's database, reading or creating it; f.mu is held.
 func (f *Filter) load(user string) (*DB, error) {
 	if db, ok := f.dbs[user]; ok {
-		return db, nil
+		// Another process (mailx spam train) may have changed the file.
+		if st, err := os.Stat(f.path(user)); err != nil || st.ModTime().Equal(f.mtime[user]) {
+			return db, nil
+		}
 	}
 	db := newDB()
 	b, err := os.ReadFile(f.path(user))
@@ -218,9 +223,12 @@ func (f *Filter) load(user string) (*DB, error) {
 		return nil, fmt.Errorf("spam: read %s's filter: %w", user, err)
 	}
 	if f.dbs == nil {
-		f.dbs = map[string]*DB{}
+		f.dbs, f.mtime = map[string]*DB{}, map[string]time.Time{}
 	}
 	f.dbs[user] = db
+	if st, err := os.Stat(f.path(user)); err == nil {
+		f.mtime[user] = st.ModTime()
+	}
 	return db, nil
 }
 
@@ -239,6 +247,12 @@ func (f *Filter) save(user string, db *DB) error {
 	}
 	if err := os.Rename(tmp, f.path(user)); err != nil {
 		return fmt.Errorf("spam: save %s's filter: %w", user, err)
+	}
+	if st, err := os.Stat(f.path(user)); err == nil {
+		if f.mtime == nil {
+			f.mtime = map[string]time.Time{}
+		}
+		f.mtime[user] = st.ModTime()
 	}
 	return nil
 }
