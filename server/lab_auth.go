@@ -48,9 +48,12 @@ const LabSPF = "v=spf1 a -all"
 // authConfig sets the i-th lab MTA's sender-authentication settings.
 func (l *Lab) authConfig(c *Config, i int) {
 	c.Spam.LabAddr = LabAddr(i)
-	c.Spam.LabDomains = nil
+	c.Spam.LabDomains, c.Spam.LabUsers = nil, map[string]string{}
 	for _, d := range l.Domains {
 		c.Spam.LabDomains = append(c.Spam.LabDomains, strings.ToLower(d.Domain))
+		if len(d.Users) > 0 {
+			c.Spam.LabUsers[strings.ToLower(d.Domain)] = d.Users[0].Name
+		}
 	}
 	if len(c.Spam.DNSBL) == 0 {
 		c.Spam.DNSBL = []DNSBLZone{{Zone: LabBlocklist}}

@@ -35,6 +35,7 @@ type SpamConfig struct {
 	// blocklist.
 	LabAddr    netip.Addr
 	LabDomains []string
+	LabUsers   map[string]string // domain → its first user
 	LabDNS     *labdns.Server
 	LabBLFile  string
 }

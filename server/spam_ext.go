@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/mail"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/mailx-edu/mailx/proto/mx"
 	smtp "github.com/mailx-edu/mailx/proto/smtp"
 	srvsmtp "github.com/mailx-edu/mailx/server/smtp"
+	"github.com/mailx-edu/mailx/server/scenario"
 	"github.com/mailx-edu/mailx/server/spam"
 )
 
@@ -125,7 +127,12 @@ func addSpam(m *MTA) error {
 		}
 	}
 	if rs := relayOf(m); rs != nil && cfg.Spam.LabAddr.IsValid() {
-		rs.client.SetXClient(cfg.Spam.LabAddr, cfg.Hostname)
+		rs.client.SetXClient(func() (netip.Addr, string) {
+			if m.Scenario().Name == scenario.Spoof {
+				return LabSpammer, "[UNAVAILABLE]"
+			}
+			return cfg.Spam.LabAddr, cfg.Hostname
+		})
 	}
 	spamMu.Lock()
 	spamStates[m] = st
@@ -184,6 +191,9 @@ func (c *checker) Message(ctx context.Context, in *srvsmtp.Incoming) srvsmtp.Ver
 
 // sign adds DKIM signatures for the From: domain when it is one of ours.
 func (c *checker) sign(in *srvsmtp.Incoming) srvsmtp.Verdict {
+	if c.m.Scenario().Name == scenario.Spoof {
+		return srvsmtp.Verdict{Notes: []string{"dkim: not signed (scenario spoof: a forger has no key of the domain it pretends to be)"}}
+	}
 	header, _ := auth.SplitMessage(in.Text)
 	from, problem := auth.FromDomain(auth.Fields(header))
 	if problem != "" {
@@ -221,6 +231,22 @@ type Checked struct {
 
 // check runs SPF, DKIM, DMARC, the blocklists and the score.
 func (c *checker) check(ctx context.Context, in *srvsmtp.Incoming) srvsmtp.Verdict {
+	sc := c.m.Scenario()
+	var pre []string
+	if sc.Name == scenario.ListFooter {
+		in.Text = appendFooter(in.Text)
+		pre = append(pre, "scenario list-footer: the list appended a footer to the body before the checks")
+	}
+	v := c.checkText(ctx, in)
+	v.Notes = append(pre, v.Notes...)
+	if sc.Name == scenario.Forward && v.Reject == nil {
+		v.Notes = append(v.Notes, c.forward(in, v, sc.User))
+	}
+	return v
+}
+
+// checkText checks in.Text as it is.
+func (c *checker) checkText(ctx context.Context, in *srvsmtp.Incoming) srvsmtp.Verdict {
 	header, body := auth.SplitMessage(in.Text)
 	clean, forged := auth.StripForged(header, in.Hostname)
 	var v srvsmtp.Verdict

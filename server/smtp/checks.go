@@ -140,3 +140,10 @@ func (s *Server) SetXClientNets(nets []netip.Prefix) { s.cfg.XClientNets = nets 
 
 // IsSubmission reports whether this is a submission listener (AUTH required).
 func (s *Server) IsSubmission() bool { return s.cfg.Submission }
+
+// openRelay reports whether a teaching scenario makes this server relay
+// for anyone (the Checker says so; see server/spam_scenario.go).
+func (s *session) openRelay() bool {
+	o, ok := s.srv.cfg.Checker.(interface{ OpenRelay() bool })
+	return ok && o.OpenRelay()
+}
