@@ -16,8 +16,8 @@ import (
 	"github.com/mailx-edu/mailx/proto/dnsbl"
 	"github.com/mailx-edu/mailx/proto/mx"
 	smtp "github.com/mailx-edu/mailx/proto/smtp"
-	srvsmtp "github.com/mailx-edu/mailx/server/smtp"
 	"github.com/mailx-edu/mailx/server/scenario"
+	srvsmtp "github.com/mailx-edu/mailx/server/smtp"
 	"github.com/mailx-edu/mailx/server/spam"
 )
 
