@@ -131,8 +131,16 @@ func explainTrace(s string) (line, rec string, ok bool) {
 		return "more than 2 lookups found nothing: permerror (RFC 7208 §4.6.4)", "", true
 	case strings.HasPrefix(s, "void lookup"):
 		return "a void lookup (no answer): " + strings.TrimPrefix(s, "void lookup: "), "", true
-	case strings.HasPrefix(s, "a match"), strings.HasPrefix(s, "mx match"), strings.HasPrefix(s, "exists match"), strings.HasPrefix(s, "ptr match"), strings.HasPrefix(s, "mx ips"):
-		return s, "", true
+	case strings.HasPrefix(s, "a match"):
+		return "the client's address is one of the name's A/AAAA records", "", true
+	case strings.HasPrefix(s, "mx match"):
+		return "the client's address is one of a mail exchanger's addresses", "", true
+	case strings.HasPrefix(s, "exists match"):
+		return "the name built from the macro exists (it has an A record)", "", true
+	case strings.HasPrefix(s, "ptr match"):
+		return "the client's reverse DNS name is in the domain: " + strings.TrimPrefix(s, "ptr match: "), "", true
+	case strings.HasPrefix(s, "mx ips"):
+		return "the mail exchangers' addresses: " + strings.TrimPrefix(s, "mx ips: "), "", true
 	case s == "too many redirects":
 		return "more than one redirect=: permerror", "", true
 	case s == "unknown field, permerror":
