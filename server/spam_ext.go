@@ -122,7 +122,12 @@ func addSpam(m *MTA) error {
 	st.checker = ck
 	for _, s := range m.smtp {
 		s.SetXClientNets(cfg.Spam.TrustedNets)
-		if checksOn || len(st.keys) > 0 {
+		// A listener gets the checker when it checks incoming mail, or
+		// takes outgoing mail to sign (submission, or relay networks on
+		// port 25). Otherwise it keeps streaming messages straight into
+		// the queue, as fast as before.
+		sign := len(st.keys) > 0 && (s.IsSubmission() || len(cfg.RelayNets) > 0)
+		if checksOn || sign {
 			s.SetChecker(ck)
 		}
 	}
