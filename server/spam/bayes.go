@@ -218,6 +218,9 @@ func (f *Filter) load(user string) (*DB, error) {
 	case errors.Is(err, os.ErrNotExist):
 		for _, m := range f.Seed {
 			db.train(Tokens(m), false, 1)
+			key := messageKey(m)
+			db.Trained[key] = false
+			db.Order = append(db.Order, key)
 		}
 	default:
 		return nil, fmt.Errorf("spam: read %s's filter: %w", user, err)
