@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"net"
 	"strings"
 
@@ -133,6 +135,13 @@ func CheckDMARC(ctx context.Context, r Resolver, fields []Field, spf SPF, d DKIM
 	}
 	out.Result, out.Disposition = "fail", out.Policy
 	out.Reasons = append(out.Reasons, "neither SPF nor DKIM passed aligned with "+from+": DMARC fails, and the domain asks receivers to apply p="+out.Policy)
+	if out.Percent < 100 && out.Policy != "none" && rand.IntN(100) >= out.Percent {
+		// RFC 7489 §6.6.4: a message not selected by pct= gets the next
+		// policy down (reject → quarantine, quarantine → none).
+		lower := map[string]string{"reject": "quarantine", "quarantine": "none"}[out.Policy]
+		out.Reasons = append(out.Reasons, fmt.Sprintf("pct=%d: this message was not among the %d%% the policy applies to, so the next policy down applies: %s (RFC 7489 §6.6.4)", out.Percent, out.Percent, lower))
+		out.Disposition = lower
+	}
 	return out
 }
 
