@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -163,6 +164,51 @@ type checker struct {
 	action     string
 	zones      []DNSBLZone
 	labDomains []string
+
+	blMu    sync.Mutex
+	blCache map[string]blEntry // zone + " " + address → recent answer
+}
+
+// blEntry is a blocklist answer kept for a while: a client naming a hundred
+// recipients costs one query per zone, not a hundred.
+type blEntry struct {
+	res     dnsbl.Result
+	expires time.Time
+}
+
+// Bounds of the blocklist cache: answers are kept a minute (lab lists
+// change while a class watches), and at most this many.
+const (
+	blCacheTTL  = time.Minute
+	blCacheSize = 4096
+)
+
+// blocklist asks zone about addr, through the cache.
+func (c *checker) blocklist(ctx context.Context, addr netip.Addr, zone string) dnsbl.Result {
+	key := zone + " " + addr.String()
+	if l := c.m.cfg.Spam.LabDNS; l != nil {
+		// The lab's list changes while a class watches: a change makes
+		// every cached answer stale at once.
+		key += " " + strconv.FormatInt(l.Generation(), 10)
+	}
+	now := time.Now()
+	c.blMu.Lock()
+	if e, ok := c.blCache[key]; ok && now.Before(e.expires) {
+		c.blMu.Unlock()
+		return e.res
+	}
+	c.blMu.Unlock()
+	r := dnsbl.Check(ctx, c.res, addr, zone)
+	if r.Error != "" {
+		return r // a failed lookup is not kept
+	}
+	c.blMu.Lock()
+	if c.blCache == nil || len(c.blCache) >= blCacheSize {
+		c.blCache = map[string]blEntry{}
+	}
+	c.blCache[key] = blEntry{res: r, expires: now.Add(blCacheTTL)}
+	c.blMu.Unlock()
+	return r
 }
 
 // Client refuses a client listed on a blocklist zone at RCPT, when the
@@ -173,7 +219,7 @@ func (c *checker) Client(ctx context.Context, ci srvsmtp.ClientInfo, from, to st
 	}
 	var notes []string
 	for _, z := range c.zones {
-		r := dnsbl.Check(ctx, c.res, ci.Addr, z.Zone)
+		r := c.blocklist(ctx, ci.Addr, z.Zone)
 		notes = append(notes, fmt.Sprintf("dnsbl: %s? %s", r.Query, r.Meaning))
 		if r.Listed {
 			reply := smtp.NewReply(554, "5.7.1", dnsbl.RejectText(ci.Addr, r.Zone, r.Reason))
@@ -285,7 +331,7 @@ func (c *checker) checkText(ctx context.Context, in *srvsmtp.Incoming) srvsmtp.V
 	}
 	if c.action == "score" {
 		for _, z := range c.zones {
-			r := dnsbl.Check(ctx, c.res, in.Client.Addr, z.Zone)
+			r := c.blocklist(ctx, in.Client.Addr, z.Zone)
 			v.Notes = append(v.Notes, fmt.Sprintf("dnsbl: %s? %s", r.Query, r.Meaning))
 			if r.Listed {
 				w := z.Weight

@@ -75,8 +75,13 @@ func (s *Server) List(zone string, addr netip.Addr, reason string) error {
 		s.bl[zone] = map[netip.Addr]string{}
 	}
 	s.bl[zone][addr] = reason
+	s.blGen.Add(1)
 	return nil
 }
+
+// Generation changes whenever a blocklist entry is added or removed, so
+// that a client caching answers knows when to ask again.
+func (s *Server) Generation() int64 { return s.blGen.Load() }
 
 // Unlist removes addr from the zone; it reports whether it was listed.
 func (s *Server) Unlist(zone string, addr netip.Addr) bool {
@@ -85,6 +90,7 @@ func (s *Server) Unlist(zone string, addr netip.Addr) bool {
 	defer s.mu.Unlock()
 	_, ok := s.bl[zone][addr]
 	delete(s.bl[zone], addr)
+	s.blGen.Add(1)
 	return ok
 }
 

@@ -96,6 +96,7 @@ type Server struct {
 	mu    sync.RWMutex
 	zones map[string]Zone                  // by canonical domain
 	bl    map[string]map[netip.Addr]string // blocklist zone → listed address → reason
+	blGen atomic.Int64                     // counts blocklist changes (Generation)
 }
 
 // Config says where to listen and what to publish.
