@@ -120,3 +120,33 @@ func textCmd(c *smtp.Client, code int, line string) (int, string, error) {
 	defer c.Text.EndResponse(id)
 	return c.Text.ReadResponse(code)
 }
+
+// A student typing SMTP at the lab from this machine is trusted like
+// Postfix's mynetworks: the verdicts are recorded, nothing is enforced.
+func TestLabLoopbackClientIsTrusted(t *testing.T) {
+	l, _ := startLab(t, Config{}, "")
+	ham := l.MTA("hamburger.test")
+	c, err := smtp.Dial(ham.Addr("smtp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Hello("laptop")
+	if err := c.Mail("alice@crepes.test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt("bob@hamburger.test"); err != nil {
+		t.Fatal(err)
+	}
+	w, _ := c.Data()
+	w.Write([]byte("From: alice@crepes.test\r\nSubject: typed by hand\r\n\r\nhi\r\n"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b := waitFileWith(t, filepath.Join(ham.MailRoot("bob"), maildir.New), "typed by hand")
+	for _, want := range []string{"spf=fail", "dmarc=fail", "LOCAL_CLIENT", "X-Spam-Status: No"} {
+		if !strings.Contains(b, want) {
+			t.Errorf("message from a loopback client lacks %q:\n%s", want, b)
+		}
+	}
+}

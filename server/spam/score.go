@@ -29,6 +29,7 @@ var Rules = map[string]Rule{
 	"DATE_FAR_OFF":    {"DATE_FAR_OFF", 1.5, "the Date: is more than a day away from when the message arrived"},
 	"HTML_ONLY":       {"HTML_ONLY", 1.0, "HTML only, without the plain-text version mail programs send along"},
 	"FROM_NAME_SPOOF": {"FROM_NAME_SPOOF", 2.5, "the From: display name shows an address of another domain than the real From: address"},
+	"LOCAL_CLIENT":    {"LOCAL_CLIENT", 0, "the client is this machine: trusted, like Postfix's mynetworks"},
 	"BAYES_00":        {"BAYES_00", -2.0, "the learning filter is sure this is ham (spam probability under 1%)"},
 	"BAYES_05":        {"BAYES_05", -1.0, "the learning filter thinks this is ham (spam probability 1 to 5%)"},
 	"BAYES_80":        {"BAYES_80", 2.0, "the learning filter thinks this is spam (spam probability 80 to 95%)"},
