@@ -314,9 +314,9 @@ func printLabBanner(r *render.Renderer, lab *server.Lab, lc server.LabConfig, tr
 		hint += " Restart with --trace to watch both ends of every relay."
 	}
 	r.Note(note.Note{Summary: hint,
-		Next: fmt.Sprintf("mailx mx lookup %s --server %s   then   mailx smtp talk %s   (log in as a %s user; in another terminal)",
-			second, reachable(lab.DNS.Addr()), reachable(lab.MTAs[0].Addr("submission")), first)})
-	r.Note(note.Note{Summary: "Switch a domain's scenario while the lab runs: mailx serve scenario " + second + " greylist" + labDataHint(lc)})
+		Next: fmt.Sprintf("%[5]s mx lookup %[1]s --server %[2]s   then   %[5]s smtp talk %[3]s   (log in as a %[4]s user; in another terminal)",
+			second, reachable(lab.DNS.Addr()), reachable(lab.MTAs[0].Addr("submission")), first, selfCommand())})
+	r.Note(note.Note{Summary: "Switch a domain's scenario while the lab runs: " + selfCommand() + " serve scenario " + second + " greylist" + labDataHint(lc)})
 }
 
 func labDataHint(lc server.LabConfig) string {

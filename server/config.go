@@ -66,6 +66,11 @@ type Config struct {
 	RelayNets []netip.Prefix
 	// VRFY answers VRFY truthfully instead of 252.
 	VRFY bool
+	// Welcome delivers a welcome message from postmaster@ the primary
+	// domain into each account's INBOX when its Maildir is created (a new
+	// data directory), so that a first POP3 or IMAP session finds mail.
+	// `mailx serve` sets it unless --no-welcome; tests leave it off.
+	Welcome bool
 	// NoTranscripts turns off the per-session files in DATA/transcripts.
 	NoTranscripts bool
 

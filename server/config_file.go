@@ -34,6 +34,7 @@ public = no                      # yes: allow non-loopback addresses above (a cl
 vrfy = no                        # yes: VRFY tells whether a user exists (default 252)
 relay_networks =                 # client networks that may relay without AUTH, e.g. 10.0.0.0/8
 transcripts = yes                # keep every session in DATA/transcripts
+welcome = yes                    # a welcome message in each new account's INBOX
 
 [limits]
 max_size = 10M                   # largest message (SIZE); K, M, G suffixes are powers of 1024
@@ -123,6 +124,7 @@ var sections = map[string]map[string]setter{
 		"imaps":          addr(func(c *Config) *string { return &c.IMAPSAddr }),
 		"public":         boolean(func(c *Config) *bool { return &c.AllowPublic }),
 		"vrfy":           boolean(func(c *Config) *bool { return &c.VRFY }),
+		"welcome":        boolean(func(c *Config) *bool { return &c.Welcome }),
 		"relay_networks": func(c *Config, v string) error { return setNets(c, v) },
 		"transcripts": func(c *Config, v string) error {
 			var on bool

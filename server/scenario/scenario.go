@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -68,9 +69,49 @@ const (
 // Scenario is a parsed scenario: a name and its arguments.
 type Scenario struct {
 	Name  string        `json:"name"`
-	User  string        `json:"user,omitempty"`  // mailbox-full, unknown-user: one user only
-	Code  int           `json:"code,omitempty"`  // reject-next: the reply code; mailbox-full: 452 or 552
-	Delay time.Duration `json:"delay,omitempty"` // greylist (lesson time), slow (real time)
+	User  string        `json:"user,omitempty"` // mailbox-full, unknown-user: one user only
+	Code  int           `json:"code,omitempty"` // reject-next: the reply code; mailbox-full: 452 or 552
+	Delay time.Duration `json:"-"`              // greylist (lesson time), slow (real time)
+}
+
+// scenarioJSON is Scenario on the wire and in --json output: the delay as
+// Go duration text ("5m0s") and in seconds, never in nanoseconds, which
+// no reader of a grading script expects.
+type scenarioJSON struct {
+	Name         string  `json:"name"`
+	User         string  `json:"user,omitempty"`
+	Code         int     `json:"code,omitempty"`
+	Delay        string  `json:"delay,omitempty"`
+	DelaySeconds float64 `json:"delay_seconds,omitempty"`
+}
+
+// MarshalJSON writes the delay as "5m0s" and delay_seconds.
+func (s Scenario) MarshalJSON() ([]byte, error) {
+	j := scenarioJSON{Name: s.Name, User: s.User, Code: s.Code}
+	if s.Delay != 0 {
+		j.Delay, j.DelaySeconds = s.Delay.String(), s.Delay.Seconds()
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *Scenario) UnmarshalJSON(b []byte) error {
+	var j scenarioJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*s = Scenario{Name: j.Name, User: j.User, Code: j.Code}
+	switch {
+	case j.Delay != "":
+		d, err := time.ParseDuration(j.Delay)
+		if err != nil {
+			return fmt.Errorf("scenario delay: %w", err)
+		}
+		s.Delay = d
+	case j.DelaySeconds != 0:
+		s.Delay = time.Duration(j.DelaySeconds * float64(time.Second))
+	}
+	return nil
 }
 
 // String writes the scenario as Parse reads it.
