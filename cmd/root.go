@@ -112,6 +112,9 @@ Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong.`,
 		newLessonsCmd,
 		newTranscriptCmd,
 		func(ios *IOStreams) *cobra.Command { return newWebCmd(ios, nil) },
+		newDNSBLCmd,
+		newAuthCmd,
+		newSpamCmd,
 	} {
 		root.AddCommand(add(ios))
 	}

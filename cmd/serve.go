@@ -125,8 +125,14 @@ func newServeCmd(ios *IOStreams, runF func(context.Context, *serveOptions) error
 	fs.BoolVar(&example, "example-config", false, "print a config file with every key explained, and exit")
 	c.AddCommand(newServeUserCmd(ios))
 	c.AddCommand(newServeScenarioCmd(ios, nil))
+	for _, sub := range serveSubcommands {
+		c.AddCommand(sub(ios))
+	}
 	return c
 }
+
+// serveSubcommands let other files add subcommands to mailx serve.
+var serveSubcommands []func(*IOStreams) *cobra.Command
 
 // bindServeFlags defines the flags that set the server's Config. It is
 // called twice: for the command line, and to lay the command line over the

@@ -93,6 +93,9 @@ type talkSpec struct {
 	// connect dials the server and says where it connected.
 	connect func(context.Context, *render.Renderer) (*explore.Conn, error)
 	now     func() time.Time // the clock; time.Now when nil
+	// prelude, when set, runs after the greeting (and STARTTLS) and before
+	// the student types: smtp talk --as sends EHLO and XCLIENT there.
+	prelude func(context.Context, *explore.Session) error
 }
 
 // interactiveFold is how many body lines of a retrieved message an
@@ -151,6 +154,9 @@ func runTalkSession(ctx context.Context, ios *IOStreams, cf *connFlags, sf *sess
 	}
 	if cf.StartTLS {
 		err = startTLSFirst(ctx, s, spec.beforeTLS)
+	}
+	if err == nil && spec.prelude != nil {
+		err = spec.prelude(ctx, s)
 	}
 	if err == nil {
 		err = s.Run(ctx)

@@ -47,6 +47,7 @@ func addAccess(m *MTA) error {
 			Logger:      m.Logger().With("component", "imap"),
 			SessionID:   m.SessionID,
 		})
+		i.SetJunkTrainer(junkTrainer{m}) // spam_train.go
 		if !off(cfg.IMAPAddr) {
 			m.AddService(&Service{Name: "imap", Addr: cfg.IMAPAddr, Serve: i.Serve, Shutdown: i.Shutdown})
 		}

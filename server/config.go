@@ -95,6 +95,10 @@ type Config struct {
 	// that STARTTLS between lab domains verifies as on the Internet.
 	LabRoots *x509.CertPool
 
+	// Spam holds sender authentication (SPF, DKIM, DMARC), blocklists and
+	// the spam score (spam_ext.go).
+	Spam SpamConfig
+
 	// Trace receives every session line of every component; nil is off.
 	Trace transcript.Hook
 	// Logger replaces the log file DATA/log/mailx.log when set.

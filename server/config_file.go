@@ -74,8 +74,17 @@ retry_max = 1h6m40s              # longest wait between retries (Postfix's 4000s
 lifetime = 120h                  # give up and bounce after this long in the queue (5 days)
 delay_warning = 0                # e.g. 4h: tell the sender once the message waited that long; 0 is off
 
+[spam]
+checks =                         # on or off: check incoming mail (SPF, DKIM, DMARC, blocklists, score); default on with --lab or dnsbl
+dkim_sign = yes                  # sign outgoing mail with DKIM (keys in DATA/dkim; see mailx serve dkim show)
+dnsbl =                          # blocklist zones, ZONE[=WEIGHT], e.g. zen.spamhaus.org=4
+dnsbl_action = reject            # reject: 554 at RCPT (Postfix's reject_rbl_client); score: add the weight
+spam_threshold = 5.0             # score from which mail goes to the Junk folder
+spam_reject = 15.0               # score from which mail is refused (550 5.7.1); -1: never
+trusted_networks =               # networks that may use XCLIENT besides loopback
+
 [scenarios]
-# domain = down | greylist | mailbox-full | unknown-user | slow | reject-next CODE
+# domain = down | greylist | mailbox-full | unknown-user | slow | reject-next CODE | spoof | forward ADDRESS | list-footer | open-relay
 `
 
 // LoadConfigFile reads a config file into c. Errors name the file and line,

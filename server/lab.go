@@ -151,6 +151,7 @@ func NewLab(cfg LabConfig) (*Lab, error) {
 		}
 		c.LabPort, c.LabHops, c.LabRoots = l.portFor, l.Hops, roots
 		c.Trace = l.traceFor(name, cfg.Base.Trace)
+		l.authConfig(&c, len(l.MTAs))
 		m, err := New(c)
 		if err != nil {
 			return nil, fmt.Errorf("lab domain %s: %w", name, err)
@@ -159,6 +160,9 @@ func NewLab(cfg LabConfig) (*Lab, error) {
 		if leaf := m.Certificate().Cert.Leaf; leaf != nil {
 			roots.AddCert(leaf)
 		}
+	}
+	if err := l.publishAuth(); err != nil {
+		return nil, err
 	}
 	ok = true
 	return l, nil

@@ -366,6 +366,7 @@ func (ss *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *i
 	}
 	ss.announceKeywords()
 	kwOf := sel.f.KeywordNamer()
+	ss.learnFromFlags(uids, flags) // $Junk and $NotJunk train the spam filter (junk.go)
 	if flags.Silent {
 		return nil
 	}
@@ -433,6 +434,7 @@ func (ss *session) copyTargets(numSet imap.NumSet, df *maildir.Folder) (*imap.Co
 	if err != nil {
 		return nil, err
 	}
+	ss.learnFromCopy(src, df) // the spam filter learns from moves into and out of Junk (junk.go)
 	v, err := df.UIDValidity()
 	if err != nil {
 		return nil, mapErr(err)

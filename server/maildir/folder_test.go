@@ -215,7 +215,7 @@ func TestFolderNames(t *testing.T) {
 		}
 		names = append(names, n)
 	}
-	if got := strings.Join(names, " "); got != "INBOX Archive(noselect) Archive.2024 Drafts Sent Trash" {
+	if got := strings.Join(names, " "); got != "INBOX Archive(noselect) Archive.2024 Drafts Junk Sent Trash" {
 		t.Errorf("List = %s", got)
 	}
 	if err := mb.Rename("Archive", "Old"); !errors.Is(err, ErrNoFolder) {
@@ -231,7 +231,7 @@ func TestFolderNames(t *testing.T) {
 		t.Errorf("Delete INBOX = %v", err)
 	}
 	list, _ = mb.List()
-	if len(list) != 4 {
+	if len(list) != 5 { // INBOX and the default folders: Drafts, Junk, Sent, Trash
 		t.Errorf("after delete: %+v", list)
 	}
 	// RENAME INBOX moves its messages.
