@@ -71,6 +71,8 @@ type MTA struct {
 	QueueOptions queue.Options
 	// Throttle is shared by every login (SMTP AUTH, POP3, IMAP).
 	Throttle *access.Throttle
+	// Budget is the session budget every listener shares (see budget.go).
+	Budget *access.Budget
 
 	services []*Service
 	accts    []Account
@@ -133,6 +135,7 @@ func New(cfg Config) (*MTA, error) {
 		return nil, err
 	}
 	m.Throttle = &access.Throttle{Delay: cfg.Limits.WithDefaults().AuthFailDelay}
+	m.Budget = m.sessionBudget()
 	m.QueueOptions = queue.Options{
 		Data:          cfg.Data,
 		Resolve:       m.dir.Resolve,
@@ -276,6 +279,7 @@ func (m *MTA) addSMTP() {
 		Trace:     m.trace.hook,
 		SessionID: m.SessionID,
 		Throttle:  m.Throttle,
+		Budget:    m.Budget,
 		DiskFree:  func() (uint64, error) { return smtp.DiskFree(m.cfg.Data) },
 	}
 	add := func(name, addr string, submission, implicit bool) {

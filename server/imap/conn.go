@@ -125,6 +125,15 @@ func (c *conn) run(register func()) {
 	<-done
 }
 
+// idleTimeout is how long the client may stay silent: Autologout once
+// logged in, the shorter LoginTimeout before.
+func (c *conn) idleTimeout() time.Duration {
+	if c.authed.Load() {
+		return c.s.cfg.Autologout
+	}
+	return c.s.cfg.LoginTimeout
+}
+
 // eofTag tags the LOGOUT the front end sends go-imap on the client's behalf
 // when the client stops sending.
 const eofTag = "eof"
@@ -141,14 +150,15 @@ func (c *conn) upstream() (drain bool) {
 		return false
 	}
 	for {
-		c.raw.SetReadDeadline(time.Now().Add(c.s.cfg.Autologout))
+		idle := c.idleTimeout()
+		c.raw.SetReadDeadline(time.Now().Add(idle))
 		line, complete, err := readLine(c.cr)
 		if err != nil {
 			var ne net.Error
 			switch {
 			case errors.As(err, &ne) && ne.Timeout():
-				c.trace.Meta("autologout after %s without a command", c.s.cfg.Autologout)
-				c.bye(fmt.Sprintf("Autologout; idle for %s", c.s.cfg.Autologout))
+				c.trace.Meta("autologout after %s without a command", idle)
+				c.bye(fmt.Sprintf("Autologout; idle for %s", idle))
 			case len(line) > 0:
 				c.trace.Meta("connection lost in the middle of a line")
 			case errors.Is(err, io.EOF) && !inCmd:

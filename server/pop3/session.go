@@ -119,17 +119,31 @@ func (ss *session) dropped(err error) {
 	var ne net.Error
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
-		ss.trace.Meta("autologout after %s idle", ss.s.cfg.Timeout)
-		ss.reply(p3.Err(fmt.Sprintf("autologout: idle for %s; nothing was deleted", ss.s.cfg.Timeout)))
+		idle := ss.idleTimeout()
+		ss.trace.Meta("autologout after %s idle", idle)
+		if ss.state == p3.Transaction {
+			ss.reply(p3.Err(fmt.Sprintf("autologout: idle for %s; nothing was deleted", idle)))
+		} else {
+			ss.reply(p3.Err(fmt.Sprintf("autologout: no login within %s", idle)))
+		}
 	case ss.state == p3.Transaction:
 		ss.trace.Meta("connection dropped before QUIT: no UPDATE state, so nothing marked with DELE was deleted")
 	}
 }
 
+// idleTimeout is how long the session may stay silent: the autologout
+// timer once logged in, the shorter LoginTimeout before.
+func (ss *session) idleTimeout() time.Duration {
+	if ss.state == p3.Transaction {
+		return ss.s.cfg.Timeout
+	}
+	return ss.s.cfg.LoginTimeout
+}
+
 // readLine reads one command line, bounded by RFC 2449 §4's 255 octets
 // (a longer line is consumed and refused), within the autologout timer.
 func (ss *session) readLine() (string, error) {
-	ss.conn.SetReadDeadline(time.Now().Add(ss.s.cfg.Timeout))
+	ss.conn.SetReadDeadline(time.Now().Add(ss.idleTimeout()))
 	var buf []byte
 	tooLong := false
 	for {
