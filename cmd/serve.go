@@ -77,6 +77,13 @@ A config file (--config, or mailx.conf in the data directory) can set
 everything; mailx serve --example-config prints one with every key explained.
 Flags override the file.
 
+Transcripts are kept within 100 MiB and 14 days, the oldest removed first;
+a connection that closes before sending anything is only counted in the log.
+To keep everything for a lab: --transcripts-max-size unlimited
+--transcripts-max-age unlimited. All protocols share one budget of sessions
+(--max-sessions, 1000), each at most 100 from one address
+(--max-sessions-per-client); a client over it hears "busy, try later".
+
 Ctrl-C stops the server; messages already acknowledged stay in the queue and
 are delivered at the next start.`
 

@@ -68,6 +68,12 @@ type Config struct {
 	VRFY bool
 	// NoTranscripts turns off the per-session files in DATA/transcripts.
 	NoTranscripts bool
+	// TranscriptsMaxSize and TranscriptsMaxAge bound DATA/transcripts: the
+	// oldest files are removed first once the directory is over the size, or
+	// a file over the age. Zero takes the defaults (100 MiB, 14 days);
+	// negative is unlimited (a lab that keeps everything).
+	TranscriptsMaxSize int64
+	TranscriptsMaxAge  time.Duration
 
 	// Relay settings, used by the relay extension (server/relay).
 	Routes    map[string]string // domain → host:port, overriding DNS

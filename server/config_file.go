@@ -34,6 +34,8 @@ public = no                      # yes: allow non-loopback addresses above (a cl
 vrfy = no                        # yes: VRFY tells whether a user exists (default 252)
 relay_networks =                 # client networks that may relay without AUTH, e.g. 10.0.0.0/8
 transcripts = yes                # keep every session in DATA/transcripts
+transcripts_max_size = 100M      # oldest transcripts removed beyond this; "unlimited" keeps all
+transcripts_max_age = 14d        # transcripts older than this removed; "unlimited" keeps all
 
 [limits]
 max_size = 10M                   # largest message (SIZE); K, M, G suffixes are powers of 1024
@@ -122,6 +124,14 @@ var sections = map[string]map[string]setter{
 			}
 			c.NoTranscripts = !on
 			return nil
+		},
+		"transcripts_max_size": func(c *Config, v string) (err error) {
+			c.TranscriptsMaxSize, err = ParseLimitSize(v)
+			return err
+		},
+		"transcripts_max_age": func(c *Config, v string) (err error) {
+			c.TranscriptsMaxAge, err = ParseLimitAge(v)
+			return err
 		},
 	},
 	"limits": {

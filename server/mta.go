@@ -116,7 +116,7 @@ func New(cfg Config) (*MTA, error) {
 	if err := m.openLog(); err != nil {
 		return nil, err
 	}
-	m.trace = newTraceMux(cfg.Trace, filepath.Join(cfg.Data, "transcripts"), !cfg.NoTranscripts, m.log)
+	m.trace = newTraceMux(cfg.Trace, filepath.Join(cfg.Data, "transcripts"), !cfg.NoTranscripts, cfg.TranscriptsMaxSize, cfg.TranscriptsMaxAge, m.log)
 	if cfg.LabHops != nil {
 		m.trace.hops = cfg.LabHops.Wrap(m.trace.record)
 	}
