@@ -45,7 +45,7 @@ type sessionLog struct {
 	// worth a file.
 	talked bool
 	buf    bytes.Buffer
-	wmu  sync.Mutex // held while appending to the file, so flushes stay in order
+	wmu    sync.Mutex // held while appending to the file, so flushes stay in order
 }
 
 // flushAt is the buffered size at which a session's lines are appended.

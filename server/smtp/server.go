@@ -111,7 +111,7 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[*session]struct{}
 	closing  bool
-	wg        sync.WaitGroup
+	wg       sync.WaitGroup
 
 	ids access.Counter
 
