@@ -48,6 +48,10 @@ type conn struct {
 	contTag string
 	contCh  chan bool
 
+	// saslTag is the tag of an AUTHENTICATE whose exchange is under way.
+	saslMu  sync.Mutex
+	saslTag string
+
 	done      chan struct{}
 	closeOnce sync.Once
 	// greeted is closed once go-imap's greeting has gone to the client:
@@ -142,8 +146,9 @@ const eofTag = "eof"
 // its side cleanly between commands and go-imap was asked to log out, so
 // the answers still due should be waited for.
 func (c *conn) upstream() (drain bool) {
-	tag := ""      // tag of the command being read
-	inCmd := false // the next line continues a command after a literal
+	tag := ""       // tag of the command being read
+	inCmd := false  // the next line continues a command after a literal
+	secret := false // the command being read carries a password
 	select {
 	case <-c.greeted:
 	case <-c.done:
@@ -175,7 +180,24 @@ func (c *conn) upstream() (drain bool) {
 			continue
 		}
 		text := strings.TrimSuffix(strings.TrimSuffix(string(line), "\n"), "\r")
-		c.trace.Client(text)
+		// Passwords never reach the trace: LOGIN and AUTHENTICATE are
+		// shown without them, with their literals and SASL responses.
+		switch {
+		case !inCmd && c.inSASL() && text != "*":
+			c.trace.Client(access.Hidden)
+		case !inCmd:
+			shown, sec := access.RedactIMAP(text)
+			secret = sec
+			c.trace.Client(shown)
+			t, rest, _ := strings.Cut(text, " ")
+			if verb, _, _ := strings.Cut(rest, " "); strings.EqualFold(verb, "AUTHENTICATE") {
+				c.setSASL(t)
+			}
+		case secret:
+			c.trace.Client(access.Hidden)
+		default:
+			c.trace.Client(text)
+		}
 		if !inCmd {
 			tag, _, _ = strings.Cut(text, " ")
 			if c.startTLS(text) {
@@ -218,10 +240,38 @@ func (c *conn) upstream() (drain bool) {
 				return false
 			}
 		}
-		if err := c.copyLiteral(c.inner, c.cr, n, c.trace.Client); err != nil {
+		emit := c.trace.Client
+		if secret {
+			emit = func(string) { c.trace.Client(access.Hidden) }
+		}
+		if err := c.copyLiteral(c.inner, c.cr, n, emit); err != nil {
 			return false
 		}
 	}
+}
+
+// setSASL notes that the client's next lines, until the tagged answer to
+// AUTHENTICATE, are SASL responses: credentials, hidden from the trace.
+func (c *conn) setSASL(tag string) {
+	c.saslMu.Lock()
+	c.saslTag = tag
+	c.saslMu.Unlock()
+}
+
+func (c *conn) inSASL() bool {
+	c.saslMu.Lock()
+	defer c.saslMu.Unlock()
+	return c.saslTag != ""
+}
+
+// endSASL ends the exchange at the tagged answer go-imap sends, before the
+// client can read it and send its next command.
+func (c *conn) endSASL(text string) {
+	c.saslMu.Lock()
+	if c.saslTag != "" && strings.HasPrefix(text, c.saslTag+" ") {
+		c.saslTag = ""
+	}
+	c.saslMu.Unlock()
 }
 
 // continuation tells a waiting upstream whether go-imap said "+" (send the
@@ -261,6 +311,7 @@ func (c *conn) downstream() {
 			}
 			c.trace.Server(text)
 			c.continuation(text)
+			c.endSASL(text)
 			if strings.HasPrefix(text, "* BYE") {
 				c.trace.Meta("server ends the session")
 			}

@@ -292,7 +292,7 @@ func TestSelectFetchStoreExpunge(t *testing.T) {
 		}
 	}
 	tr := e.trace()
-	for _, want := range []string{"C a2 LOGIN alice hungry", "S * 2 EXISTS", "# alice logged in"} {
+	for _, want := range []string{"C a2 LOGIN alice ********", "S * 2 EXISTS", "# alice logged in"} {
 		if !strings.Contains(tr, want) {
 			t.Errorf("trace lacks %q", want)
 		}

@@ -135,7 +135,9 @@ func (ss *session) cmdAuth(args []string) (p3.Response, bool) {
 		if err := ss.reply(p3.Continue(base64.StdEncoding.EncodeToString(challenge))); err != nil {
 			return p3.Err(""), true
 		}
+		ss.inSASL = true
 		line, err := ss.readLine()
+		ss.inSASL = false
 		if err != nil {
 			ss.state = p3.Closed
 			return p3.Err("connection lost during AUTH"), true

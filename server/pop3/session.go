@@ -38,6 +38,7 @@ type session struct {
 	user      string // name given with USER, waiting for PASS
 	apopStamp string // the greeting's timestamp when APOP is offered
 	errors    int
+	inSASL    bool // reading AUTH responses, hidden from the trace
 
 	owner    string // user whose maildrop is open
 	folder   *maildir.Folder
@@ -167,7 +168,12 @@ func (ss *session) readLine() (string, error) {
 		return "\x00toolong", nil
 	}
 	line := strings.TrimSuffix(strings.TrimSuffix(string(buf), "\n"), "\r")
-	ss.trace.Client(line)
+	switch {
+	case ss.inSASL && line != "*":
+		ss.trace.Client(access.Hidden) // a SASL response: the credentials
+	default:
+		ss.trace.Client(access.RedactPOP3(line))
+	}
 	return line, nil
 }
 
