@@ -64,6 +64,10 @@ type Config struct {
 	Limits smtp.Limits
 	// RelayNets may relay without AUTH (default none, not even loopback).
 	RelayNets []netip.Prefix
+	// TrustedNets are client networks exempt from the login throttle's
+	// per-address limit (a classroom behind one NAT address); the
+	// per-account limit still applies to them.
+	TrustedNets []netip.Prefix
 	// VRFY answers VRFY truthfully instead of 252.
 	VRFY bool
 	// NoTranscripts turns off the per-session files in DATA/transcripts.

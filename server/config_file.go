@@ -33,6 +33,7 @@ imaps = off
 public = no                      # yes: allow non-loopback addresses above (a classroom server)
 vrfy = no                        # yes: VRFY tells whether a user exists (default 252)
 relay_networks =                 # client networks that may relay without AUTH, e.g. 10.0.0.0/8
+trusted_networks =               # a classroom's networks: not blocked as a whole after 10 failed logins
 transcripts = yes                # keep every session in DATA/transcripts
 transcripts_max_size = 100M      # oldest transcripts removed beyond this; "unlimited" keeps all
 transcripts_max_age = 14d        # transcripts older than this removed; "unlimited" keeps all
@@ -124,6 +125,10 @@ var sections = map[string]map[string]setter{
 			}
 			c.NoTranscripts = !on
 			return nil
+		},
+		"trusted_networks": func(c *Config, v string) (err error) {
+			c.TrustedNets, err = ParseNets(v)
+			return err
 		},
 		"transcripts_max_size": func(c *Config, v string) (err error) {
 			c.TranscriptsMaxSize, err = ParseLimitSize(v)

@@ -134,7 +134,7 @@ func New(cfg Config) (*MTA, error) {
 	if err := m.loadAccounts(); err != nil {
 		return nil, err
 	}
-	m.Throttle = &access.Throttle{Delay: cfg.Limits.WithDefaults().AuthFailDelay}
+	m.Throttle = &access.Throttle{Delay: cfg.Limits.WithDefaults().AuthFailDelay, Trusted: cfg.TrustedNets}
 	m.Budget = m.sessionBudget()
 	m.QueueOptions = queue.Options{
 		Data:          cfg.Data,

@@ -131,3 +131,47 @@ func TestNoPasswordInAnyFile(t *testing.T) {
 		}
 	}
 }
+
+// TestParallelAuthGetsTenChecks: 60 parallel wrong AUTH attempts from one
+// address on submission get at most 10 password checks (535); the rest are
+// refused without one (454 4.7.0).
+func TestParallelAuthGetsTenChecks(t *testing.T) {
+	m := startMTA(t, testConfig(t))
+	plain := base64.StdEncoding.EncodeToString([]byte("\x00alice\x00wrong-guess"))
+	var mu sync.Mutex
+	codes := map[string]int{}
+	var wg sync.WaitGroup
+	for i := 0; i < 60; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := dialFrom(t, "127.0.0.1", m.Addr("submission"))
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(60 * time.Second))
+			r := bufio.NewReader(c)
+			fmt.Fprintf(c, "EHLO guess.test\r\nAUTH PLAIN %s\r\n", plain)
+			for {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					mu.Lock()
+					codes["error"]++
+					mu.Unlock()
+					return
+				}
+				if strings.HasPrefix(line, "220") || strings.HasPrefix(line, "250") {
+					continue
+				}
+				mu.Lock()
+				codes[line[:3]]++
+				mu.Unlock()
+				return
+			}
+		}()
+	}
+	wg.Wait()
+	if codes["535"] > 10 || codes["535"]+codes["454"] != 60 {
+		t.Errorf("60 parallel wrong AUTH: %v; want at most 10 × 535 and the rest 454", codes)
+	}
+	// The address is blocked for everyone, even with the right password.
+	converse(t, m.Addr("submission"), "220 ", [][2]string{{"EHLO guess.test", "250 "}, {"AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00alice\x00hungry")), "454 4.7.0 Too many failed logins from your address; try again in"}})
+}

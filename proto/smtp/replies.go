@@ -225,3 +225,13 @@ func CommandNotImplemented(verb string) Reply {
 func AuthBlocked(wait time.Duration) Reply {
 	return NewReply(454, "4.7.0", fmt.Sprintf("Too many failed logins from your address; try again in %s", wait.Round(time.Second)))
 }
+
+// AuthBlockedFor is AuthBlocked for an address or, when account is true,
+// for an account that failed too often from anywhere: the client may try
+// again after wait, and no password was checked.
+func AuthBlockedFor(account bool, wait time.Duration) Reply {
+	if !account {
+		return AuthBlocked(wait)
+	}
+	return NewReply(454, "4.7.0", fmt.Sprintf("Too many failed logins for this account; try again in %s", wait.Round(time.Second)))
+}

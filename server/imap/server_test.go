@@ -376,7 +376,7 @@ func TestBadLoginsAndNames(t *testing.T) {
 	if out := c.cmd("LOGIN alice hungry"); !has(out, "UNAVAILABLE") {
 		t.Fatalf("LOGIN after 3 failures = %q", out)
 	}
-	e.srv.cfg.Throttle.Succeed(access.AddrOf(c.conn.LocalAddr()))
+	e.srv.cfg.Throttle.Forget(access.AddrOf(c.conn.LocalAddr()))
 	c.ok("LOGIN alice hungry")
 	for _, bad := range []string{`"../../etc"`, `"a/b"`, `".hidden"`, `"x..y"`} {
 		if out := c.cmd("CREATE %s", bad); !has(out, " NO ") {
