@@ -39,6 +39,11 @@ func (s *session) auth(arg string) smtp.Reply {
 	if mech == "" {
 		return smtp.SyntaxError("Syntax: AUTH <mechanism> [initial-response], e.g. AUTH PLAIN")
 	}
+	if m := strings.ToUpper(mech); m != sasl.Plain && m != sasl.Login {
+		// Before the initial response is looked at: an unknown mechanism's
+		// data need not be base64 of anything we know (RFC 4954 §4: 504).
+		return smtp.AuthMechanismUnknown(mech)
+	}
 	var initial []byte
 	if hasIR {
 		b, r := decodeAuth(strings.TrimSpace(ir))

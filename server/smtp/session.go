@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	smtp "github.com/mailx-edu/mailx/proto/smtp"
 	"github.com/mailx-edu/mailx/proto/transcript"
@@ -172,6 +173,8 @@ func (s *session) step() error {
 	}
 	var reply smtp.Reply
 	switch {
+	case line.long && verb == "AUTH":
+		reply = smtp.LineTooLong("AUTH command line", lim.AuthLine)
 	case line.long:
 		reply = smtp.LineTooLong("Command line", lim.CommandLine)
 	case line.problem != "":
@@ -376,9 +379,32 @@ func (s *session) resetTxn() {
 	s.rcpts = nil
 }
 
+// maxHelo is the longest HELO/EHLO argument: a domain name's 255 octets
+// (RFC 1035 §2.3.4), which also keeps the Received: line that quotes it
+// far under the 998-octet line limit of RFC 5322 §2.1.1.
+const maxHelo = 255
+
+// checkHelo refuses an argument no host could have: too long, or not
+// UTF-8 (it is copied into Received:, which must stay valid text).
+func checkHelo(verb, arg string) *smtp.Reply {
+	var r smtp.Reply
+	switch {
+	case len(arg) > maxHelo:
+		r = smtp.HeloInvalid(verb, fmt.Sprintf("is %d octets; a host name has at most %d (RFC 1035 §2.3.4)", len(arg), maxHelo))
+	case !utf8.ValidString(arg):
+		r = smtp.HeloInvalid(verb, "is not valid UTF-8; give your host name, e.g. laptop.example, or an address literal such as [192.0.2.1]")
+	default:
+		return nil
+	}
+	return &r
+}
+
 func (s *session) heloCmd(arg string) smtp.Reply {
 	if arg == "" || strings.ContainsAny(arg, " \t") {
 		return smtp.SyntaxError("Syntax: HELO <your host name>, e.g. HELO laptop.example")
+	}
+	if r := checkHelo("HELO", arg); r != nil {
+		return *r
 	}
 	s.resetTxn()
 	s.helo, s.esmtp = arg, false
@@ -388,6 +414,9 @@ func (s *session) heloCmd(arg string) smtp.Reply {
 func (s *session) ehlo(arg string) smtp.Reply {
 	if arg == "" || strings.ContainsAny(arg, " \t") {
 		return smtp.SyntaxError("Syntax: EHLO <your host name>, e.g. EHLO laptop.example")
+	}
+	if r := checkHelo("EHLO", arg); r != nil {
+		return *r
 	}
 	s.resetTxn()
 	s.helo, s.esmtp = arg, true
