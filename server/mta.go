@@ -281,6 +281,7 @@ func (m *MTA) addSMTP() {
 		Throttle:  m.Throttle,
 		Budget:    m.Budget,
 		DiskFree:  func() (uint64, error) { return smtp.DiskFree(m.cfg.Data) },
+		Ready:     m.queueReady,
 	}
 	add := func(name, addr string, submission, implicit bool) {
 		if off(addr) {
@@ -296,6 +297,15 @@ func (m *MTA) addSMTP() {
 	add("smtp", m.cfg.SMTPAddr, false, false)
 	add("submission", m.cfg.SubmissionAddr, true, false)
 	add("smtps", m.cfg.SMTPSAddr, true, true)
+}
+
+// queueReady says whether the queue takes new mail: not while it still
+// puts back messages journaled before a restart on a full disk.
+func (m *MTA) queueReady() error {
+	if q := m.queue; q != nil && q.ReplayPending() {
+		return queue.ErrReplayPending
+	}
+	return nil
 }
 
 // AddService registers a listener to start with the others.

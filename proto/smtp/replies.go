@@ -254,3 +254,9 @@ func NULInText(line int) Reply {
 func HeloInvalid(verb, why string) Reply {
 	return NewReply(501, "5.5.4", fmt.Sprintf("The %s argument %s", verb, why))
 }
+
+// QueueNotReady is the 452 given at MAIL while the queue cannot take mail
+// for a reason it states (RFC 5321 §4.2.3: a temporary local condition).
+func QueueNotReady(why string) Reply {
+	return NewReply(452, "4.3.1", "Insufficient system storage: "+why+"; try again later")
+}

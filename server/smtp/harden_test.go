@@ -1,7 +1,9 @@
 package smtp
 
 import (
+	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -99,4 +101,25 @@ func TestAuthReplies(t *testing.T) {
 		t.Errorf("over-long AUTH: %q", r.Error())
 	}
 	c.do("AUTH PLAIN "+strings.Repeat("A", 3000), 501) // 3000 octets pass the length check
+}
+
+// TestMailRefusedWhileQueueNotReady: while the queue cannot take mail (a
+// replay waiting for disk space), MAIL gets 452 4.3.1 with the reason.
+func TestMailRefusedWhileQueueNotReady(t *testing.T) {
+	var ready atomic.Bool
+	env := startServer(t, func(c *Config) {
+		c.Ready = func() error {
+			if ready.Load() {
+				return nil
+			}
+			return errors.New("the queue is putting back messages from before a restart")
+		}
+	})
+	c := connect(t, env.addr)
+	c.do("EHLO client.test", 250)
+	if r := c.do("MAIL FROM:<alice@example.com>", 452); r.Enhanced != "4.3.1" || !strings.Contains(r.Text(), "putting back messages") {
+		t.Errorf("MAIL while not ready: %q", r.Error())
+	}
+	ready.Store(true)
+	c.do("MAIL FROM:<alice@example.com>", 250)
 }

@@ -89,6 +89,10 @@ type Config struct {
 	// listeners (POP3, IMAP): SMTP counts as the class "smtp" in it. Nil makes
 	// one of Limits.Sessions and Limits.SessionsPerClient for this server.
 	Budget *access.Budget
+	// Ready, when set, reports whether the queue takes mail now; an error
+	// answers MAIL with 452 4.3.1 and says why (the queue is still putting
+	// back messages from before a restart on a full disk).
+	Ready func() error
 	// DiskFree reports free space where the queue lives; nil skips the check.
 	DiskFree func() (uint64, error)
 	// Now returns the time (tests pin it); nil means time.Now.
