@@ -371,7 +371,7 @@ func (m *MTA) Start(ctx context.Context) error {
 	}
 	for i, s := range m.services {
 		go func(s *Service, l net.Listener) {
-			if err := s.Serve(l); err != nil && !errors.Is(err, smtp.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			if err := s.Serve(l); err != nil && !errors.Is(err, smtp.ErrServerClosed) && !errors.Is(err, access.ErrClosed) && !errors.Is(err, net.ErrClosed) {
 				m.log.Error("listener stopped", "service", s.Name, "err", err)
 			}
 		}(s, bound[i])

@@ -2,8 +2,10 @@ package access
 
 import (
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"sync"
+	"time"
 )
 
 // Budget is the one limit on concurrent sessions that every listener of a
@@ -27,6 +29,9 @@ type Budget struct {
 	used    int
 	classes map[string]int // open sessions per class (registered classes only)
 	clients map[clientKey]int
+
+	refusedAt   time.Time // when a refusal was last logged
+	refusedMore int       // refusals since, not logged one by one
 }
 
 type clientKey struct {
@@ -145,4 +150,25 @@ func SessionsForFiles(limit uint64) int {
 		return 16
 	}
 	return int((limit - FileReserve) / FilesPerSession)
+}
+
+// Refused logs a connection turned away. A flood of them would fill the
+// log as fast as it used to fill the transcripts: the first refusal of
+// each minute is logged in full, the others are counted and summed up in
+// one line with the next.
+func (b *Budget) Refused(log *slog.Logger, listener, client, why string) {
+	if log == nil {
+		return
+	}
+	b.mu.Lock()
+	now := time.Now()
+	if !b.refusedAt.IsZero() && now.Sub(b.refusedAt) < time.Minute {
+		b.refusedMore++
+		b.mu.Unlock()
+		return
+	}
+	more := b.refusedMore
+	b.refusedAt, b.refusedMore = now, 0
+	b.mu.Unlock()
+	log.Warn("connection turned away", "listener", listener, "client", client, "reason", why, "more_in_the_last_minute", more)
 }

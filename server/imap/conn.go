@@ -106,7 +106,7 @@ func (c *conn) run(register func()) {
 	// "connect from …" opens the session's transcript, "closed" ends it.
 	c.trace.Meta("connect from %s to %s (%s)", c.raw.RemoteAddr(), c.raw.LocalAddr(), name)
 	defer c.trace.Meta("closed")
-	c.s.log.Info("imap session start", "session", c.trace.Session, "client", c.raw.RemoteAddr().String())
+	c.s.log.Debug("imap session start", "session", c.trace.Session, "client", c.raw.RemoteAddr().String())
 	go register()
 	done := make(chan struct{})
 	go func() {

@@ -157,7 +157,7 @@ func (s *Server) ServeTLS(l net.Listener) error {
 func (s *Server) start(c net.Conn) {
 	release, why := s.cfg.Budget.Acquire(BudgetClass, access.AddrOf(c.RemoteAddr()))
 	if why != "" {
-		s.log.Warn("connection turned away", "client", c.RemoteAddr().String(), "reason", why)
+		s.cfg.Budget.Refused(s.log, "imap", c.RemoteAddr().String(), why)
 		go busy(c, why)
 		return
 	}

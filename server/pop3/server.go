@@ -127,7 +127,7 @@ const DefaultLoginTimeout = 60 * time.Second
 func (s *Server) start(c net.Conn) {
 	release, why := s.cfg.Budget.Acquire(BudgetClass, access.AddrOf(c.RemoteAddr()))
 	if why != "" {
-		s.log.Warn("connection turned away", "client", c.RemoteAddr().String(), "reason", why)
+		s.cfg.Budget.Refused(s.log, "pop3", c.RemoteAddr().String(), why)
 		go busy(c, why)
 		return
 	}

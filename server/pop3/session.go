@@ -81,7 +81,7 @@ func (ss *session) run() {
 	// "connect from …" opens the session's transcript, "closed" ends it.
 	ss.trace.Meta("connect from %s to %s (%s)", ss.conn.RemoteAddr(), ss.conn.LocalAddr(), name)
 	defer ss.trace.Meta("closed")
-	ss.s.log.Info("pop3 session start", "session", ss.trace.Session, "client", ss.conn.RemoteAddr().String())
+	ss.s.log.Debug("pop3 session start", "session", ss.trace.Session, "client", ss.conn.RemoteAddr().String())
 	greeting := "mailx POP3 server ready"
 	if ss.s.cfg.APOPSecret != nil {
 		ss.apopStamp = fmt.Sprintf("<%d.%d@%s>", os.Getpid(), time.Now().UnixNano(), ss.s.cfg.Hostname)

@@ -195,7 +195,7 @@ func (s *Server) admit(c net.Conn) {
 	}
 	if why != "" {
 		s.mu.Unlock()
-		s.log.Warn("connection turned away", "listener", s.cfg.Name, "client", c.RemoteAddr().String(), "reason", why)
+		s.budget.Refused(s.log, s.cfg.Name, c.RemoteAddr().String(), why)
 		go func() {
 			c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 			for _, l := range smtp.Busy(s.cfg.Hostname, why).Wire() {

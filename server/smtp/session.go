@@ -105,7 +105,9 @@ var errStop = errors.New("session over")
 func (s *session) run() {
 	lim := s.srv.limits
 	s.trace(transcript.Meta, fmt.Sprintf("connect from %s to %s (%s)", s.conn.RemoteAddr(), s.conn.LocalAddr(), s.srv.cfg.Name))
-	s.srv.log.Info("session start", "session", s.id, "listener", s.srv.cfg.Name, "client", s.conn.RemoteAddr().String())
+	// Debug: one line per connection would let a connect-and-close flood
+	// fill the log; what a session did (AUTH, messages) is logged at Info.
+	s.srv.log.Debug("session start", "session", s.id, "listener", s.srv.cfg.Name, "client", s.conn.RemoteAddr().String())
 	defer func() {
 		if r := recover(); r != nil {
 			s.srv.log.Error("panic in SMTP session", "session", s.id, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
@@ -117,7 +119,7 @@ func (s *session) run() {
 		s.trace(transcript.Meta, "closed")
 		s.conn.Close()
 		s.dropBulk()
-		s.srv.log.Info("session end", "session", s.id, "messages", s.txns)
+		s.srv.log.Debug("session end", "session", s.id, "messages", s.txns)
 	}()
 	if tc, ok := s.conn.(*tls.Conn); ok {
 		s.conn.SetDeadline(time.Now().Add(lim.Idle))
