@@ -161,6 +161,11 @@ func (c *conn) upstream() (drain bool) {
 		if err != nil {
 			var ne net.Error
 			switch {
+			case errors.As(err, &ne) && ne.Timeout() && len(line) == 0 && idle < c.idleTimeout():
+				// The login completed after the shorter deadline was set
+				// (go-imap answers LOGIN after upstream reads on): wait on
+				// with the logged-in client's autologout.
+				continue
 			case errors.As(err, &ne) && ne.Timeout():
 				c.trace.Meta("autologout after %s without a command", idle)
 				c.bye(fmt.Sprintf("Autologout; idle for %s", idle))
