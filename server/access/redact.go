@@ -49,7 +49,7 @@ func RedactIMAP(line string) (shown string, secret bool) {
 	case "LOGIN":
 		user, more := imapString(args)
 		if user == "" || more == "" {
-			if strings.TrimSpace(args) == "" {
+			if args == "" {
 				return line, true
 			}
 			return prefix + " " + Hidden, true
