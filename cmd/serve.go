@@ -92,6 +92,8 @@ const serveExample = `  mailx serve
   mailx serve --domain crepes.test --user alice:secret --smtp 127.0.0.1:2626
   mailx serve --data ./lab --max-size 1M
   mailx serve --public --smtp 0.0.0.0:2525    # a classroom server
+  mailx serve --public --trusted-net 10.0.0.0/8   # ten typos in the room do not lock it out
+  mailx serve --transcripts-max-size unlimited --transcripts-max-age unlimited   # keep every transcript
   mailx serve --example-config > mailx.conf   # every setting, commented; then --config mailx.conf
   mailx serve --lab --trace --time-scale 60   # Alice -> Bob through two servers and a lab DNS
   mailx serve user add carol`

@@ -49,8 +49,8 @@ const DefaultSessionsPerClient = 100
 
 // NewBudget returns a budget of total sessions, at most perClient of one
 // class from one address; zero takes the defaults. Classes register with
-// Register so that each keeps its reserve, a tenth of the total (at least
-// one slot).
+// Register so that each keeps its reserve, a tenth of the total (none for
+// a budget under ten, where it would leave a class nothing).
 func NewBudget(total, perClient int) *Budget {
 	if total <= 0 {
 		total = DefaultSessions
@@ -59,7 +59,7 @@ func NewBudget(total, perClient int) *Budget {
 		perClient = DefaultSessionsPerClient
 	}
 	return &Budget{
-		total: total, perClient: perClient, reserve: max(total/10, 1),
+		total: total, perClient: perClient, reserve: total / 10,
 		classes: map[string]int{}, clients: map[clientKey]int{},
 	}
 }
