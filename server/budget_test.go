@@ -217,3 +217,31 @@ func TestTranscriptBudgetRemovesOldFiles(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestOneSessionCannotFillTheTranscripts: a session that talks on and on
+// keeps at most a tenth of the budget, then a note that the rest is cut.
+func TestOneSessionCannotFillTheTranscripts(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.TranscriptsMaxSize = 200 << 10
+	m := startMTA(t, cfg)
+	steps := [][2]string{{"EHLO chatty.test\r\n", "250"}}
+	for i := 0; i < 2000; i++ {
+		steps = append(steps, [2]string{"NOOP " + strings.Repeat("z", 60) + "\r\n", "250"})
+	}
+	steps = append(steps, [2]string{"QUIT\r\n", "221"})
+	smtpSession(t, m.Addr("smtp"), steps)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m.Shutdown(ctx)
+	entries, _ := os.ReadDir(filepath.Join(cfg.Data, "transcripts"))
+	if len(entries) != 1 {
+		t.Fatalf("%d transcripts, want 1", len(entries))
+	}
+	b, _ := os.ReadFile(filepath.Join(cfg.Data, "transcripts", entries[0].Name()))
+	if len(b) > 20<<10+flushAt+200 || !strings.Contains(string(b), "transcript cut at 20480 octets") {
+		t.Errorf("the chatty session's transcript holds %d octets, want about 20 KiB and the cut note", len(b))
+	}
+	if !strings.HasSuffix(strings.TrimSpace(string(b)), "# closed") {
+		t.Errorf("the cut transcript does not end with the close:\n...%s", b[len(b)-200:])
+	}
+}

@@ -44,6 +44,8 @@ type sessionLog struct {
 	// talked is set once the client sent a line: only then is the session
 	// worth a file.
 	talked bool
+	size   int64 // octets flushed to the file
+	cut    bool  // over the per-session cap: further lines are dropped
 	buf    bytes.Buffer
 	wmu    sync.Mutex // held while appending to the file, so flushes stay in order
 }
@@ -112,11 +114,19 @@ func (t *traceMux) record(ev transcript.Event) {
 		}
 		_, _ = transcript.NewWriter(&s.buf, h)
 	}
-	s.buf.Write(append(transcript.AppendLine(s.buf.AvailableBuffer(), ev.Dir, ev.Line), '\n'))
+	closed := ev.Dir == transcript.Meta && strings.HasPrefix(ev.Line, "closed")
+	switch max := t.keep.perSession(); {
+	case s.cut && !closed:
+		// Past the cap: the rest of this session is not kept.
+	case max > 0 && s.size+int64(s.buf.Len()) > max && !closed:
+		s.cut = true
+		s.buf.WriteString(transcript.FormatLine(transcript.Meta, fmt.Sprintf("transcript cut at %d octets: the rest of this session is not kept (a tenth of the transcripts budget)", max)) + "\n")
+	default:
+		s.buf.Write(append(transcript.AppendLine(s.buf.AvailableBuffer(), ev.Dir, ev.Line), '\n'))
+	}
 	if ev.Dir == transcript.Client {
 		s.talked = true
 	}
-	closed := ev.Dir == transcript.Meta && strings.HasPrefix(ev.Line, "closed")
 	if closed && !s.talked {
 		// Nothing from the client: no file, a count in the log.
 		delete(t.sessions, ev.Session)
@@ -127,6 +137,7 @@ func (t *traceMux) record(ev transcript.Event) {
 	var flush []byte
 	if s.buf.Len() >= flushAt || closed {
 		flush = bytes.Clone(s.buf.Bytes())
+		s.size += int64(len(flush))
 		s.buf.Reset()
 	}
 	if closed {

@@ -188,6 +188,16 @@ func (b *transcriptBudget) close() {
 	b.logQuiet(b.now())
 }
 
+// perSession is the most one session's transcript may hold: a tenth of
+// the size budget, so that one endless session cannot take it all; 0 when
+// the budget is unlimited (or there is none).
+func (b *transcriptBudget) perSession() int64 {
+	if b == nil || b.maxBytes <= 0 {
+		return 0
+	}
+	return max(b.maxBytes/10, 16<<10)
+}
+
 // usage reports the files and octets the budget knows of (tests).
 func (b *transcriptBudget) usage() (files int, bytes int64) {
 	b.mu.Lock()
