@@ -238,8 +238,15 @@ func (m *MTA) loadAccounts() error {
 	}
 	m.dir = dir
 	for u := range users {
+		root := maildir.Root(m.cfg.Data, u)
 		if err := m.createMaildir(u); err != nil {
 			return fmt.Errorf("maildir for %s: %w", u, err)
+		}
+		// Opened once now, while there is room, the mailbox has its
+		// subscriptions file: POP3 and IMAP then open it without writing,
+		// even on a disk that has filled up since.
+		if _, err := maildir.OpenMailbox(root); err != nil {
+			m.log.Warn("cannot prepare the mailbox; POP3 and IMAP will try again at login", "user", u, "err", err)
 		}
 	}
 	return nil
