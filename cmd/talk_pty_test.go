@@ -5,6 +5,7 @@ package cmd
 import (
 	"fmt"
 	"os"
+	"net/smtp"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -265,4 +266,81 @@ func TestPTYSMTPTalkFailuresWrapped(t *testing.T) {
 	}
 	checkPromptLines(t, sc, brief)
 	os.WriteFile(filepath.Join(t.TempDir(), "screen.txt"), []byte(sc), 0o644)
+}
+
+// TestPTYIMAPIdlePush: while IDLE waits at the prompt, a message arrives;
+// the server's push appears above the prompt, and the prompt (with what the
+// student has typed so far) is drawn again below it.
+func TestPTYIMAPIdlePush(t *testing.T) {
+	m := startTalkServe(t)
+	s := newPTYScreen(t, 80, "imap", "talk", m.Addr("imap"))
+	s.waitFor(regexp.MustCompile(`(?m)^imap:[a-z-]+>`))
+	for i, c := range []string{"LOGIN alice hungry", "SELECT INBOX"} {
+		s.typeLine(c)
+		s.waitFor(regexp.MustCompile(fmt.Sprintf(`S: a%03d OK`, i+1)))
+	}
+	s.typeLine("IDLE")
+	s.waitFor(regexp.MustCompile(`(?m)^S: \+ `))
+	s.waitPrompt()
+	s.tmux("send-keys", "-t", "t", "-l", "DO")
+	msg := "From: bob@mailx.test\r\nTo: alice@mailx.test\r\nSubject: ping\r\n\r\nhi\r\n"
+	if err := sendPlain(m.Addr("smtp"), "bob@mailx.test", "alice@mailx.test", msg); err != nil {
+		t.Fatal(err)
+	}
+	sc := s.waitFor(regexp.MustCompile(`S: \* \d+ EXISTS`))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		trim := strings.TrimRight(sc, "\n ")
+		last := trim[strings.LastIndexByte(trim, '\n')+1:]
+		if m := promptLine.FindStringSubmatch(strings.TrimRight(last, " ")); m != nil && m[2] == "DO" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the push, the screen does not end with the prompt and the half-typed line:\n%s", sc)
+		}
+		time.Sleep(50 * time.Millisecond)
+		sc = s.screen(false)
+	}
+	s.typeLine("NE")
+	s.waitFor(regexp.MustCompile(`S: a003 OK`))
+	s.typeLine("LOGOUT")
+	sc = s.waitFor(regexp.MustCompile(`EXIT=\d+`))
+	for _, l := range strings.Split(sc, "\n") {
+		if m := promptLine.FindStringSubmatch(strings.TrimRight(l, " ")); m != nil && strings.Contains(m[2], "S: ") {
+			t.Errorf("a pushed line on a prompt line: %q", l)
+		}
+	}
+	if !strings.Contains(sc, "EXIT=0") || !strings.Contains(sc, "C: DONE") {
+		t.Errorf("IDLE session:\n%s", sc)
+	}
+}
+
+// sendPlain delivers one message over SMTP without STARTTLS (the test
+// server's certificate is self-signed).
+func sendPlain(addr, from, to, msg string) error {
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Hello("test.client"); err != nil {
+		return err
+	}
+	if err := c.Mail(from); err != nil {
+		return err
+	}
+	if err := c.Rcpt(to); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write([]byte(msg)); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return c.Quit()
 }
