@@ -4,8 +4,8 @@ package cmd
 
 import (
 	"fmt"
-	"os"
 	"net/smtp"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
