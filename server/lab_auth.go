@@ -90,11 +90,9 @@ func (l *Lab) publishAuth() error {
 	if err := l.DNS.SetZones(zones); err != nil {
 		return err
 	}
-	if len(l.MTAs) > 0 {
-		return loadBlocklist(l.DNS, l.MTAs[0].cfg.Spam.LabBLFile)
-	}
 	return nil
 }
+
 
 func rrHdr(name string, t uint16) dns.RR_Header {
 	return dns.RR_Header{Name: dns.Fqdn(name), Rrtype: t, Class: dns.ClassINET, Ttl: labdns.DefaultTTL}
