@@ -93,7 +93,6 @@ func (l *Lab) publishAuth() error {
 	return nil
 }
 
-
 func rrHdr(name string, t uint16) dns.RR_Header {
 	return dns.RR_Header{Name: dns.Fqdn(name), Rrtype: t, Class: dns.ClassINET, Ttl: labdns.DefaultTTL}
 }
