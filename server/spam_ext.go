@@ -318,6 +318,10 @@ func (c *checker) checkText(ctx context.Context, in *srvsmtp.Incoming) srvsmtp.V
 	if forged > 0 {
 		v.Notes = append(v.Notes, fmt.Sprintf("removed %d Authentication-Results field(s) claiming to be from %s: forged by the sender (RFC 8601 §5)", forged, in.Hostname))
 	}
+	clean, spamFields := stripSpamFields(clean)
+	if spamFields > 0 {
+		v.Notes = append(v.Notes, fmt.Sprintf("removed %d X-Spam-* field(s) the sender wrote: only this server's verdict counts", spamFields))
+	}
 	fields := auth.Fields(clean)
 	var av auth.Verdicts
 	av.SPF = auth.CheckSPF(ctx, c.res, in.Client.Addr, in.Client.Helo, in.From)
@@ -556,3 +560,24 @@ func ParseDNSBL(v string) (DNSBLZone, error) {
 }
 
 var _ srvsmtp.Checker = (*checker)(nil)
+
+// stripSpamFields removes X-Spam-Status, X-Spam-Report and X-Spam-Flag
+// fields already in a message: a sender could write "X-Spam-Status: No" to
+// fool filters in mail programs, and only this server's verdict may stand.
+func stripSpamFields(header []byte) ([]byte, int) {
+	fields := auth.Fields(header)
+	n := 0
+	var b strings.Builder
+	for _, f := range fields {
+		switch strings.ToLower(f.Name) {
+		case "x-spam-status", "x-spam-report", "x-spam-flag":
+			n++
+			continue
+		}
+		b.WriteString(f.Raw)
+	}
+	if n == 0 {
+		return header, 0
+	}
+	return []byte(b.String()), n
+}
