@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -27,13 +28,15 @@ func newLessonsCmd(ios *IOStreams) *cobra.Command {
 inside the real explorer, checks each step as you do it, and explains it.
 
 Without a subcommand, lists the built-in lessons and your progress.
-Teachers: see lessons/README.md for writing your own lesson files.`,
+Teachers: 'mailx lessons format' prints the lesson file format.`,
 		Example: `  mailx lessons
   mailx lessons start smtp-by-hand
   mailx lessons start 2 --reset
   mailx lessons run --file my-lab.yaml
-  mailx lessons validate my-lab.yaml
-  mailx lessons check smtp-by-hand --json`,
+  mailx lessons validate my-lab.yaml --run
+  mailx lessons check smtp-by-hand --json
+  mailx lessons check smtp-by-hand --format junit > results.xml
+  mailx lessons format`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return nil
@@ -44,7 +47,7 @@ Teachers: see lessons/README.md for writing your own lesson files.`,
 	}
 	c.Flags().BoolVar(&list.JSON, "json", false, "print the list as JSON")
 	c.AddCommand(newLessonsListCmd(ios, nil), newLessonsStartCmd(ios, nil), newLessonsRunCmd(ios, nil),
-		newLessonsValidateCmd(ios, nil), newLessonsCheckCmd(ios, nil))
+		newLessonsValidateCmd(ios, nil), newLessonsCheckCmd(ios, nil), newLessonsFormatCmd(ios))
 	return c
 }
 
@@ -80,6 +83,9 @@ type lessonListEntry struct {
 	Steps     int    `json:"steps"`
 	Done      int    `json:"done"`
 	Completed bool   `json:"completed"`
+	// Resume is the 1-based step `lessons start` continues at; 0 when the
+	// lesson is not under way.
+	Resume int `json:"resume,omitempty"`
 }
 
 func runLessonsList(ctx context.Context, opts *lessonsListOptions) error {
@@ -96,10 +102,9 @@ func runLessonsList(ctx context.Context, opts *lessonsListOptions) error {
 		e := lessonListEntry{Order: l.Order, Name: l.Name, Title: l.Title, Summary: l.Summary, Steps: len(l.Steps)}
 		if p, err := lessons.NewWorkspace(state, l.Name).LoadProgress(l.Name); err == nil {
 			e.Completed = p.Completed
-			for i, s := range l.Steps {
-				if p.Steps[lessons.StepKey(i, s)] {
-					e.Done++
-				}
+			e.Done = p.Done(l)
+			if p.Resumable(l) {
+				e.Resume = p.Step + 1
 			}
 		}
 		entries = append(entries, e)
@@ -110,14 +115,18 @@ func runLessonsList(ctx context.Context, opts *lessonsListOptions) error {
 	}
 	r.Heading("mailx lessons")
 	for _, e := range entries {
-		mark := "    "
+		mark := ""
 		switch {
 		case e.Completed:
 			mark = "done"
-		case e.Done > 0:
-			mark = fmt.Sprintf("%d/%d", e.Done, e.Steps)
+		case e.Done > 0 || e.Resume > 0:
+			mark = fmt.Sprintf("%d/%d done", e.Done, e.Steps)
 		}
-		r.Text(fmt.Sprintf("%2d. %-4s  %-22s %s", e.Order, mark, e.Name, e.Title))
+		line := fmt.Sprintf("%2d. %-10s %-22s %s", e.Order, mark, e.Name, e.Title)
+		if e.Resume > 0 {
+			line += fmt.Sprintf(" (continues at step %d)", e.Resume)
+		}
+		r.Text(line)
 	}
 	r.Blank()
 	for _, e := range entries {
@@ -144,11 +153,16 @@ func newLessonsStartCmd(ios *IOStreams, runF func(context.Context, *lessonsStart
 		Use:   "start NAME",
 		Short: "Start a lesson's lab and its guided session",
 		Long: `Start a built-in lesson (by name or number): its lab starts on free loopback
-ports, then each step tells you what to type and checks it as you go. Your
-progress is saved after every step.
+ports, then each step tells you what to type and checks it as you go.
+
+Your progress is saved after every step and when you stop (\quit, Ctrl-D).
+Starting the lesson again continues at the step where you stopped, with the
+lab as you left it: the same mailboxes and queues, and the same ports when
+they are free. At a terminal mailx asks first; --reset starts over.
 
 While a step waits: \hint shows a hint, \lesson repeats the instructions,
-\quit stops. In talk steps the explorer's commands (\help, \explain CODE,
+\back goes back a step (to the start of the session in a talk step), \quit
+saves and stops. In talk steps the explorer's commands (\help, \explain CODE,
 \auth ...) work as in 'mailx smtp talk'.
 
 Without a terminal (or with --script FILE), lines are read from the input
@@ -166,7 +180,7 @@ lab's placeholders such as {smtp:hill.test} and {dns}.`,
 			return runF(c.Context(), opts)
 		},
 	}
-	c.Flags().BoolVar(&opts.Reset, "reset", false, "forget your progress and the lab's data first")
+	c.Flags().BoolVar(&opts.Reset, "reset", false, "start over: forget your progress and the lab's data")
 	c.Flags().StringVar(&opts.Script, "script", "", "read your lines from `FILE` instead of the keyboard")
 	return c
 }
@@ -261,8 +275,31 @@ func runLessonsStart(ctx context.Context, opts *lessonsStartOptions) error {
 		input = explore.NewScriptInput(opts.IO.In)
 	}
 
+	p, err := ws.LoadProgress(l.Name)
+	if err != nil {
+		return failure(fmt.Sprintf("mailx lessons start %s --reset starts over.", l.Name), "%v", err)
+	}
+	resume := p.Resumable(l)
+	if resume && interactive {
+		answer, err := input.ReadLine(fmt.Sprintf("You stopped at step %d of %d (%s). Continue there? [Y/n] ", p.Step+1, len(l.Steps), l.Steps[p.Step].Title))
+		if err != nil {
+			return &SilentError{Code: ExitFailure}
+		}
+		if a := strings.ToLower(strings.TrimSpace(answer)); a == "n" || a == "no" {
+			resume = false
+		}
+	}
+	if !resume && !opts.Reset && (p.Step > 0 || len(p.Steps) > 0) {
+		// Starting over: the lab's data starts fresh too.
+		addrs := p.Addrs
+		if err := ws.Reset(); err != nil {
+			return failure("", "%v", err)
+		}
+		p = &lessons.Progress{Addrs: addrs}
+	}
+
 	r.Notef("starting the lab for %q ...", l.Title)
-	lab, err := lessons.StartLab(ctx, l.Lab, ws)
+	lab, err := lessons.StartLabWith(ctx, l.Lab, ws, lessons.LabOptions{Keep: resume, Addrs: p.Addrs})
 	if err != nil {
 		return failure("Another program may hold the lab's files; try again with --reset.", "cannot start the lab: %v", err)
 	}
@@ -270,7 +307,7 @@ func runLessonsStart(ctx context.Context, opts *lessonsStartOptions) error {
 
 	runner := &lessons.Runner{
 		Lesson: l, Out: r, In: input, Interactive: interactive, Lab: lab, Dial: lessons.ExplorerDialer,
-		Workspace: ws, RunCommand: subprocessRunner(self, state),
+		Workspace: ws, RunCommand: subprocessRunner(self, state), Resume: resume,
 	}
 	res, err := runner.Run(ctx)
 	if err != nil {
@@ -303,9 +340,11 @@ func subprocessRunner(self, state string) lessons.CommandRunner {
 }
 
 type lessonsValidateOptions struct {
-	IO    *IOStreams
-	Files []string
-	JSON  bool
+	IO      *IOStreams
+	Files   []string
+	JSON    bool
+	Run     bool // --run: play the answer scripts against the lab
+	Verbose bool // --verbose: show a failing script's whole session
 }
 
 func newLessonsValidateCmd(ios *IOStreams, runF func(context.Context, *lessonsValidateOptions) error) *cobra.Command {
@@ -313,7 +352,13 @@ func newLessonsValidateCmd(ios *IOStreams, runF func(context.Context, *lessonsVa
 	c := &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Check lesson files and report every mistake with its line number",
+		Long: `Check lesson files: every mistake is reported as FILE:LINE: message. A lesson
+must carry answer scripts (answers.right and answers.wrong; see 'mailx lessons
+format'). With --run, each script is also played against a fresh lab through
+the real explorer: a right answer must complete the lesson without a single
+"Not yet", a wrong one must get the hint it names.`,
 		Example: `  mailx lessons validate my-lab.yaml
+  mailx lessons validate my-lab.yaml --run
   mailx lessons validate labs/*.yaml --json`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -330,6 +375,8 @@ func newLessonsValidateCmd(ios *IOStreams, runF func(context.Context, *lessonsVa
 		},
 	}
 	c.Flags().BoolVar(&opts.JSON, "json", false, "print the problems as JSON")
+	c.Flags().BoolVar(&opts.Run, "run", false, "also play the answer scripts against the lab")
+	c.Flags().BoolVar(&opts.Verbose, "verbose", false, "with --run: show the whole session of a script that misbehaves")
 	return c
 }
 
@@ -359,6 +406,16 @@ func runLessonsValidate(ctx context.Context, opts *lessonsValidateOptions) error
 			}
 		} else {
 			res.OK, res.Steps = true, len(l.Steps)
+			if opts.Run && !opts.JSON {
+				n, err := playAnswers(ctx, opts, l)
+				if err != nil {
+					return err
+				}
+				if n > 0 {
+					res.OK = false
+					res.Problems = lessons.Problems{{File: f, Msg: fmt.Sprintf("%d answer script(s) did not behave as they should", n)}}
+				}
+			}
 		}
 		if !res.OK {
 			bad++
@@ -391,10 +448,11 @@ func runLessonsValidate(ctx context.Context, opts *lessonsValidateOptions) error
 }
 
 type lessonsCheckOptions struct {
-	IO   *IOStreams
-	Name string
-	File string
-	JSON bool
+	IO     *IOStreams
+	Name   string
+	File   string
+	JSON   bool
+	Format string // --format gradescope|junit
 }
 
 func newLessonsCheckCmd(ios *IOStreams, runF func(context.Context, *lessonsCheckOptions) error) *cobra.Command {
@@ -405,9 +463,16 @@ func newLessonsCheckCmd(ios *IOStreams, runF func(context.Context, *lessonsCheck
 		Long: `Re-run every check of a lesson on what was recorded while the student
 worked (the exchanges and commands) and on the lab's mailboxes and queues as
 they are now. Exit code 0 only when every step passed; --json for a grading
-script.`,
+script.
+
+--format gradescope prints Gradescope's results.json (one test per step, one
+point each; the autograder's run_autograder can redirect it to
+/autograder/results/results.json). --format junit prints a JUnit XML report,
+which GitHub Classroom, GitLab and most CI systems read.`,
 		Example: `  mailx lessons check smtp-by-hand
   mailx lessons check 6 --json
+  mailx lessons check pop3 --format gradescope > /autograder/results/results.json
+  mailx lessons check pop3 --format junit > report.xml
   mailx lessons check --file my-lab.yaml my-lab`,
 		Args: exactArgs(1, "the lesson's name or number"),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -420,6 +485,7 @@ script.`,
 	}
 	c.Flags().StringVar(&opts.File, "file", "", "the lesson `FILE`, for a teacher's own lesson")
 	c.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON")
+	c.Flags().StringVar(&opts.Format, "format", "", "print the result for a grading system: `gradescope` or junit")
 	return c
 }
 
@@ -432,10 +498,25 @@ func runLessonsCheck(ctx context.Context, opts *lessonsCheckOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.Format != "" && opts.JSON {
+		return usageError("Choose one output.", "--json and --format cannot be used together")
+	}
+	if opts.Format != "" && opts.Format != "gradescope" && opts.Format != "junit" {
+		return usageError("Use --format gradescope or --format junit.", "unknown --format %q", opts.Format)
+	}
 	ws := lessons.NewWorkspace(state, l.Name)
 	res, err := lessons.Grade(ctx, l, ws, lessons.StoredLab(ws))
 	if err != nil {
 		return failure("", "%v", err)
+	}
+	if opts.Format != "" {
+		if err := writeGrade(opts, l, res); err != nil {
+			return err
+		}
+		if !res.Completed {
+			return &SilentError{Code: ExitFailure}
+		}
+		return nil
 	}
 	r := opts.IO.Renderer(opts.JSON)
 	if opts.JSON {

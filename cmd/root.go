@@ -110,6 +110,8 @@ Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong.`,
 		// Commands register here, one line each.
 		newMimeCmd,
 		newLessonsCmd,
+		newTranscriptCmd,
+		func(ios *IOStreams) *cobra.Command { return newWebCmd(ios, nil) },
 		newDNSBLCmd,
 		newAuthCmd,
 		newSpamCmd,

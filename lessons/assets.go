@@ -31,3 +31,9 @@ func assetNames() []string {
 	sort.Strings(names)
 	return names
 }
+
+// FormatDoc is lessons/README.md, the lesson file format for teachers, so
+// that `mailx lessons format` can print it to users who have only the binary.
+//
+//go:embed README.md
+var FormatDoc string

@@ -23,6 +23,10 @@ func Grade(ctx context.Context, l *Lesson, w Workspace, lab LabView) (*Result, e
 		return nil, err
 	}
 	res := &Result{Lesson: l.Name, Total: len(l.Steps)}
+	vars := map[string]string{}
+	if p, err := w.LoadProgress(l.Name); err == nil && p.Addrs != nil {
+		vars = p.Addrs
+	}
 	lastLab := lastLabCheck(l)
 	for i, s := range l.Steps {
 		key := StepKey(i, s)
@@ -39,12 +43,12 @@ func Grade(ctx context.Context, l *Lesson, w Workspace, lab LabView) (*Result, e
 				case rc.Exchange != nil && s.Action == ActTalk:
 					v = s.Expect.MatchExchange(*rc.Exchange)
 				case rc.Run != nil && s.Action == ActRun:
-					v = s.Expect.MatchRun(*rc.Run)
+					v = s.Expect.MatchRun(*rc.Run, vars)
 				default:
 					continue
 				}
 				if v.OK && s.Expect.HasLabCheck() && !rc.Passed {
-					v = fail("the lab did not show the expected result then")
+					v = fail("lab", "the lab did not show the expected result then")
 				}
 				sr.OK, sr.Why = v.OK, v.Why
 				if v.OK {

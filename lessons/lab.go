@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -35,9 +36,52 @@ type runningLab struct {
 // listens on 127.0.0.1 with ports chosen by the system, so a lesson never
 // collides with a `mailx serve` the student left running.
 func StartLab(ctx context.Context, spec LabSpec, ws Workspace) (Lab, error) {
+	return StartLabWith(ctx, spec, ws, LabOptions{})
+}
+
+// LabOptions say how to start a lab.
+type LabOptions struct {
+	// Keep continues with the lab data a previous run left (mailboxes,
+	// queues), for a resumed lesson; otherwise the data starts fresh.
+	Keep bool
+	// Addrs are the addresses a previous run had ({smtp:hill.test} →
+	// 127.0.0.1:PORT). The lab asks for the same ports and takes free ones
+	// when any of them is taken now.
+	Addrs map[string]string
+}
+
+// StartLabWith is StartLab with options.
+func StartLabWith(ctx context.Context, spec LabSpec, ws Workspace, o LabOptions) (Lab, error) {
 	labDir := filepath.Join(ws.Dir, "lab")
-	if err := os.RemoveAll(labDir); err != nil {
-		return nil, fmt.Errorf("lessons: clear the old lab: %w", err)
+	keep := false
+	if o.Keep {
+		if _, err := os.Stat(labDir); err == nil {
+			keep = true
+		}
+	}
+	if !keep {
+		if err := os.RemoveAll(labDir); err != nil {
+			return nil, fmt.Errorf("lessons: clear the old lab: %w", err)
+		}
+	}
+	if len(o.Addrs) > 0 {
+		l, err := startLab(ctx, spec, ws, labDir, keep, o.Addrs)
+		if err == nil {
+			return l, nil
+		}
+		// A port of the last run is taken now: any free ports will do.
+	}
+	return startLab(ctx, spec, ws, labDir, keep, nil)
+}
+
+func startLab(ctx context.Context, spec LabSpec, ws Workspace, labDir string, keep bool, addrs map[string]string) (Lab, error) {
+	want := func(key string) string {
+		if a, ok := addrs[key]; ok {
+			if host, _, err := net.SplitHostPort(a); err == nil && host == "127.0.0.1" {
+				return a
+			}
+		}
+		return "127.0.0.1:0"
 	}
 	base := server.Config{Lifetime: spec.Lifetime, Logger: slog.New(slog.DiscardHandler)}
 	if spec.Lifetime > 0 {
@@ -47,10 +91,10 @@ func StartLab(ctx context.Context, spec LabSpec, ws Workspace) (Lab, error) {
 	if spec.MaxSize > 0 {
 		base.Limits.MessageSize = spec.MaxSize
 	}
-	cfg := server.LabConfig{Data: labDir, DNSAddr: "127.0.0.1:0", NoMail: []string{}, Base: base}
+	cfg := server.LabConfig{Data: labDir, DNSAddr: want("dns"), NoMail: []string{}, Base: base}
 	for _, d := range spec.Domains {
-		ld := server.LabDomain{Domain: d.Name, SMTPAddr: "127.0.0.1:0", SubmissionAddr: "127.0.0.1:0",
-			POP3Addr: "127.0.0.1:0", IMAPAddr: "127.0.0.1:0"}
+		ld := server.LabDomain{Domain: d.Name, SMTPAddr: want("smtp:" + d.Name), SubmissionAddr: want("submission:" + d.Name),
+			POP3Addr: want("pop3:" + d.Name), IMAPAddr: want("imap:" + d.Name)}
 		if d.Scenario != scenario.Normal {
 			ld.Scenario = d.Scenario
 		}
@@ -80,6 +124,9 @@ func StartLab(ctx context.Context, spec LabSpec, ws Workspace) (Lab, error) {
 		}
 	}
 	for _, d := range spec.Domains {
+		if keep {
+			break // the mailboxes are as the student left them
+		}
 		for _, msg := range d.Messages {
 			if err := preload(lab.MTA(d.Name), d.Name, msg); err != nil {
 				return nil, err
@@ -163,7 +210,8 @@ func (l *runningLab) Queue(domain string) ([]QueueEntry, error) {
 	var out []QueueEntry
 	for _, s := range m.Queue().List() {
 		for _, r := range s.Recipients {
-			out = append(out, QueueEntry{ID: s.ID, Recipient: r.Addr, State: string(r.State), LastError: r.LastError()})
+			out = append(out, QueueEntry{ID: s.ID, Recipient: r.Addr, State: string(r.State), LastError: r.LastError(),
+				Attempts: len(r.Attempts), NextAttempt: r.NextAttempt})
 		}
 	}
 	return out, nil
@@ -185,6 +233,7 @@ func (l *runningLab) Placeholders() map[string]string {
 		for _, k := range []string{"smtp", "submission", "pop3", "imap"} {
 			out[k+":"+d.Domain] = l.lab.MTAs[i].Addr(k)
 		}
+		out["data:"+d.Domain] = shellWord(l.ws.LabDir(d.Domain))
 	}
 	return out
 }
@@ -251,4 +300,16 @@ func (l storedLab) Queue(domain string) ([]QueueEntry, error) {
 		}
 	}
 	return out, nil
+}
+
+// shellWord quotes a path for a command line when it holds spaces or quotes
+// (a Windows user folder often does), the way SplitCommandLine reads it back.
+func shellWord(s string) string {
+	if !strings.ContainsAny(s, " \t'\"\\") {
+		return s
+	}
+	if !strings.Contains(s, "'") {
+		return "'" + s + "'"
+	}
+	return `"` + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `"`, `\"`) + `"`
 }

@@ -16,7 +16,24 @@ type Lesson struct {
 	Goals   []string // what the student will be able to do
 	Lab     LabSpec  // what the lesson starts
 	Steps   []Step
+	// Answers are the lesson's answer scripts: ways through that must pass
+	// and mistakes that must get a given hint. `go test ./lessons` and
+	// `mailx lessons validate --run` play them against the real lab.
+	Answers []Answer
 	Source  string // file name it came from, for messages
+}
+
+// Answer is one answer script: what a student types, line by line (protocol
+// lines in talk steps, command lines in run steps), and what must follow.
+type Answer struct {
+	Name   string
+	Right  bool   // a correct way through: the lesson must complete
+	Script string // the lines; lab placeholders such as {dns} are filled in
+	// For a wrong try: the step whose check must miss, and words its hint (or
+	// its "Not yet" line) must contain.
+	Step string
+	Hint string
+	Line int
 }
 
 // LabSpec is what a lesson needs running: mail domains, each a separate MTA, and
@@ -85,15 +102,21 @@ func (a Action) String() string {
 
 // Step is one thing the student does and how it is checked.
 type Step struct {
-	ID      string
-	Title   string
-	Text    string // instructions; {smtp:DOMAIN}, {submission:DOMAIN}, {pop3:DOMAIN}, {imap:DOMAIN}, {dns} are replaced by lab addresses
-	Action  Action
-	Talk    Talk   // for ActTalk
-	Run     string // for ActRun: the mailx subcommand the line must start with, e.g. "mx lookup"
-	Expect  Expect
-	Hint    string
+	ID     string
+	Title  string
+	Text   string // instructions; {smtp:DOMAIN}, {submission:DOMAIN}, {pop3:DOMAIN}, {imap:DOMAIN}, {dns} are replaced by lab addresses, {data:DOMAIN} by its data directory
+	Action Action
+	Talk   Talk   // for ActTalk
+	Run    string // for ActRun: the mailx subcommand the line must start with, e.g. "mx lookup"
+	Expect Expect
+	Hint   string
+	// Hints are hints chosen by what actually happened on a wrong try; the
+	// first whose When holds is shown, else Hint.
+	Hints   []WhenHint
 	Explain string
+	// Group names consecutive talk steps of one session that may be done in
+	// any order (RETR and DELE of the same message).
+	Group string
 	// Do is what the runner itself does when the step starts, before it checks:
 	// "scenario DOMAIN NAME", "retry DOMAIN" or "disconnect" (drop the talk
 	// session without QUIT, as a failing network would).
@@ -115,14 +138,87 @@ func (t Talk) Key() string { return t.Protocol + " " + t.Domain + " " + t.Sessio
 
 // Expect is the check of a step. Every field that is set must hold.
 type Expect struct {
+	// Talk steps, on what the line meant (see lessons/README.md).
+	Verb       []string    // the command sent is one of these ("HELO", "EHLO"; "." ends SMTP message text)
+	Arg        string      // its argument, compared loosely ("1", "INBOX")
+	State      string      // the session's state after the response: "greeted", "transaction", "selected" ...
+	Sender     string      // SMTP: the open transaction's envelope sender
+	Recipient  string      // SMTP: one of the transaction's accepted recipients
+	Extensions []string    // SMTP: keywords the EHLO reply must list
+	TLS        *bool       // the connection is encrypted
+	Reply      *ReplyMatch // the response's status
+	Shows      []string    // talk: words in the response; run: words in the output
+
+	// Run steps.
+	Flags []FlagCheck // options the command line must carry
+	Exit  *int        // exit code
+	MX    []MXFact    // exchangers the `mx lookup` output shows, in any of its formats
+	File  *FileCheck  // a file the command must have written in the working folder
+
+	// Escape hatches for teachers' own files: regular expressions on the raw
+	// text. Built-in lessons do not use them; students never see them.
 	Command  *regexp.Regexp // talk: the line the student typed (case-insensitive)
-	Reply    *ReplyMatch    // talk: the response to that line
 	Response *regexp.Regexp // talk: any line of the response
-	Exit     *int           // run: exit code
 	Output   *regexp.Regexp // run: the command's output
-	Mailbox  *MailboxCheck  // check/talk/run: a message present in a mailbox
-	Queue    *QueueCheck    // a queue entry in a state
-	Within   time.Duration  // how long the lab may take to get there (default 5s for mailbox/queue checks)
+
+	Mailbox *MailboxCheck // check/talk/run: a message present in a mailbox
+	Queue   *QueueCheck   // a queue entry in a state
+	Within  time.Duration // how long the lab may take to get there (default 5s for mailbox/queue checks)
+}
+
+// FileCheck asks for a file in the student's working folder and words in it.
+type FileCheck struct {
+	Name  string
+	Shows []string
+}
+
+// FlagCheck asks for an option on a run step's command line; Value may use
+// lab placeholders ("{dns}"); "" means present with any value.
+type FlagCheck struct{ Name, Value string }
+
+// WhenHint is a hint for one kind of wrong try.
+type WhenHint struct {
+	When When
+	Hint string
+}
+
+// When describes a wrong try. Every field that is set must hold.
+type When struct {
+	Verb   []string    // the command sent
+	Reply  *ReplyMatch // the status the server answered
+	State  string      // the session state after it
+	Failed string      // the expectation that did not hold: verb, arg, reply, state, sender, recipient, extension, tls, shows, flags, exit, mx, mailbox, queue, count
+	Exit   *int        // run: the exit status
+}
+
+// Holds reports whether the wrong try x (talk) or r (run) with verdict v is
+// the one w describes.
+func (w When) Holds(x *Exchange, r *RunResult, v Verdict) bool {
+	if w.Failed != "" && !strings.EqualFold(w.Failed, v.Failed) {
+		return false
+	}
+	if len(w.Verb) > 0 {
+		if x == nil {
+			return false
+		}
+		ok := false
+		for _, vb := range w.Verb {
+			ok = ok || strings.EqualFold(vb, x.Verb)
+		}
+		if !ok {
+			return false
+		}
+	}
+	if w.Reply != nil && (x == nil || !w.Reply.Match(x.Status)) {
+		return false
+	}
+	if w.State != "" && (x == nil || !strings.EqualFold(w.State, x.State)) {
+		return false
+	}
+	if w.Exit != nil && (r == nil || r.Exit != *w.Exit) {
+		return false
+	}
+	return true
 }
 
 // ReplyMatch matches a response's status: an exact SMTP code ("250"), a
@@ -141,14 +237,35 @@ func (m ReplyMatch) Match(status string) bool {
 // String returns the pattern.
 func (m ReplyMatch) String() string { return m.Pattern }
 
+// Words says what the pattern asks for: "250", "a 5xx refusal", "+OK".
+func (m ReplyMatch) Words() string {
+	p := strings.ToUpper(m.Pattern)
+	if strings.HasSuffix(p, "XX") {
+		switch p[0] {
+		case '2':
+			return "a 2xx success"
+		case '3':
+			return "a 3xx go-ahead"
+		case '4':
+			return "a 4xx temporary refusal"
+		case '5':
+			return "a 5xx permanent refusal"
+		}
+	}
+	return m.Pattern
+}
+
 // MailboxCheck asks for messages in a user's mailbox.
 type MailboxCheck struct {
 	Address string                    // user@domain
 	Folder  string                    // "" for INBOX
 	Headers map[string]*regexp.Regexp // header name → pattern on its decoded value
 	Body    *regexp.Regexp
-	Count   *int // exact number of messages in the folder (0 = empty)
-	Bounce  bool // the message must be a delivery status notification
+	Sender  string   // the envelope sender (Return-Path) the message came with
+	Shows   []string // words in its subject or text
+	Omits   []string // words the headers the sender wrote (From, To, Cc, Subject) must not contain
+	Count   *int     // exact number of messages in the folder (0 = empty)
+	Bounce  bool     // the message must be a delivery status notification
 }
 
 // QueueCheck asks for a queue entry.
@@ -191,6 +308,6 @@ func Fill(text string, addrs map[string]string) string {
 }
 
 // placeholder matches {smtp:hill.test}, {dns} ...
-var placeholder = regexp.MustCompile(`\{(smtp|submission|pop3|imap):([a-z0-9.-]+)\}|\{dns\}`)
+var placeholder = regexp.MustCompile(`\{(smtp|submission|pop3|imap|data):([a-z0-9.-]+)\}|\{dns\}`)
 
 func (l *Lesson) String() string { return fmt.Sprintf("%s (%s)", l.Name, l.Title) }

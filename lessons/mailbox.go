@@ -93,3 +93,13 @@ func (m StoredMessage) isBounce() bool {
 	ct := strings.ToLower(m.Header.Get("Content-Type"))
 	return strings.Contains(ct, "multipart/report") && strings.Contains(ct, "delivery-status")
 }
+
+// envelopeSender is the envelope sender the delivering server recorded in
+// Return-Path (RFC 5321 §4.4), without angle brackets; "" for a bounce.
+func (m StoredMessage) envelopeSender() string {
+	if m.Header == nil {
+		return ""
+	}
+	rp := strings.TrimSpace(m.Header.Get("Return-Path"))
+	return strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(rp, "<"), ">"))
+}

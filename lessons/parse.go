@@ -10,6 +10,10 @@ import (
 
 	"github.com/miekg/dns"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mailx-edu/mailx/proto/imap"
+	"github.com/mailx-edu/mailx/proto/pop3"
+	"github.com/mailx-edu/mailx/proto/smtp"
 )
 
 // Problem is one mistake in a lesson file, with the line it is on.
@@ -188,7 +192,7 @@ var domainPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9
 
 func (p *parser) lesson(root *yaml.Node) *Lesson {
 	l := &Lesson{}
-	m := p.fields(root, "the lesson", "name", "title", "order", "summary", "goals", "lab", "steps")
+	m := p.fields(root, "the lesson", "name", "title", "order", "summary", "goals", "lab", "steps", "answers")
 	if root.Kind != yaml.MappingNode {
 		return l
 	}
@@ -226,7 +230,88 @@ func (p *parser) lesson(root *yaml.Node) *Lesson {
 	if steps.Kind == yaml.SequenceNode && len(steps.Content) == 0 {
 		p.add(steps.Line, "steps is empty: a lesson needs at least one step")
 	}
+	p.groups(l)
+	if len(l.Steps) > 0 {
+		p.answers(m["answers"], root, l)
+	}
 	return l
+}
+
+// groups checks that the steps of an any-order group follow each other and
+// share one talk session.
+func (p *parser) groups(l *Lesson) {
+	seen := map[string]int{}
+	for i, s := range l.Steps {
+		if s.Group == "" {
+			continue
+		}
+		if s.Action != ActTalk {
+			p.add(s.Line, "group is for talk steps; step %q is not one", s.Title)
+			continue
+		}
+		if first, ok := seen[s.Group]; ok {
+			prev := l.Steps[i-1]
+			if prev.Group != s.Group {
+				p.add(s.Line, "the steps of group %q must follow each other (the first is on line %d)", s.Group, l.Steps[first].Line)
+			} else if prev.Talk.Key() != s.Talk.Key() {
+				p.add(s.Line, "the steps of group %q must be in the same talk session", s.Group)
+			}
+			continue
+		}
+		seen[s.Group] = i
+	}
+}
+
+// answers reads the answer scripts. A lesson without them is refused: they
+// are what proves that its checks accept every right way and explain every
+// usual mistake.
+func (p *parser) answers(n *yaml.Node, root *yaml.Node, l *Lesson) {
+	const how = "add answers.right (correct ways through, e.g. one with HELO and one with EHLO) and answers.wrong (mistakes with the step and the hint each must get); see 'mailx lessons format'"
+	if n == nil {
+		p.add(root.Line, "the lesson has no answer scripts: %s", how)
+		return
+	}
+	m := p.fields(n, "answers", "right", "wrong")
+	ids := map[string]bool{}
+	for i, s := range l.Steps {
+		ids[StepKey(i, s)] = true
+	}
+	names := map[string]bool{}
+	acts := false // a lesson of read and check steps only has no wrong answers
+	for _, s := range l.Steps {
+		acts = acts || s.Action == ActTalk || s.Action == ActRun
+	}
+	for _, kind := range []string{"right", "wrong"} {
+		list := p.list(m[kind], "answers."+kind)
+		if len(list) == 0 && (kind == "right" || acts) {
+			p.add(n.Line, "answers.%s is missing or empty: %s", kind, how)
+		}
+		for _, an := range list {
+			keys := []string{"name", "script"}
+			if kind == "wrong" {
+				keys = append(keys, "step", "hint")
+			}
+			am := p.fields(an, "an answer script", keys...)
+			a := Answer{Right: kind == "right", Line: an.Line, Name: p.required(am, "name", an, "an answer script")}
+			if acts {
+				a.Script = p.required(am, "script", an, "an answer script")
+			} else {
+				a.Script = p.str(am["script"], "script")
+			}
+			if names[a.Name] && a.Name != "" {
+				p.add(an.Line, "answer script name %q is used twice", a.Name)
+			}
+			names[a.Name] = true
+			if !a.Right {
+				a.Step = p.required(am, "step", an, "a wrong answer script")
+				a.Hint = p.required(am, "hint", an, "a wrong answer script")
+				if a.Step != "" && !ids[a.Step] {
+					p.add(am["step"].Line, "step %q is not a step id of this lesson", a.Step)
+				}
+			}
+			l.Answers = append(l.Answers, a)
+		}
+	}
 }
 
 func (p *parser) lab(n *yaml.Node) LabSpec {
@@ -316,7 +401,7 @@ func (p *parser) lab(n *yaml.Node) LabSpec {
 func (p *parser) step(n *yaml.Node, num int, l *Lesson) Step {
 	s := Step{Line: n.Line}
 	what := fmt.Sprintf("step %d", num)
-	m := p.fields(n, what, "id", "title", "text", "talk", "run", "check", "read", "expect", "hint", "explain", "do")
+	m := p.fields(n, what, "id", "title", "text", "talk", "run", "check", "read", "expect", "hint", "hints", "explain", "do", "group")
 	if n.Kind != yaml.MappingNode {
 		return s
 	}
@@ -325,6 +410,7 @@ func (p *parser) step(n *yaml.Node, num int, l *Lesson) Step {
 	s.Text = p.str(m["text"], "text")
 	s.Hint = p.str(m["hint"], "hint")
 	s.Explain = p.str(m["explain"], "explain")
+	s.Group = p.str(m["group"], "group")
 
 	var actions []string
 	for _, a := range []string{"talk", "run", "check", "read"} {
@@ -372,8 +458,18 @@ func (p *parser) step(n *yaml.Node, num int, l *Lesson) Step {
 			p.add(m["text"].Line, "text refers to %s but the lab has no domain %q", ph[0], ph[2])
 		}
 	}
+	for _, hn := range p.list(m["hints"], "hints") {
+		hm := p.fields(hn, "a hint", "when", "hint")
+		h := WhenHint{Hint: p.required(hm, "hint", hn, "a hint")}
+		if wn, ok := hm["when"]; ok {
+			h.When = p.when(wn, s)
+		} else {
+			p.add(hn.Line, "a hint in hints needs \"when\": the wrong try it is for (or use the step's plain \"hint\")")
+		}
+		s.Hints = append(s.Hints, h)
+	}
 	if e, ok := m["expect"]; ok {
-		s.Expect = p.expect(e, s.Action, l)
+		s.Expect = p.expect(e, s.Action, l, s.Talk.Protocol)
 	} else if s.Action == ActTalk || s.Action == ActRun || s.Action == ActCheck {
 		p.add(n.Line, "%s has no \"expect\": say what the runner checks", what)
 	}
@@ -456,9 +552,147 @@ func (p *parser) talk(n *yaml.Node, l *Lesson) Talk {
 	return t
 }
 
-func (p *parser) expect(n *yaml.Node, act Action, l *Lesson) Expect {
+// failKeys are the names When.Failed may use.
+var failKeys = map[string]bool{"verb": true, "arg": true, "reply": true, "state": true, "sender": true, "recipient": true,
+	"extension": true, "tls": true, "shows": true, "flags": true, "exit": true, "mx": true, "file": true, "mailbox": true, "queue": true,
+	"count": true, "run": true, "command": true, "response": true, "output": true}
+
+func (p *parser) when(n *yaml.Node, s Step) When {
+	var w When
+	m := p.fields(n, "when", "verb", "reply", "state", "failed", "exit")
+	w.Verb = p.verbs(m["verb"], "when.verb", s.Talk.Protocol)
+	if v, ok := m["reply"]; ok {
+		r := p.str(v, "when.reply")
+		if !ValidReplyPattern(r) {
+			p.add(v.Line, "when.reply %q is not a reply code (250), a class (5xx) or a status (+OK, -ERR, OK, NO, BAD)", r)
+		} else {
+			w.Reply = &ReplyMatch{Pattern: r}
+		}
+	}
+	if v, ok := m["state"]; ok {
+		w.State = p.state(v, "when.state", s.Talk.Protocol)
+	}
+	if v, ok := m["failed"]; ok {
+		w.Failed = p.str(v, "when.failed")
+		if !failKeys[w.Failed] {
+			p.add(v.Line, "when.failed %q is not an expectation name (verb, arg, reply, state, sender, recipient, extension, tls, shows, flags, exit, mx, mailbox, queue, count)", w.Failed)
+		}
+	}
+	w.Exit = p.integer(m["exit"], "when.exit")
+	return w
+}
+
+// strings reads a value that may be one text or a list of texts.
+func (p *parser) strs(n *yaml.Node, what string) []string {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.ScalarNode {
+		return []string{n.Value}
+	}
+	var out []string
+	for _, v := range p.list(n, what) {
+		out = append(out, p.str(v, what))
+	}
+	return out
+}
+
+// verbs reads command names and checks them against proto's command table
+// of the step's protocol.
+func (p *parser) verbs(n *yaml.Node, what, proto string) []string {
+	vs := p.strs(n, what)
+	for i, v := range vs {
+		vs[i] = strings.ToUpper(strings.TrimSpace(v))
+		if proto == "" || knownVerb(proto, vs[i]) {
+			continue
+		}
+		p.add(n.Line, "%s: %q is not a %s command mailx knows", what, v, proto)
+	}
+	return vs
+}
+
+func knownVerb(proto, verb string) bool {
+	switch proto {
+	case "smtp", "submission":
+		_, ok := smtp.Lookup(verb)
+		return ok || verb == "."
+	case "pop3":
+		_, ok := pop3.Lookup(verb)
+		return ok
+	case "imap":
+		first, _, _ := strings.Cut(verb, " ")
+		_, ok := imap.Lookup(first)
+		return ok
+	}
+	return false
+}
+
+func (p *parser) state(n *yaml.Node, what, proto string) string {
+	st := strings.ToLower(p.str(n, what))
+	if proto != "" && !knownState(proto, st) {
+		p.add(n.Line, "%s %q is not a %s session state (%s)", what, st, proto, strings.Join(stateNames(proto), ", "))
+	}
+	return st
+}
+
+func stateNames(proto string) []string {
+	if proto == "submission" {
+		proto = "smtp"
+	}
+	var out []string
+	for k := range stateWords[proto] {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (p *parser) expect(n *yaml.Node, act Action, l *Lesson, proto string) Expect {
 	var e Expect
-	m := p.fields(n, "expect", "command", "reply", "response", "exit", "output", "mailbox", "queue", "within")
+	m := p.fields(n, "expect", "verb", "arg", "state", "sender", "recipient", "extension", "tls", "shows", "flags", "mx", "file",
+		"command", "reply", "response", "exit", "output", "mailbox", "queue", "within")
+	e.Verb = p.verbs(m["verb"], "expect.verb", proto)
+	e.Arg = p.str(m["arg"], "expect.arg")
+	if v, ok := m["state"]; ok {
+		e.State = p.state(v, "expect.state", proto)
+	}
+	e.Sender = strings.ToLower(p.str(m["sender"], "expect.sender"))
+	e.Recipient = strings.ToLower(p.str(m["recipient"], "expect.recipient"))
+	e.Extensions = p.strs(m["extension"], "expect.extension")
+	if v, ok := m["tls"]; ok {
+		b := strings.EqualFold(p.str(v, "tls"), "true")
+		e.TLS = &b
+	}
+	e.Shows = p.strs(m["shows"], "expect.shows")
+	if fn, ok := m["flags"]; ok {
+		if fn.Kind != yaml.MappingNode {
+			p.add(fn.Line, "expect.flags must be a mapping of options to values, e.g. --server: \"{dns}\"")
+		} else {
+			for i := 0; i+1 < len(fn.Content); i += 2 {
+				name := fn.Content[i].Value
+				if !strings.HasPrefix(name, "-") {
+					p.add(fn.Content[i].Line, "expect.flags: %q is not an option such as --server", name)
+				}
+				e.Flags = append(e.Flags, FlagCheck{Name: name, Value: p.str(fn.Content[i+1], name)})
+			}
+		}
+	}
+	if fn, ok := m["file"]; ok {
+		fm := p.fields(fn, "expect.file", "name", "shows")
+		f := &FileCheck{Name: p.required(fm, "name", fn, "expect.file"), Shows: p.strs(fm["shows"], "expect.file.shows")}
+		if strings.ContainsAny(f.Name, `/\\`) || strings.Contains(f.Name, "..") {
+			p.add(fn.Line, "expect.file.name %q must be a file name in the lesson folder, without a directory", f.Name)
+		}
+		e.File = f
+	}
+	for _, s := range p.strs(m["mx"], "expect.mx") {
+		f, err := ParseMXFact(s)
+		if err != nil {
+			p.add(m["mx"].Line, "expect.mx: %v", err)
+			continue
+		}
+		e.MX = append(e.MX, f)
+	}
 	e.Command = p.regex(m["command"], "expect.command")
 	e.Response = p.regex(m["response"], "expect.response")
 	e.Output = p.regex(m["output"], "expect.output")
@@ -504,38 +738,46 @@ func (p *parser) expect(n *yaml.Node, act Action, l *Lesson) Expect {
 	}
 	switch act {
 	case ActTalk:
-		if !given("command", "reply", "response", "mailbox", "queue") && e.Command == nil && e.Reply == nil && e.Response == nil && e.Mailbox == nil && e.Queue == nil {
-			p.add(n.Line, "a talk step's expect needs command, reply, response, mailbox or queue")
+		if !given("verb", "state", "sender", "recipient", "extension", "tls", "shows", "command", "reply", "response", "mailbox", "queue") {
+			p.add(n.Line, "a talk step's expect needs verb, state, reply or another talk condition (see 'mailx lessons format')")
 		}
-		for _, k := range []string{"exit", "output"} {
+		for _, k := range []string{"exit", "output", "flags", "mx", "file"} {
 			if v, ok := m[k]; ok {
 				p.add(v.Line, "expect.%s is for run steps, not talk steps", k)
 			}
 		}
 	case ActRun:
-		if !given("exit", "output", "mailbox", "queue") && e.Exit == nil && e.Output == nil && e.Mailbox == nil && e.Queue == nil {
-			p.add(n.Line, "a run step's expect needs exit, output, mailbox or queue")
+		if !given("exit", "output", "shows", "flags", "mx", "file", "mailbox", "queue") {
+			p.add(n.Line, "a run step's expect needs exit, shows, flags, mx, mailbox or queue")
 		}
-		for _, k := range []string{"command", "reply", "response"} {
+		for _, k := range []string{"command", "reply", "response", "verb", "arg", "state", "sender", "recipient", "extension", "tls"} {
 			if v, ok := m[k]; ok {
 				p.add(v.Line, "expect.%s is for talk steps, not run steps", k)
 			}
 		}
 	case ActCheck:
-		if !given("mailbox", "queue") && e.Mailbox == nil && e.Queue == nil {
+		if !given("mailbox", "queue") {
 			p.add(n.Line, "a check step's expect needs mailbox or queue")
+		}
+		for k, v := range m {
+			if k != "mailbox" && k != "queue" && k != "within" {
+				p.add(v.Line, "expect.%s is not for check steps: they look at mailboxes and queues", k)
+			}
 		}
 	}
 	return e
 }
 
 func (p *parser) mailbox(n *yaml.Node, l *Lesson) *MailboxCheck {
-	m := p.fields(n, "expect.mailbox", "address", "folder", "headers", "body", "count", "bounce")
+	m := p.fields(n, "expect.mailbox", "address", "folder", "headers", "body", "count", "bounce", "sender", "shows", "omits")
 	mc := &MailboxCheck{Address: strings.ToLower(p.required(m, "address", n, "expect.mailbox"))}
 	if user, domain, ok := strings.Cut(mc.Address, "@"); mc.Address != "" && (!ok || !l.domainHasUser(domain, user)) {
 		p.add(m["address"].Line, "mailbox %q is not a user of the lab (users are listed under lab.domains)", mc.Address)
 	}
 	mc.Folder = p.str(m["folder"], "folder")
+	mc.Sender = strings.ToLower(p.str(m["sender"], "expect.mailbox.sender"))
+	mc.Shows = p.strs(m["shows"], "expect.mailbox.shows")
+	mc.Omits = p.strs(m["omits"], "expect.mailbox.omits")
 	mc.Body = p.regex(m["body"], "expect.mailbox.body")
 	mc.Count = p.integer(m["count"], "expect.mailbox.count")
 	if v, ok := m["bounce"]; ok {

@@ -48,6 +48,15 @@ steps:
       reply: "250"
     hint: HELO x
     explain: ok
+answers:
+  right:
+    - name: helo
+      script: HELO x
+  wrong:
+    - name: noop
+      step: step-1
+      hint: HELO x
+      script: NOOP
 `
 	if _, err := Parse("good.yaml", []byte(good)); err != nil {
 		t.Fatalf("good lesson rejected: %v", err)
@@ -69,6 +78,12 @@ steps:
 		{"steps not a list", "name: demo\ntitle: Demo\nsteps: none\n", []string{"3: steps must be a list"}},
 		{"no expect", strings.Replace(good, "    expect:\n      reply: \"250\"\n", "", 1), []string{"8: step 1 has no \"expect\""}},
 		{"bad record", strings.Replace(good, "lab:\n", "lab:\n  records: [\"school.test MX ten\"]\n", 1), []string{"4: record \"school.test MX ten\" is not a DNS record"}},
+		{"no answers", good[:strings.Index(good, "answers:")], []string{"1: the lesson has no answer scripts"}},
+		{"no wrong answers", good[:strings.Index(good, "  wrong:")], []string{"15: answers.wrong is missing or empty"}},
+		{"answer for no step", strings.Replace(good, "step: step-1", "step: step-9", 1), []string{"20: step \"step-9\" is not a step id"}},
+		{"unknown state", strings.Replace(good, `reply: "250"`, `state: mail-open`, 1), []string{"11: expect.state \"mail-open\" is not a smtp session state"}},
+		{"unknown verb", strings.Replace(good, `reply: "250"`, `verb: [HELO, HULLO]`, 1), []string{"11: expect.verb: \"HULLO\" is not a smtp command"}},
+		{"bad mx fact", strings.Replace(strings.Replace(good, "talk: smtp hill.test", "run: mx lookup", 1), `reply: "250"`, `mx: "ten mx.hill.test"`, 1), []string{"11: expect.mx"}},
 		{"several at once", strings.Replace(strings.Replace(good, "talk: smtp hill.test", "talk: smtpp hill.test", 1), "    hint: HELO x", "    hnit: HELO x", 1),
 			[]string{"9: unknown protocol", "12: unknown key"}},
 	} {

@@ -18,6 +18,30 @@ type Progress struct {
 	Completed bool            `json:"completed"`
 	Steps     map[string]bool `json:"steps"` // step key → passed
 	Attempts  int             `json:"attempts"`
+	// Step is the index of the step the student was at when the lesson last
+	// stopped: where `lessons start` continues.
+	Step int `json:"step"`
+	// Addrs are the lab's addresses ({smtp:hill.test} → 127.0.0.1:PORT) in
+	// the last run: a resumed lab asks for the same ports, so that commands
+	// recalled from the shell's history still work, and grading fills the
+	// placeholders of flag checks with them.
+	Addrs map[string]string `json:"addrs,omitempty"`
+}
+
+// Done counts the steps of l that passed.
+func (p *Progress) Done(l *Lesson) int {
+	n := 0
+	for i, s := range l.Steps {
+		if p.Steps[StepKey(i, s)] {
+			n++
+		}
+	}
+	return n
+}
+
+// Resumable reports whether the student stopped in the middle of l.
+func (p *Progress) Resumable(l *Lesson) bool {
+	return !p.Completed && p.Step > 0 && p.Step < len(l.Steps)
 }
 
 // StepKey names a step in progress files: its id, or its number when it has none.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -69,10 +70,15 @@ type Runner struct {
 	Dial        Dialer
 	RunCommand  CommandRunner
 	Workspace   Workspace
+	// Resume continues at the step saved in the progress file (the lab must
+	// then have been started with its data kept); otherwise the lesson starts
+	// at step 1.
+	Resume bool
 
 	sessions map[string]Talker
 	progress *Progress
 	records  io.Writer
+	results  []StepResult
 }
 
 // StepResult is how one step went.
@@ -81,7 +87,10 @@ type StepResult struct {
 	Title string `json:"title"`
 	OK    bool   `json:"ok"`
 	Tries int    `json:"tries"`
-	Why   string `json:"why,omitempty"` // what was still wrong when the step ended unfinished
+	// Nudges counts lines that worked but were not what the step asked for
+	// (see Runner.nudge); they are not mistakes.
+	Nudges int    `json:"nudges,omitempty"`
+	Why    string `json:"why,omitempty"` // what was still wrong when the step ended unfinished
 }
 
 // Result is how the lesson went.
@@ -91,6 +100,9 @@ type Result struct {
 	Passed    int          `json:"passed"`
 	Total     int          `json:"total"`
 	Steps     []StepResult `json:"steps"`
+	// StoppedAt is the 1-based step the lesson stopped at, 0 when it ran to
+	// the end.
+	StoppedAt int `json:"stopped_at,omitempty"`
 }
 
 // record is one line of the workspace's record file, read back by Grade.
@@ -103,12 +115,17 @@ type record struct {
 	Time     time.Time  `json:"time"`
 }
 
-// errQuit ends the lesson at the student's request.
-var errQuit = errors.New("lesson stopped")
+// errQuit ends the lesson at the student's request; errBack goes back to an
+// earlier step.
+var (
+	errQuit = errors.New("lesson stopped")
+	errBack = errors.New("back")
+)
 
 // Run guides the student through every step and returns how it went. It
 // returns an error only when the lesson could not run at all; an unfinished
-// lesson is a Result with Completed false.
+// lesson is a Result with Completed false, and its progress is saved so that
+// the next start continues at the same step.
 func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	l := r.Lesson
 	r.sessions = map[string]Talker{}
@@ -118,61 +135,141 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	r.progress = p
+	start := 0
+	if r.Resume && p.Resumable(l) {
+		start = p.Step
+	} else {
+		p.Steps, p.Completed = map[string]bool{}, false
+	}
 	if p.Started.IsZero() {
 		p.Started = time.Now()
 	}
 	p.Attempts++
+	p.Addrs = r.Lab.Placeholders()
 	if err := os.MkdirAll(r.Workspace.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("lessons: %w", err)
 	}
-	rec, err := os.OpenFile(r.Workspace.exchangesFile(), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if start > 0 {
+		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	rec, err := os.OpenFile(r.Workspace.exchangesFile(), flags, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lessons: %w", err)
 	}
 	defer rec.Close()
 	r.records = rec
 
-	r.In = fillingInput{r.In, r.Lab.Placeholders()}
-	r.intro()
-	res := &Result{Lesson: l.Name, Total: len(l.Steps)}
+	r.In = fillingInput{r.In, r.Lab}
+	r.results = make([]StepResult, len(l.Steps))
 	for i, s := range l.Steps {
-		sr := StepResult{Key: StepKey(i, s), Title: s.Title}
-		r.Out.Blank()
-		r.Out.Heading(fmt.Sprintf("Step %d of %d: %s", i+1, len(l.Steps), s.Title))
-		if s.Text != "" {
-			for _, line := range strings.Split(strings.TrimRight(Fill(s.Text, r.Lab.Placeholders()), "\n"), "\n") {
-				r.Out.Text(line)
+		r.results[i] = StepResult{Key: StepKey(i, s), Title: s.Title, OK: p.Steps[StepKey(i, s)]}
+	}
+	r.intro()
+	if start > 0 {
+		// The lab was restarted: put its domains back in the scenarios the
+		// earlier steps left them in (a server that was down is down again).
+		for _, s := range l.Steps[:start] {
+			for _, act := range s.Do {
+				if strings.HasPrefix(act, "scenario ") {
+					if err := r.Lab.Do(ctx, act); err != nil {
+						return nil, fmt.Errorf("lab action %q: %w", act, err)
+					}
+				}
 			}
 		}
-		err := r.step(ctx, s, &sr)
-		res.Steps = append(res.Steps, sr)
-		if sr.OK {
-			res.Passed++
-			p.Steps[sr.Key] = true
-		}
+		r.Out.Note(note.Note{Summary: fmt.Sprintf("Continuing at step %d of %d (%s), with the lab as you left it.", start+1, len(l.Steps), l.Steps[start].Title),
+			Next: fmt.Sprintf("mailx lessons start %s --reset starts over", l.Name)})
+	}
+	i := start
+	for i < len(l.Steps) {
+		p.Step = i
 		p.Updated = time.Now()
-		if serr := r.Workspace.SaveProgress(p); serr != nil {
-			return res, serr
+		if err := r.Workspace.SaveProgress(p); err != nil {
+			return r.result(), err
+		}
+		next, err := r.step(ctx, i)
+		if errors.Is(err, errBack) {
+			target := l.backTarget(i)
+			r.closeSessions()
+			for k := target; k < len(l.Steps); k++ {
+				delete(p.Steps, r.results[k].Key)
+				r.results[k].OK = false
+			}
+			r.Out.Blank()
+			r.Out.Note(note.Note{Summary: fmt.Sprintf("Back to step %d of %d (%s).", target+1, len(l.Steps), l.Steps[target].Title)})
+			i = target
+			continue
+		}
+		if err == nil && next <= i {
+			err = errStopped // a check that did not pass without a person to retry it
 		}
 		if err != nil {
+			p.Step = i
+			p.Updated = time.Now()
+			res := r.result()
+			res.StoppedAt = i + 1
+			if serr := r.Workspace.SaveProgress(p); serr != nil {
+				return res, serr
+			}
 			r.Out.Blank()
-			if errors.Is(err, errQuit) || errors.Is(err, io.EOF) || errors.Is(err, explore.ErrInterrupt) {
-				r.Out.Warning(fmt.Sprintf("Lesson stopped at step %d of %d (%s). Run it again to start over.", i+1, len(l.Steps), s.Title))
-			} else {
+			switch {
+			case errors.Is(err, errQuit) || errors.Is(err, io.EOF) || errors.Is(err, explore.ErrInterrupt) || errors.Is(err, errStopped):
+				r.Out.Note(note.Note{Summary: fmt.Sprintf("Lesson stopped at step %d of %d (%s). Your progress and the lab's mailboxes are saved.", i+1, len(l.Steps), l.Steps[i].Title),
+					Next: fmt.Sprintf("mailx lessons start %s continues here; add --reset to start over", l.Name), Severity: note.Warning})
+			default:
 				r.Out.Error(err.Error())
 			}
 			return res, nil
 		}
-		if !sr.OK {
-			return res, nil
-		}
+		i = next
 	}
-	res.Completed = true
 	p.Completed = true
+	p.Step = 0
 	p.Updated = time.Now()
+	res := r.result()
 	r.Out.Blank()
 	r.Out.Success(fmt.Sprintf("Lesson complete: %s — %d of %d steps.", l.Title, res.Passed, res.Total))
 	return res, r.Workspace.SaveProgress(p)
+}
+
+var errStopped = errors.New("stopped at a failed check")
+
+func (r *Runner) result() *Result {
+	res := &Result{Lesson: r.Lesson.Name, Total: len(r.Lesson.Steps), Steps: append([]StepResult(nil), r.results...)}
+	for _, s := range res.Steps {
+		if s.OK {
+			res.Passed++
+		}
+	}
+	res.Completed = res.Passed == res.Total
+	return res
+}
+
+// blockStart is the first step of the run of talk steps in the same session
+// that step i belongs to: where that connection's story begins.
+func (l *Lesson) blockStart(i int) int {
+	s := l.Steps[i]
+	if s.Action != ActTalk {
+		return i
+	}
+	for i > 0 && l.Steps[i-1].Action == ActTalk && l.Steps[i-1].Talk.Key() == s.Talk.Key() {
+		i--
+	}
+	return i
+}
+
+// backTarget is where \back at step i goes: the start of the current
+// session's steps when i is in the middle of them (a new connection needs
+// them again), else the start of the step before.
+func (l *Lesson) backTarget(i int) int {
+	if b := l.blockStart(i); b < i {
+		return b
+	}
+	if i == 0 {
+		return 0
+	}
+	return l.blockStart(i - 1)
 }
 
 func (r *Runner) intro() {
@@ -194,11 +291,30 @@ func (r *Runner) intro() {
 	if l.Lab.DNS {
 		r.Out.Field("lab DNS", r.Lab.Addr("dns", ""))
 	}
-	r.Out.Note(note.Note{Summary: `While a step waits for you: \hint shows a hint, \lesson repeats the instructions, \quit stops.`})
+	r.Out.Note(note.Note{Summary: `While a step waits for you: \hint shows a hint, \lesson repeats the instructions, \back goes back a step, \quit saves and stops.`})
 }
 
-// step runs one step until it passes, the input ends, or the student quits.
-func (r *Runner) step(ctx context.Context, s Step, sr *StepResult) error {
+func (r *Runner) showStep(i int) {
+	s := r.Lesson.Steps[i]
+	r.Out.Blank()
+	r.Out.Heading(fmt.Sprintf("Step %d of %d: %s", i+1, len(r.Lesson.Steps), s.Title))
+	if s.Text != "" {
+		for _, line := range strings.Split(strings.TrimRight(Fill(s.Text, r.Lab.Placeholders()), "\n"), "\n") {
+			r.Out.Text(line)
+		}
+	}
+}
+
+// step runs step i (and, for an any-order group, the steps after it in the
+// group) until it passes, the input ends, or the student quits or goes back.
+// It returns the index of the next step; i itself when a check failed and
+// nobody is there to try again.
+func (r *Runner) step(ctx context.Context, i int) (int, error) {
+	s := r.Lesson.Steps[i]
+	if s.Group != "" {
+		return r.groupStep(ctx, i)
+	}
+	r.showStep(i)
 	for _, act := range s.Do {
 		if act == "disconnect" {
 			r.dropSessions()
@@ -206,27 +322,77 @@ func (r *Runner) step(ctx context.Context, s Step, sr *StepResult) error {
 			continue
 		}
 		if err := r.Lab.Do(ctx, act); err != nil {
-			return fmt.Errorf("lab action %q: %w", act, err)
+			return i, fmt.Errorf("lab action %q: %w", act, err)
 		}
 		r.Out.Note(note.Note{Summary: "lab: " + act})
 	}
+	sr := &r.results[i]
+	var err error
 	switch s.Action {
 	case ActRead:
 		if r.Interactive {
-			if _, err := r.In.ReadLine("(press Enter) "); err != nil {
-				return err
+			for {
+				line, rerr := r.In.ReadLine("(press Enter) ")
+				if rerr != nil {
+					return i, rerr
+				}
+				if handled, merr := r.lessonMeta(i, line); handled {
+					if merr != nil {
+						return i, merr
+					}
+					continue
+				}
+				break
 			}
 		}
 		r.succeed(s, sr, record{})
-		return nil
 	case ActCheck:
-		return r.checkStep(ctx, s, sr)
+		err = r.checkStep(ctx, i)
 	case ActTalk:
-		return r.talkStep(ctx, s, sr)
+		err = r.talkSteps(ctx, []int{i})
 	case ActRun:
-		return r.runStep(ctx, s, sr)
+		err = r.runStep(ctx, i)
+	default:
+		err = fmt.Errorf("step %q has no action", s.Title)
 	}
-	return fmt.Errorf("step %q has no action", s.Title)
+	if err != nil {
+		return i, err
+	}
+	if !sr.OK {
+		return i, nil
+	}
+	r.progress.Steps[sr.Key] = true
+	return i + 1, nil
+}
+
+// groupStep runs the consecutive steps of an any-order group together:
+// each exchange may complete any of them.
+func (r *Runner) groupStep(ctx context.Context, i int) (int, error) {
+	l := r.Lesson
+	var idx []int
+	for j := i; j < len(l.Steps) && l.Steps[j].Group == l.Steps[i].Group; j++ {
+		if !r.results[j].OK {
+			idx = append(idx, j)
+		}
+	}
+	end := i
+	for end < len(l.Steps) && l.Steps[end].Group == l.Steps[i].Group {
+		end++
+	}
+	if len(idx) > 1 {
+		r.Out.Blank()
+		r.Out.Heading(fmt.Sprintf("Steps %d to %d of %d, in any order", i+1, end, len(l.Steps)))
+	}
+	for _, j := range idx {
+		r.showStep(j)
+	}
+	if err := r.talkSteps(ctx, idx); err != nil {
+		return i, err
+	}
+	for _, j := range idx {
+		r.progress.Steps[r.results[j].Key] = true
+	}
+	return end, nil
 }
 
 func (r *Runner) succeed(s Step, sr *StepResult, rec record) {
@@ -239,14 +405,93 @@ func (r *Runner) succeed(s Step, sr *StepResult, rec record) {
 	}
 }
 
-func (r *Runner) miss(s Step, sr *StepResult, why string, rec record) {
+// miss reports a wrong try: which condition did not hold, in words, and the
+// hint for what actually happened.
+func (r *Runner) miss(s Step, sr *StepResult, v Verdict, x *Exchange, run *RunResult, rec record) {
 	sr.Tries++
-	sr.Why = why
+	sr.Why = v.Why
 	r.record(sr.Key, rec)
-	r.Out.Warning("Not yet: " + why)
-	if s.Hint != "" {
-		r.Out.Note(note.Note{Summary: "hint: " + firstLine(Fill(s.Hint, r.Lab.Placeholders())), Detail: restLines(Fill(s.Hint, r.Lab.Placeholders()))})
+	r.Out.Warning("Not yet: " + v.Why)
+	if h := HintFor(s, x, run, v); h != "" {
+		h = Fill(h, r.Lab.Placeholders())
+		r.Out.Note(note.Note{Summary: "hint: " + firstLine(h), Detail: restLines(h)})
 	}
+}
+
+// nudge answers a line that worked but is not (yet) what the step asks
+// for: retyping an earlier command on a new connection, USER again after a
+// refused PASS, RETR before DELE. It is not a mistake, so it counts no try
+// and shows only a hint written for exactly this case.
+func (r *Runner) nudge(s Step, sr *StepResult, v Verdict, x *Exchange, rec record) {
+	sr.Nudges++
+	r.record(sr.Key, rec)
+	r.Out.Notef("That worked, and it is not a mistake. %s (step: %s).", upperFirst(v.Why), s.Title)
+	for _, h := range s.Hints {
+		if h.When.Holds(x, nil, v) {
+			h := Fill(h.Hint, r.Lab.Placeholders())
+			r.Out.Note(note.Note{Summary: "hint: " + firstLine(h), Detail: restLines(h)})
+			return
+		}
+	}
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// positive reports whether a status is a success: 2xx or 3xx, +OK, OK, "+".
+func positive(status string) bool {
+	switch {
+	case status == "+OK" || status == "OK" || status == "+":
+		return true
+	case len(status) == 3 && (status[0] == '2' || status[0] == '3'):
+		return true
+	}
+	return false
+}
+
+// HintFor chooses the hint for a wrong try: the step's first hint whose
+// condition describes what happened, else one mailx knows from the protocol
+// (a 503 says which command the server wants first), else the step's hint.
+func HintFor(s Step, x *Exchange, run *RunResult, v Verdict) string {
+	for _, h := range s.Hints {
+		if h.When.Holds(x, run, v) {
+			return h.Hint
+		}
+	}
+	if x != nil {
+		if h := protocolHint(x); h != "" {
+			return h
+		}
+	}
+	return s.Hint
+}
+
+// protocolHint knows the mistakes every lesson shares, from the state the
+// explorer tracked.
+func protocolHint(x *Exchange) string {
+	switch {
+	case x.Protocol() != "pop3" && x.Protocol() != "imap" && x.Status == "503":
+		switch x.State {
+		case "connected":
+			return "503 means the order is wrong: the server wants HELO or EHLO first."
+		case "greeted":
+			return "503 means the order is wrong: you need MAIL FROM:<address> first; it opens the transaction."
+		case "mail":
+			return "503 means the order is wrong: the server needs at least one accepted RCPT TO:<address> first."
+		}
+		return "503 means the order is wrong: \\help shows the commands allowed now."
+	case x.Protocol() == "pop3" && x.Verb == "PASS" && x.Status == "-ERR" && x.State == "authorization":
+		return "The password was refused and the server forgot the user name: send USER again, then PASS with the right password."
+	case x.Protocol() == "pop3" && x.Verb == "PASS" && x.Status == "-ERR":
+		return "PASS only follows an accepted USER: send USER first."
+	case x.Protocol() == "imap" && x.Verb == "LOGIN" && x.Status == "NO":
+		return "The server refused the user name or the password: LOGIN USER PASSWORD, as the lesson shows them."
+	}
+	return ""
 }
 
 func (r *Runner) record(step string, rec record) {
@@ -256,73 +501,120 @@ func (r *Runner) record(step string, rec record) {
 	}
 }
 
-func (r *Runner) checkStep(ctx context.Context, s Step, sr *StepResult) error {
+func (r *Runner) checkStep(ctx context.Context, i int) error {
+	s := r.Lesson.Steps[i]
+	sr := &r.results[i]
 	for {
-		v := s.Expect.CheckLab(ctx, r.Lab)
+		v := s.Expect.CheckLabProgress(ctx, r.Lab, r.waiting)
 		if v.OK {
 			r.succeed(s, sr, record{Lab: &v})
 			return nil
 		}
-		r.miss(s, sr, v.Why, record{Lab: &v})
+		r.miss(s, sr, v, nil, nil, record{Lab: &v})
 		if !r.Interactive {
 			return nil
 		}
-		line, err := r.In.ReadLine(`(Enter checks again, \quit stops) `)
+		back := r.Lesson.backTarget(i)
+		line, err := r.In.ReadLine(fmt.Sprintf(`(Enter checks again, \back redoes from step %d, \quit saves and stops) `, back+1))
 		if err != nil {
 			return err
 		}
-		if strings.TrimSpace(line) == `\quit` {
-			return errQuit
+		if handled, err := r.lessonMeta(i, line); handled && err != nil {
+			return err
 		}
 	}
 }
 
+// waiting shows a progress line while a check waits: what is still missing
+// and, when a queue is involved, each deferred recipient's next attempt.
+func (r *Runner) waiting(waited, limit time.Duration, v Verdict) {
+	msg := fmt.Sprintf("waiting %s of at most %s: %s", waited, limit, v.Why)
+	var queued []string
+	for _, d := range r.Lesson.Lab.Domains {
+		entries, err := r.Lab.Queue(d.Name)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if e.State != "deferred" && e.State != "pending" {
+				continue
+			}
+			s := fmt.Sprintf("%s's queue: %s %s after %d attempt(s)", d.Name, e.Recipient, e.State, e.Attempts)
+			if !e.NextAttempt.IsZero() {
+				if in := time.Until(e.NextAttempt).Round(time.Second); in > 0 {
+					s += fmt.Sprintf(", next attempt in %s", in)
+				} else {
+					s += ", next attempt now"
+				}
+			}
+			queued = append(queued, s)
+		}
+	}
+	r.Out.Note(note.Note{Summary: msg, Detail: strings.Join(queued, "\n")})
+}
+
 // lessonMeta handles the lesson's own backslash commands; handled is false for
 // anything else, which goes to the explorer or the shell.
-func (r *Runner) lessonMeta(s Step, line string) (handled bool, err error) {
+func (r *Runner) lessonMeta(i int, line string) (handled bool, err error) {
+	s := r.Lesson.Steps[i]
 	switch strings.TrimSpace(line) {
 	case `\hint`:
 		if s.Hint == "" {
 			r.Out.Notef("This step has no hint; \\lesson repeats its instructions.")
 		} else {
-			r.Out.Note(note.Note{Summary: "hint: " + firstLine(Fill(s.Hint, r.Lab.Placeholders())), Detail: restLines(Fill(s.Hint, r.Lab.Placeholders()))})
+			h := Fill(s.Hint, r.Lab.Placeholders())
+			r.Out.Note(note.Note{Summary: "hint: " + firstLine(h), Detail: restLines(h)})
 		}
 		return true, nil
 	case `\lesson`:
-		r.Out.Heading(s.Title)
-		for _, l := range strings.Split(strings.TrimRight(Fill(s.Text, r.Lab.Placeholders()), "\n"), "\n") {
-			r.Out.Text(l)
-		}
+		r.showStep(i)
 		return true, nil
+	case `\back`:
+		return true, errBack
 	case `\quit`:
 		return true, errQuit
 	}
 	return false, nil
 }
 
-func (r *Runner) talkStep(ctx context.Context, s Step, sr *StepResult) error {
-	key := s.Talk.Key()
-	for {
+// talkSteps runs talk steps of one session (one step, or the unfinished
+// steps of an any-order group) until every one of them passed.
+func (r *Runner) talkSteps(ctx context.Context, idx []int) error {
+	l := r.Lesson
+	first := l.Steps[idx[0]]
+	key := first.Talk.Key()
+	done := map[int]bool{}
+	for len(done) < len(idx) {
+		cur := idx[0]
+		for _, j := range idx {
+			if !done[j] {
+				cur = j
+				break
+			}
+		}
 		sess, ok := r.sessions[key]
 		if !ok || sess.Ended() {
 			if ok {
 				sess.Close()
-				r.Out.Note(note.Note{Summary: "That session has ended; mailx connects again for you."})
 			}
-			kind := s.Talk.Protocol
-			addr := r.Lab.Addr(kind, s.Talk.Domain)
+			kind := first.Talk.Protocol
+			addr := r.Lab.Addr(kind, first.Talk.Domain)
 			var err error
-			sess, err = r.Dial(ctx, s.Talk, addr, r.Out)
+			sess, err = r.Dial(ctx, first.Talk, addr, r.Out)
 			if err != nil {
 				return fmt.Errorf("cannot connect to the lab's %s server at %s: %w", kind, addr, err)
 			}
 			r.sessions[key] = sess
+			if b := l.blockStart(cur); b < cur {
+				r.Out.Note(note.Note{Summary: "This is a new connection: the server remembers nothing of what you typed before it.",
+					Next: fmt.Sprintf("type the earlier commands of this session again here (from step %d), or \\back to redo them step by step", b+1), Severity: note.Warning})
+			}
 		}
 		line, err := r.In.ReadLine(sess.Prompt() + "> ")
 		if err != nil {
 			return err
 		}
-		if handled, err := r.lessonMeta(s, line); handled {
+		if handled, err := r.lessonMeta(cur, line); handled {
 			if err != nil {
 				return err
 			}
@@ -339,26 +631,51 @@ func (r *Runner) talkStep(ctx context.Context, s Step, sr *StepResult) error {
 			continue
 		}
 		x.Session = key
-		v := s.Expect.MatchExchange(*x)
-		if v.OK && s.Expect.HasLabCheck() {
-			v = s.Expect.CheckLab(ctx, r.Lab)
+		var best Verdict
+		bestStep := -1
+		passed := false
+		for _, j := range idx {
+			if done[j] {
+				continue
+			}
+			s := l.Steps[j]
+			v := s.Expect.MatchExchange(*x)
+			if v.OK && s.Expect.HasLabCheck() {
+				v = s.Expect.CheckLab(ctx, r.Lab)
+			}
+			if v.OK {
+				r.succeed(s, &r.results[j], record{Exchange: x})
+				done[j] = true
+				passed = true
+				break
+			}
+			// Report on the step the line was meant for: the first whose
+			// command it is, else the first step left.
+			if bestStep < 0 || best.Failed == "verb" && v.Failed != "verb" {
+				best, bestStep = v, j
+			}
 		}
-		if v.OK {
-			r.succeed(s, sr, record{Exchange: x})
-			return nil
+		if !passed && bestStep >= 0 {
+			if positive(x.Status) && (best.Failed == "verb" || best.Failed == "state") {
+				r.nudge(l.Steps[bestStep], &r.results[bestStep], best, x, record{Exchange: x})
+			} else {
+				r.miss(l.Steps[bestStep], &r.results[bestStep], best, x, nil, record{Exchange: x})
+			}
 		}
-		r.miss(s, sr, v.Why, record{Exchange: x})
 	}
+	return nil
 }
 
-func (r *Runner) runStep(ctx context.Context, s Step, sr *StepResult) error {
+func (r *Runner) runStep(ctx context.Context, i int) error {
+	s := r.Lesson.Steps[i]
+	sr := &r.results[i]
 	want := strings.Fields(s.Run)
 	for {
 		line, err := r.In.ReadLine("lesson$ ")
 		if err != nil {
 			return err
 		}
-		if handled, err := r.lessonMeta(s, line); handled {
+		if handled, err := r.lessonMeta(i, line); handled {
 			if err != nil {
 				return err
 			}
@@ -376,13 +693,21 @@ func (r *Runner) runStep(ctx context.Context, s Step, sr *StepResult) error {
 			continue
 		}
 		if len(args) < len(want) || !equalFold(args[:len(want)], want) {
-			r.miss(s, sr, fmt.Sprintf("this step asks you to run a `mailx %s ...` command", s.Run), record{Run: &RunResult{Args: args, Exit: -1}})
+			rr := &RunResult{Args: args, Exit: -1}
+			r.miss(s, sr, fail("run", "this step asks you to run a 'mailx %s ...' command", s.Run), nil, rr, record{Run: rr})
+			continue
+		}
+		// Options are checked before the command runs: a lookup without the
+		// lab's --server would go to the student's real DNS.
+		if v := s.Expect.checkFlags(args, r.Lab.Placeholders()); !v.OK {
+			rr := &RunResult{Args: args, Exit: -1}
+			r.miss(s, sr, v, nil, rr, record{Run: rr})
 			continue
 		}
 		var out bytes.Buffer
 		code := r.RunCommand(ctx, args, r.Workspace.WorkDir(), io.MultiWriter(&out, r.Out.Writer()))
-		res := &RunResult{Args: args, Exit: code, Output: out.String()}
-		v := s.Expect.MatchRun(*res)
+		res := &RunResult{Dir: r.Workspace.WorkDir(), Args: args, Exit: code, Output: out.String()}
+		v := s.Expect.MatchRun(*res, r.Lab.Placeholders())
 		if v.OK && s.Expect.HasLabCheck() {
 			v = s.Expect.CheckLab(ctx, r.Lab)
 		}
@@ -390,7 +715,7 @@ func (r *Runner) runStep(ctx context.Context, s Step, sr *StepResult) error {
 			r.succeed(s, sr, record{Run: res})
 			return nil
 		}
-		r.miss(s, sr, v.Why, record{Run: res})
+		r.miss(s, sr, v, nil, res, record{Run: res})
 	}
 }
 
@@ -410,15 +735,27 @@ func (r *Runner) closeSessions() {
 
 // fillingInput replaces lab placeholders such as {smtp:hill.test} in every
 // line read, so that scripts (and students) can name lab services without
-// knowing the ports the lab got.
+// knowing the ports the lab got. Scripts may also write {queue-id:DOMAIN},
+// the ID of the oldest message in that domain's queue, which a student
+// copies from 'mailx queue list'.
 type fillingInput struct {
-	in    Input
-	addrs map[string]string
+	in  Input
+	lab Lab
 }
+
+var queueIDPlaceholder = regexp.MustCompile(`\{queue-id:([a-z0-9.-]+)\}`)
 
 func (f fillingInput) ReadLine(prompt string) (string, error) {
 	line, err := f.in.ReadLine(prompt)
-	return Fill(line, f.addrs), err
+	line = Fill(line, f.lab.Placeholders())
+	line = queueIDPlaceholder.ReplaceAllStringFunc(line, func(m string) string {
+		entries, qerr := f.lab.Queue(queueIDPlaceholder.FindStringSubmatch(m)[1])
+		if qerr != nil || len(entries) == 0 {
+			return m
+		}
+		return entries[0].ID
+	})
+	return line, err
 }
 
 func equalFold(a, b []string) bool {

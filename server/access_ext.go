@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/mailx-edu/mailx/server/imap"
 	"github.com/mailx-edu/mailx/server/pop3"
+	"github.com/mailx-edu/mailx/server/smtp"
 )
 
 // The access side of the MTA: POP3 and IMAP (and their implicit-TLS
@@ -20,6 +21,7 @@ func addAccess(m *MTA) error {
 			TLS:       m.TLSConfig(),
 			Timeout:   cfg.POP3Timeout,
 			Throttle:  m.Throttle,
+			Budget:    m.Budget,
 			Trace:     m.Trace(),
 			Logger:    m.Logger().With("component", "pop3"),
 			SessionID: m.SessionID,
@@ -38,10 +40,14 @@ func addAccess(m *MTA) error {
 			MailRoot:   m.MailRoot,
 			TLS:        m.TLSConfig(),
 			Autologout: cfg.IMAPAutologout,
-			Throttle:   m.Throttle,
-			Trace:      m.Trace(),
-			Logger:     m.Logger().With("component", "imap"),
-			SessionID:  m.SessionID,
+			// APPEND honours min_free_disk as SMTP does (issue 21).
+			MinFreeDisk: cfg.Limits.WithDefaults().MinFreeDisk,
+			DiskFree:    func() (uint64, error) { return smtp.DiskFree(cfg.Data) },
+			Throttle:    m.Throttle,
+			Budget:      m.Budget,
+			Trace:       m.Trace(),
+			Logger:      m.Logger().With("component", "imap"),
+			SessionID:   m.SessionID,
 		})
 		i.SetJunkTrainer(junkTrainer{m}) // spam_train.go
 		if !off(cfg.IMAPAddr) {

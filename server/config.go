@@ -46,6 +46,7 @@ type Config struct {
 	IMAPAddr       string // default 127.0.0.1:1430 (when IMAP is built in)
 	POP3SAddr      string // default off
 	IMAPSAddr      string // default off
+	WebAddr        string // web mail (mta_web.go): "auto" (mailx serve's default), HOST:PORT, "" or "off"
 	// POP3Timeout and IMAPAutologout close idle access sessions; defaults
 	// 10 and 30 minutes, the minimums of RFC 1939 §3 and RFC 9051 §5.4.
 	POP3Timeout, IMAPAutologout time.Duration
@@ -64,6 +65,11 @@ type Config struct {
 	Limits smtp.Limits
 	// RelayNets may relay without AUTH (default none, not even loopback).
 	RelayNets []netip.Prefix
+	// TrustedNets (--trusted-net) may use XCLIENT as loopback may, and are
+	// exempt from the login throttle's
+	// per-address limit (a classroom behind one NAT address); the
+	// per-account limit still applies to them.
+	TrustedNets []netip.Prefix
 	// VRFY answers VRFY truthfully instead of 252.
 	VRFY bool
 	// Welcome delivers a welcome message from postmaster@ the primary
@@ -73,6 +79,12 @@ type Config struct {
 	Welcome bool
 	// NoTranscripts turns off the per-session files in DATA/transcripts.
 	NoTranscripts bool
+	// TranscriptsMaxSize and TranscriptsMaxAge bound DATA/transcripts: the
+	// oldest files are removed first once the directory is over the size, or
+	// a file over the age. Zero takes the defaults (100 MiB, 14 days);
+	// negative is unlimited (a lab that keeps everything).
+	TranscriptsMaxSize int64
+	TranscriptsMaxAge  time.Duration
 
 	// Relay settings, used by the relay extension (server/relay).
 	Routes    map[string]string // domain → host:port, overriding DNS

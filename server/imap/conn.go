@@ -35,6 +35,12 @@ type conn struct {
 
 	tlsOn  atomic.Bool // implicit TLS, or after STARTTLS
 	authed atomic.Bool // LOGIN or AUTHENTICATE succeeded
+	utf8   atomic.Bool // the client sent ENABLE UTF8=ACCEPT
+
+	subs substitutes // answers the front end gives itself (frontcmd.go)
+
+	injMu    sync.Mutex
+	injected []string // untagged lines to send before go-imap's next line
 
 	wmu    sync.Mutex // guards client writes and the switch to TLS
 	client net.Conn   // raw, or the TLS connection over it
@@ -47,6 +53,10 @@ type conn struct {
 	contMu  sync.Mutex
 	contTag string
 	contCh  chan bool
+
+	// saslTag is the tag of an AUTHENTICATE whose exchange is under way.
+	saslMu  sync.Mutex
+	saslTag string
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -102,7 +112,7 @@ func (c *conn) run(register func()) {
 	// "connect from …" opens the session's transcript, "closed" ends it.
 	c.trace.Meta("connect from %s to %s (%s)", c.raw.RemoteAddr(), c.raw.LocalAddr(), name)
 	defer c.trace.Meta("closed")
-	c.s.log.Info("imap session start", "session", c.trace.Session, "client", c.raw.RemoteAddr().String())
+	c.s.log.Debug("imap session start", "session", c.trace.Session, "client", c.raw.RemoteAddr().String())
 	go register()
 	done := make(chan struct{})
 	go func() {
@@ -125,6 +135,15 @@ func (c *conn) run(register func()) {
 	<-done
 }
 
+// idleTimeout is how long the client may stay silent: Autologout once
+// logged in, the shorter LoginTimeout before.
+func (c *conn) idleTimeout() time.Duration {
+	if c.authed.Load() {
+		return c.s.cfg.Autologout
+	}
+	return c.s.cfg.LoginTimeout
+}
+
 // eofTag tags the LOGOUT the front end sends go-imap on the client's behalf
 // when the client stops sending.
 const eofTag = "eof"
@@ -133,22 +152,30 @@ const eofTag = "eof"
 // its side cleanly between commands and go-imap was asked to log out, so
 // the answers still due should be waited for.
 func (c *conn) upstream() (drain bool) {
-	tag := ""      // tag of the command being read
-	inCmd := false // the next line continues a command after a literal
+	tag := ""       // tag of the command being read
+	verb := ""      // its name
+	inCmd := false  // the next line continues a command after a literal
+	secret := false // the command being read carries a password
 	select {
 	case <-c.greeted:
 	case <-c.done:
 		return false
 	}
 	for {
-		c.raw.SetReadDeadline(time.Now().Add(c.s.cfg.Autologout))
+		idle := c.idleTimeout()
+		c.raw.SetReadDeadline(time.Now().Add(idle))
 		line, complete, err := readLine(c.cr)
 		if err != nil {
 			var ne net.Error
 			switch {
+			case errors.As(err, &ne) && ne.Timeout() && len(line) == 0 && idle < c.idleTimeout():
+				// The login completed after the shorter deadline was set
+				// (go-imap answers LOGIN after upstream reads on): wait on
+				// with the logged-in client's autologout.
+				continue
 			case errors.As(err, &ne) && ne.Timeout():
-				c.trace.Meta("autologout after %s without a command", c.s.cfg.Autologout)
-				c.bye(fmt.Sprintf("Autologout; idle for %s", c.s.cfg.Autologout))
+				c.trace.Meta("autologout after %s without a command", idle)
+				c.bye(fmt.Sprintf("Autologout; idle for %s", idle))
 			case len(line) > 0:
 				c.trace.Meta("connection lost in the middle of a line")
 			case errors.Is(err, io.EOF) && !inCmd:
@@ -165,14 +192,58 @@ func (c *conn) upstream() (drain bool) {
 			continue
 		}
 		text := strings.TrimSuffix(strings.TrimSuffix(string(line), "\n"), "\r")
-		c.trace.Client(text)
+		// Passwords never reach the trace: LOGIN and AUTHENTICATE are
+		// shown without them, with their literals and SASL responses.
+		switch {
+		case !inCmd && c.inSASL() && text != "*":
+			c.trace.Client(access.Hidden)
+		case !inCmd:
+			shown, sec := access.RedactIMAP(text)
+			secret = sec
+			c.trace.Client(shown)
+			t, rest, _ := strings.Cut(text, " ")
+			if verb, _, _ := strings.Cut(rest, " "); strings.EqualFold(verb, "AUTHENTICATE") {
+				c.setSASL(t)
+			}
+		case secret:
+			c.trace.Client(access.Hidden)
+		default:
+			c.trace.Client(text)
+		}
+		n, nonSync := pimap.TrailingLiteral(text)
 		if !inCmd {
-			tag, _, _ = strings.Cut(text, " ")
+			var rest string
+			tag, rest, _ = strings.Cut(text, " ")
+			verb, _, _ = strings.Cut(rest, " ")
+			verb = strings.ToUpper(verb)
 			if c.startTLS(text) {
 				continue
 			}
 		}
-		n, nonSync := pimap.TrailingLiteral(text)
+		if n > maxCommandLiteral && verb != "APPEND" {
+			if nonSync {
+				// go-imap would refuse it and then read the literal as
+				// commands: a client that sends 4 KiB unasked is not
+				// following RFC 7888 §4, and the session ends.
+				c.trace.Meta("a non-synchronizing literal of %d octets outside APPEND: closing", n)
+				c.bye("Literals outside APPEND are limited to 4096 octets (RFC 7888)")
+				return false
+			}
+			if inCmd {
+				// Refused without "+": the command ends here for the
+				// client, so it ends for go-imap too, which answers BAD.
+				line = []byte(text[:strings.LastIndexByte(text, '{')] + "\r\n")
+				n = -1
+			}
+		}
+		if !inCmd {
+			if repl := c.frontCommand(tag, text); repl != nil {
+				if _, err := c.inner.Write(repl); err != nil {
+					return false
+				}
+				continue
+			}
+		}
 		var goAhead chan bool
 		if n >= 0 && !nonSync {
 			goAhead = make(chan bool, 1)
@@ -208,10 +279,38 @@ func (c *conn) upstream() (drain bool) {
 				return false
 			}
 		}
-		if err := c.copyLiteral(c.inner, c.cr, n, c.trace.Client); err != nil {
+		emit := c.trace.Client
+		if secret {
+			emit = func(string) { c.trace.Client(access.Hidden) }
+		}
+		if err := c.copyLiteral(c.inner, c.cr, n, emit); err != nil {
 			return false
 		}
 	}
+}
+
+// setSASL notes that the client's next lines, until the tagged answer to
+// AUTHENTICATE, are SASL responses: credentials, hidden from the trace.
+func (c *conn) setSASL(tag string) {
+	c.saslMu.Lock()
+	c.saslTag = tag
+	c.saslMu.Unlock()
+}
+
+func (c *conn) inSASL() bool {
+	c.saslMu.Lock()
+	defer c.saslMu.Unlock()
+	return c.saslTag != ""
+}
+
+// endSASL ends the exchange at the tagged answer go-imap sends, before the
+// client can read it and send its next command.
+func (c *conn) endSASL(text string) {
+	c.saslMu.Lock()
+	if c.saslTag != "" && strings.HasPrefix(text, c.saslTag+" ") {
+		c.saslTag = ""
+	}
+	c.saslMu.Unlock()
 }
 
 // continuation tells a waiting upstream whether go-imap said "+" (send the
@@ -246,11 +345,40 @@ func (c *conn) downstream() {
 		c.wmu.Lock()
 		if complete {
 			text := strings.TrimSuffix(strings.TrimSuffix(string(line), "\n"), "\r")
+			for _, l := range c.takeInjected() {
+				c.trace.Server(l)
+				c.cw.WriteString(l + "\r\n")
+			}
+			if lines, ok := c.subs.take(text); ok {
+				// The completion of a NOOP standing in for a command the
+				// front end answers itself (frontcmd.go).
+				c.continuation(lines[len(lines)-1])
+				for _, l := range lines {
+					c.trace.Server(l)
+					c.cw.WriteString(l + "\r\n")
+				}
+				c.wmu.Unlock()
+				if br.Buffered() == 0 && !c.more(br) {
+					c.wmu.Lock()
+					werr := c.cw.Flush()
+					c.wmu.Unlock()
+					if werr != nil {
+						c.close()
+						return
+					}
+				}
+				continue
+			}
+			if strings.Contains(text, routeMarker) {
+				text = restoreRoutes(text)
+				line = []byte(text + "\r\n")
+			}
 			if fixed := c.fixCaps(text); fixed != text {
 				text, line = fixed, []byte(fixed+"\r\n")
 			}
 			c.trace.Server(text)
 			c.continuation(text)
+			c.endSASL(text)
 			if strings.HasPrefix(text, "* BYE") {
 				c.trace.Meta("server ends the session")
 			}
@@ -415,12 +543,23 @@ func (c *conn) fixCaps(line string) string {
 	caps := strings.Fields(line[start:end])
 	authed := c.authed.Load()
 	var out []string
+	seen := map[string]bool{}
 	for _, cp := range caps {
 		if strings.HasPrefix(strings.ToUpper(cp), "AUTH=") && !c.clearTextOK() {
 			continue
 		}
+		if strings.EqualFold(cp, "LITERAL-") {
+			// go-imap takes non-synchronizing literals of any size (up to
+			// the command's own limit), which is LITERAL+ (RFC 7888 §3).
+			cp = "LITERAL+"
+		}
+		if seen[strings.ToUpper(cp)] {
+			continue
+		}
+		seen[strings.ToUpper(cp)] = true
 		out = append(out, cp)
 		if strings.EqualFold(cp, "IMAP4rev1") {
+			out = append(out, "ID") // answered by the front end (frontcmd.go)
 			if c.s.cfg.TLS != nil && !c.tlsOn.Load() && !authed {
 				out = append(out, "STARTTLS")
 			}

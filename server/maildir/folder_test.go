@@ -260,3 +260,54 @@ func TestUIDListIgnoresDamage(t *testing.T) {
 		t.Error("a file without the header parsed")
 	}
 }
+
+func TestFolderNamesModifiedUTF7(t *testing.T) {
+	root := t.TempDir()
+	// A Maildir from an older mailx: the folder directory in UTF-8.
+	if err := createDir(filepath.Join(root, ".Alte Entwürfe")); err != nil {
+		t.Fatal(err)
+	}
+	mb, err := OpenMailbox(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mb.Migrated) != 1 || !strings.Contains(mb.Migrated[0], ".Alte Entw&APw-rfe") {
+		t.Errorf("Migrated = %q", mb.Migrated)
+	}
+	if err := mb.Create("Entwürfe.2024"); err != nil {
+		t.Fatal(err)
+	}
+	if err := mb.Create("a&b"); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{".Alte Entw&APw-rfe", ".Entw&APw-rfe.2024", ".a&-b"} {
+		if !isMaildir(filepath.Join(root, dir)) {
+			t.Errorf("no folder directory %s", dir)
+		}
+	}
+	if err := mb.Rename("Entwürfe", "Brouillons"); err == nil {
+		t.Error("RENAME of a missing folder succeeded")
+	}
+	if err := mb.Rename("Entwürfe.2024", "Küche"); err != nil {
+		t.Fatal(err)
+	}
+	list, err := mb.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, fi := range list {
+		names = append(names, fi.Name)
+	}
+	got := strings.Join(names, "|")
+	if got != "INBOX|Alte Entwürfe|Drafts|Küche|Sent|Trash|a&b" {
+		t.Errorf("List = %s", got)
+	}
+	if !isMaildir(filepath.Join(root, ".K&APw-che")) {
+		t.Error("RENAME did not name the directory in modified UTF-7")
+	}
+	// A second open has nothing left to migrate.
+	if mb2, err := OpenMailbox(root); err != nil || len(mb2.Migrated) != 0 {
+		t.Errorf("second open: %v, %q", err, mb2.Migrated)
+	}
+}
