@@ -143,7 +143,11 @@ func renderAuthReport(r *render.Renderer, rep auth.Report) {
 		r.Notef("%s", s)
 	}
 
-	r.Heading(fmt.Sprintf("SPF: may %s send mail for %s?", orDash(v.SPF.IP), orDash(v.SPF.Domain)))
+	if v.SPF.IP == "" || v.SPF.Domain == "" {
+		r.Heading("SPF: not checked")
+	} else {
+		r.Heading(fmt.Sprintf("SPF: may %s send mail for %s?", v.SPF.IP, v.SPF.Domain))
+	}
 	if v.SPF.Identity == "helo" {
 		r.Notef("the envelope sender is empty (a bounce), so SPF checks the HELO name instead (RFC 7208 §2.3)")
 	}

@@ -189,7 +189,8 @@ with 554 5.7.1, as Postfix's reject_rbl_client does.
 
 The RFC's test entries are always there: 127.0.0.2 is listed, 127.0.0.1 is
 not (and cannot be). The list is kept in the lab's directory between runs.
-It talks to the running mailx serve --lab through its control endpoint.`,
+It talks to the running mailx serve --lab through its control endpoint; when
+the lab is not running it edits the saved list, published at the next start.`,
 		Example: `  mailx serve blocklist add 203.0.113.66 --reason "open relay abused"
   mailx serve blocklist list
   mailx dnsbl check 203.0.113.66
@@ -246,16 +247,27 @@ func runServeBlocklist(ctx context.Context, opts *serveBlocklistOptions) error {
 			break
 		}
 	}
-	if cl == nil {
-		return failure("Start the lab first: mailx serve --lab (or pass --data with the lab's directory).", "no running lab found in %s", base)
-	}
+	args := server.BlocklistArgs{Op: opts.Op, Addr: opts.Addr, Reason: opts.Reason}
 	var res server.BlocklistResult
-	if err := cl.Call(ctx, server.CallBlocklist, server.BlocklistArgs{Op: opts.Op, Addr: opts.Addr, Reason: opts.Reason}, &res); err != nil {
-		var ce *control.Error
-		if errors.As(err, &ce) {
-			return failure("", "%s", ce.Message)
+	offline := false
+	switch {
+	case cl != nil:
+		if err := cl.Call(ctx, server.CallBlocklist, args, &res); err != nil {
+			var ce *control.Error
+			if errors.As(err, &ce) {
+				return failure("", "%s", ce.Message)
+			}
+			return failure("", "%w", err)
 		}
-		return failure("", "%w", err)
+	default:
+		if st, err := os.Stat(base); err != nil || !st.IsDir() {
+			return failure("Start the lab once (mailx serve --lab), or pass --data with the lab's directory.", "no lab in %s", base)
+		}
+		var err error
+		if res, err = server.EditBlocklistFile(base, args); err != nil {
+			return failure("", "%v", err)
+		}
+		offline = true
 	}
 	r := opts.IO.Renderer(opts.JSON)
 	if opts.JSON {
@@ -264,6 +276,9 @@ func runServeBlocklist(ctx context.Context, opts *serveBlocklistOptions) error {
 	switch opts.Op {
 	case "add":
 		r.Success(fmt.Sprintf("%s is now listed in %s", opts.Addr, res.Zone))
+		if offline {
+			r.Notef("the lab is not running: the listing is saved and published at its next start")
+		}
 		r.Notef("published as %s A 127.0.0.2 (and TXT with the reason); see it with: mailx dnsbl check %s", res.Query, opts.Addr)
 	case "del":
 		if res.Changed {
@@ -272,6 +287,9 @@ func runServeBlocklist(ctx context.Context, opts *serveBlocklistOptions) error {
 			r.Warning(fmt.Sprintf("%s was not listed in %s", opts.Addr, res.Zone))
 		}
 	default:
+		if offline {
+			r.Notef("the lab is not running: this is the list it publishes at its next start")
+		}
 		for _, e := range res.Entries {
 			reason := e.Reason
 			if e.Test {

@@ -101,3 +101,19 @@ func TestServeSpamFlags(t *testing.T) {
 		t.Errorf("blocklist add nope: exit %d, %s", code, errOut)
 	}
 }
+
+func TestServeBlocklistOffline(t *testing.T) {
+	lab := t.TempDir()
+	out, errOut, code := runMX(t, "serve", "blocklist", "add", "203.0.113.66", "--reason", "abused", "--data", lab)
+	if code != 0 || !strings.Contains(out, "now listed") || !strings.Contains(out, "not running") {
+		t.Fatalf("add: exit %d\n%s%s", code, out, errOut)
+	}
+	out, _, code = runMX(t, "serve", "blocklist", "list", "--data", lab, "--json")
+	if code != 0 || !strings.Contains(out, `"203.0.113.66"`) || !strings.Contains(out, "abused") {
+		t.Errorf("list: exit %d\n%s", code, out)
+	}
+	out, _, code = runMX(t, "serve", "blocklist", "del", "203.0.113.66", "--data", lab)
+	if code != 0 || !strings.Contains(out, "no longer listed") {
+		t.Errorf("del: exit %d\n%s", code, out)
+	}
+}

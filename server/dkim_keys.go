@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/mailx-edu/mailx/proto/auth"
 )
@@ -39,25 +40,6 @@ type DKIMKey struct {
 
 // DKIMDir is where a server keeps its DKIM keys: DATA/dkim/DOMAIN/SELECTOR.key.
 func DKIMDir(data string) string { return filepath.Join(data, "dkim") }
-
-// LoadOrCreateDKIM returns domain's keys from data's key directory,
-// generating the missing ones (PKCS #8 PEM, mode 0600).
-func LoadOrCreateDKIM(data, domain string) ([]DKIMKey, error) {
-	domain = strings.ToLower(domain)
-	dir := filepath.Join(DKIMDir(data), domain)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("dkim keys: %w", err)
-	}
-	var out []DKIMKey
-	for _, sel := range []string{SelectorEd25519, SelectorRSA} {
-		k, err := loadDKIM(dir, domain, sel, true)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, nil
-}
 
 // ReadDKIM returns the keys of domain that exist, without creating any.
 func ReadDKIM(data, domain string) ([]DKIMKey, error) {
@@ -131,4 +113,86 @@ func loadDKIM(dir, domain, sel string, create bool) (DKIMKey, error) {
 	}
 	k.Record = rec
 	return k, nil
+}
+
+// dkimKeyring holds a server's signing keys. Ed25519 keys are made at once
+// (microseconds); a missing RSA-2048 key takes a third of a second of CPU,
+// so it is made in the background, once, and the first message to sign
+// waits for it. Start-up and the tests stay fast.
+type dkimKeyring struct {
+	mu      sync.Mutex
+	keys    map[string][]auth.SigningKey
+	records []DKIMKey
+	ready   chan struct{} // closed when every key exists
+}
+
+func (k *dkimKeyring) add(key DKIMKey) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.keys[key.Domain] = append(k.keys[key.Domain], auth.SigningKey{Selector: key.Selector, Signer: key.Signer})
+	k.records = append(k.records, key)
+}
+
+// newKeyring loads or makes the keys of domains under data; log reports a
+// key that could not be made in the background.
+// made, when set, is told about each key made in the background before
+// any message is signed with it (the lab publishes it in its DNS).
+func newKeyring(data string, domains []string, log func(domain string, err error), made func(DKIMKey)) (*dkimKeyring, error) {
+	k := &dkimKeyring{keys: map[string][]auth.SigningKey{}, ready: make(chan struct{})}
+	var pending []string
+	for _, d := range domains {
+		d = strings.ToLower(d)
+		dir := filepath.Join(DKIMDir(data), d)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("dkim keys: %w", err)
+		}
+		ed, err := loadDKIM(dir, d, SelectorEd25519, true)
+		if err != nil {
+			return nil, err
+		}
+		k.add(ed)
+		rsaKey, err := loadDKIM(dir, d, SelectorRSA, false)
+		switch {
+		case err == nil:
+			k.add(rsaKey)
+		case errors.Is(err, os.ErrNotExist):
+			pending = append(pending, d)
+		default:
+			return nil, err
+		}
+	}
+	if len(pending) == 0 {
+		close(k.ready)
+		return k, nil
+	}
+	go func() {
+		defer close(k.ready)
+		for _, d := range pending {
+			key, err := loadDKIM(filepath.Join(DKIMDir(data), d), d, SelectorRSA, true)
+			if err != nil {
+				log(d, err)
+				continue
+			}
+			k.add(key)
+			if made != nil {
+				made(key)
+			}
+		}
+	}()
+	return k, nil
+}
+
+// signing returns domain's keys, waiting for any still being made.
+func (k *dkimKeyring) signing(domain string) []auth.SigningKey {
+	<-k.ready
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.keys[domain]
+}
+
+// published returns the keys made so far, for DNS.
+func (k *dkimKeyring) published() []DKIMKey {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]DKIMKey(nil), k.records...)
 }

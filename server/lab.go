@@ -164,6 +164,12 @@ func NewLab(cfg LabConfig) (*Lab, error) {
 	if err := l.publishAuth(); err != nil {
 		return nil, err
 	}
+	if len(l.MTAs) > 0 {
+		if err := loadBlocklist(l.DNS, l.MTAs[0].cfg.Spam.LabBLFile); err != nil {
+			return nil, err
+		}
+	}
+
 	ok = true
 	return l, nil
 }

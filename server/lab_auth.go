@@ -90,9 +90,6 @@ func (l *Lab) publishAuth() error {
 	if err := l.DNS.SetZones(zones); err != nil {
 		return err
 	}
-	if len(l.MTAs) > 0 {
-		return loadBlocklist(l.DNS, l.MTAs[0].cfg.Spam.LabBLFile)
-	}
 	return nil
 }
 

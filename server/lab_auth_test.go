@@ -81,7 +81,8 @@ func TestLabSpoofGoesToJunkAndListedIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	w, _ := c.Data()
-	w.Write([]byte("From: Alice <alice@crepes.test>\r\nTo: bob@hamburger.test\r\nSubject: please send the exam answers\r\nMessage-ID: <x@forger.test>\r\nDate: " + time.Now().Format(time.RFC1123Z) + "\r\n\r\nBob, send me the answers.\r\n"))
+	w.Write([]byte("Authentication-Results: mx.hamburger.test; spf=pass; dkim=pass; dmarc=pass\r\nX-Spam-Status: No, score=-5.0\r\n" +
+		"From: Alice <alice@crepes.test>\r\nTo: bob@hamburger.test\r\nSubject: please send the exam answers\r\nMessage-ID: <x@forger.test>\r\nDate: " + time.Now().Format(time.RFC1123Z) + "\r\n\r\nBob, send me the answers.\r\n"))
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +91,11 @@ func TestLabSpoofGoesToJunkAndListedIsRefused(t *testing.T) {
 	for _, want := range []string{"spf=fail", "dmarc=fail", "X-Spam-Status: Yes", "SPF_FAIL", "DMARC_FAIL", "203.0.113.77"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("junked message lacks %q:\n%s", want, b)
+		}
+	}
+	for _, forged := range []string{"spf=pass", "X-Spam-Status: No"} {
+		if strings.Contains(string(b), forged) {
+			t.Errorf("the forger's %q survived:\n%s", forged, b)
 		}
 	}
 	// Listed: 554 at RCPT with Postfix's wording.

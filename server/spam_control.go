@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -77,4 +78,42 @@ func init() {
 			return res, nil
 		})
 	})
+}
+
+// EditBlocklistFile applies a blocklist operation to the file a lab keeps
+// its list in (DATA/blocklist.json), for when the lab is not running: the
+// next start publishes it.
+func EditBlocklistFile(labData string, a BlocklistArgs) (BlocklistResult, error) {
+	path := filepath.Join(labData, "blocklist.json")
+	// A lab DNS that is never started holds the list while it is edited.
+	tmp := new(labdns.Server)
+	if err := tmp.SetZones([]labdns.Zone{{Domain: LabBlocklist, Blocklist: true}}); err != nil {
+		return BlocklistResult{}, err
+	}
+	if err := loadBlocklist(tmp, path); err != nil {
+		return BlocklistResult{}, err
+	}
+	res := BlocklistResult{Zone: LabBlocklist}
+	if a.Op == "add" || a.Op == "del" {
+		addr, err := netip.ParseAddr(strings.TrimSpace(a.Addr))
+		if err != nil {
+			return res, fmt.Errorf("%q is not an IP address", a.Addr)
+		}
+		res.Query = dnsbl.QueryName(addr, LabBlocklist)
+		if a.Op == "add" {
+			if err := tmp.List(LabBlocklist, addr, a.Reason); err != nil {
+				return res, err
+			}
+			res.Changed = true
+		} else {
+			res.Changed = tmp.Unlist(LabBlocklist, addr)
+		}
+		if res.Changed {
+			if err := saveBlocklist(tmp, path); err != nil {
+				return res, err
+			}
+		}
+	}
+	res.Entries = tmp.Listed(LabBlocklist)
+	return res, nil
 }

@@ -36,8 +36,7 @@ func init() { extensions = append(extensions, addSpam) }
 
 // spamState is what the spam extension keeps per MTA.
 type spamState struct {
-	keys    map[string][]auth.SigningKey // domain → keys
-	records []DKIMKey
+	keys    *dkimKeyring // nil when signing is off
 	filter  *spam.Filter
 	checker *checker
 }
@@ -64,12 +63,24 @@ func (c Config) ChecksOn() bool {
 	return c.Lab || c.LabPort != nil || len(c.Spam.DNSBL) > 0
 }
 
-// DKIMKeys returns the server's DKIM keys and the records to publish.
+// DKIMKeys returns the server's DKIM keys made so far and the records to
+// publish (see DKIMReady).
 func (m *MTA) DKIMKeys() []DKIMKey {
-	if st := spamOf(m); st != nil {
-		return st.records
+	if st := spamOf(m); st != nil && st.keys != nil {
+		return st.keys.published()
 	}
 	return nil
+}
+
+// DKIMReady is closed once every DKIM key exists (a new RSA key is made in
+// the background on the first start).
+func (m *MTA) DKIMReady() <-chan struct{} {
+	if st := spamOf(m); st != nil && st.keys != nil {
+		return st.keys.ready
+	}
+	c := make(chan struct{})
+	close(c)
+	return c
 }
 
 // SpamFilter returns the learning filter (nil when off).
@@ -82,18 +93,21 @@ func (m *MTA) SpamFilter() *spam.Filter {
 
 func addSpam(m *MTA) error {
 	cfg := m.cfg
-	st := &spamState{keys: map[string][]auth.SigningKey{}}
+	st := &spamState{}
 	if !cfg.Spam.NoSign {
-		for _, d := range cfg.Domains {
-			ks, err := LoadOrCreateDKIM(cfg.Data, d)
-			if err != nil {
-				return err
-			}
-			for _, k := range ks {
-				st.keys[d] = append(st.keys[d], auth.SigningKey{Selector: k.Selector, Signer: k.Signer})
-			}
-			st.records = append(st.records, ks...)
+		var made func(DKIMKey)
+		if dns := cfg.Spam.LabDNS; dns != nil {
+			made = func(k DKIMKey) { dns.AddExtra(k.Domain, txtRR(k.Name, k.Record)) }
 		}
+		ring, err := newKeyring(cfg.Data, cfg.Domains, func(d string, err error) {
+			m.log.Error("dkim: cannot make the RSA key; signing with Ed25519 only", "domain", d, "err", err)
+		}, made)
+		if err != nil {
+			return err
+		}
+		st.keys = ring
+		// The key being made writes into the data directory: wait for it.
+		m.OnShutdown(func(context.Context) error { <-ring.ready; return nil })
 	}
 	checksOn := cfg.ChecksOn()
 	if checksOn {
@@ -127,7 +141,7 @@ func addSpam(m *MTA) error {
 		// takes outgoing mail to sign (submission, or relay networks on
 		// port 25). Otherwise it keeps streaming messages straight into
 		// the queue, as fast as before.
-		sign := len(st.keys) > 0 && (s.IsSubmission() || len(cfg.RelayNets) > 0)
+		sign := st.keys != nil && (s.IsSubmission() || len(cfg.RelayNets) > 0)
 		if checksOn || sign {
 			s.SetChecker(ck)
 		}
@@ -155,7 +169,7 @@ func addSpam(m *MTA) error {
 // checker implements srvsmtp.Checker.
 type checker struct {
 	m          *MTA
-	keys       map[string][]auth.SigningKey
+	keys       *dkimKeyring // nil: signing is off
 	checks     bool
 	filter     *spam.Filter
 	res        *mx.Resolver
@@ -250,11 +264,11 @@ func (c *checker) sign(in *srvsmtp.Incoming) srvsmtp.Verdict {
 	if problem != "" {
 		return srvsmtp.Verdict{Notes: []string{"dkim: not signed: " + problem}}
 	}
-	keys := c.keys[from]
+	if c.keys == nil {
+		return srvsmtp.Verdict{}
+	}
+	keys := c.keys.signing(from)
 	if len(keys) == 0 {
-		if len(c.keys) == 0 {
-			return srvsmtp.Verdict{}
-		}
 		return srvsmtp.Verdict{Notes: []string{"dkim: not signed: " + from + " is not a domain of this server, so it has no key for it"}}
 	}
 	sigs, err := auth.SignDKIM(in.Text, from, keys, time.Now())
@@ -303,6 +317,10 @@ func (c *checker) checkText(ctx context.Context, in *srvsmtp.Incoming) srvsmtp.V
 	var v srvsmtp.Verdict
 	if forged > 0 {
 		v.Notes = append(v.Notes, fmt.Sprintf("removed %d Authentication-Results field(s) claiming to be from %s: forged by the sender (RFC 8601 §5)", forged, in.Hostname))
+	}
+	clean, spamFields := stripSpamFields(clean)
+	if spamFields > 0 {
+		v.Notes = append(v.Notes, fmt.Sprintf("removed %d X-Spam-* field(s) the sender wrote: only this server's verdict counts", spamFields))
 	}
 	fields := auth.Fields(clean)
 	var av auth.Verdicts
@@ -542,3 +560,24 @@ func ParseDNSBL(v string) (DNSBLZone, error) {
 }
 
 var _ srvsmtp.Checker = (*checker)(nil)
+
+// stripSpamFields removes X-Spam-Status, X-Spam-Report and X-Spam-Flag
+// fields already in a message: a sender could write "X-Spam-Status: No" to
+// fool filters in mail programs, and only this server's verdict may stand.
+func stripSpamFields(header []byte) ([]byte, int) {
+	fields := auth.Fields(header)
+	n := 0
+	var b strings.Builder
+	for _, f := range fields {
+		switch strings.ToLower(f.Name) {
+		case "x-spam-status", "x-spam-report", "x-spam-flag":
+			n++
+			continue
+		}
+		b.WriteString(f.Raw)
+	}
+	if n == 0 {
+		return header, 0
+	}
+	return []byte(b.String()), n
+}
