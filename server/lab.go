@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -221,7 +222,22 @@ func (l *Lab) Start(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
+	return l.publishPorts()
+}
+
+// publishPorts puts each exchanger's SMTP port into the lab DNS (an SRV
+// record, labdns.Zone.Port), so that clients outside the lab's relay, such
+// as `mailx smtp talk --mx hamburger.test`, reach the right server.
+func (l *Lab) publishPorts() error {
+	zones := l.DNS.Zones()
+	for i, z := range zones {
+		if p, ok := l.portFor(z.ExchangerName()); ok {
+			if n, err := strconv.ParseUint(p, 10, 16); err == nil {
+				zones[i].Port = uint16(n)
+			}
+		}
+	}
+	return l.DNS.SetZones(zones)
 }
 
 // MTA returns the MTA of domain, or nil.

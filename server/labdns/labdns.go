@@ -14,6 +14,8 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mailx-edu/mailx/proto/mx"
+
 	"github.com/mailx-edu/mailx/proto/transcript"
 )
 
@@ -33,6 +35,11 @@ type Zone struct {
 	// Addr is the address the exchanger's A (or AAAA) record gives; the
 	// zero value means 127.0.0.1.
 	Addr netip.Addr
+	// Port, when not 0, is the exchanger's SMTP port, published as an SRV
+	// record "_smtp._tcp.EXCHANGER" (mx.LabPortPrefix): every lab exchanger
+	// shares 127.0.0.1, so this is how `mailx smtp talk --mx` and other
+	// clients on the machine find which port is whose.
+	Port uint16
 	// NullMX publishes "MX 0 ." (RFC 7505): the domain accepts no mail, and
 	// a sending server bounces at once without trying.
 	NullMX bool
@@ -411,6 +418,9 @@ func (s *Server) records(z Zone, name string) ([]dns.RR, bool) {
 	}
 	if ex := z.ExchangerName(); ex != "" && ex != d && name == ex {
 		out = append(out, addrRR(ex, z.addr()))
+	}
+	if ex := z.ExchangerName(); ex != "" && z.Port != 0 && name == mx.LabPortPrefix+ex {
+		out = append(out, &dns.SRV{Hdr: hdr(name, dns.TypeSRV), Port: z.Port, Target: dns.Fqdn(ex)})
 	}
 	return out, len(out) > 0
 }

@@ -177,3 +177,26 @@ func TestPortZeroSkipsTakenTCPTwin(t *testing.T) {
 		t.Errorf("Start on a fixed port whose TCP twin is taken: %v", err)
 	}
 }
+
+// TestExchangerPortSRV: a zone with a Port publishes it as an SRV record at
+// _smtp._tcp.EXCHANGER, which proto/mx's ExchangerPort reads; a zone
+// without one publishes none.
+func TestExchangerPortSRV(t *testing.T) {
+	s := startLab(t, nil)
+	zones := s.Zones()
+	for i := range zones {
+		if zones[i].ExchangerName() == "mx.hamburger.test" {
+			zones[i].Port = 2526
+		}
+	}
+	if err := s.SetZones(zones); err != nil {
+		t.Fatal(err)
+	}
+	r := query(t, s, "udp", "_smtp._tcp.mx.hamburger.test", dns.TypeSRV)
+	if got := rrs(r.Answer); got != "_smtp._tcp.mx.hamburger.test. 60 IN SRV 0 0 2526 mx.hamburger.test." {
+		t.Errorf("SRV answer = %q", got)
+	}
+	if r := query(t, s, "udp", "_smtp._tcp.mx.crepes.test", dns.TypeSRV); len(r.Answer) != 0 {
+		t.Errorf("crepes.test has no port, yet: %s", rrs(r.Answer))
+	}
+}
