@@ -193,7 +193,7 @@ func TestExchangerPortSRV(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := query(t, s, "udp", "_smtp._tcp.mx.hamburger.test", dns.TypeSRV)
-	if got := rrs(r.Answer); got != "_smtp._tcp.mx.hamburger.test. 60 IN SRV 0 0 2526 mx.hamburger.test." {
+	if got := rrs(r.Answer); got != "_smtp._tcp.mx.hamburger.test. 300 IN SRV 0 0 2526 mx.hamburger.test." {
 		t.Errorf("SRV answer = %q", got)
 	}
 	if r := query(t, s, "udp", "_smtp._tcp.mx.crepes.test", dns.TypeSRV); len(r.Answer) != 0 {
