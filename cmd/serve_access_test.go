@@ -18,19 +18,8 @@ import (
 func startAccessServe(t *testing.T) (*server.MTA, string) {
 	t.Helper()
 	data := t.TempDir()
-	m, err := server.New(server.Config{Data: data, SMTPAddr: "127.0.0.1:0", SubmissionAddr: "off",
+	m := startTestMTA(t, server.Config{Data: data, SMTPAddr: "127.0.0.1:0", SubmissionAddr: "off",
 		POP3Addr: "127.0.0.1:0", IMAPAddr: "off", NoTranscripts: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		m.Shutdown(ctx)
-	})
 	c, err := net.DialTimeout("tcp", m.Addr("smtp"), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)

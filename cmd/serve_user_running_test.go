@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mailx-edu/mailx/server"
 	"github.com/mailx-edu/mailx/server/accounts"
@@ -15,19 +14,8 @@ import (
 // or, when users is nil, from the accounts file.
 func startUserServer(t *testing.T, data string, users []accounts.Credential) {
 	t.Helper()
-	m, err := server.New(server.Config{Data: data, SMTPAddr: "127.0.0.1:0", SubmissionAddr: "off",
+	startTestMTA(t, server.Config{Data: data, SMTPAddr: "127.0.0.1:0", SubmissionAddr: "off",
 		POP3Addr: "off", IMAPAddr: "off", NoTranscripts: true, Users: users})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		m.Shutdown(ctx)
-	})
 }
 
 func TestServeUserRefusesWhileFlagsHoldTheAccounts(t *testing.T) {

@@ -18,8 +18,15 @@ import (
 // and IMAP on loopback ports, and its generated self-signed certificate.
 func startTalkServe(t *testing.T) *server.MTA {
 	t.Helper()
-	m, err := server.New(server.Config{Data: t.TempDir(), SMTPAddr: "127.0.0.1:0", SubmissionAddr: "off",
+	return startTestMTA(t, server.Config{Data: t.TempDir(), SMTPAddr: "127.0.0.1:0", SubmissionAddr: "off",
 		POP3Addr: "127.0.0.1:0", IMAPAddr: "127.0.0.1:0", NoTranscripts: true})
+}
+
+// startTestMTA starts mailx serve's MTA with cfg in the test process and
+// shuts it down when the test ends.
+func startTestMTA(t *testing.T, cfg server.Config) *server.MTA {
+	t.Helper()
+	m, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
