@@ -406,14 +406,14 @@ func runLessonsValidate(ctx context.Context, opts *lessonsValidateOptions) error
 			}
 		} else {
 			res.OK, res.Steps = true, len(l.Steps)
-			if opts.Run && !opts.JSON {
-				n, err := playAnswers(ctx, opts, l)
+			if opts.Run {
+				ps, err := playAnswers(ctx, opts, l)
 				if err != nil {
 					return err
 				}
-				if n > 0 {
+				if len(ps) > 0 {
 					res.OK = false
-					res.Problems = lessons.Problems{{File: f, Msg: fmt.Sprintf("%d answer script(s) did not behave as they should", n)}}
+					res.Problems = ps
 				}
 			}
 		}
