@@ -76,10 +76,8 @@ func playAnswers(ctx context.Context, opts *lessonsValidateOptions, l *lessons.L
 			continue // the problems are listed with the file's others
 		}
 		r.Warning(p.String())
-		{
-			for _, line := range strings.Split(strings.TrimRight(o.Output, "\n"), "\n") {
-				r.Text("    " + line)
-			}
+		for _, line := range strings.Split(strings.TrimRight(o.Output, "\n"), "\n") {
+			r.Text("    " + line)
 		}
 	}
 	return bad, nil
