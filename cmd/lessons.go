@@ -241,7 +241,11 @@ func runLessonsStart(ctx context.Context, opts *lessonsStartOptions) error {
 		return err
 	}
 	ws := lessons.NewWorkspace(state, l.Name)
+	var lastAddrs map[string]string // the ports of the last run, reused when free
 	if opts.Reset {
+		if old, err := ws.LoadProgress(l.Name); err == nil {
+			lastAddrs = old.Addrs
+		}
 		if err := ws.Reset(); err != nil {
 			return failure("", "%v", err)
 		}
@@ -278,6 +282,9 @@ func runLessonsStart(ctx context.Context, opts *lessonsStartOptions) error {
 	p, err := ws.LoadProgress(l.Name)
 	if err != nil {
 		return failure(fmt.Sprintf("mailx lessons start %s --reset starts over.", l.Name), "%v", err)
+	}
+	if p.Addrs == nil {
+		p.Addrs = lastAddrs
 	}
 	resume := p.Resumable(l)
 	if resume && interactive {
