@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -517,10 +516,6 @@ func (mc *MailboxCheck) matches(m StoredMessage) string {
 	}
 	return ""
 }
-
-// pattern shows a compiled pattern without the case-insensitivity flag the
-// parser added (for teachers' messages, never for students).
-func pattern(re *regexp.Regexp) string { return "/" + strings.TrimPrefix(re.String(), "(?i)") + "/" }
 
 func orAny(s string) string {
 	if s == "" {
