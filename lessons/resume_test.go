@@ -109,7 +109,7 @@ func TestNewConnectionIsNoDeadEnd(t *testing.T) {
 	if !res.Completed {
 		t.Fatalf("not completed: %+v\n%s", res, out)
 	}
-	for _, want := range []string{"This is a new connection", "from step 1", "That worked, and it is not a mistake"} {
+	for _, want := range []string{"This is a new connection", "from step 1", "That worked. The session is now"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
