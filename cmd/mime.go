@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 )
@@ -35,6 +36,11 @@ func openInput(ios *IOStreams, file string) (io.ReadCloser, string, error) {
 			return nil, file, failure(hint, "cannot open %s: no such file", file)
 		}
 		return nil, file, failure(hint, "cannot open %s: %w", file, err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, file, usageError(fmt.Sprintf("Give one message file inside it, such as %s, or pipe a message in.", filepath.Join(file, "message.eml")),
+			"%s is a directory, not a message file", file)
 	}
 	return f, file, nil
 }

@@ -171,6 +171,7 @@ func runMimeDecode(ctx context.Context, opts *mimeDecodeOptions) error {
 	if err := mimeview.Tree(r, tree, mimeview.Options{Source: displayName(opts.File), Raw: opts.Raw, Hint: hint}); err != nil {
 		return err
 	}
+	mimeAuthSection(r, tree.Headers, opts.File) // mime_auth.go
 	if opts.Extract != "" {
 		r.Blank()
 		r.Heading("Extracted to " + opts.Extract)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 const (
@@ -326,5 +327,76 @@ func TestMimeBinary(t *testing.T) {
 		if code != tc.code || !strings.Contains(stderr.String(), tc.msg) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, stderr.String(), tc.code, tc.msg)
 		}
+	}
+}
+
+// TestMimeDecodeIssue19 covers what new users tripped on: the README's
+// encode | decode pair warned about smuggling, a directory was called
+// "empty", a Latin-1 header reached the terminal as invalid UTF-8 with Go's
+// own error wording, and a bounce's delivery-status part was called a
+// nesting problem.
+func TestMimeDecodeIssue19(t *testing.T) {
+	enc, stderr, code := runMailx(t, "", "mime", "encode", "--from", "a@example.org", "--to", "b@example.org", "--text", "hi")
+	if code != 0 {
+		t.Fatalf("encode: exit %d %s", code, stderr)
+	}
+	out, _, code := runMailx(t, enc, "mime", "decode")
+	if code != 0 || strings.Contains(out, "warning") || strings.Contains(out, "smuggle") {
+		t.Errorf("encode | decode: exit %d, warnings:\n%s", code, out)
+	}
+
+	dir := t.TempDir()
+	_, stderr, code = runMailx(t, "", "mime", "decode", dir)
+	if code != ExitUsage || !strings.Contains(stderr, "is a directory") || strings.Contains(stderr, "empty") {
+		t.Errorf("decode DIR: exit %d, stderr %q", code, stderr)
+	}
+
+	latin := filepath.Join(dir, "latin1.eml")
+	os.WriteFile(latin, []byte("From: Ren\xe9 <rene@example.org>\r\nSubject: caf\xe9\r\nDate: Fri, 01 Mar 2024 12:00:00 +0000\r\nMessage-ID: <1@b>\r\n\r\nhi\r\n"), 0o644)
+	out, _, code = runMailx(t, "", "mime", "decode", latin)
+	if code != 0 || !utf8.ValidString(out) || !strings.Contains(out, `caf\xE9`) || strings.Contains(out, "mail: ") || !strings.Contains(out, "not UTF-8") {
+		t.Errorf("Latin-1 header: exit %d, valid UTF-8 %v:\n%s", code, utf8.ValidString(out), out)
+	}
+
+	out, _, code = runMailx(t, "", "mime", "decode", "../proto/mime/testdata/bounces/postfix.eml")
+	for _, w := range []string{"Reporting-MTA: mail.example.org", "Final-Recipient: bob@example.net", "Action: failed", "Status: 5.1.1  (permanent failure: the mailbox does not exist)", "Diagnostic-Code: smtp; 550 5.1.1"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("Postfix bounce: no %q in\n%s", w, out)
+		}
+	}
+	if code != 0 || strings.Contains(out, "warning") {
+		t.Errorf("Postfix bounce: exit %d, with a warning:\n%s", code, out)
+	}
+}
+
+// TestMimeEncodeNameFallback: a non-ASCII attachment name is written both
+// in RFC 2231 form (filename*= of Content-Disposition, for readers that
+// follow the RFCs) and as RFC 2047 encoded-words in the name= parameter of
+// Content-Type (what Thunderbird and Outlook write, for readers that look
+// only there). Python's email package (python3) reads the name back.
+func TestMimeEncodeNameFallback(t *testing.T) {
+	dir := t.TempDir()
+	att := filepath.Join(dir, "café.txt")
+	os.WriteFile(att, []byte("un café\n"), 0o644)
+	msg, stderr, code := runMailx(t, "", "mime", "encode", "--from", "a@example.org", "--to", "b@example.org", "--text", "see attached", "--attach", att+";type=application/octet-stream")
+	if code != 0 {
+		t.Fatalf("encode: exit %d %s", code, stderr)
+	}
+	if !strings.Contains(msg, `filename*=utf-8''caf%C3%A9.txt`) || !strings.Contains(msg, `name="=?utf-8?b?Y2Fmw6kudHh0?="`) {
+		t.Errorf("the name is not in both forms:\n%s", msg)
+	}
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed (Debian package python3): the name is not read back by Python's email package")
+	}
+	c := exec.Command(python, "-c", `import sys, email
+from email import policy
+m = email.message_from_string(sys.stdin.read(), policy=policy.default)
+print([p.get_filename() for p in m.iter_attachments()])
+print([str(p['Content-Type'].params.get('name')) for p in m.iter_attachments()])`)
+	c.Stdin = strings.NewReader(msg)
+	out, err := c.CombinedOutput()
+	if err != nil || strings.Count(string(out), "'café.txt'") != 2 {
+		t.Errorf("python3 reads %q (%v), want café.txt from both fields", out, err)
 	}
 }

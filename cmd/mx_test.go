@@ -284,7 +284,7 @@ func TestMXLookupFailures(t *testing.T) {
 		{"servfail", []string{"broken.test", "--server", srv.Addr},
 			"mailx: lookup of broken.test failed: " + srv.Addr + " answered SERVFAIL (server failure)", "Try again later", ExitFailure},
 		{"refused", []string{"refused.test", "--server", srv.Addr},
-			"answered REFUSED", "--server", ExitFailure},
+			"answered REFUSED", "the lab DNS", ExitFailure},
 		{"timeout", []string{"silent.test", "--server", srv.Addr, "--timeout", "100ms", "--retries", "1"},
 			"mailx: no answer from " + srv.Addr + " (udp) for silent.test MX after 2 attempts (100ms each)", "raise --timeout", ExitFailure},
 		{"timeout over tcp", []string{"silent.test", "--server", srv.Addr, "--timeout", "100ms", "--retries", "0", "--tcp"},
@@ -474,4 +474,55 @@ func startDnsmasq(t *testing.T, bin string, records ...string) string {
 	}
 	t.Fatalf("dnsmasq did not start:\n%s", lastErr)
 	return ""
+}
+
+// TestMXLookupIssue19: --json prints an object on stdout even when the
+// lookup fails; a timeout over --tcp does not suggest --tcp; REFUSED from a
+// DNS server on this machine (the lab DNS) is about the lab's domains, not
+// about recursive resolvers.
+func TestMXLookupIssue19(t *testing.T) {
+	srv := startMXZone(t)
+	out, stderr, code := runMX(t, "mx", "lookup", "refused.test", "--json", "--server", srv.Addr, "--timeout", "2s")
+	var f mxFailure
+	if code != ExitFailure || json.Unmarshal([]byte(out), &f) != nil || f.Error.Kind != "refused" || f.Domain != "refused.test" || f.Error.Hint == "" {
+		t.Errorf("--json on failure: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	if !strings.Contains(stderr, "lab DNS") || !strings.Contains(stderr, "crepes.test") || strings.Contains(stderr, "use a recursive resolver") {
+		t.Errorf("REFUSED from a loopback server: %q", stderr)
+	}
+	hole := mxtest.Blackhole(t)
+	_, stderr, _ = runMX(t, "mx", "lookup", "a.test", "--server", hole, "--tcp", "--timeout", "200ms", "--retries", "0")
+	if strings.Contains(stderr, "try --tcp") || !strings.Contains(stderr, "without --tcp") {
+		t.Errorf("timeout over TCP: %q", stderr)
+	}
+	_, stderr, _ = runMX(t, "mx", "lookup", "a.test", "--server", hole, "--timeout", "200ms", "--retries", "0")
+	if !strings.Contains(stderr, "try --tcp") {
+		t.Errorf("timeout over UDP: %q", stderr)
+	}
+}
+
+// TestSMTPTalkMXLab: smtp talk --mx DOMAIN --dns-server LAB-DNS connects
+// to the port the lab DNS publishes for the exchanger (SRV
+// _smtp._tcp.EXCHANGER), not to port 25, and a failed lookup names
+// --dns-server, the flag of this command.
+func TestSMTPTalkMXLab(t *testing.T) {
+	m := startTalkServe(t)
+	_, port, _ := net.SplitHostPort(m.Addr("smtp"))
+	srv := mxtest.Start(t, mxtest.Options{Zone: "hamburger.test. 60 IN MX 10 mx.hamburger.test.\n" +
+		"mx.hamburger.test. 60 IN A 127.0.0.1\n" +
+		"_smtp._tcp.mx.hamburger.test. 60 IN SRV 0 0 " + port + " mx.hamburger.test.\n" +
+		"nosrv.test. 60 IN MX 10 mx.nosrv.test.\nmx.nosrv.test. 60 IN A 127.0.0.1\n",
+		Refuse: []string{"typo.test"}})
+	out, stderr, code := runMailx(t, "EHLO student.test\nQUIT\n", "smtp", "talk", "--mx", "hamburger.test", "--dns-server", srv.Addr)
+	if code != 0 || !strings.Contains(out, "Connected to 127.0.0.1:"+port) || !strings.Contains(out, "port "+port+" from the lab DNS") {
+		t.Errorf("--mx in the lab: exit %d, stderr %q\n%s", code, stderr, out)
+	}
+	_, stderr, code = runMailx(t, "QUIT\n", "smtp", "talk", "--mx", "typo.test", "--dns-server", srv.Addr)
+	if code != ExitFailure || !strings.Contains(stderr, "lab DNS") || strings.Contains(strings.ReplaceAll(stderr, "--dns-server", ""), "--server") {
+		t.Errorf("refused --mx lookup: exit %d, stderr %q", code, stderr)
+	}
+	_, stderr, code = runMailx(t, "QUIT\n", "smtp", "talk", "--mx", "nosrv.test", "--dns-server", srv.Addr, "--timeout", "2s")
+	if code != ExitFailure || !strings.Contains(stderr, "add --port N") {
+		t.Errorf("a lab exchanger without a published port: exit %d, stderr %q", code, stderr)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mailx-edu/mailx/explore/render"
+	"github.com/mailx-edu/mailx/proto/note"
 	"github.com/mailx-edu/mailx/server/control"
 	"github.com/mailx-edu/mailx/server/queue"
 )
@@ -160,7 +161,7 @@ func runQueueList(ctx context.Context, opts *queueListOptions) error {
 		r.Notef("every accepted message has been delivered (queue in %s)", filepath.Join(data, "queue"))
 		return nil
 	}
-	r.Heading(fmt.Sprintf("%d message(s) in the queue (%s)", len(list), queueSource(admin, data)))
+	r.Heading(fmt.Sprintf("%s in the queue (%s)", note.Count(len(list), "message"), queueSource(admin, data)))
 	r.Text(fmt.Sprintf("%-16s  %9s  %-23s  %s", "ID", "SIZE", "ARRIVED", "SENDER"))
 	for _, m := range list {
 		from := m.Envelope.From
@@ -185,7 +186,7 @@ func recipientLine(rc queue.Recipient) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  %s", rc.Addr, rc.State)
 	if n := len(rc.Attempts); n > 0 {
-		fmt.Fprintf(&b, " after %d attempt(s)", n)
+		fmt.Fprintf(&b, " after %s", note.Count(n, "attempt"))
 	}
 	if rc.State == queue.Deferred && !rc.NextAttempt.IsZero() {
 		fmt.Fprintf(&b, ", next attempt %s", queueTime(rc.NextAttempt))

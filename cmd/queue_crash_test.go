@@ -31,7 +31,7 @@ type queueServeProc struct {
 // start-up report.
 func startQueueServe(t *testing.T, bin, data string, pop3 ...bool) *queueServeProc {
 	t.Helper()
-	args := []string{"serve", "--json", "--data", data, "--domain", "mx.test", "--user", "bob:crash-test",
+	args := []string{"serve", "--json", "--no-welcome", "--data", data, "--domain", "mx.test", "--user", "bob:crash-test",
 		"--smtp", "127.0.0.1:0", "--max-sessions-per-client", "1000"}
 	withPOP3 := len(pop3) > 0 && pop3[0]
 	if withPOP3 {

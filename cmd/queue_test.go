@@ -55,7 +55,7 @@ func TestQueueCommandsOffline(t *testing.T) {
 	if code := Main([]string{"queue", "list", "--data", data}, ios); code != 0 {
 		t.Fatalf("list exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"1 message(s) in the queue (no server running", id, "alice@mx.test", "    bob@far.test  pending"} {
+	for _, want := range []string{"1 message in the queue (no server running", id, "alice@mx.test", "    bob@far.test  pending"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("list output lacks %q:\n%s", want, out)
 		}

@@ -89,6 +89,10 @@ Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong.`,
 		// subcommands must not define their own, or this would be skipped.
 		PersistentPreRun: func(c *cobra.Command, args []string) { *started = true },
 	}
+	// --version answers like `mailx version`, as users of other tools expect.
+	root.Version = Version()
+	root.SetVersionTemplate(versionLine() + "\n")
+	root.Flags().BoolP("version", "v", false, "print the mailx version (same as 'mailx version')")
 	root.PersistentFlags().BoolVar(&ios.NoColor, "no-color", false, "never colour the output (also: NO_COLOR=1, or output not a terminal)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError(fmt.Sprintf("Run '%s --help' to see its flags.", c.CommandPath()), "%s", err)
@@ -106,6 +110,11 @@ Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong.`,
 		// Commands register here, one line each.
 		newMimeCmd,
 		newLessonsCmd,
+		newTranscriptCmd,
+		func(ios *IOStreams) *cobra.Command { return newWebCmd(ios, nil) },
+		newDNSBLCmd,
+		newAuthCmd,
+		newSpamCmd,
 	} {
 		root.AddCommand(add(ios))
 	}

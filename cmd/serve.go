@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -60,6 +61,10 @@ With no flags it serves the domain mailx.test for the practice accounts alice
   submission  127.0.0.1:2587   for mail programs: log in (AUTH) first, then send anywhere
   POP3        127.0.0.1:1100   download mail (user/pass/list/retr/dele/quit)
   IMAP        127.0.0.1:1430   folders and flags kept on the server
+
+Each new mailbox starts with a welcome message from postmaster@ the domain
+that says what to try, so a first POP3 or IMAP session finds mail
+(--no-welcome leaves new mailboxes empty).
 
 With --lab it starts a small Internet instead: crepes.test (alice) and
 hamburger.test (bob), each its own server, and a lab DNS that publishes
@@ -120,8 +125,14 @@ func newServeCmd(ios *IOStreams, runF func(context.Context, *serveOptions) error
 	fs.BoolVar(&example, "example-config", false, "print a config file with every key explained, and exit")
 	c.AddCommand(newServeUserCmd(ios))
 	c.AddCommand(newServeScenarioCmd(ios, nil))
+	for _, sub := range serveSubcommands {
+		c.AddCommand(sub(ios))
+	}
 	return c
 }
+
+// serveSubcommands let other files add subcommands to mailx serve.
+var serveSubcommands []func(*IOStreams) *cobra.Command
 
 // bindServeFlags defines the flags that set the server's Config. It is
 // called twice: for the command line, and to lay the command line over the
@@ -144,6 +155,9 @@ func bindServeFlags(fs *pflag.FlagSet, cfg *server.Config) {
 	fs.Var(&netList{cfg: cfg}, "relay-net", "client network allowed to relay without AUTH, e.g. 10.0.0.0/8; repeat for more")
 	fs.BoolVar(&cfg.VRFY, "vrfy", false, "answer VRFY truthfully instead of 252")
 	fs.BoolVar(&cfg.NoTranscripts, "no-transcripts", false, "do not keep session transcripts in the data directory")
+	cfg.Welcome = true
+	fs.Var(&negatedBool{p: &cfg.Welcome}, "no-welcome", "do not put a welcome message into new accounts' INBOX")
+	fs.Lookup("no-welcome").NoOptDefVal = "true"
 	fs.BoolVar(&cfg.AllowPublic, "public", false, "allow listen addresses other machines can reach (a classroom server)")
 	for _, h := range serveFlagHooks {
 		h(fs, cfg)
@@ -167,6 +181,21 @@ func (u *userList) Set(s string) error {
 		return err
 	}
 	u.cfg.Users = append(u.cfg.Users, c)
+	return nil
+}
+
+// negatedBool is a --no-X flag that clears the bool it points to; the bool
+// itself defaults to true.
+type negatedBool struct{ p *bool }
+
+func (n *negatedBool) String() string { return fmt.Sprint(!*n.p) }
+func (n *negatedBool) Type() string   { return "bool" }
+func (n *negatedBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*n.p = !v
 	return nil
 }
 
@@ -379,9 +408,9 @@ type serveReport struct {
 func printBanner(r *render.Renderer, m *server.MTA, trace bool) {
 	cfg := m.Config()
 	addrs := m.Addrs()
-	next := "mailx smtp talk " + reachable(m.Addr("smtp"))
+	next := selfCommand() + " smtp talk " + reachable(m.Addr("smtp"))
 	if m.Addr("smtp") == "" && len(addrs) > 0 {
-		next = "mailx smtp talk " + reachable(addrs[0].Addr)
+		next = selfCommand() + " smtp talk " + reachable(addrs[0].Addr)
 	}
 	cert := m.Certificate()
 	if r.JSONMode() {
@@ -392,7 +421,15 @@ func printBanner(r *render.Renderer, m *server.MTA, trace bool) {
 	}
 	r.Heading("mailx serve: mail for " + strings.Join(m.Directory().Domains(), ", "))
 	for _, a := range addrs {
-		r.Field(a.Name, a.Addr+"   "+serviceRoles[a.Name])
+		addr := a.Addr
+		if a.Name == "web" {
+			scheme := "http://"
+			if a.ImplicitTLS {
+				scheme = "https://"
+			}
+			addr = scheme + reachable(addr)
+		}
+		r.Field(a.Name, addr+"   "+serviceRoles[a.Name])
 	}
 	var accts []string
 	for _, a := range m.Accounts() {

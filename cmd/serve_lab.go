@@ -292,6 +292,7 @@ func printLabBanner(r *render.Renderer, lab *server.Lab, lc server.LabConfig, tr
 		}
 		r.Field("accounts", strings.Join(accts, ", "))
 		r.Field("exchanger", fmt.Sprintf("%s = 127.0.0.1, SMTP port %s", d.Exchanger, lab.Port(d.Exchanger)))
+		labAuthField(r, lab, d.Domain) // serve_lab_auth.go
 		r.Field("scenario", d.Scenario)
 		r.Field("data", d.Data)
 	}
@@ -299,6 +300,7 @@ func printLabBanner(r *render.Renderer, lab *server.Lab, lc server.LabConfig, tr
 	if len(lab.NoMail) > 0 {
 		r.Field("null MX", strings.Join(lab.NoMail, ", ")+"   accepts no mail (RFC 7505): mail to it bounces at once")
 	}
+	labBlocklistField(r)
 	if lc.Base.TimeScale > 1 {
 		r.Field("time scale", fmt.Sprintf("%s: a 5-minute retry comes after %s", strconv.FormatFloat(lc.Base.TimeScale, 'f', -1, 64),
 			queue.HumanDuration(time.Duration(float64(5*time.Minute)/lc.Base.TimeScale))))
@@ -312,9 +314,9 @@ func printLabBanner(r *render.Renderer, lab *server.Lab, lc server.LabConfig, tr
 		hint += " Restart with --trace to watch both ends of every relay."
 	}
 	r.Note(note.Note{Summary: hint,
-		Next: fmt.Sprintf("mailx mx lookup %s --server %s   then   mailx smtp talk %s   (log in as a %s user; in another terminal)",
-			second, reachable(lab.DNS.Addr()), reachable(lab.MTAs[0].Addr("submission")), first)})
-	r.Note(note.Note{Summary: "Switch a domain's scenario while the lab runs: mailx serve scenario " + second + " greylist" + labDataHint(lc)})
+		Next: fmt.Sprintf("%[5]s mx lookup %[1]s --server %[2]s   then   %[5]s smtp talk %[3]s   (log in as a %[4]s user; in another terminal)",
+			second, reachable(lab.DNS.Addr()), reachable(lab.MTAs[0].Addr("submission")), first, selfCommand())})
+	r.Note(note.Note{Summary: "Switch a domain's scenario while the lab runs: " + selfCommand() + " serve scenario " + second + " greylist" + labDataHint(lc)})
 }
 
 func labDataHint(lc server.LabConfig) string {

@@ -132,7 +132,7 @@ func TestServeLabBinary(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	data := t.TempDir()
-	cmd := exec.Command(bin, "serve", "--lab", "--data", data, "--smtp", "127.0.0.1:0", "--submission", "127.0.0.1:0",
+	cmd := exec.Command(bin, "serve", "--lab", "--no-welcome", "--data", data, "--smtp", "127.0.0.1:0", "--submission", "127.0.0.1:0",
 		"--pop3", "off", "--imap", "off", "--dns", "127.0.0.1:0", "--json", "--trace")
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	stdout, err := cmd.StdoutPipe()

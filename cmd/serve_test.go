@@ -222,7 +222,8 @@ func TestServeBinary(t *testing.T) {
 	smtpExchange(t, addr, "bob+test@mailx.test")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if files, _ := filepath.Glob(filepath.Join(data, "mail", "bob", "new", "*")); len(files) == 1 {
+		// The welcome message and the one just sent.
+		if files, _ := filepath.Glob(filepath.Join(data, "mail", "bob", "new", "*")); len(files) == 2 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -395,6 +396,61 @@ func TestBannerAddresses(t *testing.T) {
 		}
 		if got := exposed(tc.addr); got != tc.exposed {
 			t.Errorf("exposed(%q) = %v, want %v", tc.addr, got, tc.exposed)
+		}
+	}
+}
+
+// TestFreshServerGreetsWithMail is the course's first POP3 session against a
+// server nobody has sent anything to: `user alice / pass hungry / list /
+// retr 1 / dele 1 / quit` must find the welcome message, and --no-welcome
+// must leave a new INBOX empty.
+func TestFreshServerGreetsWithMail(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("interrupting a child process needs a console on Windows")
+	}
+	bin := buildBinary(t)
+	for _, tc := range []struct {
+		flags    []string
+		messages string
+	}{{nil, "has 1 message"}, {[]string{"--no-welcome"}, "has 0 messages"}} {
+		data := t.TempDir()
+		args := append([]string{"serve", "--data", data, "--smtp", "off", "--submission", "off", "--imap", "off",
+			"--pop3", "127.0.0.1:0", "--json"}, tc.flags...)
+		cmd := exec.Command(bin, args...)
+		stdout, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		lines := bufio.NewScanner(stdout)
+		var rep serveReport
+		if !lines.Scan() || json.Unmarshal(lines.Bytes(), &rep) != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("%v: no start-up report", tc.flags)
+		}
+		pop := ""
+		for _, l := range rep.Listen {
+			if l.Name == "pop3" {
+				pop = l.Addr
+			}
+		}
+		talk := exec.Command(bin, "pop3", "talk", pop, "--no-color")
+		talk.Stdin = strings.NewReader("user alice\npass hungry\nlist\nretr 1\ndele 1\nquit\n")
+		out, err := talk.CombinedOutput()
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		if !strings.Contains(string(out), tc.messages) {
+			t.Errorf("%v: the POP3 session does not say %q:\n%s", tc.flags, tc.messages, out)
+		}
+		if tc.flags == nil {
+			if err != nil {
+				t.Errorf("the seed session failed on a fresh server: %v\n%s", err, out)
+			}
+			for _, want := range []string{"From: Postmaster <postmaster@mailx.test>", "Subject: Welcome to your practice mailbox", "mailx pop3 talk HOST:PORT"} {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("RETR 1 lacks %q:\n%s", want, out)
+				}
+			}
 		}
 	}
 }

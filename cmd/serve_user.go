@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +12,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/mailx-edu/mailx/server"
 	"github.com/mailx-edu/mailx/server/accounts"
+	"github.com/mailx-edu/mailx/server/control"
 	"github.com/mailx-edu/mailx/server/maildir"
 )
 
@@ -24,7 +27,9 @@ func newServeUserCmd(ios *IOStreams) *cobra.Command {
 (bcrypt hashes, never passwords). A running mailx serve notices changes within
 a second. Each account gets a Maildir in DATA/mail/NAME with the folders
 Sent, Drafts and Trash. A server started with --user uses only those users
-and ignores the file.`
+and ignores the file: while one runs, add, passwd and del refuse and say so.
+
+On a terminal the password is asked twice, without echo.`
 	for _, sub := range []*cobra.Command{
 		newServeUserAddCmd(ios, nil, "add", "Create an account (asks for the password)"),
 		newServeUserAddCmd(ios, nil, "passwd", "Change an account's password"),
@@ -126,6 +131,11 @@ func runServeUser(ctx context.Context, opts *serveUserOptions) error {
 		return failure("Fix or delete that line; mailx serve user add recreates users.", "%s", err)
 	}
 	r := opts.IO.Renderer(opts.JSON)
+	if opts.Action != "list" {
+		if err := refuseWhenFlagsHoldAccounts(ctx, data, opts); err != nil {
+			return err
+		}
+	}
 	switch opts.Action {
 	case "list":
 		return listUsers(r, f, data)
@@ -207,6 +217,27 @@ func listUsers(r interface {
 	return nil
 }
 
+// refuseWhenFlagsHoldAccounts stops add, passwd and del when a server runs on
+// this data directory with accounts given by --user (or the config file's
+// users): that server never reads the accounts file, so the change would
+// say "ok" and still not let anyone log in.
+func refuseWhenFlagsHoldAccounts(ctx context.Context, data string, opts *serveUserOptions) error {
+	cl, err := control.Dial(ctx, data)
+	if err != nil {
+		return nil // no server running: the file is what the next start reads
+	}
+	var res server.AccountsResult
+	if err := cl.Call(ctx, server.CallAccounts, nil, &res); err != nil || res.Source != "flags" {
+		return nil
+	}
+	return failure(fmt.Sprintf("That server knows only the accounts it was started with (%s) and ignores %s.\n"+
+		"Stop it (Ctrl-C) and either start it again with --user %s:PASSWORD added, or start it without --user\n"+
+		"to use the accounts file (then: mailx serve user %s %s).",
+		strings.Join(res.Users, ", "), filepath.Join(data, "accounts"), opts.Name, opts.Action, opts.Name),
+		"the mail server running on %s (pid %d) was started with --user accounts: %s %s would have no effect",
+		data, cl.Info().PID, opts.Action, opts.Name)
+}
+
 // readPassword takes --password, else asks on a terminal without echo, else
 // reads the first line of standard input.
 func readPassword(opts *serveUserOptions) (string, error) {
@@ -214,16 +245,7 @@ func readPassword(opts *serveUserOptions) (string, error) {
 		return opts.Password, nil
 	}
 	if f, ok := opts.IO.In.(*os.File); ok && opts.IO.StdinTTY {
-		fmt.Fprintf(opts.IO.ErrOut, "Password for %s: ", opts.Name)
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(opts.IO.ErrOut)
-		if err != nil {
-			return "", failure("Give it with --password instead.", "cannot read the password: %w", err)
-		}
-		if len(b) == 0 {
-			return "", usageError("Type a password, or give one with --password.", "empty password")
-		}
-		return string(b), nil
+		return askPasswordTwice(opts.IO.ErrOut, opts.Name, func() ([]byte, error) { return term.ReadPassword(int(f.Fd())) })
 	}
 	line, err := bufio.NewReader(opts.IO.In).ReadString('\n')
 	line = strings.TrimRight(line, "\r\n")
@@ -232,4 +254,29 @@ func readPassword(opts *serveUserOptions) (string, error) {
 	}
 	_ = err
 	return line, nil
+}
+
+// askPasswordTwice asks for a password on a terminal (read reads one line
+// without echo) and again to confirm it, as passwd(1) does: a typo nobody
+// can see would otherwise lock the account's owner out.
+func askPasswordTwice(prompt io.Writer, name string, read func() ([]byte, error)) (string, error) {
+	fmt.Fprintf(prompt, "Password for %s: ", name)
+	first, err := read()
+	fmt.Fprintln(prompt)
+	if err != nil {
+		return "", failure("Give it with --password instead.", "cannot read the password: %w", err)
+	}
+	if len(first) == 0 {
+		return "", usageError("Type a password, or give one with --password.", "empty password")
+	}
+	fmt.Fprintf(prompt, "Again, to be sure: ")
+	second, err := read()
+	fmt.Fprintln(prompt)
+	if err != nil {
+		return "", failure("Give it with --password instead.", "cannot read the password: %w", err)
+	}
+	if string(first) != string(second) {
+		return "", usageError("Run the command again and type the same password twice.", "the two passwords differ; nothing was changed")
+	}
+	return string(first), nil
 }

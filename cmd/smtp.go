@@ -73,6 +73,17 @@ type smtpTarget struct {
 	ServerName string // the name for TLS verification
 	Port       int
 	Why        string // how --mx chose it
+	lab        bool   // --mx found an exchanger on this machine (a lab)
+}
+
+// loopbackOnly reports whether every address of x is on this machine.
+func loopbackOnly(x mx.Exchanger) bool {
+	for _, a := range x.Addresses {
+		if !a.IP.IsLoopback() {
+			return false
+		}
+	}
+	return len(x.Addresses) > 0
 }
 
 // smtpTargets resolves what to connect to: the HOST[:PORT] argument, or the
@@ -93,11 +104,15 @@ func smtpTargets(ctx context.Context, r *render.Renderer, f *smtpConnFlags, arg 
 		}
 		res.Server = addr
 	}
+	setLabDomainsHint()
 	result, err := res.Lookup(ctx, f.MX)
 	if err != nil {
 		var me *mx.Error
 		if errors.As(err, &me) {
-			return nil, failure(me.Hint(), "%s", me.Error())
+			// The resolver's hints name mx lookup's --server; here the
+			// DNS server is --dns-server (--server is not a flag of this
+			// command).
+			return nil, failure(strings.ReplaceAll(me.Hint(), "--server", "--dns-server"), "%s", me.Error())
 		}
 		return nil, failure("Check the domain's spelling, or give a host instead of --mx.", "MX lookup for %s failed: %v", f.MX, err)
 	}
@@ -119,9 +134,18 @@ func smtpTargets(ctx context.Context, r *render.Renderer, f *smtpConnFlags, arg 
 			r.Warning(fmt.Sprintf("%s (%s) has no address; skipped", x.Host, why))
 			continue
 		}
+		xport := port
+		if f.Port == 0 && !f.TLS && loopbackOnly(x) {
+			// A lab runs every exchanger on this machine, each on its
+			// own port, and its DNS says which (an SRV record).
+			if p := res.ExchangerPort(ctx, x.Host); p != 0 {
+				xport = p
+				why += fmt.Sprintf(", port %d from the lab DNS (SRV %s%s)", p, mx.LabPortPrefix, x.Host)
+			}
+		}
 		r.Field(x.Host, why)
 		for _, a := range x.Addresses {
-			out = append(out, smtpTarget{Dial: a.IP.String(), ServerName: x.Host, Port: port, Why: x.Host + ", " + why})
+			out = append(out, smtpTarget{Dial: a.IP.String(), ServerName: x.Host, Port: xport, Why: x.Host + ", " + why, lab: loopbackOnly(x)})
 		}
 	}
 	if len(out) == 0 {
@@ -172,6 +196,9 @@ func dialSMTP(ctx context.Context, r *render.Renderer, f *smtpConnFlags, targets
 		}
 	}
 	msg, hint := explainConnErr(lastErr)
+	if t := targets[len(targets)-1]; t.lab && f.Port == 0 {
+		hint = fmt.Sprintf("%s is on this machine, as in a lab, where each exchanger has its own port: the lab's start-up banner (mailx serve --lab) lists them; add --port N. Port %d is what --mx uses on the Internet.", t.ServerName, t.Port)
+	}
 	if len(targets) > 1 {
 		msg = fmt.Sprintf("all %d addresses failed; the last: %s", len(targets), msg)
 	}

@@ -184,6 +184,7 @@ func runSMTPSend(ctx context.Context, opts *smtpSendOptions) error {
 		Render:          r,
 		Input:           &explore.LinesInput{},
 		ResponseTimeout: opts.Conn.ResponseTimeout,
+		Automatic:       true,
 	})
 	queueID, err := sendMessage(ctx, s, opts, lines)
 	if err != nil {

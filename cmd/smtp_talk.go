@@ -12,6 +12,7 @@ import (
 type smtpTalkOptions struct {
 	IO   *IOStreams
 	Addr string // HOST[:PORT], from the argument; "" with --mx
+	As   string // --as ADDRESS: announce this client address with XCLIENT (smtp_talk_as.go)
 	Conn smtpConnFlags
 	sessionFlags
 }
@@ -51,7 +52,8 @@ func newSMTPTalkCmd(ios *IOStreams, runF func(context.Context, *smtpTalkOptions)
   mailx smtp talk mail.example.edu --starttls
   mailx smtp talk --mx example.edu
   printf 'EHLO me\nMAIL FROM:<a@hill.test>\nRCPT TO:<bob@mailx.test>\nDATA\nSubject: hi\n\nHello\n.\nQUIT\n' | mailx smtp talk 127.0.0.1:2525
-  mailx smtp talk 127.0.0.1:2525 --script lab1.txt --record lab1.transcript --strict`,
+  mailx smtp talk 127.0.0.1:2525 --script lab1.txt --record lab1.transcript --strict
+  mailx smtp talk 127.0.0.1:2526 --as 203.0.113.66   # play the lab's spammer (XCLIENT)`,
 		Args: maxArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -73,12 +75,22 @@ func newSMTPTalkCmd(ios *IOStreams, runF func(context.Context, *smtpTalkOptions)
 		},
 	}
 	opts.Conn.register(c, "connect to the mail exchanger of DOMAIN instead of HOST")
+	c.Flags().StringVar(&opts.As, "as", "", "play a client at this address: EHLO, then XCLIENT ADDR=ADDRESS (servers allow it from loopback), e.g. 203.0.113.66")
 	opts.sessionFlags.register(c, "smtp")
 	return c
 }
 
 func runSMTPTalk(ctx context.Context, opts *smtpTalkOptions) error {
+	var prelude func(context.Context, *explore.Session) error
+	if opts.As != "" {
+		a, err := parseAs(opts.As)
+		if err != nil {
+			return err
+		}
+		prelude = xclientPrelude(a, opts.Conn.helo())
+	}
 	return runTalkSession(ctx, opts.IO, &opts.Conn.connFlags, &opts.sessionFlags, talkSpec{
+		prelude:   prelude,
 		name:      "smtp",
 		proto:     explore.NewSMTP(),
 		beforeTLS: []string{"EHLO " + opts.Conn.helo()},

@@ -522,3 +522,32 @@ func TestSMTPSendUTF8Address(t *testing.T) {
 		t.Errorf("fake without SMTPUTF8: exit %d, stderr %q\n%s", code, stderr, out)
 	}
 }
+
+// TestSMTPSendIssue19: smtp send does not tell the user to type what it
+// types itself, leaves Subject out when none was given, and sends a short
+// accented body as quoted-printable, which stays readable.
+func TestSMTPSendIssue19(t *testing.T) {
+	f := startFakeMTA(t)
+	out, stderr, code := runMailx(t, "", "smtp", "send", "--server", f.addr, "--from", "alice@crepes.test",
+		"--to", "bob@hamburger.test", "--body", "Crêpes?")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q\n%s", code, stderr, out)
+	}
+	if strings.Contains(out, "next:") || strings.Contains(out, "introduce yourself") {
+		t.Errorf("smtp send tells the user what to type next:\n%s", out)
+	}
+	msgs := f.got()
+	if len(msgs) != 1 {
+		t.Fatalf("server got %d messages", len(msgs))
+	}
+	if strings.Contains(msgs[0], "Subject:") {
+		t.Errorf("an empty Subject field was written:\n%s", msgs[0])
+	}
+	if !strings.Contains(msgs[0], "Content-Transfer-Encoding: quoted-printable") || !strings.Contains(msgs[0], "Cr=C3=AApes?") {
+		t.Errorf("the body is not quoted-printable:\n%s", msgs[0])
+	}
+	enc, _, _ := runMailx(t, "", "mime", "encode", "--from", "a@example.org", "--to", "b@example.org", "--text", "hi")
+	if strings.Contains(enc, "Subject:") {
+		t.Errorf("mime encode without --subject writes a Subject field:\n%s", enc)
+	}
+}

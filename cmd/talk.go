@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/mailx-edu/mailx/explore"
 	"github.com/mailx-edu/mailx/explore/render"
+	"github.com/mailx-edu/mailx/explore/report"
 	"github.com/mailx-edu/mailx/proto/transcript"
 )
 
@@ -62,6 +64,8 @@ type sessionFlags struct {
 	Explain bool   // --explain (default true); false is --quiet
 	JSON    bool   // --json
 	Strict  bool   // --strict: failures in the session fail the command
+	Brief   bool   // --brief: one note line per reply
+	Report  string // --report FILE.html|FILE.md: the session for a lab report
 }
 
 func (f *sessionFlags) register(c *cobra.Command, name string) {
@@ -72,6 +76,8 @@ func (f *sessionFlags) register(c *cobra.Command, name string) {
 	fl.BoolVar(&f.Explain, "explain", true, "explain each line (--explain=false is --quiet)")
 	fl.BoolVar(&f.JSON, "json", false, "print the transcript as JSON lines: dir, line, code, notes")
 	fl.BoolVar(&f.Strict, "strict", false, "exit 1 if any response was a failure (4xx/5xx, -ERR, NO, BAD), for graded labs")
+	fl.BoolVar(&f.Brief, "brief", false, "one short note per reply, for when you know the basics (\\brief and \\full switch in the session)")
+	fl.StringVar(&f.Report, "report", "", "when the session ends, write it for a lab report to `FILE`.html (self-contained web page) or FILE.md (Markdown)")
 }
 
 // talkSpec is what one protocol adds to the shared runner.
@@ -87,6 +93,9 @@ type talkSpec struct {
 	// connect dials the server and says where it connected.
 	connect func(context.Context, *render.Renderer) (*explore.Conn, error)
 	now     func() time.Time // the clock; time.Now when nil
+	// prelude, when set, runs after the greeting (and STARTTLS) and before
+	// the student types: smtp talk --as sends EHLO and XCLIENT there.
+	prelude func(context.Context, *explore.Session) error
 }
 
 // interactiveFold is how many body lines of a retrieved message an
@@ -107,6 +116,9 @@ func runTalkSession(ctx context.Context, ios *IOStreams, cf *connFlags, sf *sess
 		return err
 	}
 	defer closeIn()
+	if err := checkReportPath(sf.Report); err != nil {
+		return err
+	}
 	rec, err := createRecord(sf.Record)
 	if err != nil {
 		return err
@@ -117,7 +129,16 @@ func runTalkSession(ctx context.Context, ios *IOStreams, cf *connFlags, sf *sess
 		return err
 	}
 	defer conn.Close()
-	rec.start(conn, spec.name, now())
+	started := now()
+	rec.start(conn, spec.name, started)
+	var collected report.Collector
+	hook := rec.hook
+	if sf.Report != "" {
+		hook = func(e transcript.Event) {
+			rec.hook(e)
+			collected.Hook(e)
+		}
+	}
 
 	p := spec.proto
 	if f, ok := p.(interface{ SetFold(int) }); ok && in.Interactive() {
@@ -126,13 +147,16 @@ func runTalkSession(ctx context.Context, ios *IOStreams, cf *connFlags, sf *sess
 		f.SetFold(interactiveFold)
 	}
 	s := explore.NewSession(conn, explore.Options{
-		Protocol: p, Render: r, Input: in, Hook: rec.hook, ResponseTimeout: cf.ResponseTimeout, Now: now,
+		Protocol: p, Render: r, Input: in, Hook: hook, ResponseTimeout: cf.ResponseTimeout, Now: now,
 	})
 	if in.Interactive() {
 		r.Notef(`type %s commands (\help lists mailx's own); Ctrl-D or \quit ends the session`, strings.ToUpper(spec.name))
 	}
 	if cf.StartTLS {
 		err = startTLSFirst(ctx, s, spec.beforeTLS)
+	}
+	if err == nil && spec.prelude != nil {
+		err = spec.prelude(ctx, s)
 	}
 	if err == nil {
 		err = s.Run(ctx)
@@ -146,6 +170,22 @@ func runTalkSession(ctx context.Context, ios *IOStreams, cf *connFlags, sf *sess
 	}
 	if cerr := rec.close(); err == nil {
 		err = cerr
+	}
+	if sf.Report != "" {
+		// The report is written however the session ended: a session cut
+		// short is exactly what a student needs to show.
+		rerr := report.WriteFile(sf.Report, report.Session{
+			Header: report.Header{Protocol: spec.name, Server: conn.Addr(), TLS: conn.TLSMode,
+				Started: started, Ended: now(), Version: Version()},
+			Events: collected.Events(),
+		})
+		if rerr != nil {
+			if err == nil {
+				err = failure("Check the free space and permissions there.", "writing the report %s: %w", sf.Report, rerr)
+			}
+		} else {
+			fmt.Fprintf(ios.ErrOut, "mailx: the session is in %s%s\n", sf.Report, reportHint(sf.Report))
+		}
 	}
 	if err == nil {
 		err = endedBadly(s)
@@ -212,7 +252,7 @@ func endedBadly(s *explore.Session) error {
 // talkFrontEnd picks where the student's lines come from: --script, else
 // readline when stdin and stdout are terminals, else stdin as a script.
 func talkFrontEnd(ios *IOStreams, sf *sessionFlags, name string, pushes bool) (explore.Input, *render.Renderer, func(), error) {
-	ropts := render.Options{JSON: sf.JSON, Quiet: sf.Quiet || !sf.Explain}
+	ropts := render.Options{JSON: sf.JSON, Quiet: sf.Quiet || !sf.Explain, Brief: sf.Brief, Width: terminalWidth(ios)}
 	noop := func() {}
 	switch {
 	case sf.Script == "-":
@@ -231,16 +271,63 @@ func talkFrontEnd(ios *IOStreams, sf *sessionFlags, name string, pushes bool) (e
 		if err != nil {
 			return nil, nil, noop, failure("Use --script FILE to send lines from a file instead.", "cannot start the interactive prompt: %w", err)
 		}
-		if !pushes {
-			// Nothing arrives while the prompt waits, so output goes
-			// straight to stdout: readline's writer would redraw a stale
-			// prompt before each response.
-			return repl, ios.RendererWith(ropts), func() { repl.Close() }, nil
-		}
+		// The REPL's writer goes straight to the terminal between prompts
+		// and through readline only while a prompt is shown (IMAP IDLE
+		// pushes), so a reply never lands on a prompt line.
 		ropts.Color = ios.ColorEnabled() && !sf.JSON
 		return repl, render.New(repl.Stdout(), ropts), func() { repl.Close() }, nil
 	}
 	return explore.NewScriptInput(ios.In), ios.RendererWith(ropts), noop, nil
+}
+
+// checkReportPath refuses a --report file mailx could not write, before
+// any server is bothered: a name that is neither .html nor .md, or a
+// directory that does not exist.
+func checkReportPath(path string) error {
+	if path == "" {
+		return nil
+	}
+	if _, err := report.Format(path); err != nil {
+		return usageError("Name the file lab1.html for a web page (colours as on screen) or lab1.md for Markdown.",
+			"--report %s: the name must end in .html or .md", path)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return usageError("Give a file name inside it, such as "+filepath.Join(path, "lab1.html")+".", "--report %s is a directory", path)
+	}
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return usageError("Create the directory first, or choose a file in an existing one.", "--report %s: the directory %s does not exist", path, filepath.Dir(path))
+	}
+	return nil
+}
+
+// reportHint says how to look at a report.
+func reportHint(path string) string {
+	if f, _ := report.Format(path); f == "html" {
+		return " (open it in a web browser; it needs nothing else)"
+	}
+	return " (Markdown: paste it into your report)"
+}
+
+// terminalWidth returns a function giving the width of the terminal on
+// stdout (asked again for every note, so a resized window is followed), or
+// nil when stdout is not a terminal: piped output is never wrapped, so that
+// scripts and golden files see whole lines. COLUMNS is the fallback where
+// the size cannot be asked.
+func terminalWidth(ios *IOStreams) func() int {
+	if !ios.StdoutTTY {
+		return nil
+	}
+	return func() int {
+		if f, ok := ios.Out.(*os.File); ok {
+			if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+				return w
+			}
+		}
+		if n, err := strconv.Atoi(ios.getenv("COLUMNS")); err == nil && n > 0 {
+			return n
+		}
+		return 80
+	}
 }
 
 // readCloser gives readline the ReadCloser it wants without closing stdin.

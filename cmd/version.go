@@ -23,6 +23,11 @@ func Version() string {
 	return "dev"
 }
 
+// versionLine is the one line both `mailx version` and `mailx --version` print.
+func versionLine() string {
+	return fmt.Sprintf("mailx %s (%s, %s/%s)", Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
 type versionOptions struct {
 	IO   *IOStreams
 	JSON bool
@@ -40,7 +45,7 @@ func newVersionCmd(ios *IOStreams) *cobra.Command {
 			if opts.JSON {
 				return r.JSON(map[string]string{"version": Version(), "go": runtime.Version(), "os": runtime.GOOS, "arch": runtime.GOARCH})
 			}
-			r.Text(fmt.Sprintf("mailx %s (%s, %s/%s)", Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH))
+			r.Text(versionLine())
 			return nil
 		},
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mailx-edu/mailx/explore/render"
 	"github.com/mailx-edu/mailx/proto/note"
 )
 
@@ -54,6 +55,16 @@ func builtinMeta() []MetaCommand {
 		{Name: "b64", Usage: `\b64 TEXT`, Summary: "show TEXT in base64 (as AUTH and MIME use it); nothing is sent", Modes: all, Run: metaB64},
 		{Name: "unb64", Usage: `\unb64 BASE64`, Summary: "decode base64, such as a 334 challenge; nothing is sent", Modes: all, Run: metaUnb64},
 		{Name: "tls", Usage: `\tls`, Summary: "upgrade this connection to TLS with STARTTLS (or STLS)", Run: func(ctx context.Context, s *Session, _ []string) error { return s.StartTLS(ctx) }},
+		{Name: "brief", Usage: `\brief`, Summary: "from now on, one short note per reply (warnings still show)", Modes: all, Run: func(_ context.Context, s *Session, _ []string) error {
+			s.r.SetBrief(true)
+			s.r.Notef(`brief notes: one line per reply; \full brings the explanations back, \explain CODE explains one`)
+			return nil
+		}},
+		{Name: "full", Usage: `\full`, Summary: "from now on, full notes: details, references and what to type next", Modes: all, Run: func(_ context.Context, s *Session, _ []string) error {
+			s.r.SetBrief(false)
+			s.r.Notef(`full notes: every explanation is shown again`)
+			return nil
+		}},
 		{Name: "quit", Usage: `\quit`, Summary: "end the session politely (QUIT or LOGOUT), then exit", Modes: all, Run: metaQuit},
 	}
 }
@@ -63,11 +74,33 @@ func metaHelp(_ context.Context, s *Session, _ []string) error {
 	for _, m := range s.order {
 		s.r.Field(fmt.Sprintf("%-28s", m.Usage), m.Summary)
 	}
-	words := s.proto(func() string { return strings.Join(s.p.Completions(), " ") })
+	var words []string
+	s.proto(func() string { words = s.p.Completions(); return "" })
+	words = helpWords(words)
 	s.r.Heading(s.p.Name() + " commands (typed lines go to the server exactly as you type them)")
-	s.r.Text("  " + words)
+	for _, l := range render.Wrap(strings.Join(words, "  "), s.r.Width(), "  ", "  ") {
+		s.r.Text(l)
+	}
 	s.r.Notef(`tab completes commands; \explain COMMAND shows its syntax; Ctrl-D ends the input`)
 	return nil
+}
+
+// helpWords returns the protocol's commands for \help in alphabetical
+// order, each once, with the argument forms (MAIL FROM:<, RCPT TO:<) kept
+// next to their verb and header names of message text left out.
+func helpWords(words []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, w := range words {
+		w = strings.TrimSpace(w)
+		if w == "" || seen[w] || strings.HasSuffix(w, ":") {
+			continue
+		}
+		seen[w] = true
+		out = append(out, w)
+	}
+	slices.SortFunc(out, func(a, b string) int { return strings.Compare(strings.ToUpper(a), strings.ToUpper(b)) })
+	return out
 }
 
 func metaExplain(_ context.Context, s *Session, args []string) error {

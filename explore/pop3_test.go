@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -202,5 +203,33 @@ func TestPOP3FoldsLongMessages(t *testing.T) {
 	}
 	if !strings.Contains(rec.String(), "line 50\n") {
 		t.Error("a folded line was not recorded")
+	}
+}
+
+// TestPOP3ViewBounce: \view of a retrieved bounce shows its delivery-status
+// fields, explained, instead of calling the part a nesting problem.
+func TestPOP3ViewBounce(t *testing.T) {
+	b, err := os.ReadFile("../proto/mime/testdata/bounces/postfix.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.ReplaceAll(string(b), "\r\n", "\n")
+	body = strings.ReplaceAll("\n"+body, "\n.", "\n..")[1:] // byte-stuffing
+	f := startFake(t, pop3Greeting, []step{
+		{want: "USER", reply: "+OK"}, {want: "PASS", reply: "+OK"},
+		{want: "RETR 1", reply: "+OK\n" + strings.TrimSuffix(body, "\n") + "\n."}, {want: "QUIT", reply: "+OK"},
+	}, nil, false)
+	out, _, err := runPOP3(t, f, []string{"USER alice", "PASS hungry", "RETR 1", `\view 1`, "QUIT"}, nil)
+	if err != nil {
+		t.Fatalf("session: %v\n%s", err, out)
+	}
+	view := out[strings.Index(out, "== Message 1"):]
+	for _, want := range []string{"Reporting-MTA: mail.example.org", "Final-Recipient: bob@example.net", "Action: failed", "Status: 5.1.1  (permanent failure: the mailbox does not exist)", "Diagnostic-Code: smtp; 550 5.1.1"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("\\view lacks %q:\n%s", want, view)
+		}
+	}
+	if strings.Contains(view, "nesting depth") || strings.Contains(view, "warning") {
+		t.Errorf("\\view warns about a sound bounce:\n%s", view)
 	}
 }

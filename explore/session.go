@@ -63,6 +63,10 @@ type Options struct {
 	Limits          Limits
 	// Now is the clock, for certificate validity and event times (tests pin it).
 	Now func() time.Time
+	// Automatic says a program types the lines, not a person (mailx smtp
+	// send): notes then leave out what to type next, which would tell the
+	// user to do what the program is already doing.
+	Automatic bool
 }
 
 // Session is one annotated protocol session over a connection.
@@ -479,9 +483,36 @@ func (s *Session) showSent(line string, notes []note.Note) {
 		return
 	}
 	s.r.Sent(line)
-	for _, n := range notes {
+	for _, n := range s.shown(notes, false) {
 		s.r.Note(n)
 	}
+}
+
+// shown picks the notes to show in text mode. With brief notes (--brief,
+// \brief) a reply keeps its first explanation, one line, and a sent line
+// none; warnings and errors always show.
+func (s *Session) shown(notes []note.Note, reply bool) []note.Note {
+	if s.opts.Automatic {
+		out := make([]note.Note, len(notes))
+		for i, n := range notes {
+			n.Next = ""
+			out[i] = n
+		}
+		notes = out
+	}
+	if !s.r.Brief() {
+		return notes
+	}
+	var out []note.Note
+	for _, n := range notes {
+		if n.Severity == note.Warning || n.Severity == note.Error || reply {
+			out = append(out, n)
+			if n.Severity != note.Warning && n.Severity != note.Error {
+				reply = false
+			}
+		}
+	}
+	return out
 }
 
 func (s *Session) showResponse(resp *Response) {
@@ -490,7 +521,11 @@ func (s *Session) showResponse(resp *Response) {
 		if i == len(resp.Lines)-1 {
 			notes = append(append([]note.Note(nil), notes...), resp.Notes...)
 		}
-		s.hook(transcript.Server, l.Text, notes)
+		tone := resp.Tone
+		if l.Literal {
+			tone = render.Neutral
+		}
+		s.hookTone(transcript.Server, l.Text, notes, tone.String())
 		if s.r.JSONMode() {
 			s.r.JSON(jsonLine{Dir: transcript.Server, Line: l.Text, Code: resp.Status, Notes: s.visible(notes)})
 			continue
@@ -498,12 +533,8 @@ func (s *Session) showResponse(resp *Response) {
 		if l.Hidden && i < len(resp.Lines)-1 {
 			continue
 		}
-		tone := resp.Tone
-		if l.Literal {
-			tone = render.Neutral
-		}
 		s.r.Received(l.Text, tone)
-		for _, n := range notes {
+		for _, n := range s.shown(notes, i == len(resp.Lines)-1) {
 			s.r.Note(n)
 		}
 	}
@@ -531,10 +562,14 @@ func (s *Session) meta(text string) {
 }
 
 func (s *Session) hook(d transcript.Dir, line string, notes []note.Note) {
+	s.hookTone(d, line, notes, "")
+}
+
+func (s *Session) hookTone(d transcript.Dir, line string, notes []note.Note, tone string) {
 	if s.opts.Hook == nil {
 		return
 	}
-	s.opts.Hook(transcript.Event{Time: s.opts.Now(), Proto: s.p.Name(), Dir: d, Line: line, Notes: notes})
+	s.opts.Hook(transcript.Event{Time: s.opts.Now(), Proto: s.p.Name(), Dir: d, Line: line, Notes: notes, Tone: tone})
 }
 
 func (s *Session) completions() []string {

@@ -161,16 +161,22 @@ func (p *SMTP) Completions() []string {
 	if p.a.State() == smtp.InData {
 		return []string{".", "From: ", "To: ", "Subject: ", "Date: ", "Message-ID: ", "MIME-Version: 1.0", "Content-Type: "}
 	}
-	out := now
-	for _, v := range now {
-		if v == "MAIL" {
-			out = append(out, "MAIL FROM:<")
+	// The two commands whose argument keyword students mistype most get
+	// their whole prefix offered too, whatever the state.
+	withArgs := func(vs []string) []string {
+		var out []string
+		for _, v := range vs {
+			out = append(out, v)
+			switch v {
+			case "MAIL":
+				out = append(out, "MAIL FROM:<")
+			case "RCPT":
+				out = append(out, "RCPT TO:<")
+			}
 		}
-		if v == "RCPT" {
-			out = append(out, "RCPT TO:<")
-		}
+		return out
 	}
-	return append(out, later...)
+	return append(withArgs(now), withArgs(later)...)
 }
 
 // Explain implements Protocol.
@@ -217,9 +223,8 @@ func smtpAuth(ctx context.Context, s *Session, args []string) error {
 		return nil
 	}
 	mech, user, pass := strings.ToUpper(args[0]), args[1], args[2]
-	if s.conn != nil && s.conn.TLSState == nil {
-		s.r.Warning("this connection is not encrypted: anyone on the path can decode the password (use \\tls first, except on a lab server)")
-	}
+	// The AUTH line itself carries the warning about a connection without
+	// TLS (the protocol's annotation), so it is not said twice here.
 	switch mech {
 	case "PLAIN":
 		_, err := SMTPAuthPlain(ctx, s, user, pass)

@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/mailx-edu/mailx/server/imap"
 	"github.com/mailx-edu/mailx/server/pop3"
+	"github.com/mailx-edu/mailx/server/smtp"
 )
 
 // The access side of the MTA: POP3 and IMAP (and their implicit-TLS
@@ -38,11 +39,15 @@ func addAccess(m *MTA) error {
 			MailRoot:   m.MailRoot,
 			TLS:        m.TLSConfig(),
 			Autologout: cfg.IMAPAutologout,
-			Throttle:   m.Throttle,
-			Trace:      m.Trace(),
-			Logger:     m.Logger().With("component", "imap"),
-			SessionID:  m.SessionID,
+			// APPEND honours min_free_disk as SMTP does (issue 21).
+			MinFreeDisk: cfg.Limits.WithDefaults().MinFreeDisk,
+			DiskFree:    func() (uint64, error) { return smtp.DiskFree(cfg.Data) },
+			Throttle:    m.Throttle,
+			Trace:       m.Trace(),
+			Logger:      m.Logger().With("component", "imap"),
+			SessionID:   m.SessionID,
 		})
+		i.SetJunkTrainer(junkTrainer{m}) // spam_train.go
 		if !off(cfg.IMAPAddr) {
 			m.AddService(&Service{Name: "imap", Addr: cfg.IMAPAddr, Serve: i.Serve, Shutdown: i.Shutdown})
 		}

@@ -28,7 +28,7 @@ func need(t *testing.T, prog, pkg string) string {
 // runClient runs a client program with a time limit and returns its output.
 func runClient(t *testing.T, stdin string, name string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdin = strings.NewReader(stdin)
@@ -43,7 +43,9 @@ func runClient(t *testing.T, stdin string, name string, args ...string) string {
 // waitMaildir waits for n messages in user's new/ and returns their contents.
 func waitMaildir(t *testing.T, ev *events, data, user string, n int) []string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	// Generous: the whole suite runs packages in parallel on two cores, and
+	// a loaded machine must not turn a slow delivery into a failure.
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		files, _ := filepath.Glob(filepath.Join(data, "mail", user, "new", "*"))
 		if len(files) >= n {
@@ -55,7 +57,7 @@ func waitMaildir(t *testing.T, ev *events, data, user string, n int) []string {
 			return out
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s's Maildir holds %d messages after 10s, want %d", user, len(files), n)
+			t.Fatalf("%s's Maildir holds %d messages after 60s, want %d", user, len(files), n)
 		}
 		ev.waitMeta(t, "", "delivered to "+user) // returns at once once one was seen; the loop re-checks
 		time.Sleep(10 * time.Millisecond)
@@ -157,11 +159,13 @@ func TestSwaksWithAttachment(t *testing.T) {
 	m := startMTA(t, cfg)
 	att := filepath.Join(t.TempDir(), "notes.pdf")
 	os.WriteFile(att, bytes.Repeat([]byte("%PDF-1.4 binary \x00\x01\x02\xff\n"), 500), 0o644)
-	runClient(t, "", swaks, "--server", m.Addr("submission"), "--tls", "--tls-verify", "--tls-ca-path", m.Certificate().CertFile,
+	// swaks gives up after 30 s of silence by default; a loaded machine
+	// (the suite's other packages running beside it) may need longer.
+	runClient(t, "", swaks, "--timeout", "80", "--server", m.Addr("submission"), "--tls", "--tls-verify", "--tls-ca-path", m.Certificate().CertFile,
 		"--auth", "PLAIN", "--auth-user", "bob", "--auth-password", "burger",
 		"--from", "bob@mailx.test", "--to", "alice@mailx.test", "--header", "Subject: lab report",
 		"--attach", "@"+att, "--body", "See the attachment.")
-	runClient(t, "", swaks, "--server", m.Addr("smtp"), "--from", "x@example.com", "--to", "alice+lab@mailx.test",
+	runClient(t, "", swaks, "--timeout", "80", "--server", m.Addr("smtp"), "--from", "x@example.com", "--to", "alice+lab@mailx.test",
 		"--auth", "LOGIN", "--auth-user", "alice", "--auth-password", "hungry", "--attach", "@"+att)
 	msgs := waitMaildir(t, ev, cfg.Data, "alice", 2)
 	joined := strings.Join(msgs, "\n")

@@ -46,6 +46,7 @@ type Config struct {
 	IMAPAddr       string // default 127.0.0.1:1430 (when IMAP is built in)
 	POP3SAddr      string // default off
 	IMAPSAddr      string // default off
+	WebAddr        string // web mail (mta_web.go): "auto" (mailx serve's default), HOST:PORT, "" or "off"
 	// POP3Timeout and IMAPAutologout close idle access sessions; defaults
 	// 10 and 30 minutes, the minimums of RFC 1939 §3 and RFC 9051 §5.4.
 	POP3Timeout, IMAPAutologout time.Duration
@@ -66,6 +67,11 @@ type Config struct {
 	RelayNets []netip.Prefix
 	// VRFY answers VRFY truthfully instead of 252.
 	VRFY bool
+	// Welcome delivers a welcome message from postmaster@ the primary
+	// domain into each account's INBOX when its Maildir is created (a new
+	// data directory), so that a first POP3 or IMAP session finds mail.
+	// `mailx serve` sets it unless --no-welcome; tests leave it off.
+	Welcome bool
 	// NoTranscripts turns off the per-session files in DATA/transcripts.
 	NoTranscripts bool
 
@@ -88,6 +94,10 @@ type Config struct {
 	// trusts instead of the system's: those of the lab's own servers, so
 	// that STARTTLS between lab domains verifies as on the Internet.
 	LabRoots *x509.CertPool
+
+	// Spam holds sender authentication (SPF, DKIM, DMARC), blocklists and
+	// the spam score (spam_ext.go).
+	Spam SpamConfig
 
 	// Trace receives every session line of every component; nil is off.
 	Trace transcript.Hook

@@ -30,10 +30,12 @@ pop3 = 127.0.0.1:1100
 imap = 127.0.0.1:1430
 pop3s = off
 imaps = off
+web = 127.0.0.1:8080             # web mail (mailx web) for these domains; off: none
 public = no                      # yes: allow non-loopback addresses above (a classroom server)
 vrfy = no                        # yes: VRFY tells whether a user exists (default 252)
 relay_networks =                 # client networks that may relay without AUTH, e.g. 10.0.0.0/8
 transcripts = yes                # keep every session in DATA/transcripts
+welcome = yes                    # a welcome message in each new account's INBOX
 
 [limits]
 max_size = 10M                   # largest message (SIZE); K, M, G suffixes are powers of 1024
@@ -72,8 +74,17 @@ retry_max = 1h6m40s              # longest wait between retries (Postfix's 4000s
 lifetime = 120h                  # give up and bounce after this long in the queue (5 days)
 delay_warning = 0                # e.g. 4h: tell the sender once the message waited that long; 0 is off
 
+[spam]
+checks =                         # on or off: check incoming mail (SPF, DKIM, DMARC, blocklists, score); default on with --lab or dnsbl
+dkim_sign = yes                  # sign outgoing mail with DKIM (keys in DATA/dkim; see mailx serve dkim show)
+dnsbl =                          # blocklist zones, ZONE[=WEIGHT], e.g. zen.spamhaus.org=4
+dnsbl_action = reject            # reject: 554 at RCPT (Postfix's reject_rbl_client); score: add the weight
+spam_threshold = 5.0             # score from which mail goes to the Junk folder
+spam_reject = 15.0               # score from which mail is refused (550 5.7.1); -1: never
+trusted_networks =               # networks that may use XCLIENT besides loopback
+
 [scenarios]
-# domain = down | greylist | mailbox-full | unknown-user | slow | reject-next CODE
+# domain = down | greylist | mailbox-full | unknown-user | slow | reject-next CODE | spoof | forward ADDRESS | list-footer | open-relay
 `
 
 // LoadConfigFile reads a config file into c. Errors name the file and line,
@@ -112,8 +123,10 @@ var sections = map[string]map[string]setter{
 		"imap":           addr(func(c *Config) *string { return &c.IMAPAddr }),
 		"pop3s":          addr(func(c *Config) *string { return &c.POP3SAddr }),
 		"imaps":          addr(func(c *Config) *string { return &c.IMAPSAddr }),
+		"web":            addr(func(c *Config) *string { return &c.WebAddr }),
 		"public":         boolean(func(c *Config) *bool { return &c.AllowPublic }),
 		"vrfy":           boolean(func(c *Config) *bool { return &c.VRFY }),
+		"welcome":        boolean(func(c *Config) *bool { return &c.Welcome }),
 		"relay_networks": func(c *Config, v string) error { return setNets(c, v) },
 		"transcripts": func(c *Config, v string) error {
 			var on bool

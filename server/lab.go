@@ -134,13 +134,14 @@ func NewLab(cfg LabConfig) (*Lab, error) {
 	// The lab's servers trust one another's self-signed certificates, as
 	// real servers trust the public certificate authorities.
 	roots := x509.NewCertPool()
-	for _, d := range cfg.Domains {
+	for i, d := range cfg.Domains {
 		c := cfg.Base
 		name := strings.ToLower(d.Domain)
 		c.Domains = []string{name}
 		c.Hostname = "mx." + name
 		c.Data = filepath.Join(cfg.Data, name)
 		c.SMTPAddr, c.SubmissionAddr, c.POP3Addr, c.IMAPAddr = offIfEmpty(d.SMTPAddr), offIfEmpty(d.SubmissionAddr), offIfEmpty(d.POP3Addr), offIfEmpty(d.IMAPAddr)
+		c.WebAddr = labWebAddr(cfg.Base.WebAddr, i, c.IMAPAddr)
 		c.Users, c.UserHashes = d.Users, nil
 		c.Routes, c.Smarthost = nil, ""
 		c.DNSServer = dns.Addr()
@@ -150,6 +151,7 @@ func NewLab(cfg LabConfig) (*Lab, error) {
 		}
 		c.LabPort, c.LabHops, c.LabRoots = l.portFor, l.Hops, roots
 		c.Trace = l.traceFor(name, cfg.Base.Trace)
+		l.authConfig(&c, len(l.MTAs))
 		m, err := New(c)
 		if err != nil {
 			return nil, fmt.Errorf("lab domain %s: %w", name, err)
@@ -158,6 +160,9 @@ func NewLab(cfg LabConfig) (*Lab, error) {
 		if leaf := m.Certificate().Cert.Leaf; leaf != nil {
 			roots.AddCert(leaf)
 		}
+	}
+	if err := l.publishAuth(); err != nil {
+		return nil, err
 	}
 	ok = true
 	return l, nil

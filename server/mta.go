@@ -235,7 +235,7 @@ func (m *MTA) loadAccounts() error {
 	}
 	m.dir = dir
 	for u := range users {
-		if err := maildir.Create(maildir.Root(m.cfg.Data, u)); err != nil {
+		if err := m.createMaildir(u); err != nil {
 			return fmt.Errorf("maildir for %s: %w", u, err)
 		}
 	}
@@ -368,6 +368,7 @@ func (m *MTA) Start(ctx context.Context) error {
 		m.log.Warn("no control endpoint: mailx queue will read the queue files instead", "err", err)
 	} else {
 		control.RegisterQueue(ctl, m.queue)
+		m.registerAccountsCall(ctl)
 		for _, h := range controlHooks {
 			h(m, ctl)
 		}

@@ -78,8 +78,15 @@ func (m *MTA) SetScenario(s scenario.Scenario) {
 	if rs := relayOf(m); rs != nil {
 		rs.engine.Set(s)
 		m.log.Info("scenario switched", "scenario", s.String())
+		for _, h := range scenarioHooks {
+			h(m, s)
+		}
 	}
 }
+
+// scenarioHooks run when a scenario is switched at run time (the
+// open-relay scenario starts its story: spam_scenario.go).
+var scenarioHooks []func(m *MTA, s scenario.Scenario)
 
 // Schedule returns the retry schedule in force.
 func (m *MTA) Schedule() queue.Schedule {

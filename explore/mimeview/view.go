@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mailx-edu/mailx/explore/render"
+	"github.com/mailx-edu/mailx/proto/dsn"
 	"github.com/mailx-edu/mailx/proto/mime"
 	"github.com/mailx-edu/mailx/proto/note"
 )
@@ -192,6 +193,9 @@ func (v *viewer) part(p *mime.Part, indent string) {
 	for _, w := range p.Warnings {
 		v.r.Note(w)
 	}
+	if p.DeliveryStatus != nil {
+		v.deliveryStatus(p.DeliveryStatus, indent+"  ")
+	}
 	if p.Message != nil {
 		v.r.Text(indent + "  enclosed message header:")
 		v.headers(p.Message, indent+"  ")
@@ -204,6 +208,62 @@ func (v *viewer) part(p *mime.Part, indent string) {
 	}
 	for _, c := range p.Parts {
 		v.part(c, indent+"  ")
+	}
+}
+
+// deliveryStatus shows the fields of a bounce's machine-readable part, each
+// explained: who reports, and per recipient what happened and why.
+func (v *viewer) deliveryStatus(rep *dsn.Report, indent string) {
+	field := func(ind, name, value, meaning string) {
+		if value == "" {
+			return
+		}
+		line := ind + name + ": " + render.Printable(value)
+		if meaning != "" {
+			line += "  (" + meaning + ")"
+		}
+		v.r.Text(line)
+	}
+	v.r.Text(indent + "delivery status, field by field:")
+	field(indent+"  ", "Reporting-MTA", rep.ReportingMTA, "the server that wrote this report")
+	if !rep.ArrivalDate.IsZero() {
+		field(indent+"  ", "Arrival-Date", rep.ArrivalDate.Format(time.RFC1123Z), "when it received the message")
+	}
+	field(indent+"  ", "Queue-ID", rep.QueueID, "its queue id: quote it to its postmaster")
+	field(indent+"  ", "Original-Envelope-Id", rep.EnvelopeID, "the ENVID the sender gave with MAIL FROM")
+	for i, r := range rep.Recipients {
+		v.r.Text(fmt.Sprintf("%s  recipient %d of %d:", indent, i+1, len(rep.Recipients)))
+		ind := indent + "    "
+		if r.OriginalRecipient != "" && r.OriginalRecipient != r.FinalRecipient {
+			field(ind, "Original-Recipient", r.OriginalRecipient, "the address as the sender wrote it")
+		}
+		field(ind, "Final-Recipient", r.FinalRecipient, "the address delivery was tried to")
+		field(ind, "Action", string(r.Action), dsn.ActionMeaning(r.Action))
+		field(ind, "Status", r.Status, dsn.StatusMeaning(r.Status))
+		field(ind, "Remote-MTA", r.RemoteMTA, "the server that gave the answer below")
+		diag := r.Diagnostic
+		if diag != "" {
+			typ := r.DiagnosticType
+			if typ == "" {
+				typ = "smtp"
+			}
+			meaning := "that server's own reply, word for word"
+			if !strings.EqualFold(typ, "smtp") {
+				meaning = "a " + typ + " diagnostic, in that system's words"
+			}
+			field(ind, "Diagnostic-Code", typ+"; "+diag, meaning)
+		}
+		if !r.LastAttempt.IsZero() {
+			field(ind, "Last-Attempt-Date", r.LastAttempt.Format(time.RFC1123Z), "")
+		}
+		if !r.WillRetryUntil.IsZero() {
+			field(ind, "Will-Retry-Until", r.WillRetryUntil.Format(time.RFC1123Z), "when the server gives up")
+		}
+	}
+	if v.once("dsn") {
+		v.r.Note(note.Note{Summary: "a bounce: the receiving side's report on each recipient, written for programs to read",
+			Detail: "Status is an RFC 3463 code: 2 success, 4 temporary (still trying), 5 permanent (given up).\nDiagnostic-Code quotes the reply that made the server give up; Remote-MTA says who sent it.",
+			Ref:    "RFC 3464 §2.2-2.3; RFC 3463"})
 	}
 }
 

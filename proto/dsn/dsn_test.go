@@ -345,3 +345,34 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseStatus feeds arbitrary delivery-status bodies to ParseStatus:
+// it must never panic, must stay within its limits, and whatever it
+// returns must be consistent (every recipient it keeps has the fields RFC
+// 3464 requires, and nothing it reports is longer than the input).
+func FuzzParseStatus(f *testing.F) {
+	f.Add([]byte("Reporting-MTA: dns; mx.test\r\n\r\nFinal-Recipient: rfc822; bob@x.test\r\nAction: failed\r\nStatus: 5.1.1\r\n"))
+	f.Add([]byte("Reporting-MTA: dns; cs.utk.edu\n\nOriginal-Recipient: rfc822;a@b\nFinal-Recipient: rfc822;a@b\nAction: delayed\nStatus: 4.0.0 (x)\nDiagnostic-Code: smtp; 550 'a' is not a\n    registered user\nRemote-MTA: dns; vnet\n"))
+	f.Add([]byte("Reporting-MTA: x\n\n Final-Recipient: utf-8; b\\x{E9}b@x\nAction: FAILED\nStatus: 5.0.0\n\nFinal-Recipient: c\n"))
+	f.Add([]byte("\n\n\n: \n\t\n"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rep, err := ParseStatus(body)
+		if rep == nil {
+			if err == nil {
+				t.Fatal("nil report and no error")
+			}
+			return
+		}
+		if len(rep.Recipients) > MaxRecipients {
+			t.Fatalf("%d recipients, limit %d", len(rep.Recipients), MaxRecipients)
+		}
+		for _, r := range rep.Recipients {
+			if r.FinalRecipient == "" || !validAction(r.Action) || !validStatus(r.Status) {
+				t.Fatalf("recipient kept without its required fields: %+v", r)
+			}
+			if len(r.Diagnostic) > len(body) || len(r.FinalRecipient) > len(body)*4 {
+				t.Fatalf("fields longer than the input: %+v", r)
+			}
+		}
+	})
+}

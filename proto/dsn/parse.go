@@ -45,6 +45,25 @@ type Report struct {
 	OriginalHeaders []byte `json:"original_headers,omitempty"`
 }
 
+// MaxStatusSize bounds the message/delivery-status part ParseStatus reads:
+// a thousand recipient groups of a few hundred bytes each fit with room to
+// spare.
+const MaxStatusSize = 1 << 20
+
+// ParseStatus reads the body of a message/delivery-status part alone (as
+// mailx mime decode and the explorers' \view meet it inside a bounce): the
+// per-message group and one group per recipient (RFC 3464 §2.2, §2.3).
+// It returns what it could read even when it also returns an error, so
+// that a bounce with one odd recipient group still shows the others.
+func ParseStatus(body []byte) (*Report, error) {
+	if len(body) > MaxStatusSize {
+		return nil, fmt.Errorf("dsn: delivery-status part larger than %d bytes", MaxStatusSize)
+	}
+	rep := &Report{}
+	err := rep.parseStatus(body)
+	return rep, err
+}
+
 // ErrNotDSN is returned when a message is not a multipart/report with
 // report-type=delivery-status.
 var ErrNotDSN = errors.New("dsn: not a delivery status notification (multipart/report; report-type=delivery-status)")

@@ -161,3 +161,21 @@ func wrap(text string, width int) []string {
 	}
 	return lines
 }
+
+// actionMeanings explain RFC 3464 §2.3.3's Action values to the sender.
+var actionMeanings = map[Action]string{
+	"failed":    "the message could not be delivered to this recipient, and no more attempts will be made",
+	"delayed":   "not delivered yet: the server keeps trying, and will report again if it gives up",
+	"delivered": "delivered to the recipient's mailbox",
+	"relayed":   "passed on to a system that does not send delivery reports, so this is the last word",
+	"expanded":  "delivered to an alias or list, which sent it on to more addresses",
+}
+
+// ActionMeaning explains an Action value in one phrase, or says it is not
+// one RFC 3464 defines.
+func ActionMeaning(a Action) string {
+	if m, ok := actionMeanings[Action(strings.ToLower(string(a)))]; ok {
+		return m
+	}
+	return "not an action RFC 3464 defines (failed, delayed, delivered, relayed, expanded)"
+}

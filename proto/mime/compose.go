@@ -162,8 +162,12 @@ func topHeaders(m *Message) ([]Field, error) {
 		}
 		fields = append(fields, Field{a.name, v})
 	}
-	fields = append(fields, Field{"Subject", EncodeWords(m.Subject, len("Subject: "))},
-		Field{"Message-ID", m.MessageID})
+	if m.Subject != "" {
+		// Subject is optional (RFC 5322 §3.6.5): with none given, the
+		// field is left out rather than written empty.
+		fields = append(fields, Field{"Subject", EncodeWords(m.Subject, len("Subject: "))})
+	}
+	fields = append(fields, Field{"Message-ID", m.MessageID})
 	for _, f := range m.Headers {
 		v, err := formatExtra(f)
 		if err != nil {
@@ -558,6 +562,18 @@ func scanText(r io.Reader) textStats {
 	return st
 }
 
+// qpReadable reports whether quoted-printable is the better choice for
+// text: its output (each escape takes 3 characters for 1 byte) is at most a
+// quarter longer than base64's flat 4 characters per 3 bytes. The slack is
+// the price of readability: "Crêpes?" stays "Cr=C3=AApes?" instead of
+// turning into "Q3LDqnBlcz8=", while mostly non-Latin text, where nearly
+// every byte needs escaping, still goes as base64.
+func qpReadable(st textStats) bool {
+	qp := st.size + 2*st.escapes
+	b64 := (st.size + 2) / 3 * 4
+	return qp <= b64+b64/4
+}
+
 // chooseEncoding picks the Content-Transfer-Encoding for content with the
 // given statistics. body is true for the message text, whose line ends
 // Compose normalises; an attachment keeps its bytes, so it may only travel
@@ -585,7 +601,7 @@ func chooseEncoding(st textStats, isText, body, crlf bool) (string, note.Note) {
 			Summary: "7bit: plain ASCII in short lines, so the text travels as it is",
 			Detail:  "Every byte is below 128 and every line is at most 78 characters, so no encoding is needed.",
 			Ref:     "RFC 2045 §2.7"}
-	case st.escapes*6 <= st.size:
+	case qpReadable(st):
 		return "quoted-printable", note.Note{
 			Summary: "quoted-printable: mostly ASCII, so it stays readable",
 			Detail: fmt.Sprintf("%d of %d bytes need escaping as =XX (non-ASCII bytes and \"=\" itself); long lines are\n"+
@@ -610,7 +626,7 @@ func (n *node) header(seed, number string, lay *Layout) (textproto.MIMEHeader, s
 		p.Boundary, p.Encoding = boundary, ""
 		h.Set("Content-Type", foldParams(stdmime.FormatMediaType(n.ctype, map[string]string{"boundary": boundary}), len("Content-Type: ")))
 	} else {
-		h.Set("Content-Type", foldParams(n.ctype, len("Content-Type: ")))
+		h.Set("Content-Type", foldParams(withNameParam(n.ctype, n.name), len("Content-Type: ")))
 		h.Set("Content-Transfer-Encoding", n.enc)
 		if n.name != "" {
 			h.Set("Content-Disposition", dispositionValue(n.name))
@@ -679,6 +695,38 @@ func (n *node) writeBody(w io.Writer, seed string, lay *Layout, number, boundary
 func makeBoundary(seed, number string) string {
 	sum := sha256.Sum256([]byte(seed + "\x00" + number))
 	return "=_mailx_" + hex.EncodeToString(sum[:12])
+}
+
+// withNameParam adds the old name= parameter to an attachment's
+// Content-Type, next to the filename of Content-Disposition. RFC 2046
+// §4.5.1 deprecated it, but most mailers still write it and some readers
+// (munpack, old Outlook) look nowhere else. A non-ASCII name goes in RFC
+// 2047 encoded-words inside quotes: not standard in a parameter, but what
+// those readers understand (Thunderbird and Outlook write it so); the
+// RFC 2231 form stays in filename*= for the readers that follow the RFCs.
+func withNameParam(ctype, name string) string {
+	if name == "" {
+		return ctype
+	}
+	mt, params, err := stdmime.ParseMediaType(ctype)
+	if err != nil || params["name"] != "" {
+		return ctype
+	}
+	if isASCIIPrintable(name) {
+		params["name"] = name
+		return stdmime.FormatMediaType(mt, params)
+	}
+	enc := stdmime.BEncoding.Encode("utf-8", name)
+	return ctype + "; name=\"" + enc + "\""
+}
+
+func isASCIIPrintable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // dispositionValue is "attachment; filename=..." for name, split into

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mailx-edu/mailx/proto/note"
 )
@@ -127,6 +128,28 @@ func stripComments(s string) string {
 // once lists the fields RFC 5322 §3.6 allows at most once.
 var once = []string{"Date", "From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Message-Id", "In-Reply-To", "References", "Subject"}
 
+// addressProblem says in words what is wrong with an address field that
+// net/mail refused, instead of passing on its wording ("mail: missing
+// word in phrase: mail: invalid utf-8 in address").
+func addressProblem(v string, err error) string {
+	msg := err.Error()
+	switch {
+	case !utf8.ValidString(v):
+		return "it holds 8-bit bytes that are not UTF-8; a display name in another charset must be an RFC 2047 encoded-word"
+	case !strings.Contains(v, "@"):
+		return "there is no @ in it: an address is local-part@domain"
+	case strings.Contains(msg, "no angle-addr") || strings.Contains(msg, "unclosed angle-addr"):
+		return "the <...> around the address is missing or not closed"
+	case strings.Contains(msg, "missing word in phrase") || strings.Contains(msg, "unclosed quote"):
+		return "the display name before <address> has characters that must be in double quotes (such as . , : ;)"
+	case strings.Contains(msg, "trailing dot") || strings.Contains(msg, "leading dot") || strings.Contains(msg, "double dot"):
+		return "the part before the @ has a dot at its start or end, or two dots in a row"
+	case strings.Contains(msg, "expected comma"):
+		return "two addresses must be separated by a comma"
+	}
+	return "it is not of the form Name <local-part@domain> or local-part@domain"
+}
+
 // checkHeaders finds what is wrong with a message's top-level header.
 func checkHeaders(hdrs []Header) []note.Note {
 	var warns []note.Note
@@ -140,6 +163,12 @@ func checkHeaders(hdrs []Header) []note.Note {
 	count := map[string]int{}
 	for _, h := range hdrs {
 		count[canonical(h.Name)]++
+		if !utf8.ValidString(h.Raw) {
+			warns = append(warns, note.Note{Severity: note.Warning,
+				Summary: fmt.Sprintf("%s holds 8-bit bytes that are not UTF-8 (shown as \\xNN): probably text in a legacy charset such as ISO-8859-1", h.Name),
+				Detail:  "A header must be ASCII, with other text as RFC 2047 encoded-words (=?iso-8859-1?q?caf=E9?=),\nor UTF-8 where both ends support SMTPUTF8. Readers guess the charset of raw bytes, often wrongly.",
+				Ref:     "RFC 5322 §2.2; RFC 2047; RFC 6532"})
+		}
 		for _, w := range h.Words {
 			if w.Error != "" {
 				warn(fmt.Sprintf("%s: encoded-word %s cannot be decoded: %s", h.Name, strqv(w.Raw), w.Error), "RFC 2047 §6")
@@ -154,7 +183,7 @@ func checkHeaders(hdrs []Header) []note.Note {
 	if count["From"] == 0 {
 		warn("no From field: every message must say who wrote it", "RFC 5322 §3.6")
 	} else if _, err := mail.ParseAddressList(headerValue(hdrs, "From")); err != nil {
-		warn(fmt.Sprintf("From %s is not a valid address: %v", strqv(headerValue(hdrs, "From")), err), "RFC 5322 §3.4")
+		warn(fmt.Sprintf("From %s is not a valid address: %s", strqv(headerValue(hdrs, "From")), addressProblem(headerValue(hdrs, "From"), err)), "RFC 5322 §3.4")
 	}
 	if count["Date"] == 0 {
 		warn("no Date field: every message must say when it was written", "RFC 5322 §3.6")

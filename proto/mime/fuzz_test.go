@@ -16,7 +16,8 @@ import (
 // the sizes it reports consistent with the content it streamed.
 func FuzzParse(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/*.eml")
-	for _, s := range seeds {
+	bounces, _ := filepath.Glob("testdata/bounces/*.eml")
+	for _, s := range append(seeds, bounces...) {
 		b, _ := os.ReadFile(s)
 		f.Add(b)
 	}

@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	stdmime "mime"
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/textproto"
 	"sort"
 	"strings"
 
+	"github.com/mailx-edu/mailx/proto/dsn"
 	"github.com/mailx-edu/mailx/proto/note"
 )
 
@@ -100,10 +100,13 @@ const defaultType = "text/plain; charset=us-ascii" // RFC 2045 §5.2
 
 func bareLFNote(src *lineCounter) note.Note {
 	if src.crlf == 0 {
-		return note.Note{Severity: note.Warning,
-			Summary: fmt.Sprintf("lines end in a bare LF (%d lines), as in a file saved on Unix; on the wire they must end in CRLF", src.lf),
-			Detail:  "mailx reads either. An SMTP client must send CRLF; many servers reject bare LF, since it can be\nused to smuggle a second message past a filter.",
-			Ref:     "RFC 5322 §2.1; RFC 5321 §2.3.8"}
+		// A file that uses LF throughout is a message saved the Unix way
+		// (mailx mime encode writes one): normal on disk, so it is a note,
+		// not a warning. Only mixed line ends are suspicious.
+		return note.Note{Severity: note.Info,
+			Summary: fmt.Sprintf("lines end in a bare LF (%d lines), as files on Unix do: fine on disk; on the wire every line ends in CRLF", src.lf),
+			Detail:  "mailx smtp send converts them when it sends the message.",
+			Ref:     "RFC 5322 §2.1"}
 	}
 	return note.Note{Severity: note.Warning,
 		Summary: fmt.Sprintf("mixed line ends: %d lines end in CRLF and %d in a bare LF", src.crlf, src.lf),
@@ -141,7 +144,7 @@ func (p *parser) entity(r io.Reader, hdrs []Header, number, base string, isBody 
 	if ctRaw == "" {
 		ctRaw = dflt
 	}
-	mt, params, err := stdmime.ParseMediaType(ctRaw)
+	mt, params, err := ParseMediaType(ctRaw)
 	switch {
 	case err != nil && mt == "":
 		part.warn(note.Note{Summary: fmt.Sprintf("Content-Type %s cannot be parsed (%v); reading the part as text/plain", strqv(ctRaw), err),
@@ -160,7 +163,7 @@ func (p *parser) entity(r io.Reader, hdrs []Header, number, base string, isBody 
 	}
 	part.Encoding = strings.ToLower(strings.TrimSpace(headerValue(hdrs, "Content-Transfer-Encoding")))
 	if disp := headerValue(hdrs, "Content-Disposition"); disp != "" {
-		d, dp, err := stdmime.ParseMediaType(disp)
+		d, dp, err := ParseMediaType(disp)
 		if err != nil && d == "" {
 			part.warn(note.Note{Summary: fmt.Sprintf("Content-Disposition %s cannot be parsed: %v", strqv(disp), err), Ref: "RFC 2183"})
 		}
@@ -199,8 +202,12 @@ func (p *parser) entity(r io.Reader, hdrs []Header, number, base string, isBody 
 		if strings.HasPrefix(mt, "multipart/") && params["boundary"] == "" {
 			part.warn(note.Note{Summary: "multipart without a boundary parameter: its parts cannot be found, so it is read as one opaque part",
 				Ref: "RFC 2046 §5.1.1"})
-		} else if strings.HasPrefix(mt, "multipart/") || strings.HasPrefix(mt, "message/") {
+		} else if (strings.HasPrefix(mt, "multipart/") || mt == "message/rfc822" || mt == "message/global") && depth >= p.o.Limits.Depth {
 			part.warn(limitNote("nesting depth", p.o.Limits.Depth, "the rest is read as one opaque part"))
+		} else if mt == "message/rfc822" || mt == "message/global" {
+			part.warn(note.Note{Summary: fmt.Sprintf("an enclosed message must not have Content-Transfer-Encoding %s; it is shown as one opaque part", part.Encoding),
+				Detail: "Only 7bit, 8bit and binary are allowed on message/rfc822, so that relays never have to\nre-encode a message inside a message.",
+				Ref:    "RFC 2046 §5.2.1"})
 		}
 		perr = p.leaf(part, cr)
 	}
@@ -230,7 +237,8 @@ func (p *parser) multipart(part *Part, r *countReader, boundary string, digest b
 		part.warn(note.Note{Summary: fmt.Sprintf("a multipart must not have Content-Transfer-Encoding %s; it is ignored", part.Encoding),
 			Ref: "RFC 2045 §6.4"})
 	}
-	mr := multipart.NewReader(r, boundary)
+	hf := newHeaderFilter(r, boundary)
+	mr := multipart.NewReader(hf, boundary)
 	dflt := defaultType
 	if digest {
 		dflt = "message/rfc822" // RFC 2046 §5.1.5
@@ -259,6 +267,15 @@ func (p *parser) multipart(part *Part, r *countReader, boundary string, digest b
 		}
 		child, err := p.entity(raw, partHeaders(raw.Header), numberChild(base, i), "", false, depth+1, dflt)
 		part.Parts = append(part.Parts, child)
+		if n := hf.notField[i]; n > 0 {
+			child.warn(note.Note{Summary: fmt.Sprintf("%d %s of its header %s not a \"Name: value\" field; shown as %s", n, plural(n, "line", "lines"), plural(n, "is", "are"), notAField),
+				Ref: "RFC 5322 §2.2"})
+		}
+		if n := hf.fixed[i]; n > 0 {
+			child.warn(note.Note{Summary: fmt.Sprintf("its header holds %d control %s (such as NUL) that no header may contain; shown as \"?\"", n, plural(n, "character", "characters")),
+				Detail: "A header line is printable text. Control bytes there are a sign of a broken or hostile sender:\nsome programs stop reading at a NUL and would miss what follows.",
+				Ref:    "RFC 5322 §2.2; RFC 2045 §5.1"})
+		}
 		if err != nil {
 			return err
 		}
@@ -320,6 +337,10 @@ func (p *parser) leaf(part *Part, r *countReader) error {
 	if !part.IsText() {
 		keep = 0 // binary content has no useful text preview
 	}
+	status := isDeliveryStatus(part.ContentType)
+	if status {
+		keep = dsn.MaxStatusSize + 1 // read whole, to explain its fields
+	}
 	tee := &previewReader{r: dec, keep: max(keep, 0)}
 	var cbErr error
 	if p.o.OnPart != nil {
@@ -357,6 +378,9 @@ func (p *parser) leaf(part *Part, r *countReader) error {
 			Detail: "A relay may break the line or reject the message; quoted-printable or base64 would have kept lines short.",
 			Ref:    "RFC 5322 §2.1.1"})
 	}
+	if status && derr == nil {
+		part.readDeliveryStatus(tee.kept, tee.n)
+	}
 	if part.IsText() && keep > 0 {
 		s, _ := DecodeCharset(tee.kept, part.Charset)
 		part.Preview = strings.TrimRight(s, "\uFFFD") // a character cut in half at the end
@@ -367,6 +391,31 @@ func (p *parser) leaf(part *Part, r *countReader) error {
 		part.RawPreviewOmitted = insp.n - int64(len(insp.kept))
 	}
 	return nil
+}
+
+// isDeliveryStatus reports the media types of the machine-readable part of
+// a bounce: RFC 3464 §2 and RFC 6533 §6.2 (its UTF-8 form).
+func isDeliveryStatus(mt string) bool {
+	return mt == "message/delivery-status" || mt == "message/global-delivery-status"
+}
+
+// readDeliveryStatus reads the fields of a delivery-status part (n bytes,
+// of which body holds the first ones) into DeliveryStatus, or says why they
+// cannot be read.
+func (part *Part) readDeliveryStatus(body []byte, n int64) {
+	if n > dsn.MaxStatusSize {
+		part.warn(limitNote("delivery-status part size", dsn.MaxStatusSize, "its fields are not read"))
+		return
+	}
+	rep, err := dsn.ParseStatus(body)
+	if err != nil {
+		part.warn(note.Note{Summary: fmt.Sprintf("the delivery-status fields cannot all be read: %s", strings.TrimPrefix(err.Error(), "dsn: ")),
+			Detail: "A bounce's machine-readable part holds one group of fields about the message, a blank line,\nthen one group per recipient: Final-Recipient, Action and Status at least.",
+			Ref:    "RFC 3464 §2"})
+	}
+	if rep != nil && (rep.ReportingMTA != "" || len(rep.Recipients) > 0) {
+		part.DeliveryStatus = rep
+	}
 }
 
 func decodeNote(enc string, err error) note.Note {

@@ -2,6 +2,7 @@ package mime
 
 import (
 	"bytes"
+	"github.com/mailx-edu/mailx/proto/note"
 	"io"
 	"os"
 	"strings"
@@ -99,6 +100,22 @@ func TestParseNewsletter(t *testing.T) {
 	}
 	if n, ok := HeaderNote("DKIM-Signature", Get(tree.Headers, "DKIM-Signature")); !ok || !strings.Contains(n.Summary, "riverside-market.example") {
 		t.Errorf("DKIM note = %+v", n)
+	}
+}
+
+// TestLFFileIsNotSuspicious: a message saved with LF line ends, as mailx
+// mime encode writes one, gets a note, not a warning about smuggling;
+// mixed line ends still get the warning.
+func TestLFFileIsNotSuspicious(t *testing.T) {
+	lf, _ := parseCollect(t, strings.NewReader("From: a@b.c\nDate: Fri, 01 Mar 2024 12:00:00 +0000\nMessage-ID: <1@b.c>\n\nbody\n"))
+	for _, w := range lf.Warnings {
+		if w.Severity != note.Info || strings.Contains(w.Detail, "smuggle") {
+			t.Errorf("an LF file gets %v %q: %s", w.Severity, w.Summary, w.Detail)
+		}
+	}
+	mixed, _ := parseCollect(t, strings.NewReader("From: a@b.c\r\n\r\nbody\nmore\r\n"))
+	if !hasWarning(mixed, "mixed line ends") {
+		t.Errorf("mixed line ends: warnings %v", mixed.Warnings)
 	}
 }
 

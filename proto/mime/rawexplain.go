@@ -133,7 +133,12 @@ func SafeFilename(suggested, number, mediaType string) string {
 	}
 	name = strings.Map(func(r rune) rune {
 		switch {
-		case r < 0x20 || r == 0x7f || r == utf8.RuneError:
+		case r < 0x20 || r == 0x7f || r == utf8.RuneError || (r >= 0x80 && r < 0xa0):
+			return -1
+		case isBidiControl(r):
+			// U+202E RIGHT-TO-LEFT OVERRIDE makes "invoice‮fdp.exe"
+			// look like "invoiceexe.pdf": a classic way to disguise a
+			// program as a document.
 			return -1
 		case strings.ContainsRune(`<>:"|?*`, r):
 			return '_'
@@ -141,6 +146,11 @@ func SafeFilename(suggested, number, mediaType string) string {
 		return r
 	}, name)
 	name = strings.Trim(name, ". ")
+	if strings.HasPrefix(name, "-") {
+		// A name starting with "-" is read as an option by the next
+		// command the student runs on it (rm -rf, tar -xf ...).
+		name = "_" + name
+	}
 	if len(name) > 120 {
 		ext := filepath.Ext(name)
 		if len(ext) > 10 {
@@ -174,4 +184,11 @@ func extensionFor(mediaType string) string {
 		return ".txt"
 	}
 	return ".bin"
+}
+
+// isBidiControl reports the Unicode characters that reorder how text is
+// displayed (RFC 8264 and Unicode TR 36 §2.1 "bidirectional text
+// spoofing"): they have no place in a file name.
+func isBidiControl(r rune) bool {
+	return r == 0x061C || r == 0x200E || r == 0x200F || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
 }

@@ -3,6 +3,7 @@ package mime
 import (
 	"time"
 
+	"github.com/mailx-edu/mailx/proto/dsn"
 	"github.com/mailx-edu/mailx/proto/note"
 )
 
@@ -70,6 +71,11 @@ type Part struct {
 	// its body is Parts[0].
 	Message []Header `json:"message_headers,omitempty"`
 	Parts   []*Part  `json:"parts,omitempty"`
+
+	// DeliveryStatus holds the fields of a message/delivery-status part (a
+	// bounce's machine-readable heart, RFC 3464): the reporting server and,
+	// per recipient, the action taken, the status code and the diagnostic.
+	DeliveryStatus *dsn.Report `json:"delivery_status,omitempty"`
 
 	Warnings []note.Note `json:"warnings,omitempty"`
 }

@@ -50,7 +50,19 @@ type Error struct {
 	Attempts int           // for ErrTimeout: how many times the question was sent
 	Timeout  time.Duration // for ErrTimeout: how long each attempt waited
 	Err      error         // the cause (a net.Error, an I/O error), may be nil
+	// Transport is "udp" or "tcp" when the failure happened on one: the
+	// hint for a timeout then does not suggest the one already used.
+	Transport string
+	// Loopback is set for REFUSED from a server on this machine (127.0.0.0/8
+	// or ::1): in a course that is the lab DNS, which answers only for its
+	// own lab domains, so the hint is about the name, not about resolvers.
+	Loopback bool
 }
+
+// LabDomainsHint is filled in by programs that know the lab's domains
+// (mailx's cmd sets it from the lab's defaults) and named in the hint for
+// REFUSED from a loopback DNS server, e.g. "crepes.test, hamburger.test".
+var LabDomainsHint string
 
 // Error returns one line, lower case: what happened.
 func (e *Error) Error() string {
@@ -89,8 +101,18 @@ func (e *Error) Hint() string {
 	case ErrServerFailure:
 		return "The server could not get an answer (often a broken delegation or DNSSEC). Try again later, or ask another server with --server."
 	case ErrRefused:
+		if e.Loopback {
+			h := "That server runs on this machine: the lab DNS of mailx serve --lab answers only for its lab domains"
+			if LabDomainsHint != "" {
+				h += " (" + LabDomainsHint + ")"
+			}
+			return h + ", and refuses any other name. Check the spelling of the domain, or ask a recursive resolver for a real one."
+		}
 		return "That server does not answer this question for you: use a recursive resolver you may use, or the zone's own server, with --server."
 	case ErrTimeout:
+		if e.Transport == "tcp" {
+			return "Is a DNS server running there? Check the address and port (over TCP too: some servers answer only UDP, so try without --tcp), or raise --timeout and --retries."
+		}
 		return "Is a DNS server running there? Check the address and port, try --tcp, or raise --timeout and --retries."
 	case ErrUnreachable:
 		return "Is a DNS server listening there? Check the address and port given to --server (the default port is 53)."

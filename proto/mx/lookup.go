@@ -3,6 +3,7 @@ package mx
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 
@@ -135,11 +136,22 @@ func rcodeError(rep *reply, name Name, final string) error {
 		e.Kind = ErrServerFailure
 	case dns.RcodeRefused:
 		e.Kind = ErrRefused
+		e.Loopback = isLoopbackServer(rep.server)
 	default:
 		e.Kind = ErrBadResponse
 		e.Detail = "answered " + rcodeName(rep.msg.Rcode)
 	}
 	return e
+}
+
+// isLoopbackServer reports whether a server's host:port is on this machine.
+func isLoopbackServer(srv string) bool {
+	host, _, err := net.SplitHostPort(srv)
+	if err != nil {
+		host = srv
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 func rcodeName(rc int) string {

@@ -226,7 +226,7 @@ func (r *Resolver) exchange(ctx context.Context, m *dns.Msg, srv string) (*reply
 func netError(err error, srv, transport string, timeout time.Duration) *Error {
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-		return &Error{Kind: ErrTimeout, Server: srv + " (" + transport + ")", Attempts: 1, Timeout: timeout, Err: err}
+		return &Error{Kind: ErrTimeout, Server: srv + " (" + transport + ")", Attempts: 1, Timeout: timeout, Err: err, Transport: transport}
 	}
-	return &Error{Kind: ErrUnreachable, Server: srv + " (" + transport + ")", Err: err}
+	return &Error{Kind: ErrUnreachable, Server: srv + " (" + transport + ")", Err: err, Transport: transport}
 }

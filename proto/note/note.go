@@ -6,6 +6,8 @@
 // carries colour or terminal escapes.
 package note
 
+import "strconv"
+
 // Severity says how a note should be read: as plain information, as praise for
 // something that worked, as a warning about a likely mistake, or as an error.
 type Severity int
@@ -64,3 +66,17 @@ type Note struct {
 
 // IsZero reports whether the note says nothing.
 func (n Note) IsZero() bool { return n.Summary == "" && n.Detail == "" && n.Next == "" }
+
+// Count writes n with the singular or plural of a noun: "1 line", "3 lines",
+// "0 messages". plural is used as given when the noun's plural is not the
+// singular plus "s" ("1 reply", Count(2, "reply", "replies")).
+func Count(n int, singular string, plural ...string) string {
+	if n == 1 {
+		return "1 " + singular
+	}
+	p := singular + "s"
+	if len(plural) > 0 {
+		p = plural[0]
+	}
+	return strconv.Itoa(n) + " " + p
+}

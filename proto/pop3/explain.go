@@ -183,7 +183,7 @@ func ExplainResponse(r Response, s State, verb, arg string) []note.Note {
 		add(note.Note{Summary: "+OK: the command succeeded", Ref: "RFC 1939 §3", Severity: note.Success})
 	}
 	if r.Unstuffed > 0 {
-		add(note.Note{Summary: fmt.Sprintf("%d line(s) began with \".\": the server sent one extra \".\" before each (byte-stuffing)", r.Unstuffed),
+		add(note.Note{Summary: fmt.Sprintf("%s began with \".\": the server sent one extra \".\" before each (byte-stuffing)", note.Count(r.Unstuffed, "line")),
 			Detail: "Without it, a line holding only \".\" would end the response early. The decoded view removes it again.",
 			Ref:    "RFC 1939 §3"})
 	}
@@ -257,12 +257,12 @@ func explainMessage(r Response, verb, arg string) note.Note {
 		}
 	}
 	octets := len(JoinBody(r.Lines))
-	n := note.Note{Summary: fmt.Sprintf("Message %s: %d octets, %d header line(s), a blank line, %d body line(s)", arg, octets, headers, body),
+	n := note.Note{Summary: fmt.Sprintf("Message %s: %d octets, %s, a blank line, %s", arg, octets, note.Count(headers, "header line"), note.Count(body, "body line")),
 		Detail: "POP3 sends the message exactly as stored; the line with only \".\" is the end marker, not part of it.",
 		Ref:    "RFC 1939 §5", Severity: note.Success}
 	if verb == "TOP" {
 		msg, _, _ := strings.Cut(arg, " ")
-		n.Summary = fmt.Sprintf("Headers of message %s and %d line(s) of its body", msg, body)
+		n.Summary = fmt.Sprintf("Headers of message %s and %s of its body", msg, note.Count(body, "line"))
 		n.Ref = "RFC 1939 §7"
 		n.Detail = "TOP does not mark the message as read or deleted."
 	} else {

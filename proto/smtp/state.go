@@ -63,6 +63,7 @@ var Commands = map[string]Command{
 	"NOOP":     {Verb: "NOOP", Syntax: "NOOP", Summary: "Does nothing; the server answers 250. Useful to check the line is alive.", In: anyState, Ref: "RFC 5321 §4.1.1.9"},
 	"QUIT":     {Verb: "QUIT", Syntax: "QUIT", Summary: "Ends the session; the server answers 221 and closes the connection.", In: anyState, Ref: "RFC 5321 §4.1.1.10"},
 	"STARTTLS": {Verb: "STARTTLS", Syntax: "STARTTLS", Summary: "Upgrades this connection to TLS; afterwards the session starts over with EHLO.", In: []State{Greeted}, Ref: "RFC 3207 §4"},
+	"XCLIENT":  {Verb: "XCLIENT", Syntax: "XCLIENT ADDR=<address> [NAME=<host>] [HELO=<host>]", Summary: "Postfix extension: a trusted proxy (or a lab) announces the real client's address; the session starts over with EHLO.", In: []State{Connected, Greeted}, Ref: "Postfix XCLIENT_README"},
 	"AUTH":     {Verb: "AUTH", Syntax: "AUTH <mechanism> [initial-response]", Summary: "Logs in with a SASL mechanism such as PLAIN or LOGIN.", In: []State{Greeted}, Ref: "RFC 4954 §4"},
 }
 
@@ -136,6 +137,12 @@ func Next(s State, verb string, code int) State {
 	case "QUIT":
 		if code == 221 {
 			return Closed
+		}
+	case "XCLIENT":
+		if code == 220 {
+			// Postfix XCLIENT_README: the session starts over as if the
+			// announced client had just connected; EHLO must be sent again.
+			return Connected
 		}
 	case "STARTTLS":
 		if code == 220 {

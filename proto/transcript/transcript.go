@@ -74,6 +74,10 @@ type Event struct {
 	Dir     Dir         `json:"dir"`
 	Line    string      `json:"line"`            // raw text without CRLF; for Meta the event text
 	Notes   []note.Note `json:"notes,omitempty"` // explanations from proto
+	// Tone is how the explorer coloured a server line: "positive",
+	// "intermediate", "transient", "negative" or "neutral" (empty: not
+	// said). Lab reports use it to show the session as it looked.
+	Tone string `json:"tone,omitempty"`
 }
 
 // Hook receives events. It must not block for long: servers call it inline.

@@ -35,6 +35,12 @@ type conn struct {
 
 	tlsOn  atomic.Bool // implicit TLS, or after STARTTLS
 	authed atomic.Bool // LOGIN or AUTHENTICATE succeeded
+	utf8   atomic.Bool // the client sent ENABLE UTF8=ACCEPT
+
+	subs substitutes // answers the front end gives itself (frontcmd.go)
+
+	injMu    sync.Mutex
+	injected []string // untagged lines to send before go-imap's next line
 
 	wmu    sync.Mutex // guards client writes and the switch to TLS
 	client net.Conn   // raw, or the TLS connection over it
@@ -134,6 +140,7 @@ const eofTag = "eof"
 // the answers still due should be waited for.
 func (c *conn) upstream() (drain bool) {
 	tag := ""      // tag of the command being read
+	verb := ""     // its name
 	inCmd := false // the next line continues a command after a literal
 	select {
 	case <-c.greeted:
@@ -166,13 +173,40 @@ func (c *conn) upstream() (drain bool) {
 		}
 		text := strings.TrimSuffix(strings.TrimSuffix(string(line), "\n"), "\r")
 		c.trace.Client(text)
+		n, nonSync := pimap.TrailingLiteral(text)
 		if !inCmd {
-			tag, _, _ = strings.Cut(text, " ")
+			var rest string
+			tag, rest, _ = strings.Cut(text, " ")
+			verb, _, _ = strings.Cut(rest, " ")
+			verb = strings.ToUpper(verb)
 			if c.startTLS(text) {
 				continue
 			}
 		}
-		n, nonSync := pimap.TrailingLiteral(text)
+		if n > maxCommandLiteral && verb != "APPEND" {
+			if nonSync {
+				// go-imap would refuse it and then read the literal as
+				// commands: a client that sends 4 KiB unasked is not
+				// following RFC 7888 §4, and the session ends.
+				c.trace.Meta("a non-synchronizing literal of %d octets outside APPEND: closing", n)
+				c.bye("Literals outside APPEND are limited to 4096 octets (RFC 7888)")
+				return false
+			}
+			if inCmd {
+				// Refused without "+": the command ends here for the
+				// client, so it ends for go-imap too, which answers BAD.
+				line = []byte(text[:strings.LastIndexByte(text, '{')] + "\r\n")
+				n = -1
+			}
+		}
+		if !inCmd {
+			if repl := c.frontCommand(tag, text); repl != nil {
+				if _, err := c.inner.Write(repl); err != nil {
+					return false
+				}
+				continue
+			}
+		}
 		var goAhead chan bool
 		if n >= 0 && !nonSync {
 			goAhead = make(chan bool, 1)
@@ -246,6 +280,34 @@ func (c *conn) downstream() {
 		c.wmu.Lock()
 		if complete {
 			text := strings.TrimSuffix(strings.TrimSuffix(string(line), "\n"), "\r")
+			for _, l := range c.takeInjected() {
+				c.trace.Server(l)
+				c.cw.WriteString(l + "\r\n")
+			}
+			if lines, ok := c.subs.take(text); ok {
+				// The completion of a NOOP standing in for a command the
+				// front end answers itself (frontcmd.go).
+				c.continuation(lines[len(lines)-1])
+				for _, l := range lines {
+					c.trace.Server(l)
+					c.cw.WriteString(l + "\r\n")
+				}
+				c.wmu.Unlock()
+				if br.Buffered() == 0 && !c.more(br) {
+					c.wmu.Lock()
+					werr := c.cw.Flush()
+					c.wmu.Unlock()
+					if werr != nil {
+						c.close()
+						return
+					}
+				}
+				continue
+			}
+			if strings.Contains(text, routeMarker) {
+				text = restoreRoutes(text)
+				line = []byte(text + "\r\n")
+			}
 			if fixed := c.fixCaps(text); fixed != text {
 				text, line = fixed, []byte(fixed+"\r\n")
 			}
@@ -415,12 +477,23 @@ func (c *conn) fixCaps(line string) string {
 	caps := strings.Fields(line[start:end])
 	authed := c.authed.Load()
 	var out []string
+	seen := map[string]bool{}
 	for _, cp := range caps {
 		if strings.HasPrefix(strings.ToUpper(cp), "AUTH=") && !c.clearTextOK() {
 			continue
 		}
+		if strings.EqualFold(cp, "LITERAL-") {
+			// go-imap takes non-synchronizing literals of any size (up to
+			// the command's own limit), which is LITERAL+ (RFC 7888 §3).
+			cp = "LITERAL+"
+		}
+		if seen[strings.ToUpper(cp)] {
+			continue
+		}
+		seen[strings.ToUpper(cp)] = true
 		out = append(out, cp)
 		if strings.EqualFold(cp, "IMAP4rev1") {
+			out = append(out, "ID") // answered by the front end (frontcmd.go)
 			if c.s.cfg.TLS != nil && !c.tlsOn.Load() && !authed {
 				out = append(out, "STARTTLS")
 			}

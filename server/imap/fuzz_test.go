@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/emersion/go-imap/v2"
 	"time"
 )
 
@@ -99,4 +101,66 @@ func tagged(line string) bool {
 		return true
 	}
 	return false
+}
+
+// FuzzFrontArgs feeds command arguments to the front end's tokenizer and
+// the ID and name checks: no panic, and tokens are pieces of the input.
+func FuzzFrontArgs(f *testing.F) {
+	for _, s := range []string{`("name" "mutt" "version" NIL)`, `"a\"b" (x (y "z)")) atom`, `"unterminated`, `((`, `"Entw&APw-rfe" INBOX`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		toks, ok := splitArgs(s)
+		if ok {
+			for _, tk := range toks {
+				if !strings.Contains(s, tk) {
+					t.Fatalf("token %q not in %q", tk, s)
+				}
+				_ = unquote(tk)
+			}
+		}
+		c := &conn{}
+		c.validName(s)
+		c.id("t", s)
+		_ = restoreRoutes(s)
+		_ = restoreRoutes(`* 1 FETCH (ENVELOPE (("` + routeMarker + s + `" NIL "a" "b")))`)
+	})
+}
+
+// FuzzMeta parses arbitrary messages for ENVELOPE and BODYSTRUCTURE: no
+// panic, and every part has what go-imap's writer needs.
+func FuzzMeta(f *testing.F) {
+	f.Add([]byte(msg1))
+	f.Add([]byte(msg2))
+	f.Add([]byte(deepMessage(30)))
+	f.Add([]byte("Content-Type: message/rfc822\r\n\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n\r\nhi\r\n--x--\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		md := computeMeta(data)
+		if md.env == nil || md.bs == nil {
+			t.Fatal("nil envelope or structure")
+		}
+		var check func(bs imap.BodyStructure, depth int)
+		check = func(bs imap.BodyStructure, depth int) {
+			if depth > 4*maxDepth {
+				t.Fatalf("structure deeper than %d", depth)
+			}
+			switch b := bs.(type) {
+			case *imap.BodyStructureMultiPart:
+				if len(b.Children) == 0 {
+					t.Fatal("multipart without children")
+				}
+				for _, c := range b.Children {
+					check(c, depth+1)
+				}
+			case *imap.BodyStructureSinglePart:
+				if b.Extended == nil {
+					t.Fatal("single part without extension data")
+				}
+				if b.MessageRFC822 != nil && b.MessageRFC822.BodyStructure != nil {
+					check(b.MessageRFC822.BodyStructure, depth+1)
+				}
+			}
+		}
+		check(md.bs, 0)
+	})
 }

@@ -1,23 +1,69 @@
 package imap
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-message/textproto"
 
+	pimap "github.com/mailx-edu/mailx/proto/imap"
 	"github.com/mailx-edu/mailx/server/maildir"
 )
 
-// permanentFlags are the flags a Maildir file name can keep: the system
-// flags and $Forwarded ("P", passed). Other keywords are not offered, so
-// PERMANENTFLAGS has no \*; clients then know not to rely on them.
-var permanentFlags = []imap.Flag{imap.FlagSeen, imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagDraft, imap.FlagForwarded}
+// systemFlags are the flags every Maildir file name can keep: the system
+// flags and $Forwarded ("P", passed). Keywords are kept too, as lower-case
+// letters named in the folder's dovecot-keywords file, so PERMANENTFLAGS
+// ends in \* (clients may create new ones).
+var systemFlags = []imap.Flag{imap.FlagSeen, imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagDraft, imap.FlagForwarded}
+
+// flagRecent is \Recent (RFC 3501 §2.3.2), which only the server sets.
+const flagRecent imap.Flag = `\Recent`
+
+// folderFlags returns SELECT's FLAGS and PERMANENTFLAGS for a folder with
+// the given keywords.
+func folderFlags(keywords []string) (flags, permanent []imap.Flag) {
+	flags = append([]imap.Flag(nil), systemFlags...)
+	for _, k := range keywords {
+		if !isForwarded(k) {
+			flags = append(flags, imap.Flag(k))
+		}
+	}
+	permanent = append(append([]imap.Flag(nil), flags...), imap.FlagWildcard)
+	return flags, permanent
+}
+
+func isForwarded(k string) bool { return strings.EqualFold(k, string(imap.FlagForwarded)) }
+
+// splitFlags separates the flags a client sent into Maildir flags and
+// keywords; \Recent and unknown system flags are ignored.
+func splitFlags(flags []imap.Flag) (maildir.Flags, []string) {
+	f := maildirFlags(flags)
+	var kw []string
+	for _, fl := range flags {
+		if strings.HasPrefix(string(fl), `\`) || isForwarded(string(fl)) {
+			continue
+		}
+		kw = append(kw, string(fl))
+	}
+	return f, kw
+}
+
+// flagList is what FETCH FLAGS shows for a message in this session.
+func (sel *selected) flagList(f maildir.Flags, keywords []string, uid uint32) []imap.Flag {
+	out := imapFlags(f)
+	if sel.recent.Contains(imap.UID(uid)) {
+		out = append(out, flagRecent)
+	}
+	for _, k := range keywords {
+		out = append(out, imap.Flag(k))
+	}
+	return out
+}
 
 var flagMap = []struct {
 	m maildir.Flags
@@ -154,12 +200,22 @@ func (ss *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options 
 		}
 	}
 	markSeen = markSeen && !sel.readOnly
-	needBody := options.Envelope || options.BodyStructure != nil || len(options.BodySection) > 0 ||
-		len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0
+	kwOf := sel.f.KeywordNamer()
+	if options.Flags {
+		ss.announceKeywords()
+	}
+	needMeta := options.Envelope || options.BodyStructure != nil
+	needBody := len(options.BodySection) > 0 || len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0
 	for _, t := range sel.resolve(numSet) {
 		m := t.msg
 		var buf []byte
-		if needBody {
+		var md *meta
+		metaKey := ""
+		if needMeta {
+			metaKey = sel.f.Dir() + "\x00" + m.Key
+			md = ss.s.meta.get(metaKey)
+		}
+		if needBody || needMeta && md == nil {
 			rc, cur, err := sel.f.Open(m.UID)
 			if errors.Is(err, maildir.ErrNoMessage) {
 				continue // expunged meanwhile by another session
@@ -172,18 +228,22 @@ func (ss *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options 
 			if err != nil {
 				return err
 			}
-			m.Flags = cur.Flags
+			m.Flags, m.Extra = cur.Flags, cur.Extra
+		}
+		if needMeta && md == nil {
+			md = computeMeta(buf)
+			ss.s.meta.put(metaKey, md)
 		}
 		flagsChanged := false
 		if markSeen && m.Flags&maildir.Seen == 0 {
 			if out, err := sel.f.SetFlags([]uint32{m.UID}, maildir.Add, maildir.Seen, sel.st); err == nil && len(out) == 1 {
-				m.Flags, flagsChanged = out[0].Flags, true
+				m.Flags, m.Extra, flagsChanged = out[0].Flags, out[0].Extra, true
 			}
 		}
 		rw := w.CreateMessage(t.seq)
 		rw.WriteUID(imap.UID(m.UID))
 		if options.Flags || flagsChanged {
-			rw.WriteFlags(imapFlags(m.Flags))
+			rw.WriteFlags(sel.flagList(m.Flags, kwOf(m.Extra), m.UID))
 		}
 		if options.InternalDate {
 			rw.WriteInternalDate(m.Date)
@@ -192,13 +252,19 @@ func (ss *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options 
 			rw.WriteRFC822Size(m.Size)
 		}
 		if options.Envelope {
-			rw.WriteEnvelope(envelope(buf))
+			rw.WriteEnvelope(md.env)
 		}
 		if options.BodyStructure != nil {
-			rw.WriteBodyStructure(imapserver.ExtractBodyStructure(bytes.NewReader(buf)))
+			rw.WriteBodyStructure(md.bs)
 		}
 		for _, bs := range options.BodySection {
-			b := imapserver.ExtractBodySection(bytes.NewReader(buf), bs)
+			var b []byte
+			if len(bs.Part) <= maxDepth {
+				// Deeper parts are inside what BODYSTRUCTURE shows as
+				// one opaque part; looking for them would cost time
+				// quadratic in the depth.
+				b = imapserver.ExtractBodySection(bytes.NewReader(buf), bs)
+			}
 			if err := writeLiteral(rw.WriteBodySection(bs, int64(len(b))), b); err != nil {
 				return err
 			}
@@ -219,12 +285,54 @@ func (ss *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options 
 	return nil
 }
 
+// envelope builds ENVELOPE as Dovecot does: the subject and the names as
+// written (encoded-words are the client's to decode), and address lists
+// with RFC 5322 groups, which go-imap's helper drops.
 func envelope(buf []byte) *imap.Envelope {
-	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(buf)))
-	if err != nil {
+	h, ok := headerOf(buf)
+	if !ok {
 		return &imap.Envelope{}
 	}
-	return imapserver.ExtractEnvelope(h)
+	return envelopeOf(h)
+}
+
+// rawField returns a header field's value unfolded but otherwise as
+// written. Octets that are not UTF-8 (a raw Latin-1 subject) are read as
+// Latin-1, the usual intent, so the client gets readable text.
+func rawField(h textproto.Header, key string) string {
+	if !h.Has(key) {
+		return ""
+	}
+	v := h.Get(key)
+	v = strings.NewReplacer("\r\n", "", "\n", "", "\r", "").Replace(v)
+	v = strings.TrimSpace(v)
+	if !utf8.ValidString(v) {
+		r := make([]rune, 0, len(v))
+		for i := 0; i < len(v); i++ {
+			r = append(r, rune(v[i]))
+		}
+		v = string(r)
+	}
+	return v
+}
+
+func addressList(h textproto.Header, key string) []imap.Address {
+	v := rawField(h, key)
+	if v == "" {
+		return nil
+	}
+	var out []imap.Address
+	for _, a := range pimap.ParseAddressList(v) {
+		switch {
+		case a.IsGroupEnd():
+			out = append(out, imap.Address{})
+		case a.Group:
+			out = append(out, imap.Address{Mailbox: a.Mailbox})
+		default:
+			out = append(out, imap.Address{Name: routeName(a.Route, a.Name), Mailbox: a.Mailbox, Host: a.Host})
+		}
+	}
+	return out
 }
 
 func writeLiteral(wc io.WriteCloser, b []byte) error {
@@ -248,25 +356,32 @@ func (ss *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *i
 	for i, t := range targets {
 		uids[i] = t.msg.UID
 	}
-	out, err := sel.f.SetFlags(uids, op, maildirFlags(flags.Flags), sel.st)
+	mf, kw := splitFlags(flags.Flags)
+	out, err := sel.f.SetFlagsKeywords(uids, op, mf, kw, sel.st)
+	if errors.Is(err, maildir.ErrTooManyKeywords) {
+		return no(imap.ResponseCodeLimit, "this mailbox already has %d keywords, as many as it can keep; remove one from every message first", maildir.MaxKeywords)
+	}
 	if err != nil {
 		return err
 	}
+	ss.announceKeywords()
+	kwOf := sel.f.KeywordNamer()
+	ss.learnFromFlags(uids, flags) // $Junk and $NotJunk train the spam filter (junk.go)
 	if flags.Silent {
 		return nil
 	}
-	after := make(map[uint32]maildir.Flags, len(out))
+	after := make(map[uint32]maildir.Message, len(out))
 	for _, m := range out {
-		after[m.UID] = m.Flags
+		after[m.UID] = m
 	}
 	for _, t := range targets {
-		f, ok := after[t.msg.UID]
+		m, ok := after[t.msg.UID]
 		if !ok {
 			continue
 		}
 		rw := w.CreateMessage(t.seq)
 		rw.WriteUID(imap.UID(t.msg.UID))
-		rw.WriteFlags(imapFlags(f))
+		rw.WriteFlags(sel.flagList(m.Flags, kwOf(m.Extra), m.UID))
 		if err := rw.Close(); err != nil {
 			return err
 		}
@@ -277,9 +392,14 @@ func (ss *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *i
 // Expunge removes the messages marked \Deleted (only those in uids, for
 // UID EXPUNGE). Every session, this one included, learns of it through the
 // folder's tracker, so the EXPUNGE responses come in one consistent order.
-func (ss *session) Expunge(_ *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
+func (ss *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
 	sel := ss.sel
 	if sel.readOnly {
+		if w == nil || *w == (imapserver.ExpungeWriter{}) {
+			// CLOSE (go-imap passes it a writer without a connection)
+			// after EXAMINE removes nothing and succeeds (RFC 9051 §6.4.1).
+			return nil
+		}
 		return readOnlyErr()
 	}
 	var list []uint32
@@ -314,6 +434,7 @@ func (ss *session) copyTargets(numSet imap.NumSet, df *maildir.Folder) (*imap.Co
 	if err != nil {
 		return nil, err
 	}
+	ss.learnFromCopy(src, df) // the spam filter learns from moves into and out of Junk (junk.go)
 	v, err := df.UIDValidity()
 	if err != nil {
 		return nil, mapErr(err)
@@ -347,7 +468,7 @@ func (ss *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest strin
 		return err
 	}
 	if df == sel.f {
-		return no(imap.ResponseCodeCannot, "source and destination are the same mailbox")
+		return ss.moveWithin(w, numSet)
 	}
 	d, err := ss.copyTargets(numSet, df)
 	if err != nil {
@@ -362,5 +483,31 @@ func (ss *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest strin
 		list[i] = uint32(u)
 	}
 	_, err = sel.f.Expunge(list, sel.st)
+	return err
+}
+
+// moveWithin answers MOVE into the selected mailbox itself: the messages
+// get new UIDs at the end (COPYUID says which), the old ones are expunged.
+func (ss *session) moveWithin(w *imapserver.MoveWriter, numSet imap.NumSet) error {
+	sel := ss.sel
+	var uids []uint32
+	for _, t := range sel.resolve(numSet) {
+		uids = append(uids, t.msg.UID)
+	}
+	from, to, err := sel.f.Renumber(uids, sel.st)
+	if len(from) > 0 {
+		v, verr := sel.f.UIDValidity()
+		if verr != nil {
+			return mapErr(verr)
+		}
+		d := &imap.CopyData{UIDValidity: v}
+		for i := range from {
+			d.SourceUIDs.AddNum(imap.UID(from[i]))
+			d.DestUIDs.AddNum(imap.UID(to[i]))
+		}
+		if werr := w.WriteCopyData(d); werr != nil {
+			return werr
+		}
+	}
 	return err
 }

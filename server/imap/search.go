@@ -10,6 +10,8 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	gomessage "github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
+
+	pimap "github.com/mailx-edu/mailx/proto/imap"
 )
 
 // Search answers SEARCH and UID SEARCH. Criteria on flags, sizes, dates and
@@ -27,8 +29,9 @@ func (ss *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria
 	d := &imap.SearchData{}
 	var seqs imap.SeqSet
 	var uids imap.UIDSet
+	kwOf := sel.f.KeywordNamer()
 	for _, t := range all {
-		mm := &matcher{sel: sel, t: t}
+		mm := &matcher{sel: sel, t: t, kwOf: kwOf}
 		if !mm.match(criteria) {
 			continue
 		}
@@ -76,6 +79,7 @@ func staticCriteria(c *imap.SearchCriteria, maxSeq uint32, maxUID imap.UID) {
 // most once and only if a criterion needs it.
 type matcher struct {
 	sel    *selected
+	kwOf   func(extra string) []string
 	t      target
 	loaded bool
 	buf    []byte
@@ -101,6 +105,24 @@ func (mm *matcher) entity() *gomessage.Entity {
 	return e
 }
 
+// hasFlag reports whether the message has a system flag, \Recent in this
+// session, or a keyword (compared without regard to case).
+func (mm *matcher) hasFlag(f imap.Flag) bool {
+	m := mm.t.msg
+	if strings.EqualFold(string(f), string(flagRecent)) {
+		return mm.sel.recent.Contains(imap.UID(m.UID))
+	}
+	if want := maildirFlags([]imap.Flag{f}); want != 0 {
+		return m.Flags&want != 0
+	}
+	for _, k := range mm.kwOf(m.Extra) {
+		if strings.EqualFold(k, string(f)) {
+			return true
+		}
+	}
+	return false
+}
+
 func (mm *matcher) match(c *imap.SearchCriteria) bool {
 	m := mm.t.msg
 	for _, s := range c.SeqNum {
@@ -113,14 +135,13 @@ func (mm *matcher) match(c *imap.SearchCriteria) bool {
 			return false
 		}
 	}
-	have := m.Flags
 	for _, f := range c.Flag {
-		if want := maildirFlags([]imap.Flag{f}); want == 0 || have&want == 0 {
+		if !mm.hasFlag(f) {
 			return false
 		}
 	}
 	for _, f := range c.NotFlag {
-		if want := maildirFlags([]imap.Flag{f}); want != 0 && have&want != 0 {
+		if mm.hasFlag(f) {
 			return false
 		}
 	}
@@ -133,7 +154,7 @@ func (mm *matcher) match(c *imap.SearchCriteria) bool {
 	if len(c.Header) > 0 || !c.SentSince.IsZero() || !c.SentBefore.IsZero() {
 		h := mail.Header{Header: mm.entity().Header}
 		for _, hc := range c.Header {
-			if !matchFields(h.FieldsByKey(hc.Key), hc.Value) {
+			if !matchFields(h.FieldsByKey(hc.Key), hc.Value) && !matchAddresses(h.FieldsByKey(hc.Key), hc.Key, hc.Value) {
 				return false
 			}
 		}
@@ -145,12 +166,12 @@ func (mm *matcher) match(c *imap.SearchCriteria) bool {
 		}
 	}
 	for _, s := range c.Body {
-		if !matchEntity(mm.entity(), s, false) {
+		if !matchEntity(mm.entity(), s, false, 0) {
 			return false
 		}
 	}
 	for _, s := range c.Text {
-		if !matchEntity(mm.entity(), s, true) {
+		if !matchEntity(mm.entity(), s, true, 0) {
 			return false
 		}
 	}
@@ -197,14 +218,44 @@ func matchFields(fields gomessage.HeaderFields, pattern string) bool {
 	return false
 }
 
+// addressFields are the header fields SEARCH FROM, TO, CC and BCC (and
+// HEADER on them) also match against their addresses as parsed, without
+// comments, quoting or folding: "user-from@domain.org" finds
+// "<user-from (comment)@ (comment) domain.org>", as Dovecot's does.
+var addressFields = map[string]bool{"from": true, "to": true, "cc": true, "bcc": true, "sender": true, "reply-to": true}
+
+func matchAddresses(fields gomessage.HeaderFields, key, pattern string) bool {
+	if !addressFields[strings.ToLower(key)] || pattern == "" {
+		return false
+	}
+	pattern = strings.ToLower(pattern)
+	for fields.Next() {
+		for _, a := range pimap.ParseAddressList(fields.Value()) {
+			if strings.Contains(strings.ToLower(a.String()), pattern) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // matchEntity searches text parts (decoded from their transfer encoding)
 // and, for TEXT, the header fields too; substring, case-insensitive.
-func matchEntity(e *gomessage.Entity, pattern string, header bool) bool {
+//
+// Below maxDepth levels the rest is searched as raw text, as one opaque
+// part: each level of go-message's multipart reader rereads what is below
+// it, so following a 16,000-deep message level by level costs time
+// quadratic in the depth.
+func matchEntity(e *gomessage.Entity, pattern string, header bool, depth int) bool {
 	if pattern == "" {
 		return true
 	}
 	if header && matchFields(e.Header.Fields(), pattern) {
 		return true
+	}
+	if depth >= maxDepth {
+		b, _ := io.ReadAll(io.LimitReader(e.Body, 32<<20))
+		return bytes.Contains(bytes.ToLower(b), bytes.ToLower([]byte(pattern)))
 	}
 	if mr := e.MultipartReader(); mr != nil {
 		for {
@@ -212,7 +263,7 @@ func matchEntity(e *gomessage.Entity, pattern string, header bool) bool {
 			if err != nil {
 				return false
 			}
-			if matchEntity(p, pattern, header) {
+			if matchEntity(p, pattern, header, depth+1) {
 				return true
 			}
 		}

@@ -41,6 +41,12 @@ type Config struct {
 	// AppendLimit is the largest message APPEND accepts (APPENDLIMIT,
 	// RFC 7889). Default 64 MiB.
 	AppendLimit uint32
+	// MinFreeDisk is the free space (octets) APPEND leaves on the data
+	// directory's file system, as SMTP's min_free_disk: an APPEND that
+	// would go below it gets NO [LIMIT]. 0 checks nothing.
+	MinFreeDisk uint64
+	// DiskFree reports the free space for MinFreeDisk; nil checks nothing.
+	DiskFree func() (uint64, error)
 	// Throttle slows down password guessing; nil uses the defaults.
 	Throttle *access.Throttle
 	// Trace receives every line; nil turns tracing off.
@@ -71,6 +77,8 @@ type Server struct {
 
 	trackers sync.Map // *maildir.Folder → *imapserver.MailboxTracker
 	trackMu  sync.Mutex
+
+	meta *metaCache // ENVELOPE and BODYSTRUCTURE by message (structure.go)
 }
 
 // New returns a server for cfg and starts its go-imap engine.
@@ -90,7 +98,7 @@ func New(cfg Config) *Server {
 	if cfg.TraceLiteral <= 0 {
 		cfg.TraceLiteral = 4096
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[net.Conn]*conn{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[net.Conn]*conn{}, meta: newMetaCache(50000)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -212,9 +220,16 @@ func (s *Server) tracker(f *maildir.Folder) (*imapserver.MailboxTracker, error) 
 				mt.QueueExpunge(c.Seq)
 			case maildir.Exists:
 				mt.QueueNumMessages(c.Count)
+			case maildir.KeywordsChanged:
+				flags, _ := folderFlags(c.Keywords)
+				mt.QueueMailboxFlags(flags)
 			case maildir.FlagsChanged:
 				src, _ := c.Source.(*imapserver.SessionTracker)
-				mt.QueueMessageFlags(c.Seq, imap.UID(c.UID), imapFlags(c.Flags), src)
+				flags := imapFlags(c.Flags)
+				for _, k := range c.Keywords {
+					flags = append(flags, imap.Flag(k))
+				}
+				mt.QueueMessageFlags(c.Seq, imap.UID(c.UID), flags, src)
 			}
 		}
 	})

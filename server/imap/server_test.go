@@ -231,13 +231,13 @@ func TestSelectFetchStoreExpunge(t *testing.T) {
 		}
 	}
 	sel := c.ok("SELECT INBOX")
-	for _, want := range []string{"* 2 EXISTS", "UIDVALIDITY", "UIDNEXT 3", "[READ-WRITE]"} {
+	for _, want := range []string{"* 2 EXISTS", "* 2 RECENT", "UIDVALIDITY", "UIDNEXT 3", "[READ-WRITE]", `\*`} {
 		if !has(sel, want) {
 			t.Errorf("SELECT lacks %q: %q", want, sel)
 		}
 	}
 	f := c.ok("FETCH 1:* (FLAGS RFC822.SIZE ENVELOPE)")
-	if !has(f, fmt.Sprintf("RFC822.SIZE %d", len(msg1))) || !has(f, `"lunch"`) || !has(f, "FLAGS ()") {
+	if !has(f, fmt.Sprintf("RFC822.SIZE %d", len(msg1))) || !has(f, `"lunch"`) || !has(f, `FLAGS (\Recent)`) {
 		t.Errorf("FETCH = %q", f)
 	}
 	f = c.ok("FETCH 2 (BODYSTRUCTURE BODY.PEEK[1] BODY[HEADER.FIELDS (SUBJECT)] BODY[]<0.10>)")

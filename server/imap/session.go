@@ -3,6 +3,8 @@ package imap
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -31,6 +33,59 @@ type selected struct {
 	f        *maildir.Folder
 	st       *imapserver.SessionTracker
 	readOnly bool
+	// recent are the UIDs that are \Recent in this session; recentTo is
+	// the UID up to which it has claimed them.
+	recent   imap.UIDSet
+	recentTo uint32
+	// knownKeywords is how many keywords the client was told of in FLAGS.
+	knownKeywords int
+}
+
+// announceKeywords tells the client of keywords created since it was last
+// told, before any FETCH shows them.
+func (ss *session) announceKeywords() {
+	sel := ss.sel
+	table := sel.f.KeywordTable()
+	if len(table) <= sel.knownKeywords {
+		return
+	}
+	sel.knownKeywords = len(table)
+	flags, permanent := folderFlags(table)
+	ss.c.inject("* FLAGS ("+joinFlags(flags)+")", "* OK [PERMANENTFLAGS ("+joinFlags(permanent)+")] Flags permitted")
+}
+
+func joinFlags(flags []imap.Flag) string {
+	s := make([]string, len(flags))
+	for i, f := range flags {
+		s[i] = string(f)
+	}
+	return strings.Join(s, " ")
+}
+
+// claimRecent adds the messages no session has seen yet to this session's
+// \Recent set, and reports whether there were any.
+func (sel *selected) claimRecent() bool {
+	from, to := sel.f.ClaimRecent(!sel.readOnly)
+	if from < sel.recentTo {
+		from = sel.recentTo
+	}
+	if to <= from {
+		return false
+	}
+	sel.recent.AddRange(imap.UID(from), imap.UID(to-1))
+	sel.recentTo = to
+	return true
+}
+
+// countRecent counts this session's \Recent messages still in msgs.
+func (sel *selected) countRecent(msgs []*maildir.Message) uint32 {
+	var n uint32
+	for _, m := range msgs {
+		if sel.recent.Contains(imap.UID(m.UID)) {
+			n++
+		}
+	}
+	return n
 }
 
 var (
@@ -82,6 +137,9 @@ func (ss *session) Login(username, password string) error {
 	if err != nil {
 		ss.s.log.Error("imap open mailbox", "session", ss.c.trace.Session, "user", user, "err", err)
 		return no(imap.ResponseCodeUnavailable, "the mailbox cannot be opened right now; try again later")
+	}
+	for _, m := range mb.Migrated {
+		ss.s.log.Info("imap: folder directory renamed to modified UTF-7, as Dovecot and Courier name them", "user", user, "rename", m)
 	}
 	ss.user, ss.mb = user, mb
 	ss.c.authed.Store(true)
@@ -136,6 +194,8 @@ func mapErr(err error) error {
 		return no(imap.ResponseCodeCannot, "%v", trimPrefix(err))
 	case errors.Is(err, maildir.ErrInbox):
 		return no(imap.ResponseCodeCannot, "INBOX cannot be deleted")
+	case errors.Is(err, syscall.ENOSPC):
+		return no(imap.ResponseCodeLimit, "the server's disk is full; try again later")
 	case errors.Is(err, maildir.ErrGone):
 		return no(imap.ResponseCodeNonExistent, "the mailbox was deleted or renamed by another session")
 	}
@@ -150,7 +210,17 @@ func trimPrefix(err error) string {
 	return s
 }
 
+// Create makes a folder. A trailing hierarchy delimiter ("Archive.") only
+// declares that names will be created below it (RFC 9051 §6.3.4): the
+// folder is created, and one that exists already is fine.
 func (ss *session) Create(name string, _ *imap.CreateOptions) error {
+	if trimmed := strings.TrimRight(name, string(maildir.Delim)); trimmed != name && trimmed != "" {
+		err := ss.mb.Create(trimmed)
+		if errors.Is(err, maildir.ErrExistsF) {
+			return nil
+		}
+		return mapErr(err)
+	}
 	return mapErr(ss.mb.Create(name))
 }
 
@@ -172,6 +242,9 @@ func (ss *session) List(w *imapserver.ListWriter, ref string, patterns []string,
 	if len(patterns) == 0 {
 		// LIST "" "": the hierarchy delimiter and root (RFC 9051 §6.3.9).
 		return w.WriteList(&imap.ListData{Attrs: []imap.MailboxAttr{imap.MailboxAttrNoSelect}, Delim: maildir.Delim})
+	}
+	if options.SelectSubscribed && !options.ReturnSubscribed && !options.SelectRecursiveMatch {
+		return ss.lsub(w, ref, patterns)
 	}
 	folders, err := ss.mb.List()
 	if err != nil {
@@ -213,6 +286,56 @@ func (ss *session) List(w *imapserver.ListWriter, ref string, patterns []string,
 		}
 	}
 	return nil
+}
+
+// lsub answers LSUB from the subscription list: subscribed names match
+// whether their folder exists or not, and a level that is not subscribed
+// but has subscribed names below it is listed \Noselect when "%" stops at
+// it (RFC 3501 §6.3.9).
+func (ss *session) lsub(w *imapserver.ListWriter, ref string, patterns []string) error {
+	subs := ss.mb.Subscriptions()
+	isSub := make(map[string]bool, len(subs))
+	for _, n := range subs {
+		isSub[n] = true
+	}
+	match := func(name string) bool {
+		for _, p := range patterns {
+			if imapserver.MatchList(name, maildir.Delim, ref, p) {
+				return true
+			}
+		}
+		return false
+	}
+	done := map[string]bool{}
+	for _, n := range subs {
+		if match(n) && !done[n] {
+			done[n] = true
+			if err := w.WriteList(&imap.ListData{Mailbox: n, Delim: maildir.Delim}); err != nil {
+				return err
+			}
+		}
+		for i := strings.IndexByte(n, maildir.Delim); i > 0; i = nextDelim(n, i) {
+			parent := n[:i]
+			// Only where the pattern stops at the level ("%"): with "*"
+			// the subscribed name itself is listed.
+			if isSub[parent] || done[parent] || !match(parent) || match(n) {
+				continue
+			}
+			done[parent] = true
+			if err := w.WriteList(&imap.ListData{Mailbox: parent, Delim: maildir.Delim, Attrs: []imap.MailboxAttr{imap.MailboxAttrNoSelect}}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func nextDelim(s string, i int) int {
+	j := strings.IndexByte(s[i+1:], maildir.Delim)
+	if j < 0 {
+		return -1
+	}
+	return i + 1 + j
 }
 
 func (ss *session) Status(name string, options *imap.StatusOptions) (*imap.StatusData, error) {
@@ -272,16 +395,20 @@ func (ss *session) Select(name string, options *imap.SelectOptions) (*imap.Selec
 	}
 	canon, _ := maildir.CheckName(name)
 	sel := &selected{name: canon, f: f, readOnly: options.ReadOnly}
+	sel.claimRecent()
+	table := f.KeywordTable()
+	sel.knownKeywords = len(table)
+	flags, permanent := folderFlags(table)
 	var d *imap.SelectData
 	f.View(func(msgs []*maildir.Message) {
 		// Taken with the folder locked: the tracker's count and the EXISTS
 		// sent to the client are the same number.
 		sel.st = mt.NewSession()
 		d = &imap.SelectData{
-			Flags:          permanentFlags,
-			PermanentFlags: permanentFlags,
+			Flags:          flags,
+			PermanentFlags: permanent,
 			NumMessages:    uint32(len(msgs)),
-			NumRecent:      pre.Recent,
+			NumRecent:      sel.countRecent(msgs),
 			UIDValidity:    pre.UIDValidity,
 		}
 		next := pre.UIDNext
@@ -318,7 +445,18 @@ func (ss *session) Append(name string, r imap.LiteralReader, options *imap.Appen
 		}
 		return nil, mapErr(err)
 	}
-	uid, err := f.Append(r, maildirFlags(options.Flags), options.Time)
+	if cfg := ss.s.cfg; cfg.MinFreeDisk > 0 && cfg.DiskFree != nil {
+		if free, err := cfg.DiskFree(); err == nil && free < cfg.MinFreeDisk+uint64(r.Size()) {
+			ss.s.log.Warn("imap append refused: disk nearly full", "session", ss.c.trace.Session, "free", free, "size", r.Size())
+			ss.c.trace.Meta("APPEND refused: %d octets free on the data directory's disk, %d must stay free", free, cfg.MinFreeDisk)
+			return nil, no(imap.ResponseCodeLimit, "the server's disk is nearly full; try again later, or delete messages you no longer need")
+		}
+	}
+	mf, kw := splitFlags(options.Flags)
+	uid, err := f.AppendKeywords(r, mf, kw, options.Time)
+	if errors.Is(err, maildir.ErrTooManyKeywords) {
+		return nil, no(imap.ResponseCodeLimit, "mailbox %q already has %d keywords, as many as it can keep", name, maildir.MaxKeywords)
+	}
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -336,7 +474,16 @@ func (ss *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 		return nil
 	}
 	ss.sel.f.Refresh()
-	return ss.sel.st.Poll(w, allowExpunge)
+	if err := ss.sel.st.Poll(w, allowExpunge); err != nil {
+		return err
+	}
+	if ss.sel.claimRecent() {
+		// New messages arrived: RFC 3501 §7.3.2 sends RECENT after EXISTS.
+		var n uint32
+		ss.sel.f.View(func(msgs []*maildir.Message) { n = ss.sel.countRecent(msgs) })
+		return w.WriteNumRecent(n)
+	}
+	return nil
 }
 
 // Idle pushes updates until the client sends DONE; the folder is watched

@@ -44,6 +44,13 @@ type Zone struct {
 	// Lessons use it for zones that show one rule each: several MX with
 	// different preferences, an MX pointing at a CNAME, and so on.
 	Records []dns.RR
+	// Extra are records published beside the generated ones (names inside
+	// the zone): the SPF, DKIM and DMARC TXT records and the domain's own
+	// address (see auth.go).
+	Extra []dns.RR
+	// Blocklist makes the zone a DNS blocklist (RFC 5782) whose entries are
+	// managed with List and Unlist (see blocklist.go).
+	Blocklist bool
 }
 
 // ExchangerName returns the zone's exchanger host name ("" for a null MX).
@@ -87,7 +94,9 @@ type Server struct {
 	queries  atomic.Int64
 
 	mu    sync.RWMutex
-	zones map[string]Zone // by canonical domain
+	zones map[string]Zone                  // by canonical domain
+	bl    map[string]map[netip.Addr]string // blocklist zone → listed address → reason
+	blGen atomic.Int64                     // counts blocklist changes (Generation)
 }
 
 // Config says where to listen and what to publish.
@@ -372,6 +381,15 @@ func (s *Server) records(z Zone, name string) ([]dns.RR, bool) {
 	}
 	if name == nsName {
 		out = append(out, addrRR(nsName, self))
+	}
+	for _, rr := range z.Extra {
+		if canonical(rr.Header().Name) == name {
+			out = append(out, dns.Copy(rr))
+		}
+	}
+	if z.Blocklist {
+		out = append(out, s.blocklistRecords(d, name)...)
+		return out, len(out) > 0
 	}
 	if len(z.Records) > 0 {
 		for _, rr := range z.Records {

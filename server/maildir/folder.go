@@ -43,18 +43,22 @@ const (
 	Exists
 	// FlagsChanged: the message at Seq now has Flags.
 	FlagsChanged
+	// KeywordsChanged: the folder's keyword list is now Keywords.
+	KeywordsChanged
 )
 
 // Change is one update to a folder, delivered to every Attach listener in
 // order, so that each IMAP session can tell its client (EXPUNGE, EXISTS,
 // FETCH FLAGS) what other sessions and deliveries did.
 type Change struct {
-	Kind   ChangeKind
-	Seq    uint32 // for Expunged and FlagsChanged: sequence number at that moment
-	UID    uint32
-	Flags  Flags
-	Count  uint32 // for Exists
-	Source any    // who made the change; nil when it was discovered on disk
+	Kind  ChangeKind
+	Seq   uint32 // for Expunged and FlagsChanged: sequence number at that moment
+	UID   uint32
+	Flags Flags
+	// Keywords are the message's keywords after a FlagsChanged.
+	Keywords []string
+	Count    uint32 // for Exists
+	Source   any    // who made the change; nil when it was discovered on disk
 }
 
 // Folder is one Maildir folder (INBOX or a Maildir++ ".Name" folder). There is
@@ -75,6 +79,23 @@ type Folder struct {
 	scanned        time.Time
 	listeners      map[*listener]struct{}
 	wakers         map[chan struct{}]struct{}
+
+	kw     []string // keyword names by letter (a = 0), from KeywordsName
+	kwMod  time.Time
+	kwSize int64
+	// version counts changes to what the index records; idxDone is the
+	// version last made durable, idxWriting says an index write is under
+	// way (see commitIndex).
+	version    uint64
+	idxMu      sync.Mutex
+	idxCond    *sync.Cond
+	idxDone    uint64
+	idxWriting bool
+	writeMu    sync.Mutex // serialises index file writes; never waits for mu
+	written    uint64     // version of the index on disk
+	// recentFloor is the lowest UID no session has claimed as \Recent
+	// yet (RFC 3501 §2.3.2: a message is recent in one session only).
+	recentFloor uint32
 }
 
 type listener struct{ fn func(Change) }
@@ -106,6 +127,7 @@ func OpenFolder(dir string) (*Folder, error) {
 		return f, nil
 	}
 	f := &Folder{dir: abs, byKey: map[string]*Message{}, listeners: map[*listener]struct{}{}, wakers: map[chan struct{}]struct{}{}}
+	f.idxCond = sync.NewCond(&f.idxMu)
 	registry.m[abs] = f
 	return f, nil
 }
@@ -195,6 +217,8 @@ func (f *Folder) refreshLocked(force bool) error {
 		return nil
 	}
 	scanned := time.Now()
+	f.loadKeywordsLocked()
+	wasLoaded := f.loaded
 	disk := make(map[string]onDisk, len(f.msgs)+16)
 	for _, sub := range []string{"new", "cur"} {
 		names, err := readNames(filepath.Join(f.dir, sub))
@@ -218,6 +242,7 @@ func (f *Folder) refreshLocked(force bool) error {
 		if idx, err = readUIDList(f.dir); err != nil {
 			idx = nil // damaged: start afresh with a new UIDVALIDITY
 		}
+		idx = mergeUIDLists(idx, readDovecotUIDList(f.dir))
 		if idx == nil {
 			idx = &uidlist{validity: newValidity(), next: 1, entries: map[string]entry{}}
 		}
@@ -249,7 +274,7 @@ func (f *Folder) refreshLocked(force bool) error {
 		m.name, m.New = d.name, d.isNew
 		if fl != m.Flags || ex != m.Extra {
 			m.Flags, m.Extra = fl, ex
-			f.emit(Change{Kind: FlagsChanged, Seq: uint32(i + 1), UID: m.UID, Flags: fl})
+			f.emit(Change{Kind: FlagsChanged, Seq: uint32(i + 1), UID: m.UID, Flags: fl, Keywords: f.keywordNamesLocked(ex)})
 		}
 	}
 	// New messages: the index may already know them (first load); the rest
@@ -270,7 +295,13 @@ func (f *Folder) refreshLocked(force bool) error {
 			_, info, _ := SplitName(d.name)
 			fl, ex := ParseInfo(info)
 			m := &Message{Key: k, Flags: fl, Extra: ex, New: d.isNew, name: d.name}
-			if e, ok := idx.lookup(k); ok && !used[e.uid] {
+			if e, ok := idx.lookup(k); ok && !used[e.uid] && e.size < 0 {
+				// Numbered by Dovecot: keep the UID, measure the rest.
+				if err := f.measure(m); err != nil {
+					continue
+				}
+				m.UID = e.uid
+			} else if ok && !used[e.uid] {
 				m.UID, m.Size, m.raw, m.Date = e.uid, e.size, e.raw, e.date
 			} else {
 				if err := f.measure(m); err != nil {
@@ -294,8 +325,18 @@ func (f *Folder) refreshLocked(force bool) error {
 	}
 	f.loaded, f.dirty = true, false
 	f.newMod, f.curMod, f.scanned = nst.ModTime(), cst.ModTime(), scanned
+	if !wasLoaded {
+		// Messages still in new/ were seen by no client: they are recent.
+		f.recentFloor = f.next
+		for _, m := range f.msgs {
+			if m.New {
+				f.recentFloor = m.UID
+				break
+			}
+		}
+	}
 	if changed {
-		return f.saveLocked()
+		return f.writeIndex(f.dirtyLocked(), f.validity, f.next, f.msgs)
 	}
 	return nil
 }
@@ -340,13 +381,75 @@ func (f *Folder) measure(m *Message) error {
 	return err
 }
 
-func (f *Folder) saveLocked() error {
+// writeIndex writes the index of the given version (after an fsync of
+// cur/, so the files it names are there), unless a later one is already on
+// disk. It never waits for the folder lock: a caller may hold it.
+func (f *Folder) writeIndex(version uint64, validity, next uint32, msgs []*Message) error {
+	f.writeMu.Lock()
+	defer f.writeMu.Unlock()
+	if version <= f.written {
+		return nil
+	}
+	if err := SyncDir(filepath.Join(f.dir, Cur)); err != nil {
+		return err
+	}
 	unlock, err := lockFolder(f.dir)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	return writeUIDList(f.dir, f.validity, f.next, f.msgs)
+	if err := writeUIDList(f.dir, validity, next, msgs); err != nil {
+		return err
+	}
+	writeDovecotUIDList(f.dir, validity, next, msgs)
+	f.written = version
+	return nil
+}
+
+// dirtyLocked records a change the index must get and returns its
+// version, for commitIndex once the folder is unlocked.
+func (f *Folder) dirtyLocked() uint64 {
+	f.version++
+	return f.version
+}
+
+// commitIndex returns once the index holds version v or later: it writes
+// the index (with an fsync of cur/ and of the file), or waits for the write
+// under way and writes again if that one was older. The folder is not
+// locked meanwhile, so sessions go on reading and flagging while the disk
+// syncs, and concurrent APPENDs share one write: a group commit. A UID is
+// reported to a client (APPENDUID, EXISTS) only after its index write, so
+// no UID is ever handed out twice, even after a crash.
+func (f *Folder) commitIndex(v uint64) error {
+	f.idxMu.Lock()
+	for f.idxWriting {
+		f.idxCond.Wait()
+	}
+	if f.idxDone >= v {
+		f.idxMu.Unlock()
+		return nil
+	}
+	f.idxWriting = true
+	f.idxMu.Unlock()
+
+	f.mu.Lock()
+	version, validity, next := f.version, f.validity, f.next
+	msgs := make([]*Message, len(f.msgs))
+	for i, m := range f.msgs {
+		c := *m
+		msgs[i] = &c
+	}
+	f.mu.Unlock()
+	err := f.writeIndex(version, validity, next, msgs)
+
+	f.idxMu.Lock()
+	f.idxWriting = false
+	if err == nil && version > f.idxDone {
+		f.idxDone = version
+	}
+	f.idxCond.Broadcast()
+	f.idxMu.Unlock()
+	return err
 }
 
 func (f *Folder) path(m *Message) string {
@@ -430,7 +533,7 @@ func (f *Folder) Status() (Status, error) {
 	}
 	s := Status{Messages: uint32(len(f.msgs)), UIDValidity: f.validity, UIDNext: f.next}
 	for i, m := range f.msgs {
-		if m.New {
+		if m.UID >= f.recentFloor {
 			s.Recent++
 		}
 		if m.Flags&Seen == 0 {
@@ -517,10 +620,22 @@ const (
 // their files, and reports each change to listeners with source src. It
 // returns the messages as they are afterwards (changed or not).
 func (f *Folder) SetFlags(uids []uint32, op Op, flags Flags, src any) ([]Message, error) {
+	return f.SetFlagsKeywords(uids, op, flags, nil, src)
+}
+
+// SetFlagsKeywords is SetFlags with keywords too: the op applies to the
+// keywords as to the flags (Replace with no keywords clears them). New
+// keywords get letters in the folder's keywords file; a folder whose 26
+// letters are taken refuses new ones with ErrTooManyKeywords.
+func (f *Folder) SetFlagsKeywords(uids []uint32, op Op, flags Flags, keywords []string, src any) ([]Message, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.gone {
 		return nil, ErrGone
+	}
+	letters, err := f.lettersLocked(keywords, op != Remove)
+	if err != nil {
+		return nil, err
 	}
 	var out []Message
 	for _, uid := range uids {
@@ -537,8 +652,9 @@ func (f *Folder) SetFlags(uids []uint32, op Op, flags Flags, src any) ([]Message
 		case Replace:
 			nf = flags
 		}
-		if nf != m.Flags || m.New {
-			to := curName(m.Key, nf, m.Extra)
+		nx := combineExtra(m.Extra, op, letters)
+		if nf != m.Flags || nx != m.Extra || m.New {
+			to := curName(m.Key, nf, nx)
 			if err := os.Rename(f.path(m), filepath.Join(f.dir, "cur", to)); err != nil {
 				if errors.Is(err, os.ErrNotExist) {
 					continue // removed by another program; the next refresh expunges it
@@ -546,9 +662,9 @@ func (f *Folder) SetFlags(uids []uint32, op Op, flags Flags, src any) ([]Message
 				return out, fmt.Errorf("maildir: set flags: %w", err)
 			}
 			m.name, m.New = to, false
-			if nf != m.Flags {
-				m.Flags = nf
-				f.emit(Change{Kind: FlagsChanged, Seq: uint32(i + 1), UID: m.UID, Flags: nf, Source: src})
+			if nf != m.Flags || nx != m.Extra {
+				m.Flags, m.Extra = nf, nx
+				f.emit(Change{Kind: FlagsChanged, Seq: uint32(i + 1), UID: m.UID, Flags: nf, Keywords: f.keywordNamesLocked(nx), Source: src})
 			}
 		}
 		out = append(out, *m)
@@ -573,6 +689,14 @@ func (f *Folder) Expunge(uids []uint32, src any) (removed []uint32, err error) {
 		settleBeforeRemove(f.dir)
 	}
 	f.mu.Lock()
+	var v uint64
+	defer func() {
+		if v > 0 {
+			if cerr := f.commitIndex(v); err == nil {
+				err = cerr
+			}
+		}
+	}()
 	defer f.mu.Unlock()
 	if f.gone {
 		return nil, ErrGone
@@ -596,9 +720,7 @@ func (f *Folder) Expunge(uids []uint32, src any) (removed []uint32, err error) {
 		removed = append(removed, m.UID)
 	}
 	if len(removed) > 0 {
-		if serr := f.saveLocked(); err == nil {
-			err = serr
-		}
+		v = f.dirtyLocked()
 	}
 	return removed, err
 }
@@ -648,4 +770,21 @@ func (f *Folder) UIDValidity() (uint32, error) {
 		return 0, err
 	}
 	return f.validity, nil
+}
+
+// ClaimRecent returns the UIDs from..to-1 of the messages that are \Recent
+// for the caller: those no session has claimed yet. A read-write session
+// claims them (claim true), so that no later session sees them as recent;
+// a read-only one (EXAMINE) sees them without claiming (RFC 3501 §2.3.2).
+func (f *Folder) ClaimRecent(claim bool) (from, to uint32) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.loaded {
+		f.refreshLocked(false)
+	}
+	from, to = f.recentFloor, f.next
+	if claim {
+		f.recentFloor = f.next
+	}
+	return from, to
 }

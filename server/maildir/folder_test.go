@@ -215,7 +215,7 @@ func TestFolderNames(t *testing.T) {
 		}
 		names = append(names, n)
 	}
-	if got := strings.Join(names, " "); got != "INBOX Archive(noselect) Archive.2024 Drafts Sent Trash" {
+	if got := strings.Join(names, " "); got != "INBOX Archive(noselect) Archive.2024 Drafts Junk Sent Trash" {
 		t.Errorf("List = %s", got)
 	}
 	if err := mb.Rename("Archive", "Old"); !errors.Is(err, ErrNoFolder) {
@@ -231,7 +231,7 @@ func TestFolderNames(t *testing.T) {
 		t.Errorf("Delete INBOX = %v", err)
 	}
 	list, _ = mb.List()
-	if len(list) != 4 {
+	if len(list) != 5 { // INBOX and the default folders: Drafts, Junk, Sent, Trash
 		t.Errorf("after delete: %+v", list)
 	}
 	// RENAME INBOX moves its messages.
@@ -258,5 +258,56 @@ func TestUIDListIgnoresDamage(t *testing.T) {
 	}
 	if _, err := parseUIDList([]byte("garbage\n")); err == nil {
 		t.Error("a file without the header parsed")
+	}
+}
+
+func TestFolderNamesModifiedUTF7(t *testing.T) {
+	root := t.TempDir()
+	// A Maildir from an older mailx: the folder directory in UTF-8.
+	if err := createDir(filepath.Join(root, ".Alte Entwürfe")); err != nil {
+		t.Fatal(err)
+	}
+	mb, err := OpenMailbox(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mb.Migrated) != 1 || !strings.Contains(mb.Migrated[0], ".Alte Entw&APw-rfe") {
+		t.Errorf("Migrated = %q", mb.Migrated)
+	}
+	if err := mb.Create("Entwürfe.2024"); err != nil {
+		t.Fatal(err)
+	}
+	if err := mb.Create("a&b"); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{".Alte Entw&APw-rfe", ".Entw&APw-rfe.2024", ".a&-b"} {
+		if !isMaildir(filepath.Join(root, dir)) {
+			t.Errorf("no folder directory %s", dir)
+		}
+	}
+	if err := mb.Rename("Entwürfe", "Brouillons"); err == nil {
+		t.Error("RENAME of a missing folder succeeded")
+	}
+	if err := mb.Rename("Entwürfe.2024", "Küche"); err != nil {
+		t.Fatal(err)
+	}
+	list, err := mb.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, fi := range list {
+		names = append(names, fi.Name)
+	}
+	got := strings.Join(names, "|")
+	if got != "INBOX|Alte Entwürfe|Drafts|Küche|Sent|Trash|a&b" {
+		t.Errorf("List = %s", got)
+	}
+	if !isMaildir(filepath.Join(root, ".K&APw-che")) {
+		t.Error("RENAME did not name the directory in modified UTF-7")
+	}
+	// A second open has nothing left to migrate.
+	if mb2, err := OpenMailbox(root); err != nil || len(mb2.Migrated) != 0 {
+		t.Errorf("second open: %v, %q", err, mb2.Migrated)
 	}
 }

@@ -51,3 +51,36 @@ func FuzzSplitName(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDovecotFiles: dovecot-uidlist and dovecot-keywords come from
+// whatever Dovecot (or anyone) left in the folder. Accepted entries must be
+// usable; keyword names must be atoms, at most 26.
+func FuzzDovecotFiles(f *testing.F) {
+	f.Add([]byte("3 V1275660208 N25022 G3085f01b7f11094c501100008c4a11c1\n25020 W1267 :1275660208.M1P2.host,S=1234,W=1267:2,S\n25021 :k2\n"))
+	f.Add([]byte("1 1275660208 3\n1 1275660208.M1P2.host\n2 k2:2,FS\n"))
+	f.Add([]byte("0 $Junk\n1 $NonJunk\n25 last\n26 toomany\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if l, err := parseDovecotUIDList(data); err == nil {
+			for k, e := range l.entries {
+				if !validFileName(k) || e.uid == 0 || e.uid >= l.next || e.size != -1 {
+					t.Fatalf("accepted entry %q %+v with UIDNEXT %d", k, e, l.next)
+				}
+			}
+		}
+		kw := parseKeywords(data)
+		if len(kw) > MaxKeywords {
+			t.Fatalf("%d keywords", len(kw))
+		}
+		for _, k := range kw {
+			if k != "" && !validKeyword(k) {
+				t.Fatalf("keyword %q accepted", k)
+			}
+		}
+		for _, op := range []Op{Add, Remove, Replace} {
+			x := combineExtra(string(data), op, "abz")
+			if strings.ContainsAny(x, ":;/\\\x00") && !strings.ContainsAny(string(data), ":;/\\\x00") {
+				t.Fatalf("combineExtra added a separator: %q", x)
+			}
+		}
+	})
+}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	pimap "github.com/mailx-edu/mailx/proto/imap"
 )
 
 // Inbox is the name of the folder kept in the Maildir root. IMAP treats it
@@ -24,7 +26,7 @@ const Delim = '.'
 // SpecialUse maps the folders every account gets to their RFC 6154
 // special-use attribute, so clients put sent mail and drafts in the right
 // place without asking the user.
-var SpecialUse = map[string]string{"Sent": `\Sent`, "Drafts": `\Drafts`, "Trash": `\Trash`}
+var SpecialUse = map[string]string{"Sent": `\Sent`, "Drafts": `\Drafts`, "Trash": `\Trash`, "Junk": `\Junk`}
 
 // SubscriptionsName is the file in the Maildir root listing the folders the
 // user subscribed to (IMAP LSUB), one per line, as Courier and Dovecot keep it.
@@ -44,6 +46,11 @@ var (
 type Mailbox struct {
 	root string
 	mu   sync.Mutex // serialises CREATE/DELETE/RENAME and the subscriptions file
+
+	// Migrated lists the folders whose directories OpenMailbox renamed
+	// from UTF-8 (as mailx named them before) to modified UTF-7, as
+	// "old -> new" directory names, for the caller to log.
+	Migrated []string
 }
 
 // OpenMailbox opens the Maildir++ store at root, creating it and the default
@@ -62,6 +69,11 @@ func OpenMailbox(root string) (*Mailbox, error) {
 		return nil, err
 	}
 	mb := &Mailbox{root: abs}
+	migrated, err := migrateNames(abs)
+	if err != nil {
+		return nil, err
+	}
+	mb.Migrated = migrated
 	if fresh {
 		subs := []string{Inbox}
 		for _, f := range Folders {
@@ -72,6 +84,47 @@ func OpenMailbox(root string) (*Mailbox, error) {
 		}
 	}
 	return mb, nil
+}
+
+// migrateNames renames folder directories that earlier versions of mailx
+// named in UTF-8 (".Entwürfe") to the modified UTF-7 that Dovecot and
+// Courier use (".Entw&APw-rfe"). Each rename is atomic, so a crash leaves
+// every folder under its old or its new name, and the next start finishes
+// the job. A folder whose new name is taken is left alone (and reported).
+func migrateNames(root string) ([]string, error) {
+	names, err := readNames(root)
+	if err != nil {
+		return nil, fmt.Errorf("maildir: %w", err)
+	}
+	var done []string
+	for _, n := range names {
+		if len(n) < 2 || n[0] != Delim || n == ".." {
+			continue
+		}
+		if _, ok := FolderName(n); ok {
+			continue // already modified UTF-7 (or plain ASCII)
+		}
+		name, err := CheckName(n[1:])
+		if err != nil || name == Inbox || !isMaildir(filepath.Join(root, n)) {
+			continue
+		}
+		to := DirName(name)
+		if _, err := os.Lstat(filepath.Join(root, to)); err == nil {
+			done = append(done, fmt.Sprintf("%s -> %s not done: %s exists", n, to, to))
+			continue
+		}
+		if err := os.Rename(filepath.Join(root, n), filepath.Join(root, to)); err != nil {
+			return done, fmt.Errorf("maildir: rename folder %s to %s: %w", n, to, err)
+		}
+		forget(filepath.Join(root, n))
+		done = append(done, n+" -> "+to)
+	}
+	if len(done) > 0 {
+		if err := SyncDir(root); err != nil {
+			return done, err
+		}
+	}
+	return done, nil
 }
 
 // Root returns the Maildir root directory.
@@ -103,12 +156,31 @@ func CheckName(name string) (string, error) {
 	return name, nil
 }
 
-// dir returns the directory of a canonical folder name.
+// dir returns the directory of a canonical folder name: "." and the name
+// in modified UTF-7 (RFC 3501 §5.1.3), as Dovecot and Courier name
+// Maildir++ folders, so "Entwürfe" is ".Entw&APw-rfe" and both servers
+// can share the Maildir.
 func (mb *Mailbox) dir(name string) string {
 	if name == Inbox {
 		return mb.root
 	}
-	return filepath.Join(mb.root, string(Delim)+name)
+	return filepath.Join(mb.root, DirName(name))
+}
+
+// DirName returns the directory name (".Entw&APw-rfe") of a folder name.
+func DirName(name string) string { return string(Delim) + pimap.EncodeUTF7(name) }
+
+// FolderName returns the folder name of a Maildir++ directory name, or ""
+// and false when it is not one (no leading dot, or not modified UTF-7).
+func FolderName(dir string) (string, bool) {
+	if len(dir) < 2 || dir[0] != Delim || dir == ".." {
+		return "", false
+	}
+	name, err := pimap.DecodeUTF7(dir[1:])
+	if err != nil {
+		return "", false
+	}
+	return name, true
 }
 
 // Folder opens a folder by name.
@@ -147,10 +219,11 @@ func (mb *Mailbox) List() ([]FolderInfo, error) {
 	}
 	exists := map[string]bool{Inbox: true}
 	for _, n := range names {
-		if len(n) < 2 || n[0] != Delim || n == ".." {
+		dec, ok := FolderName(n)
+		if !ok {
 			continue
 		}
-		name, err := CheckName(n[1:])
+		name, err := CheckName(dec)
 		if err != nil || name == Inbox || !isMaildir(filepath.Join(mb.root, n)) {
 			continue
 		}
@@ -227,6 +300,9 @@ func (mb *Mailbox) Delete(name string) error {
 	if name == Inbox {
 		return ErrInbox
 	}
+	// Files leave the tree: the intake journal must not bring them back
+	// after a crash (see BeforeRemove), as for Expunge.
+	settleBeforeRemove(mb.root)
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
 	dir := mb.dir(name)
@@ -263,6 +339,10 @@ func (mb *Mailbox) Rename(from, to string) error {
 	if strings.HasPrefix(to+string(Delim), from+string(Delim)) {
 		return fmt.Errorf("%w %q: a folder cannot be moved inside itself", ErrBadName, to)
 	}
+	// Messages leave the folder they were delivered to (all of INBOX's,
+	// for RENAME INBOX): a replay of the intake journal after a crash would
+	// write them into INBOX again. Settle it first, as Expunge does.
+	settleBeforeRemove(mb.root)
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
 	if isMaildir(mb.dir(to)) {
@@ -278,22 +358,22 @@ func (mb *Mailbox) Rename(from, to string) error {
 	if err != nil {
 		return fmt.Errorf("maildir: %w", err)
 	}
-	prefix := string(Delim) + from + string(Delim)
+	prefix := from + string(Delim)
 	var moved []string
 	for _, n := range names {
-		if n == string(Delim)+from || strings.HasPrefix(n, prefix) {
-			moved = append(moved, n)
+		if dec, ok := FolderName(n); ok && (dec == from || strings.HasPrefix(dec, prefix)) {
+			moved = append(moved, dec)
 		}
 	}
-	for _, n := range moved {
-		newName := string(Delim) + to + strings.TrimPrefix(n, string(Delim)+from)
-		if err := os.Rename(filepath.Join(mb.root, n), filepath.Join(mb.root, newName)); err != nil {
-			return fmt.Errorf("maildir: rename %q: %w", n[1:], err)
+	for _, old := range moved {
+		newName := to + strings.TrimPrefix(old, from)
+		if err := os.Rename(filepath.Join(mb.root, DirName(old)), filepath.Join(mb.root, DirName(newName))); err != nil {
+			return fmt.Errorf("maildir: rename %q: %w", old, err)
 		}
-		forget(filepath.Join(mb.root, n))
-		if mb.subscriptions()[n[1:]] {
-			mb.setSubscribed(n[1:], false)
-			mb.setSubscribed(newName[1:], true)
+		forget(filepath.Join(mb.root, DirName(old)))
+		if mb.subscriptions()[old] {
+			mb.setSubscribed(old, false)
+			mb.setSubscribed(newName, true)
 		}
 	}
 	return SyncDir(mb.root)
@@ -316,8 +396,16 @@ func (mb *Mailbox) renameInbox(to string) error {
 
 // moveAllTo renames every message file into another folder's cur/ and
 // expunges it here: RENAME INBOX.
-func (f *Folder) moveAllTo(dir string) error {
+func (f *Folder) moveAllTo(dir string) (err error) {
 	f.mu.Lock()
+	var v uint64
+	defer func() {
+		if v > 0 {
+			if cerr := f.commitIndex(v); err == nil {
+				err = cerr
+			}
+		}
+	}()
 	defer f.mu.Unlock()
 	if err := f.refreshLocked(false); err != nil {
 		return err
@@ -332,7 +420,8 @@ func (f *Folder) moveAllTo(dir string) error {
 		delete(f.byKey, m.Key)
 		f.msgs = f.msgs[:i]
 	}
-	return f.saveLocked()
+	v = f.dirtyLocked()
+	return nil
 }
 
 // Subscribe adds a folder to the subscription list (IMAP SUBSCRIBE).
@@ -349,6 +438,20 @@ func (mb *Mailbox) subscribe(name string, on bool) error {
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
 	return mb.setSubscribed(name, on)
+}
+
+// Subscriptions returns the subscribed folder names, sorted. Names stay
+// subscribed when their folder is deleted, as RFC 9051 §6.3.7 asks.
+func (mb *Mailbox) Subscriptions() []string {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	subs := mb.subscriptions()
+	out := make([]string, 0, len(subs))
+	for n := range subs {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (mb *Mailbox) subscriptions() map[string]bool {
@@ -386,7 +489,9 @@ func (mb *Mailbox) setSubscribed(name string, on bool) error {
 }
 
 func (mb *Mailbox) writeSubs(list []string) error {
-	tmp := filepath.Join(mb.root, SubscriptionsName+".tmp")
+	// A name of its own: two first logins at once (two processes, or two
+	// sessions of a new user) each write the file.
+	tmp := filepath.Join(mb.root, Tmp, SubscriptionsName+"."+UniqueName(time.Now()))
 	if err := os.WriteFile(tmp, []byte(strings.Join(list, "\n")+"\n"), 0o600); err != nil {
 		return fmt.Errorf("maildir: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailx-edu/mailx/proto/note"
 	p3 "github.com/mailx-edu/mailx/proto/pop3"
 	"github.com/mailx-edu/mailx/server/access"
 	"github.com/mailx-edu/mailx/server/maildir"
@@ -268,7 +269,7 @@ func (ss *session) cmdQuit([]string) (p3.Response, bool) {
 		ss.s.log.Error("pop3 update failed", "session", ss.trace.Session, "user", user, "err", err)
 		return p3.ErrCode("SYS/TEMP", fmt.Sprintf("some deleted messages were not removed (%d of %d); they are still there", len(uids)-len(removed), len(uids))), true
 	}
-	return p3.OK(fmt.Sprintf("mailx POP3 server signing off (%d messages left)", left.Messages)), true
+	return p3.OK(fmt.Sprintf("mailx POP3 server signing off (%s left)", note.Count(int(left.Messages), "message"))), true
 }
 
 // msg resolves a message-number argument.
@@ -359,7 +360,7 @@ func (ss *session) cmdRset([]string) (p3.Response, bool) {
 		n++
 		size += ss.msgs[i].Size
 	}
-	return p3.OK(fmt.Sprintf("maildrop has %d messages (%d octets); nothing is marked deleted", n, size)), true
+	return p3.OK(fmt.Sprintf("maildrop has %s (%d octets); nothing is marked deleted", note.Count(n, "message"), size)), true
 }
 
 func (ss *session) cmdRetr(args []string) (p3.Response, bool) {
@@ -492,7 +493,7 @@ func (ss *session) open(user string) p3.Response {
 	}
 	ss.trace.Meta("%s logged in; maildrop locked with %d messages", user, len(msgs))
 	ss.s.log.Info("pop3 login", "session", ss.trace.Session, "user", user, "messages", len(msgs))
-	return p3.OK(fmt.Sprintf("%s's maildrop has %d messages (%d octets)", user, len(msgs), size))
+	return p3.OK(fmt.Sprintf("%s's maildrop has %s (%d octets)", user, note.Count(len(msgs), "message"), size))
 }
 
 // release unlocks the maildrop when the session ends, whatever the reason.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -130,11 +131,19 @@ func statusOf(a Attempt) string {
 }
 
 // hostName strips the address from "mx.hamburger.test[127.0.0.1:2526]".
+//
+// The relay names a host "mx.example.org[192.0.2.25:25]", or only by its
+// address "127.0.0.1:33026" when it had no name (a smarthost given as an
+// address, a lab exchanger). Remote-MTA is "dns; NAME" (RFC 3464 §2.3.5):
+// a host name, or at least the address, never a port.
 func hostName(h string) string {
 	if i := strings.IndexByte(h, '['); i > 0 {
 		return h[:i]
 	}
-	return h
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		return host
+	}
+	return strings.Trim(h, "[]")
 }
 
 // send builds the notification and queues it from <> to the sender.

@@ -53,6 +53,11 @@ func (q *Queue) fastPath(env Envelope) ([]string, bool) {
 	if len(env.To) == 0 || q.opts.Resolve == nil || q.journal == nil {
 		return nil, false
 	}
+	if len(env.Folders) > 0 {
+		// Copies for other folders than INBOX (Junk) take the queue slot's
+		// path, whose local delivery knows folders.
+		return nil, false
+	}
 	q.mu.Lock()
 	running := q.started && !q.closed
 	q.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/mailx-edu/mailx/server/maildir"
@@ -27,6 +28,12 @@ func (q *Queue) deliverLocal(m *Message, i int, user string) Result {
 	if err != nil {
 		return q.localError(m, addr, err)
 	}
+	where := "Maildir"
+	if dir, name, ok := folderFor(m, root, addr); ok {
+		// The spam checks junked this copy (see server/spam): it goes
+		// into the Maildir++ folder, which IMAP shows as \Junk.
+		root, where = dir, name+" folder"
+	}
 	unique := uniqueFor(m, i)
 	if m.recovered {
 		// The previous process may have delivered it just before dying.
@@ -45,8 +52,8 @@ func (q *Queue) deliverLocal(m *Message, i int, user string) Result {
 		return q.localError(m, addr, err)
 	}
 	maildir.Notify(root) // an IMAP session in IDLE sees it at once
-	q.trace(m, fmt.Sprintf("delivered to %s's Maildir as new/%s", user, name))
-	return Result{Code: 250, Host: "local", Reply: "250 2.0.0 delivered to " + user + "'s Maildir as new/" + name}
+	q.trace(m, fmt.Sprintf("delivered to %s's %s as new/%s", user, where, name))
+	return Result{Code: 250, Host: "local", Reply: "250 2.0.0 delivered to " + user + "'s " + where + " as new/" + name}
 }
 
 // mailboxRoot returns user's Maildir, creating it the first time this
@@ -99,4 +106,18 @@ func (q *Queue) recoveredIndex(root string) map[string]string {
 	}
 	q.idx[root] = idx
 	return idx
+}
+
+// folderFor returns the Maildir++ folder directory a recipient's copy goes
+// to when the envelope names one (Envelope.Folders) and it exists.
+func folderFor(m *Message, root, addr string) (dir, name string, ok bool) {
+	name = m.Envelope.Folders[addr]
+	if name == "" || strings.ContainsAny(name, "/\\") || strings.HasPrefix(name, ".") || strings.Contains(name, "..") {
+		return "", "", false
+	}
+	dir = filepath.Join(root, "."+name)
+	if st, err := os.Stat(filepath.Join(dir, "cur")); err != nil || !st.IsDir() {
+		return "", "", false
+	}
+	return dir, name, true
 }

@@ -24,6 +24,9 @@ type Envelope struct {
 	SessionID  string    `json:"session,omitempty"`     // "s12": links the trace and the transcript
 	BodyType   string    `json:"body,omitempty"`        // "7BIT", "8BITMIME" (MAIL BODY=)
 	SMTPUTF8   bool      `json:"smtputf8,omitempty"`    // MAIL ... SMTPUTF8
+	// Folders names the folder of a local recipient's copy, e.g. "Junk"
+	// for mail the spam checks junked; recipients not named go to INBOX.
+	Folders map[string]string `json:"folders,omitempty"`
 }
 
 // State is where one recipient of a message stands.

@@ -113,6 +113,7 @@ type Client struct {
 	log     *slog.Logger
 	counter atomic.Int64
 	randMu  sync.Mutex
+	xc      xclientID // the lab address announced with XCLIENT (xclient.go)
 }
 
 // New returns a Client for cfg.

@@ -202,6 +202,9 @@ func (c *Client) sessionTLS(ctx context.Context, sess string, tr func(transcript
 			tr(transcript.Meta, "the server declined STARTTLS: continuing without encryption")
 		}
 	}
+	if ext, res, ok = c.announce(cv, host, ext, lost); !ok {
+		return all(res), true
+	}
 	return c.transaction(cv, host, ext, msg, rcpts, lost)
 }
 

@@ -20,6 +20,20 @@
 //	reject-next CODE   the next transaction's final reply (after the
 //	                   message text) is CODE, e.g. 451 or 554; once
 //
+// Four more teach sender authentication; they change what the domain's
+// mail looks like rather than its replies, and package server plays them
+// (spam_scenario.go):
+//
+//	spoof              outgoing mail leaves unsigned from a forger's address
+//	                   (203.0.113.66): SPF and DMARC fail at the receiver
+//	forward ADDRESS    mail for the domain's users is also forwarded to
+//	                   ADDRESS, envelope unchanged: SPF fails there, DKIM
+//	                   survives, DMARC passes on DKIM
+//	list-footer        a list appends a footer before the checks: the DKIM
+//	                   body hash fails
+//	open-relay         the domain relays for anyone; a spammer abuses it, it
+//	                   is listed in bl.lab.test, its users' mail bounces
+//
 // An Engine holds one domain's current scenario and the little state some
 // need (greylist triplets, whether reject-next fired). It is switched at
 // start (`mailx serve --scenario hamburger.test=greylist`) and at run time

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -21,6 +22,11 @@ const (
 	UnknownUser = "unknown-user"
 	Slow        = "slow"
 	RejectNext  = "reject-next"
+	// The sender-authentication scenarios (see server/spam_scenario.go).
+	Spoof      = "spoof"
+	Forward    = "forward"
+	ListFooter = "list-footer"
+	OpenRelay  = "open-relay"
 )
 
 // Descriptions says in one line what each scenario does, for --help, the
@@ -33,6 +39,10 @@ var Descriptions = map[string]string{
 	UnknownUser: "550 5.1.1 for USER (all users if omitted): the sender bounces at once",
 	Slow:        "hold back each reply DELAY (default 3s): a tarpit",
 	RejectNext:  "the next transaction's final reply is CODE (e.g. 451 or 554), once",
+	Spoof:       "this domain's outgoing mail leaves unsigned from a forger's address (203.0.113.66), as if someone else sent it in the domain's name: SPF and DMARC fail at the receiver",
+	Forward:     "mail for this domain's users is forwarded to ADDRESS from this domain's address, envelope unchanged: SPF fails there, DKIM survives, DMARC passes on DKIM",
+	ListFooter:  "a mailing list in front of the mailboxes appends a footer to each message before it is checked: the DKIM body hash no longer matches",
+	OpenRelay:   "the domain becomes an open relay: a spammer abuses it at once, the lab's abuse desk lists it in bl.lab.test, and its own users' mail then bounces",
 }
 
 // Names returns the scenario names, sorted.
@@ -59,9 +69,49 @@ const (
 // Scenario is a parsed scenario: a name and its arguments.
 type Scenario struct {
 	Name  string        `json:"name"`
-	User  string        `json:"user,omitempty"`  // mailbox-full, unknown-user: one user only
-	Code  int           `json:"code,omitempty"`  // reject-next: the reply code; mailbox-full: 452 or 552
-	Delay time.Duration `json:"delay,omitempty"` // greylist (lesson time), slow (real time)
+	User  string        `json:"user,omitempty"` // mailbox-full, unknown-user: one user only
+	Code  int           `json:"code,omitempty"` // reject-next: the reply code; mailbox-full: 452 or 552
+	Delay time.Duration `json:"-"`              // greylist (lesson time), slow (real time)
+}
+
+// scenarioJSON is Scenario on the wire and in --json output: the delay as
+// Go duration text ("5m0s") and in seconds, never in nanoseconds, which
+// no reader of a grading script expects.
+type scenarioJSON struct {
+	Name         string  `json:"name"`
+	User         string  `json:"user,omitempty"`
+	Code         int     `json:"code,omitempty"`
+	Delay        string  `json:"delay,omitempty"`
+	DelaySeconds float64 `json:"delay_seconds,omitempty"`
+}
+
+// MarshalJSON writes the delay as "5m0s" and delay_seconds.
+func (s Scenario) MarshalJSON() ([]byte, error) {
+	j := scenarioJSON{Name: s.Name, User: s.User, Code: s.Code}
+	if s.Delay != 0 {
+		j.Delay, j.DelaySeconds = s.Delay.String(), s.Delay.Seconds()
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *Scenario) UnmarshalJSON(b []byte) error {
+	var j scenarioJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*s = Scenario{Name: j.Name, User: j.User, Code: j.Code}
+	switch {
+	case j.Delay != "":
+		d, err := time.ParseDuration(j.Delay)
+		if err != nil {
+			return fmt.Errorf("scenario delay: %w", err)
+		}
+		s.Delay = d
+	case j.DelaySeconds != 0:
+		s.Delay = time.Duration(j.DelaySeconds * float64(time.Second))
+	}
+	return nil
 }
 
 // String writes the scenario as Parse reads it.
@@ -85,6 +135,8 @@ func (s Scenario) String() string {
 		}
 	case RejectNext:
 		parts = append(parts, strconv.Itoa(s.Code))
+	case Forward:
+		parts = append(parts, s.User)
 	}
 	return strings.Join(parts, " ")
 }
@@ -150,6 +202,15 @@ func Parse(text string) (Scenario, error) {
 			}
 			s.Delay = d
 		}
+	case Spoof, ListFooter, OpenRelay:
+		if len(args) > 0 {
+			return bad("takes no arguments")
+		}
+	case Forward:
+		if len(args) != 1 || !strings.Contains(args[0], "@") || strings.ContainsAny(args[0], "<> \t") {
+			return bad("needs the address to forward to, e.g. forward alice@crepes.test")
+		}
+		s.User = strings.ToLower(args[0])
 	case RejectNext:
 		if len(args) != 1 {
 			return bad("needs the reply code, e.g. reject-next 451")

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"encoding/json"
 	"net/netip"
 	"sync"
 	"testing"
@@ -113,5 +114,23 @@ func TestScenarios(t *testing.T) {
 	e.Set(Scenario{Name: Slow, Delay: time.Second})
 	if e.Delay() != time.Second {
 		t.Errorf("slow delay %v", e.Delay())
+	}
+}
+
+func TestScenarioJSONDurations(t *testing.T) {
+	in := Scenario{Name: Slow, Delay: 5 * time.Minute}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != `{"name":"slow","delay":"5m0s","delay_seconds":300}` {
+		t.Errorf("JSON = %s", b)
+	}
+	var out Scenario
+	if err := json.Unmarshal(b, &out); err != nil || out != in {
+		t.Errorf("round trip = %+v, %v", out, err)
+	}
+	if err := json.Unmarshal([]byte(`{"name":"slow","delay_seconds":1.5}`), &out); err != nil || out.Delay != 1500*time.Millisecond {
+		t.Errorf("seconds only = %+v, %v", out, err)
 	}
 }

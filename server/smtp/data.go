@@ -65,6 +65,7 @@ func (s *session) receiveData() smtp.Reply {
 	}
 	out := writerPool.Get().(*bufio.Writer)
 	out.Reset(mw)
+	held := s.holdForChecks(out)
 	defer func() {
 		out.Reset(nil)
 		writerPool.Put(out)
@@ -196,6 +197,11 @@ func (s *session) receiveData() smtp.Reply {
 		SessionID:  s.id,
 		BodyType:   s.mail.Body,
 		SMTPUTF8:   s.mail.SMTPUTF8,
+	}
+	if held != nil {
+		if r, why, ok := s.runChecks(held, &env, mw); !ok {
+			return fail(r, why)
+		}
 	}
 	if r := s.policyReply(func(p Policy) (*smtp.Reply, string) { return p.Data(env.From, env.To) }); r != nil {
 		return fail(*r, "refused by the lab scenario")

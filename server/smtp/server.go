@@ -75,6 +75,10 @@ type Config struct {
 	RelayNets []netip.Prefix
 	// VRFY answers VRFY truthfully (250/550) instead of 252.
 	VRFY bool
+	// XClientNets may use XCLIENT besides loopback (see xclient.go).
+	XClientNets []netip.Prefix
+	// Checker, when set, checks clients and messages (see checks.go).
+	Checker Checker
 	// Trace receives every line; nil turns tracing off.
 	Trace transcript.Hook
 	// Logger receives structured logs; nil discards them.

@@ -37,6 +37,7 @@ type session struct {
 	helo     string
 	esmtp    bool
 	authUser string
+	ext      sessionExt // XCLIENT (xclient.go)
 	errors   int
 	txns     int
 	// afterReply is the queue's work left for after the 250 to DATA
@@ -404,6 +405,7 @@ func (s *session) ehlo(arg string) smtp.Reply {
 	if s.authAllowed() && s.authUser == "" {
 		lines = append(lines, "AUTH PLAIN LOGIN")
 	}
+	lines = append(lines, s.xclientAdvert()...)
 	lines = append(lines, "SMTPUTF8", "HELP")
 	return smtp.NewReply(250, "", lines...)
 }

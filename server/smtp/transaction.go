@@ -88,6 +88,9 @@ func (s *session) rcptCmd(arg string) smtp.Reply {
 	default:
 		return smtp.RelayDenied(addr)
 	}
+	if r := s.checkClient(addr); r != nil {
+		return *r
+	}
 	if r := s.policyReply(func(p Policy) (*smtp.Reply, string) { return p.Rcpt(s.mail.From.Addr(), addr) }); r != nil {
 		return *r
 	}
@@ -97,7 +100,7 @@ func (s *session) rcptCmd(arg string) smtp.Reply {
 
 // mayRelay reports whether this client may send to other domains.
 func (s *session) mayRelay() bool {
-	if s.authUser != "" {
+	if s.authUser != "" || s.openRelay() {
 		return true
 	}
 	for _, p := range s.srv.cfg.RelayNets {
@@ -111,6 +114,9 @@ func (s *session) mayRelay() bool {
 func (s *session) relayReason() string {
 	if s.authUser != "" {
 		return "authenticated as " + s.authUser
+	}
+	if s.openRelay() {
+		return "OPEN RELAY: the lab scenario open-relay relays for anyone"
 	}
 	return "client network is trusted for relay"
 }

@@ -1,0 +1,203 @@
+package cmd
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/smtp"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startIMAPServe starts the built binary with SMTP and IMAP on free
+// loopback ports and returns the process and both addresses.
+func startIMAPServe(t *testing.T, bin, data string) (*exec.Cmd, string, string) {
+	t.Helper()
+	args := []string{"serve", "--json", "--data", data, "--domain", "mx.test", "--user", "bob:crash-test",
+		"--smtp", "127.0.0.1:0", "--imap", "127.0.0.1:0", "--submission", "off", "--pop3", "off"}
+	c := exec.Command(bin, args...)
+	c.Env = append(os.Environ(), "MAILX_HOME="+filepath.Join(data, "home"), "NO_COLOR=1")
+	out, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	c.Stderr = &stderr
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		if sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+		io.Copy(io.Discard, out)
+	}()
+	var smtpAddr, imapAddr string
+	select {
+	case l := <-lines:
+		var report struct {
+			Event  string `json:"event"`
+			Listen []struct{ Name, Addr string }
+		}
+		if json.Unmarshal([]byte(l), &report) != nil || report.Event != "started" {
+			t.Fatalf("mailx serve did not start: %q, stderr:\n%s", l, stderr.String())
+		}
+		for _, s := range report.Listen {
+			switch s.Name {
+			case "smtp":
+				smtpAddr = s.Addr
+			case "imap":
+				imapAddr = s.Addr
+			}
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("mailx serve printed nothing in 30 s; stderr:\n%s", stderr.String())
+	}
+	if smtpAddr == "" || imapAddr == "" {
+		t.Fatal("no smtp or imap listener in the start-up report")
+	}
+	return c, smtpAddr, imapAddr
+}
+
+// TestServeCrashAfterIMAPMoves is issue 21's item 6: messages delivered,
+// then at once moved by IMAP out of INBOX, then SIGKILL well within the
+// second before a periodic journal checkpoint. After the restart, whose
+// journal replay rewrites any delivered file it misses in INBOX, each
+// message must be where IMAP left it, once, and a deleted one nowhere.
+// Each case starts its own server, so that no earlier step's checkpoint
+// covers for a later one.
+func TestServeCrashAfterIMAPMoves(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts mailx serve several times; skipped with -short")
+	}
+	cases := []struct {
+		name string
+		cmds []string
+		want map[string]string // subject → folder directory ("" : gone)
+	}{
+		{"rename inbox", []string{"RENAME INBOX Old"}, map[string]string{"s1": ".Old", "s2": ".Old"}},
+		{"move within inbox", []string{"SELECT INBOX", "MOVE 1:2 INBOX"}, map[string]string{"s1": ".", "s2": "."}},
+		{"rename then delete", []string{"RENAME INBOX Old", "RENAME Old Older", "DELETE Older"}, map[string]string{"s1": "", "s2": ""}},
+		{"move out", []string{"SELECT INBOX", "MOVE 1 Trash"}, map[string]string{"s1": ".Trash", "s2": "."}},
+	}
+	bin := buildBinary(t)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			crashAfterIMAP(t, bin, tc.cmds, tc.want)
+		})
+	}
+}
+
+func crashAfterIMAP(t *testing.T, bin string, cmds []string, want map[string]string) {
+	data := t.TempDir()
+	srv, smtpAddr, imapAddr := startIMAPServe(t, bin, data)
+	ic, err := net.DialTimeout("tcp", imapAddr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ic.Close()
+	ic.SetDeadline(time.Now().Add(30 * time.Second))
+	ir := bufio.NewReader(ic)
+	ir.ReadString('\n')
+	n := 0
+	imapCmd := func(cmd string) string {
+		n++
+		tag := fmt.Sprintf("c%d", n)
+		fmt.Fprintf(ic, "%s %s\r\n", tag, cmd)
+		var all strings.Builder
+		for {
+			l, err := ir.ReadString('\n')
+			if err != nil {
+				t.Fatalf("IMAP %s: %v", cmd, err)
+			}
+			all.WriteString(l)
+			if strings.HasPrefix(l, tag+" ") {
+				if !strings.HasPrefix(l, tag+" OK") {
+					t.Fatalf("IMAP %s: %s", cmd, all.String())
+				}
+				return all.String()
+			}
+		}
+	}
+	imapCmd("LOGIN bob crash-test") // before the mail: bcrypt takes its time
+
+	sc, err := smtp.Dial(smtpAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, subject := range []string{"s1", "s2"} {
+		err := sc.Mail("carol@far.test")
+		if err == nil {
+			err = sc.Rcpt("bob@mx.test")
+		}
+		var w io.WriteCloser
+		if err == nil {
+			w, err = sc.Data()
+		}
+		if err == nil {
+			io.WriteString(w, "Subject: "+subject+"\r\n\r\nHello.\r\n")
+			err = w.Close()
+		}
+		if err != nil {
+			t.Fatalf("sending %q: %v", subject, err)
+		}
+	}
+	sc.Quit()
+	start := time.Now()
+	for !strings.Contains(imapCmd("STATUS INBOX (MESSAGES)"), "MESSAGES 2") {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("the messages did not arrive in INBOX")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, c := range cmds {
+		imapCmd(c)
+	}
+	if d := time.Since(start); d > 900*time.Millisecond {
+		t.Logf("the IMAP steps took %s: a periodic checkpoint may have come first, and the test proves less", d)
+	}
+	srv.Process.Kill()
+	srv.Wait()
+
+	srv2, _, _ := startIMAPServe(t, bin, data)
+	srv2.Process.Kill()
+	srv2.Wait()
+	where := map[string][]string{}
+	root := filepath.Join(data, "mail", "bob")
+	filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return nil
+		}
+		dir := filepath.Base(filepath.Dir(path))
+		if dir != "new" && dir != "cur" {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		if m := regexp.MustCompile(`(?m)^Subject: (s\d)\r?$`).FindStringSubmatch(string(b)); m != nil {
+			folder, _ := filepath.Rel(root, filepath.Dir(filepath.Dir(path)))
+			where[m[1]] = append(where[m[1]], folder)
+		}
+		return nil
+	})
+	for s, folder := range want {
+		got := where[s]
+		if folder == "" && len(got) != 0 || folder != "" && (len(got) != 1 || got[0] != folder) {
+			t.Errorf("%s is in %v after the kill and restart, want %q once (\"\": nowhere)", s, got, folder)
+		}
+	}
+}
