@@ -20,7 +20,7 @@ import (
 // loopback ports and returns the process and both addresses.
 func startIMAPServe(t *testing.T, bin, data string) (*exec.Cmd, string, string) {
 	t.Helper()
-	args := []string{"serve", "--json", "--data", data, "--domain", "mx.test", "--user", "bob:crash-test",
+	args := []string{"serve", "--json", "--no-welcome", "--data", data, "--domain", "mx.test", "--user", "bob:crash-test",
 		"--smtp", "127.0.0.1:0", "--imap", "127.0.0.1:0", "--submission", "off", "--pop3", "off"}
 	c := exec.Command(bin, args...)
 	c.Env = append(os.Environ(), "MAILX_HOME="+filepath.Join(data, "home"), "NO_COLOR=1")

@@ -82,6 +82,13 @@ A config file (--config, or mailx.conf in the data directory) can set
 everything; mailx serve --example-config prints one with every key explained.
 Flags override the file.
 
+Transcripts are kept within 100 MiB and 14 days, the oldest removed first;
+a connection that closes before sending anything is only counted in the log.
+To keep everything for a lab: --transcripts-max-size unlimited
+--transcripts-max-age unlimited. All protocols share one budget of sessions
+(--max-sessions, 1000), each at most 100 from one address
+(--max-sessions-per-client); a client over it hears "busy, try later".
+
 Ctrl-C stops the server; messages already acknowledged stay in the queue and
 are delivered at the next start.`
 
@@ -90,6 +97,8 @@ const serveExample = `  mailx serve
   mailx serve --domain crepes.test --user alice:secret --smtp 127.0.0.1:2626
   mailx serve --data ./lab --max-size 1M
   mailx serve --public --smtp 0.0.0.0:2525    # a classroom server
+  mailx serve --public --trusted-net 10.0.0.0/8   # ten typos in the room do not lock it out
+  mailx serve --transcripts-max-size unlimited --transcripts-max-age unlimited   # keep every transcript
   mailx serve --example-config > mailx.conf   # every setting, commented; then --config mailx.conf
   mailx serve --lab --trace --time-scale 60   # Alice -> Bob through two servers and a lab DNS
   mailx serve user add carol`
@@ -150,8 +159,8 @@ func bindServeFlags(fs *pflag.FlagSet, cfg *server.Config) {
 	fs.IntVar(&cfg.Limits.CommandLine, "max-line", 0, "longest command line in octets (default 2048)")
 	fs.DurationVar(&cfg.Limits.Idle, "idle-timeout", 0, "how long to wait for a command (default 5m)")
 	fs.DurationVar(&cfg.Limits.Data, "data-timeout", 0, "how long to wait for each line of message text (default 3m)")
-	fs.IntVar(&cfg.Limits.Sessions, "max-sessions", 0, "concurrent SMTP sessions in total (default 1000)")
-	fs.IntVar(&cfg.Limits.SessionsPerClient, "max-sessions-per-client", 0, "concurrent SMTP sessions from one address (default 100)")
+	fs.IntVar(&cfg.Limits.Sessions, "max-sessions", 0, "concurrent sessions of all protocols together (default 1000)")
+	fs.IntVar(&cfg.Limits.SessionsPerClient, "max-sessions-per-client", 0, "concurrent sessions of one protocol from one address (default 100)")
 	fs.Var(&netList{cfg: cfg}, "relay-net", "client network allowed to relay without AUTH, e.g. 10.0.0.0/8; repeat for more")
 	fs.BoolVar(&cfg.VRFY, "vrfy", false, "answer VRFY truthfully instead of 252")
 	fs.BoolVar(&cfg.NoTranscripts, "no-transcripts", false, "do not keep session transcripts in the data directory")

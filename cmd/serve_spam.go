@@ -27,7 +27,6 @@ func init() {
 		fs.StringVar(&cfg.Spam.DNSBLAction, "dnsbl-action", "", `what a listing does: "reject" (554 at RCPT, as Postfix's reject_rbl_client; default) or "score" (add the weight to the spam score)`)
 		fs.Float64Var(&cfg.Spam.Threshold, "spam-threshold", 0, "spam score from which mail goes to the Junk folder (default 5.0)")
 		fs.Float64Var(&cfg.Spam.Reject, "spam-reject", 0, "spam score from which mail is refused with 550 5.7.1 (default 15.0; -1: never)")
-		fs.Var(&trustedNetList{cfg: cfg}, "trusted-net", "network that may use XCLIENT to announce another client address (loopback always may); repeat for more")
 	})
 	serveSubcommands = append(serveSubcommands, newServeDKIMCmd, newServeBlocklistCmd)
 }
@@ -49,30 +48,6 @@ func (d *dnsblList) Set(v string) error {
 		return err
 	}
 	d.cfg.Spam.DNSBL = append(d.cfg.Spam.DNSBL, z)
-	return nil
-}
-
-// trustedNetList is --trusted-net CIDR, repeatable.
-type trustedNetList struct{ cfg *server.Config }
-
-func (n *trustedNetList) String() string {
-	var s []string
-	for _, p := range n.cfg.Spam.TrustedNets {
-		s = append(s, p.String())
-	}
-	return strings.Join(s, ",")
-}
-func (n *trustedNetList) Type() string { return "CIDR" }
-func (n *trustedNetList) Set(s string) error {
-	p, err := netip.ParsePrefix(s)
-	if err != nil {
-		a, aerr := netip.ParseAddr(s)
-		if aerr != nil {
-			return fmt.Errorf("%q is not a network such as 10.0.0.0/8", s)
-		}
-		p = netip.PrefixFrom(a, a.BitLen())
-	}
-	n.cfg.Spam.TrustedNets = append(n.cfg.Spam.TrustedNets, p.Masked())
 	return nil
 }
 

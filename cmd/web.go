@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -163,7 +164,7 @@ func runWeb(ctx context.Context, opts *webOptions) error {
 	r := opts.IO.RendererWith(render.Options{JSON: opts.JSON, Quiet: opts.Quiet})
 	var hooks []transcript.Hook
 	if opts.Trace {
-		hooks = append(hooks, newTraceRenderer(r).hook)
+		hooks = append(hooks, webTrace(r))
 	}
 	dir := opts.Transcripts
 	if dir == "" {
@@ -254,6 +255,29 @@ func runWeb(ctx context.Context, opts *webOptions) error {
 		r.Success("stopped")
 	}
 	return nil
+}
+
+// webTrace prints the bridge's lines as mailx serve --trace prints a
+// session's, "[w1] C: ..." and "[w1] S: ...", with the notes the bridge
+// attached to each (it explains every line in its own session's state).
+func webTrace(r *render.Renderer) transcript.Hook {
+	var mu sync.Mutex
+	return func(ev transcript.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		sr := r.WithPrefix("[" + ev.Session + "] ")
+		switch ev.Dir {
+		case transcript.Meta:
+			sr.Text("# " + ev.Line)
+		case transcript.Client:
+			sr.Sent(ev.Line)
+		default:
+			sr.Received(ev.Line, lineTone(ev.Proto, ev.Line))
+		}
+		for _, n := range ev.Notes {
+			sr.Note(n)
+		}
+	}
 }
 
 func joinHooks(hs []transcript.Hook) transcript.Hook {

@@ -70,7 +70,7 @@ func TestWebRuns(t *testing.T) {
 	ios, out, _ := TestIO("")
 	ready := make(chan string, 1)
 	opts := &webOptions{IO: ios, Listen: "127.0.0.1:0", IMAP: m.Addr("imap"), SMTP: m.Addr("submission"), IMAPTLS: "auto", SMTPTLS: "auto",
-		Domain: "mailx.test", Transcripts: dir, ready: func(a string) { ready <- a }}
+		Domain: "mailx.test", Transcripts: dir, Trace: true, ready: func(a string) { ready <- a }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runWeb(ctx, opts) }()
@@ -96,6 +96,9 @@ func TestWebRuns(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "] C: T1 LOGIN alice ********") || !strings.Contains(out.String(), "note: Logs in") || strings.Contains(out.String(), "alice hungry") || strings.Contains(out.String(), "AGFsaWNlAGh1bmdyeQ") {
+		t.Errorf("--trace output:\n%s", out)
 	}
 	if !strings.Contains(out.String(), "http://"+addr) {
 		t.Errorf("banner lacks the URL:\n%s", out)

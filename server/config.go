@@ -65,6 +65,11 @@ type Config struct {
 	Limits smtp.Limits
 	// RelayNets may relay without AUTH (default none, not even loopback).
 	RelayNets []netip.Prefix
+	// TrustedNets (--trusted-net) may use XCLIENT as loopback may, and are
+	// exempt from the login throttle's
+	// per-address limit (a classroom behind one NAT address); the
+	// per-account limit still applies to them.
+	TrustedNets []netip.Prefix
 	// VRFY answers VRFY truthfully instead of 252.
 	VRFY bool
 	// Welcome delivers a welcome message from postmaster@ the primary
@@ -74,6 +79,12 @@ type Config struct {
 	Welcome bool
 	// NoTranscripts turns off the per-session files in DATA/transcripts.
 	NoTranscripts bool
+	// TranscriptsMaxSize and TranscriptsMaxAge bound DATA/transcripts: the
+	// oldest files are removed first once the directory is over the size, or
+	// a file over the age. Zero takes the defaults (100 MiB, 14 days);
+	// negative is unlimited (a lab that keeps everything).
+	TranscriptsMaxSize int64
+	TranscriptsMaxAge  time.Duration
 
 	// Relay settings, used by the relay extension (server/relay).
 	Routes    map[string]string // domain → host:port, overriding DNS

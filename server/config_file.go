@@ -34,8 +34,11 @@ web = 127.0.0.1:8080             # web mail (mailx web) for these domains; off: 
 public = no                      # yes: allow non-loopback addresses above (a classroom server)
 vrfy = no                        # yes: VRFY tells whether a user exists (default 252)
 relay_networks =                 # client networks that may relay without AUTH, e.g. 10.0.0.0/8
+trusted_networks =               # a classroom's networks: not blocked as a whole after 10 failed logins; may use XCLIENT
 transcripts = yes                # keep every session in DATA/transcripts
 welcome = yes                    # a welcome message in each new account's INBOX
+transcripts_max_size = 100M      # oldest transcripts removed beyond this; "unlimited" keeps all
+transcripts_max_age = 14d        # transcripts older than this removed; "unlimited" keeps all
 
 [limits]
 max_size = 10M                   # largest message (SIZE); K, M, G suffixes are powers of 1024
@@ -45,8 +48,8 @@ text_line = 1000                 # longest line of message text (RFC 5321 §4.5.
 max_errors = 20                  # failed commands before 421
 idle_timeout = 5m                # wait for a command (RFC 5321 §4.5.3.2.7)
 data_timeout = 3m                # wait for each line of message text (§4.5.3.2.5)
-max_sessions = 1000              # concurrent SMTP sessions in total
-max_sessions_per_client = 100    # concurrent SMTP sessions from one address
+max_sessions = 1000              # concurrent sessions of every protocol together
+max_sessions_per_client = 100    # concurrent sessions of one protocol from one address
 auth_fail_delay = 1s             # added per recent failed login before answering
 min_free_disk = 50M              # refuse mail (452 4.3.1) below this much free space
 pop3_timeout = 10m               # close an idle POP3 session (RFC 1939 §3: at least 10 min)
@@ -81,7 +84,6 @@ dnsbl =                          # blocklist zones, ZONE[=WEIGHT], e.g. zen.spam
 dnsbl_action = reject            # reject: 554 at RCPT (Postfix's reject_rbl_client); score: add the weight
 spam_threshold = 5.0             # score from which mail goes to the Junk folder
 spam_reject = 15.0               # score from which mail is refused (550 5.7.1); -1: never
-trusted_networks =               # networks that may use XCLIENT besides loopback
 
 [scenarios]
 # domain = down | greylist | mailbox-full | unknown-user | slow | reject-next CODE | spoof | forward ADDRESS | list-footer | open-relay
@@ -135,6 +137,18 @@ var sections = map[string]map[string]setter{
 			}
 			c.NoTranscripts = !on
 			return nil
+		},
+		"trusted_networks": func(c *Config, v string) (err error) {
+			c.TrustedNets, err = ParseNets(v)
+			return err
+		},
+		"transcripts_max_size": func(c *Config, v string) (err error) {
+			c.TranscriptsMaxSize, err = ParseLimitSize(v)
+			return err
+		},
+		"transcripts_max_age": func(c *Config, v string) (err error) {
+			c.TranscriptsMaxAge, err = ParseLimitAge(v)
+			return err
 		},
 	},
 	"limits": {

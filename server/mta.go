@@ -71,6 +71,8 @@ type MTA struct {
 	QueueOptions queue.Options
 	// Throttle is shared by every login (SMTP AUTH, POP3, IMAP).
 	Throttle *access.Throttle
+	// Budget is the session budget every listener shares (see budget.go).
+	Budget *access.Budget
 
 	services []*Service
 	accts    []Account
@@ -114,7 +116,7 @@ func New(cfg Config) (*MTA, error) {
 	if err := m.openLog(); err != nil {
 		return nil, err
 	}
-	m.trace = newTraceMux(cfg.Trace, filepath.Join(cfg.Data, "transcripts"), !cfg.NoTranscripts, m.log)
+	m.trace = newTraceMux(cfg.Trace, filepath.Join(cfg.Data, "transcripts"), !cfg.NoTranscripts, cfg.TranscriptsMaxSize, cfg.TranscriptsMaxAge, m.log)
 	if cfg.LabHops != nil {
 		m.trace.hops = cfg.LabHops.Wrap(m.trace.record)
 	}
@@ -132,7 +134,8 @@ func New(cfg Config) (*MTA, error) {
 	if err := m.loadAccounts(); err != nil {
 		return nil, err
 	}
-	m.Throttle = &access.Throttle{Delay: cfg.Limits.WithDefaults().AuthFailDelay}
+	m.Throttle = &access.Throttle{Delay: cfg.Limits.WithDefaults().AuthFailDelay, Trusted: cfg.TrustedNets}
+	m.Budget = m.sessionBudget()
 	m.QueueOptions = queue.Options{
 		Data:          cfg.Data,
 		Resolve:       m.dir.Resolve,
@@ -235,8 +238,15 @@ func (m *MTA) loadAccounts() error {
 	}
 	m.dir = dir
 	for u := range users {
+		root := maildir.Root(m.cfg.Data, u)
 		if err := m.createMaildir(u); err != nil {
 			return fmt.Errorf("maildir for %s: %w", u, err)
+		}
+		// Opened once now, while there is room, the mailbox has its
+		// subscriptions file: POP3 and IMAP then open it without writing,
+		// even on a disk that has filled up since.
+		if _, err := maildir.OpenMailbox(root); err != nil {
+			m.log.Warn("cannot prepare the mailbox; POP3 and IMAP will try again at login", "user", u, "err", err)
 		}
 	}
 	return nil
@@ -276,7 +286,9 @@ func (m *MTA) addSMTP() {
 		Trace:     m.trace.hook,
 		SessionID: m.SessionID,
 		Throttle:  m.Throttle,
+		Budget:    m.Budget,
 		DiskFree:  func() (uint64, error) { return smtp.DiskFree(m.cfg.Data) },
+		Ready:     m.queueReady,
 	}
 	add := func(name, addr string, submission, implicit bool) {
 		if off(addr) {
@@ -292,6 +304,15 @@ func (m *MTA) addSMTP() {
 	add("smtp", m.cfg.SMTPAddr, false, false)
 	add("submission", m.cfg.SubmissionAddr, true, false)
 	add("smtps", m.cfg.SMTPSAddr, true, true)
+}
+
+// queueReady says whether the queue takes new mail: not while it still
+// puts back messages journaled before a restart on a full disk.
+func (m *MTA) queueReady() error {
+	if q := m.queue; q != nil && q.ReplayPending() {
+		return queue.ErrReplayPending
+	}
+	return nil
 }
 
 // AddService registers a listener to start with the others.
@@ -357,7 +378,7 @@ func (m *MTA) Start(ctx context.Context) error {
 	}
 	for i, s := range m.services {
 		go func(s *Service, l net.Listener) {
-			if err := s.Serve(l); err != nil && !errors.Is(err, smtp.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			if err := s.Serve(l); err != nil && !errors.Is(err, smtp.ErrServerClosed) && !errors.Is(err, access.ErrClosed) && !errors.Is(err, net.ErrClosed) {
 				m.log.Error("listener stopped", "service", s.Name, "err", err)
 			}
 		}(s, bound[i])

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mailx-edu/mailx/proto/transcript"
 )
@@ -16,11 +17,17 @@ import (
 // transcript file per session in DATA/transcripts. Lines are buffered per
 // session and appended when the buffer fills or the session closes, so ten
 // thousand idle sessions do not hold ten thousand open files.
+//
+// The directory stays within a budget (transcriptBudget): a session that
+// closes before its client sent anything (a port scan, a connect-and-close
+// flood) is only counted in the log, and the oldest files are removed once
+// the directory outgrows its size or a file its age.
 type traceMux struct {
 	user  transcript.Hook
 	dir   string
 	files bool
 	log   *slog.Logger
+	keep  *transcriptBudget
 	// hops, in a lab MTA, is record wrapped by relay.Hops.Wrap: it adds the
 	// "relay hop h3: ..." line to the receiving session, so that both ends
 	// of a hop are findable in DATA/transcripts and not only in --trace.
@@ -34,8 +41,13 @@ type traceMux struct {
 
 type sessionLog struct {
 	path string
-	buf  bytes.Buffer
-	wmu  sync.Mutex // held while appending to the file, so flushes stay in order
+	// talked is set once the client sent a line: only then is the session
+	// worth a file.
+	talked bool
+	size   int64 // octets flushed to the file
+	cut    bool  // over the per-session cap: further lines are dropped
+	buf    bytes.Buffer
+	wmu    sync.Mutex // held while appending to the file, so flushes stay in order
 }
 
 // flushAt is the buffered size at which a session's lines are appended.
@@ -45,12 +57,14 @@ const flushAt = 16 << 10
 // events (a delivery reported after the client left).
 const keepDone = 4096
 
-func newTraceMux(user transcript.Hook, dir string, files bool, log *slog.Logger) *traceMux {
+func newTraceMux(user transcript.Hook, dir string, files bool, maxBytes int64, maxAge time.Duration, log *slog.Logger) *traceMux {
 	t := &traceMux{user: user, dir: dir, files: files, log: log, sessions: map[string]*sessionLog{}, done: map[string]*sessionLog{}}
 	if files {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			log.Warn("transcripts off: cannot create directory", "dir", dir, "err", err)
 			t.files = false
+		} else {
+			t.keep = newTranscriptBudget(dir, maxBytes, maxAge, log)
 		}
 	}
 	return t
@@ -100,11 +114,30 @@ func (t *traceMux) record(ev transcript.Event) {
 		}
 		_, _ = transcript.NewWriter(&s.buf, h)
 	}
-	s.buf.Write(append(transcript.AppendLine(s.buf.AvailableBuffer(), ev.Dir, ev.Line), '\n'))
 	closed := ev.Dir == transcript.Meta && strings.HasPrefix(ev.Line, "closed")
+	switch max := t.keep.perSession(); {
+	case s.cut && !closed:
+		// Past the cap: the rest of this session is not kept.
+	case max > 0 && s.size+int64(s.buf.Len()) > max && !closed:
+		s.cut = true
+		s.buf.WriteString(transcript.FormatLine(transcript.Meta, fmt.Sprintf("transcript cut at %d octets: the rest of this session is not kept (a tenth of the transcripts budget)", max)) + "\n")
+	default:
+		s.buf.Write(append(transcript.AppendLine(s.buf.AvailableBuffer(), ev.Dir, ev.Line), '\n'))
+	}
+	if ev.Dir == transcript.Client {
+		s.talked = true
+	}
+	if closed && !s.talked {
+		// Nothing from the client: no file, a count in the log.
+		delete(t.sessions, ev.Session)
+		t.mu.Unlock()
+		t.keep.silent()
+		return
+	}
 	var flush []byte
 	if s.buf.Len() >= flushAt || closed {
 		flush = bytes.Clone(s.buf.Bytes())
+		s.size += int64(len(flush))
 		s.buf.Reset()
 	}
 	if closed {
@@ -139,7 +172,9 @@ func (t *traceMux) appendFile(path string, b []byte) {
 	}
 	if err != nil {
 		t.log.Warn("cannot write transcript", "file", path, "err", err)
+		return
 	}
+	t.keep.wrote(path, int64(len(b)))
 }
 
 // close writes what is buffered for sessions still open.
@@ -147,9 +182,12 @@ func (t *traceMux) close() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for id, s := range t.sessions {
-		if s.buf.Len() > 0 {
+		if !s.talked {
+			t.keep.silent()
+		} else if s.buf.Len() > 0 {
 			t.appendFile(s.path, s.buf.Bytes())
 		}
 		delete(t.sessions, id)
 	}
+	t.keep.close()
 }

@@ -27,8 +27,6 @@ type SpamConfig struct {
 	// Reject is the score from which mail is refused (default 15.0;
 	// negative: never).
 	Reject float64
-	// TrustedNets may use XCLIENT besides loopback (--trusted-net).
-	TrustedNets []netip.Prefix
 
 	// Set by the lab, not by users: the address the relay client announces
 	// with XCLIENT, the lab's domains (for the display-name rule) and its

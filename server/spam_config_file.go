@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -57,20 +56,5 @@ func init() {
 		},
 		"spam_threshold": num(func(c *Config) *float64 { return &c.Spam.Threshold }),
 		"spam_reject":    num(func(c *Config) *float64 { return &c.Spam.Reject }),
-		"trusted_networks": func(c *Config, v string) error {
-			c.Spam.TrustedNets = nil
-			for _, f := range list(v) {
-				p, err := netip.ParsePrefix(f)
-				if err != nil {
-					a, aerr := netip.ParseAddr(f)
-					if aerr != nil {
-						return fmt.Errorf("%q is not a network such as 192.0.2.0/24 or an address", f)
-					}
-					p = netip.PrefixFrom(a, a.BitLen())
-				}
-				c.Spam.TrustedNets = append(c.Spam.TrustedNets, p.Masked())
-			}
-			return nil
-		},
 	}
 }

@@ -122,7 +122,7 @@ func addSpam(m *MTA) error {
 	}
 	st.checker = ck
 	for _, s := range m.smtp {
-		s.SetXClientNets(cfg.Spam.TrustedNets)
+		s.SetXClientNets(cfg.TrustedNets) // the one --trusted-net: also spared by the login throttle
 		// A listener gets the checker when it checks incoming mail, or
 		// takes outgoing mail to sign (submission, or relay networks on
 		// port 25). Otherwise it keeps streaming messages straight into

@@ -2,6 +2,7 @@ package mx
 
 import (
 	"context"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -14,7 +15,7 @@ import (
 // itself, from either form.
 func FuzzParseDomain(f *testing.F) {
 	for _, s := range []string{"example.com", "bücher.test", "xn--bcher-kva.test", "a..b", "bob@example.com",
-		"[192.0.2.1]", "::1", "Ⅸ.test", "faß.de", "ﬀ.test", "-x.test", "xn--.test", "٩.test", "a‌b.test", strings.Repeat("é", 70) + ".test"} {
+		"[192.0.2.1]", "::1", "0.0.0.0.", "127.1", "1.2.3.4.", "::ffff:1.2.3.4.", "Ⅸ.test", "faß.de", "ﬀ.test", "-x.test", "xn--.test", "٩.test", "a‌b.test", strings.Repeat("é", 70) + ".test"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -27,6 +28,9 @@ func FuzzParseDomain(f *testing.F) {
 		}
 		if msg := checkHostname(n.ASCII); msg != "" {
 			t.Fatalf("ParseDomain(%q).ASCII = %q, which is invalid: %s", s, n.ASCII, msg)
+		}
+		if _, err := netip.ParseAddr(n.ASCII); err == nil || allDigits(n.ASCII[strings.LastIndex(n.ASCII, ".")+1:]) {
+			t.Fatalf("ParseDomain(%q) = %q, an IP address in disguise", s, n.ASCII)
 		}
 		for _, form := range []string{n.ASCII, n.Unicode} {
 			again, err := ParseDomain(form)
@@ -133,5 +137,20 @@ func seedMessages() []*dns.Msg {
 		mk(dns.RcodeSuccess, []dns.RR{rr("example.test. 3600 IN MX 10 192.0.2.7."), rr("example.test. 3600 IN MX 5 alias.test."), rr("alias.test. 60 IN CNAME example.test.")}, nil),
 		mk(dns.RcodeNameError, nil, nil),
 		mk(dns.RcodeServerFailure, nil, nil),
+	}
+}
+
+// TestParseDomainRefusesAddresses: an IP address is refused with or without
+// a trailing dot, and so is any name ending in an all-numeric label.
+func TestParseDomainRefusesAddresses(t *testing.T) {
+	for _, s := range []string{"0.0.0.0", "0.0.0.0.", "192.0.2.1.", "127.1", "10.0.0.1.2", "x.123"} {
+		if n, err := ParseDomain(s); err == nil {
+			t.Errorf("ParseDomain(%q) = %q, want a refusal", s, n.ASCII)
+		}
+	}
+	for _, s := range []string{"123.example", "1x.test", "example.com."} {
+		if _, err := ParseDomain(s); err != nil {
+			t.Errorf("ParseDomain(%q): %v", s, err)
+		}
 	}
 }

@@ -68,10 +68,12 @@ func ParseDomain(s string) (Name, error) {
 	case strings.HasPrefix(in, "["):
 		return bad("%s is an address literal: mail to it goes straight to that IP address, no MX lookup is involved (RFC 5321 §4.1.3)", in)
 	}
-	if _, err := netip.ParseAddr(in); err == nil {
+	// The trailing dot goes first: "0.0.0.0." is the address 0.0.0.0 too.
+	trimmed := strings.TrimSuffix(in, ".")
+	if _, err := netip.ParseAddr(trimmed); err == nil {
 		return bad("%s is an IP address, not a domain: MX records are looked up by domain name", in)
 	}
-	in = strings.TrimSuffix(in, ".")
+	in = trimmed
 	if strings.Contains(in, "..") || strings.HasPrefix(in, ".") || strings.HasSuffix(in, ".") {
 		return bad("%q has an empty label (two dots in a row, or a dot at the start)", s)
 	}
@@ -88,6 +90,9 @@ func ParseDomain(s string) (Name, error) {
 	ascii = strings.ToLower(ascii)
 	if err := checkHostname(ascii); err != "" {
 		return bad("%q is not a valid domain name: %s", in, err)
+	}
+	if tld := ascii[strings.LastIndex(ascii, ".")+1:]; allDigits(tld) {
+		return bad("%q ends in the all-numeric label %q: no top-level domain is numeric (RFC 3696 §2), so this is an address written oddly, not a domain", in, tld)
 	}
 	uni, err := idna.Lookup.ToUnicode(ascii)
 	if err != nil {
@@ -109,6 +114,15 @@ func idnaReason(err error) string {
 		return "an xn-- label is not valid Punycode"
 	}
 	return "IDNA cannot convert it (" + strings.TrimPrefix(msg, "idna: ") + "): a label breaks the IDNA rules, such as an xn-- label that is not valid Punycode or a hyphen at the start or end of a label"
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func isASCII(s string) bool {

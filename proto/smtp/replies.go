@@ -225,3 +225,38 @@ func CommandNotImplemented(verb string) Reply {
 func AuthBlocked(wait time.Duration) Reply {
 	return NewReply(454, "4.7.0", fmt.Sprintf("Too many failed logins from your address; try again in %s", wait.Round(time.Second)))
 }
+
+// AuthBlockedFor is AuthBlocked for an address or, when account is true,
+// for an account that failed too often from anywhere: the client may try
+// again after wait, and no password was checked.
+func AuthBlockedFor(account bool, wait time.Duration) Reply {
+	if !account {
+		return AuthBlocked(wait)
+	}
+	return NewReply(454, "4.7.0", fmt.Sprintf("Too many failed logins for this account; try again in %s", wait.Round(time.Second)))
+}
+
+// NULInText refuses a message whose text holds a NUL octet: SMTP text may
+// not carry one (RFC 5321 §4.5.2 transparency is defined on lines of
+// characters; RFC 5322 §3.5 and 8BITMIME, RFC 6152 §2, exclude NUL), and a
+// next hop that drops it would see "\x00." as the end of the message.
+//
+//	S: 554 5.6.0 Line 3 of the message holds a NUL octet, which mail may not carry; nothing was queued
+func NULInText(line int) Reply {
+	return NewReply(554, "5.6.0", fmt.Sprintf("Line %d of the message holds a NUL octet, which mail may not carry; nothing was queued", line))
+}
+
+// HeloInvalid refuses a HELO or EHLO argument that cannot be a domain name
+// or address literal: too long (a domain has at most 255 octets, RFC 1035
+// §2.3.4; the Received: field quotes it) or not valid UTF-8.
+//
+//	S: 501 5.5.4 The EHLO argument is 2030 octets; a host name has at most 255 (RFC 1035 §2.3.4)
+func HeloInvalid(verb, why string) Reply {
+	return NewReply(501, "5.5.4", fmt.Sprintf("The %s argument %s", verb, why))
+}
+
+// QueueNotReady is the 452 given at MAIL while the queue cannot take mail
+// for a reason it states (RFC 5321 §4.2.3: a temporary local condition).
+func QueueNotReady(why string) Reply {
+	return NewReply(452, "4.3.1", "Insufficient system storage: "+why+"; try again later")
+}

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -14,30 +15,96 @@ import (
 
 func TestThrottleGrowsBlocksAndForgets(t *testing.T) {
 	now := time.Unix(1000, 0)
-	th := &Throttle{Delay: time.Second, Max: 3, Window: time.Minute, Now: func() time.Time { return now }}
+	th := &Throttle{Delay: time.Second, Max: 3, AccountMax: 100, Window: time.Minute, Now: func() time.Time { return now }}
 	ip := netip.MustParseAddr("192.0.2.7")
+	wrong := func() bool { return false }
 	for i, want := range []time.Duration{time.Second, 2 * time.Second, 3 * time.Second} {
 		if blocked, _ := th.Blocked(ip); blocked {
 			t.Fatalf("blocked after %d failures", i)
 		}
-		if got := th.Fail(ip); got != want {
-			t.Errorf("failure %d: delay %s, want %s", i+1, got, want)
+		if v := th.Check(ip, "alice", wrong); v.OK || v.Blocked || v.Delay != want {
+			t.Errorf("failure %d: %+v, want a delay of %s", i+1, v, want)
 		}
 	}
 	if blocked, wait := th.Blocked(ip); !blocked || wait != time.Minute {
 		t.Errorf("after 3 failures: blocked=%v wait=%s, want blocked for 1m", blocked, wait)
 	}
-	if blocked, _ := th.Blocked(netip.MustParseAddr("192.0.2.8")); blocked {
-		t.Error("another address is blocked too")
+	checked := false
+	if v := th.Check(ip, "bob", func() bool { checked = true; return true }); !v.Blocked || v.Account || checked {
+		t.Errorf("a 4th check from a blocked address: %+v (password checked: %v)", v, checked)
+	}
+	if v := th.Check(netip.MustParseAddr("192.0.2.8"), "alice", func() bool { return true }); !v.OK {
+		t.Errorf("another address is blocked too: %+v", v)
 	}
 	now = now.Add(61 * time.Second)
 	if blocked, _ := th.Blocked(ip); blocked {
 		t.Error("still blocked after the window")
 	}
-	th.Fail(ip)
-	th.Succeed(ip)
-	if got := th.Fail(ip); got != time.Second {
-		t.Errorf("after a success the next failure waits %s, want 1s", got)
+	// A success clears the account's failures, never the address's.
+	th.Check(ip, "alice", wrong)
+	th.Check(ip, "mallory", func() bool { return true })
+	if v := th.Check(ip, "alice", wrong); v.Delay != 2*time.Second {
+		t.Errorf("after an own login the next failure waits %s, want 2s: the address's count goes on", v.Delay)
+	}
+}
+
+// TestThrottleAccountLimitAndTrustedNets: from a trusted network the
+// address is never blocked, but an account that failed too often is, from
+// everywhere, until the window passes or it logs in.
+func TestThrottleAccountLimitAndTrustedNets(t *testing.T) {
+	now := time.Unix(1000, 0)
+	th := &Throttle{Delay: time.Millisecond, Max: 3, AccountMax: 5, Window: time.Minute, Now: func() time.Time { return now },
+		Trusted: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
+	room := netip.MustParseAddr("10.1.2.3")
+	for i := 0; i < 4; i++ {
+		th.Check(room, "student"+string(rune('a'+i)), func() bool { return false })
+	}
+	if v := th.Check(room, "teacher", func() bool { return true }); !v.OK {
+		t.Errorf("a trusted room after 4 typos: %+v, want the login to work", v)
+	}
+	for i := 0; i < 5; i++ {
+		th.Check(room, "bob", func() bool { return false })
+	}
+	v := th.Check(netip.MustParseAddr("192.0.2.1"), "BOB", func() bool { return true })
+	if !v.Blocked || !v.Account || !strings.Contains(v.Message(), "for this account; try again in 1m0s") {
+		t.Errorf("bob after 5 failures, from elsewhere: %+v %q", v, v.Message())
+	}
+	now = now.Add(2 * time.Minute)
+	if v := th.Check(room, "bob", func() bool { return true }); !v.OK {
+		t.Errorf("bob after the window: %+v", v)
+	}
+}
+
+// TestThrottleParallelChecksCountEveryFailure: 60 parallel wrong checks
+// from one address get at most Max password checks; the rest are refused
+// without one.
+func TestThrottleParallelChecksCountEveryFailure(t *testing.T) {
+	th := &Throttle{Delay: time.Millisecond}
+	ip := netip.MustParseAddr("192.0.2.9")
+	var mu sync.Mutex
+	checks, blocked := 0, 0
+	var wg sync.WaitGroup
+	for i := 0; i < 60; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v := th.Check(ip, "alice", func() bool {
+				mu.Lock()
+				checks++
+				mu.Unlock()
+				time.Sleep(2 * time.Millisecond) // a bcrypt comparison takes time
+				return false
+			})
+			if v.Blocked {
+				mu.Lock()
+				blocked++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if checks != 10 || blocked != 50 {
+		t.Errorf("60 parallel wrong logins: %d password checks, %d refused; want 10 and 50", checks, blocked)
 	}
 }
 

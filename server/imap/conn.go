@@ -54,6 +54,10 @@ type conn struct {
 	contTag string
 	contCh  chan bool
 
+	// saslTag is the tag of an AUTHENTICATE whose exchange is under way.
+	saslMu  sync.Mutex
+	saslTag string
+
 	done      chan struct{}
 	closeOnce sync.Once
 	// greeted is closed once go-imap's greeting has gone to the client:
@@ -108,7 +112,7 @@ func (c *conn) run(register func()) {
 	// "connect from …" opens the session's transcript, "closed" ends it.
 	c.trace.Meta("connect from %s to %s (%s)", c.raw.RemoteAddr(), c.raw.LocalAddr(), name)
 	defer c.trace.Meta("closed")
-	c.s.log.Info("imap session start", "session", c.trace.Session, "client", c.raw.RemoteAddr().String())
+	c.s.log.Debug("imap session start", "session", c.trace.Session, "client", c.raw.RemoteAddr().String())
 	go register()
 	done := make(chan struct{})
 	go func() {
@@ -131,6 +135,15 @@ func (c *conn) run(register func()) {
 	<-done
 }
 
+// idleTimeout is how long the client may stay silent: Autologout once
+// logged in, the shorter LoginTimeout before.
+func (c *conn) idleTimeout() time.Duration {
+	if c.authed.Load() {
+		return c.s.cfg.Autologout
+	}
+	return c.s.cfg.LoginTimeout
+}
+
 // eofTag tags the LOGOUT the front end sends go-imap on the client's behalf
 // when the client stops sending.
 const eofTag = "eof"
@@ -139,23 +152,30 @@ const eofTag = "eof"
 // its side cleanly between commands and go-imap was asked to log out, so
 // the answers still due should be waited for.
 func (c *conn) upstream() (drain bool) {
-	tag := ""      // tag of the command being read
-	verb := ""     // its name
-	inCmd := false // the next line continues a command after a literal
+	tag := ""       // tag of the command being read
+	verb := ""      // its name
+	inCmd := false  // the next line continues a command after a literal
+	secret := false // the command being read carries a password
 	select {
 	case <-c.greeted:
 	case <-c.done:
 		return false
 	}
 	for {
-		c.raw.SetReadDeadline(time.Now().Add(c.s.cfg.Autologout))
+		idle := c.idleTimeout()
+		c.raw.SetReadDeadline(time.Now().Add(idle))
 		line, complete, err := readLine(c.cr)
 		if err != nil {
 			var ne net.Error
 			switch {
+			case errors.As(err, &ne) && ne.Timeout() && len(line) == 0 && idle < c.idleTimeout():
+				// The login completed after the shorter deadline was set
+				// (go-imap answers LOGIN after upstream reads on): wait on
+				// with the logged-in client's autologout.
+				continue
 			case errors.As(err, &ne) && ne.Timeout():
-				c.trace.Meta("autologout after %s without a command", c.s.cfg.Autologout)
-				c.bye(fmt.Sprintf("Autologout; idle for %s", c.s.cfg.Autologout))
+				c.trace.Meta("autologout after %s without a command", idle)
+				c.bye(fmt.Sprintf("Autologout; idle for %s", idle))
 			case len(line) > 0:
 				c.trace.Meta("connection lost in the middle of a line")
 			case errors.Is(err, io.EOF) && !inCmd:
@@ -172,7 +192,24 @@ func (c *conn) upstream() (drain bool) {
 			continue
 		}
 		text := strings.TrimSuffix(strings.TrimSuffix(string(line), "\n"), "\r")
-		c.trace.Client(text)
+		// Passwords never reach the trace: LOGIN and AUTHENTICATE are
+		// shown without them, with their literals and SASL responses.
+		switch {
+		case !inCmd && c.inSASL() && text != "*":
+			c.trace.Client(access.Hidden)
+		case !inCmd:
+			shown, sec := access.RedactIMAP(text)
+			secret = sec
+			c.trace.Client(shown)
+			t, rest, _ := strings.Cut(text, " ")
+			if verb, _, _ := strings.Cut(rest, " "); strings.EqualFold(verb, "AUTHENTICATE") {
+				c.setSASL(t)
+			}
+		case secret:
+			c.trace.Client(access.Hidden)
+		default:
+			c.trace.Client(text)
+		}
 		n, nonSync := pimap.TrailingLiteral(text)
 		if !inCmd {
 			var rest string
@@ -242,10 +279,38 @@ func (c *conn) upstream() (drain bool) {
 				return false
 			}
 		}
-		if err := c.copyLiteral(c.inner, c.cr, n, c.trace.Client); err != nil {
+		emit := c.trace.Client
+		if secret {
+			emit = func(string) { c.trace.Client(access.Hidden) }
+		}
+		if err := c.copyLiteral(c.inner, c.cr, n, emit); err != nil {
 			return false
 		}
 	}
+}
+
+// setSASL notes that the client's next lines, until the tagged answer to
+// AUTHENTICATE, are SASL responses: credentials, hidden from the trace.
+func (c *conn) setSASL(tag string) {
+	c.saslMu.Lock()
+	c.saslTag = tag
+	c.saslMu.Unlock()
+}
+
+func (c *conn) inSASL() bool {
+	c.saslMu.Lock()
+	defer c.saslMu.Unlock()
+	return c.saslTag != ""
+}
+
+// endSASL ends the exchange at the tagged answer go-imap sends, before the
+// client can read it and send its next command.
+func (c *conn) endSASL(text string) {
+	c.saslMu.Lock()
+	if c.saslTag != "" && strings.HasPrefix(text, c.saslTag+" ") {
+		c.saslTag = ""
+	}
+	c.saslMu.Unlock()
 }
 
 // continuation tells a waiting upstream whether go-imap said "+" (send the
@@ -313,6 +378,7 @@ func (c *conn) downstream() {
 			}
 			c.trace.Server(text)
 			c.continuation(text)
+			c.endSASL(text)
 			if strings.HasPrefix(text, "* BYE") {
 				c.trace.Meta("server ends the session")
 			}

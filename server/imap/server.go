@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -35,6 +36,13 @@ type Config struct {
 	// Autologout closes a connection idle this long. Default 30 minutes,
 	// the minimum RFC 9051 §5.4 allows.
 	Autologout time.Duration
+	// LoginTimeout logs out a client that has not logged in after being
+	// idle this long: default 60 s, or Autologout when that is shorter.
+	LoginTimeout time.Duration
+	// Budget, when set, is the session budget shared with the server's other
+	// listeners: IMAP counts as the class "imap" in it. Nil makes one with
+	// the defaults (access.DefaultSessions, access.DefaultSessionsPerClient).
+	Budget *access.Budget
 	// DrainTimeout bounds how long the answers to the commands a client
 	// sent before ending its side of the connection may take. Default 10 s.
 	DrainTimeout time.Duration
@@ -89,6 +97,14 @@ func New(cfg Config) *Server {
 	if cfg.Autologout <= 0 {
 		cfg.Autologout = 30 * time.Minute
 	}
+	if cfg.LoginTimeout <= 0 {
+		cfg.LoginTimeout = DefaultLoginTimeout
+	}
+	cfg.LoginTimeout = min(cfg.LoginTimeout, cfg.Autologout)
+	if cfg.Budget == nil {
+		cfg.Budget = access.NewBudget(0, 0)
+	}
+	cfg.Budget.Register(BudgetClass)
 	if cfg.AppendLimit == 0 {
 		cfg.AppendLimit = 64 << 20
 	}
@@ -147,11 +163,18 @@ func (s *Server) ServeTLS(l net.Listener) error {
 // start wires a client connection to go-imap through an in-memory pipe and
 // the front end.
 func (s *Server) start(c net.Conn) {
+	release, why := s.cfg.Budget.Acquire(BudgetClass, access.AddrOf(c.RemoteAddr()))
+	if why != "" {
+		s.cfg.Budget.Refused(s.log, "imap", c.RemoteAddr().String(), why)
+		go busy(c, why)
+		return
+	}
 	inner, outer := net.Pipe()
 	fc := newConn(s, c, outer)
 	s.mu.Lock()
 	if s.acc.Closing() {
 		s.mu.Unlock()
+		release()
 		c.Close()
 		return
 	}
@@ -160,6 +183,7 @@ func (s *Server) start(c net.Conn) {
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
+		defer release()
 		defer func() {
 			s.mu.Lock()
 			delete(s.conns, inner)
@@ -167,6 +191,21 @@ func (s *Server) start(c net.Conn) {
 		}()
 		fc.run(func() { s.pipe.push(inner) })
 	}()
+}
+
+// BudgetClass is IMAP's class in a shared access.Budget.
+const BudgetClass = "imap"
+
+// DefaultLoginTimeout is Config.LoginTimeout's default.
+const DefaultLoginTimeout = 60 * time.Second
+
+// busy answers a connection over the session budget with the BYE greeting
+// of RFC 9051 §7.1.5 (the server will not serve this client now) and
+// closes it.
+func busy(c net.Conn, why string) {
+	defer c.Close()
+	c.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	io.WriteString(c, "* BYE [UNAVAILABLE] too busy ("+why+"); try again later\r\n")
 }
 
 func (s *Server) connFor(inner net.Conn) *conn {

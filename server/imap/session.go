@@ -120,19 +120,21 @@ func (ss *session) Login(username, password string) error {
 	if !ss.c.clearTextOK() {
 		return no(imap.ResponseCodePrivacyRequired, "a password may not be sent in clear over this connection; use STARTTLS first, or the IMAPS port")
 	}
-	t := ss.s.cfg.Throttle
-	if blocked, wait := t.Blocked(ss.c.ip); blocked {
-		ss.c.trace.Meta("login refused: too many failures from %s", ss.c.ip)
-		return no(imap.ResponseCodeUnavailable, "too many failed logins from your address; try again in %s", wait.Round(time.Second))
-	}
 	user := access.UserOf(ss.s.cfg.Accounts, username)
-	if user == "" || !ss.s.cfg.Accounts.Authenticate(username, password) {
-		delay := t.Fail(ss.c.ip)
-		ss.c.trace.Meta("login failed for %q; answering after %s", username, delay)
-		time.Sleep(delay)
+	account := user
+	if account == "" {
+		account = username
+	}
+	v := ss.s.cfg.Throttle.Check(ss.c.ip, account, func() bool { return user != "" && ss.s.cfg.Accounts.Authenticate(username, password) })
+	if v.Blocked {
+		ss.c.trace.Meta("login refused without checking the password: %s", v.Message())
+		return no(imap.ResponseCodeUnavailable, "%s", v.Message())
+	}
+	if !v.OK {
+		ss.c.trace.Meta("login failed for %q; answering after %s", username, v.Delay)
+		time.Sleep(v.Delay)
 		return imapserver.ErrAuthFailed
 	}
-	t.Succeed(ss.c.ip)
 	mb, err := maildir.OpenMailbox(ss.s.cfg.MailRoot(user))
 	if err != nil {
 		ss.s.log.Error("imap open mailbox", "session", ss.c.trace.Session, "user", user, "err", err)

@@ -53,18 +53,21 @@ func (ss *session) cmdPass(args []string) (p3.Response, bool) {
 // login checks credentials with throttling and opens the maildrop. check is
 // given the resolved user name.
 func (ss *session) login(name string, check func(user string) bool) p3.Response {
-	if blocked, wait := ss.s.cfg.Throttle.Blocked(ss.ip); blocked {
-		ss.trace.Meta("login refused: too many failures from %s", ss.ip)
-		return p3.ErrCode("SYS/TEMP", fmt.Sprintf("too many failed logins from your address; try again in %s", wait.Round(time.Second)))
-	}
 	user := access.UserOf(ss.s.cfg.Accounts, name)
-	if user == "" || !check(user) {
-		delay := ss.s.cfg.Throttle.Fail(ss.ip)
-		ss.trace.Meta("login failed for %q; answering after %s", name, delay)
-		time.Sleep(delay)
+	account := user
+	if account == "" {
+		account = name
+	}
+	v := ss.s.cfg.Throttle.Check(ss.ip, account, func() bool { return user != "" && check(user) })
+	switch {
+	case v.Blocked:
+		ss.trace.Meta("login refused without checking the password: %s", v.Message())
+		return p3.ErrCode("SYS/TEMP", v.Message())
+	case !v.OK:
+		ss.trace.Meta("login failed for %q; answering after %s", name, v.Delay)
+		time.Sleep(v.Delay)
 		return p3.ErrCode("AUTH", "wrong user name or password")
 	}
-	ss.s.cfg.Throttle.Succeed(ss.ip)
 	return ss.open(user)
 }
 
@@ -135,7 +138,9 @@ func (ss *session) cmdAuth(args []string) (p3.Response, bool) {
 		if err := ss.reply(p3.Continue(base64.StdEncoding.EncodeToString(challenge))); err != nil {
 			return p3.Err(""), true
 		}
+		ss.inSASL = true
 		line, err := ss.readLine()
+		ss.inSASL = false
 		if err != nil {
 			ss.state = p3.Closed
 			return p3.Err("connection lost during AUTH"), true

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
 	"time"
 
+	p3 "github.com/mailx-edu/mailx/proto/pop3"
 	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/access"
 )
@@ -33,6 +35,14 @@ type Config struct {
 	// Timeout closes a session idle this long. Default 10 minutes, the
 	// minimum RFC 1939 §3 allows for the autologout timer.
 	Timeout time.Duration
+	// LoginTimeout closes a session that has not logged in after being idle
+	// this long: default 60 s, or Timeout when that is shorter. A client
+	// that never logs in should not hold a slot for ten minutes.
+	LoginTimeout time.Duration
+	// Budget, when set, is the session budget shared with the server's other
+	// listeners: POP3 counts as the class "pop3" in it. Nil makes one with
+	// the defaults (access.DefaultSessions, access.DefaultSessionsPerClient).
+	Budget *access.Budget
 	// Throttle slows down password guessing; nil uses the defaults.
 	Throttle *access.Throttle
 	// Trace receives every line; nil turns tracing off.
@@ -65,6 +75,14 @@ func New(cfg Config) *Server {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Minute
 	}
+	if cfg.LoginTimeout <= 0 {
+		cfg.LoginTimeout = DefaultLoginTimeout
+	}
+	cfg.LoginTimeout = min(cfg.LoginTimeout, cfg.Timeout)
+	if cfg.Budget == nil {
+		cfg.Budget = access.NewBudget(0, 0)
+	}
+	cfg.Budget.Register(BudgetClass)
 	if cfg.Throttle == nil {
 		cfg.Throttle = &access.Throttle{}
 	}
@@ -100,11 +118,24 @@ func (s *Server) ServeTLS(l net.Listener) error {
 	return s.Serve(tls.NewListener(l, s.cfg.TLS))
 }
 
+// BudgetClass is POP3's class in a shared access.Budget.
+const BudgetClass = "pop3"
+
+// DefaultLoginTimeout is Config.LoginTimeout's default.
+const DefaultLoginTimeout = 60 * time.Second
+
 func (s *Server) start(c net.Conn) {
+	release, why := s.cfg.Budget.Acquire(BudgetClass, access.AddrOf(c.RemoteAddr()))
+	if why != "" {
+		s.cfg.Budget.Refused(s.log, "pop3", c.RemoteAddr().String(), why)
+		go busy(c, why)
+		return
+	}
 	sess := newSession(s, c)
 	s.mu.Lock()
 	if s.acc.Closing() {
 		s.mu.Unlock()
+		release()
 		c.Close()
 		return
 	}
@@ -113,6 +144,7 @@ func (s *Server) start(c net.Conn) {
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
+		defer release()
 		defer func() {
 			s.mu.Lock()
 			delete(s.sessions, sess)
@@ -160,5 +192,18 @@ func (s *Server) unlock(user, id string) {
 	defer s.mu.Unlock()
 	if s.locked[user] == id {
 		delete(s.locked, user)
+	}
+}
+
+// busy answers a connection over the session budget with RFC 3206's
+// [SYS/TEMP] (a temporary problem: try again later) instead of a greeting,
+// and closes it.
+func busy(c net.Conn, why string) {
+	defer c.Close()
+	c.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	for _, l := range p3.ErrCode("SYS/TEMP", "too busy ("+why+"); try again later").Wire() {
+		if _, err := io.WriteString(c, l+"\r\n"); err != nil {
+			return
+		}
 	}
 }

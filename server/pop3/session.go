@@ -39,6 +39,7 @@ type session struct {
 	user      string // name given with USER, waiting for PASS
 	apopStamp string // the greeting's timestamp when APOP is offered
 	errors    int
+	inSASL    bool // reading AUTH responses, hidden from the trace
 
 	owner    string // user whose maildrop is open
 	folder   *maildir.Folder
@@ -81,7 +82,7 @@ func (ss *session) run() {
 	// "connect from …" opens the session's transcript, "closed" ends it.
 	ss.trace.Meta("connect from %s to %s (%s)", ss.conn.RemoteAddr(), ss.conn.LocalAddr(), name)
 	defer ss.trace.Meta("closed")
-	ss.s.log.Info("pop3 session start", "session", ss.trace.Session, "client", ss.conn.RemoteAddr().String())
+	ss.s.log.Debug("pop3 session start", "session", ss.trace.Session, "client", ss.conn.RemoteAddr().String())
 	greeting := "mailx POP3 server ready"
 	if ss.s.cfg.APOPSecret != nil {
 		ss.apopStamp = fmt.Sprintf("<%d.%d@%s>", os.Getpid(), time.Now().UnixNano(), ss.s.cfg.Hostname)
@@ -120,17 +121,31 @@ func (ss *session) dropped(err error) {
 	var ne net.Error
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
-		ss.trace.Meta("autologout after %s idle", ss.s.cfg.Timeout)
-		ss.reply(p3.Err(fmt.Sprintf("autologout: idle for %s; nothing was deleted", ss.s.cfg.Timeout)))
+		idle := ss.idleTimeout()
+		ss.trace.Meta("autologout after %s idle", idle)
+		if ss.state == p3.Transaction {
+			ss.reply(p3.Err(fmt.Sprintf("autologout: idle for %s; nothing was deleted", idle)))
+		} else {
+			ss.reply(p3.Err(fmt.Sprintf("autologout: no login within %s", idle)))
+		}
 	case ss.state == p3.Transaction:
 		ss.trace.Meta("connection dropped before QUIT: no UPDATE state, so nothing marked with DELE was deleted")
 	}
 }
 
+// idleTimeout is how long the session may stay silent: the autologout
+// timer once logged in, the shorter LoginTimeout before.
+func (ss *session) idleTimeout() time.Duration {
+	if ss.state == p3.Transaction {
+		return ss.s.cfg.Timeout
+	}
+	return ss.s.cfg.LoginTimeout
+}
+
 // readLine reads one command line, bounded by RFC 2449 §4's 255 octets
 // (a longer line is consumed and refused), within the autologout timer.
 func (ss *session) readLine() (string, error) {
-	ss.conn.SetReadDeadline(time.Now().Add(ss.s.cfg.Timeout))
+	ss.conn.SetReadDeadline(time.Now().Add(ss.idleTimeout()))
 	var buf []byte
 	tooLong := false
 	for {
@@ -154,7 +169,12 @@ func (ss *session) readLine() (string, error) {
 		return "\x00toolong", nil
 	}
 	line := strings.TrimSuffix(strings.TrimSuffix(string(buf), "\n"), "\r")
-	ss.trace.Client(line)
+	switch {
+	case ss.inSASL && line != "*":
+		ss.trace.Client(access.Hidden) // a SASL response: the credentials
+	default:
+		ss.trace.Client(access.RedactPOP3(line))
+	}
 	return line, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mailx-edu/mailx/server/maildir"
@@ -152,6 +153,11 @@ type journal struct {
 	// keep a journal to replay set it to 0 (never).
 	kickAfter int64
 
+	// hold stops checkpoints while the replay of a crash's records waits
+	// for disk space (Queue.ReplayPending): a checkpoint now would move
+	// past records not yet in their Maildirs.
+	hold atomic.Bool
+
 	ckptMu sync.Mutex // one checkpoint at a time
 	ckpt   *os.File
 	ckptAt uint64 // the sequence number on disk: all records before it are done
@@ -204,9 +210,62 @@ func (q *Queue) openJournal() error {
 	j.next = j.ckptAt
 	q.journal = j
 	if err := q.replayJournal(); err != nil {
-		f.Close()
+		// Most likely a full disk: start anyway, take no new mail, and
+		// replay again until it works (see retryReplay). POP3 and IMAP
+		// serve what is there meanwhile.
+		q.log.Error("queue: journaled messages cannot be put back into their mailboxes now; the server starts, refuses new mail, and tries again every few seconds", "err", err)
+		q.replayPending.Store(true)
+		j.hold.Store(true)
+	}
+	return nil
+}
+
+// ReplayPending reports whether messages journaled before a crash are not
+// yet back in their Maildirs (the disk was full at the start). Begin
+// refuses new messages meanwhile with ErrReplayPending.
+func (q *Queue) ReplayPending() bool { return q.replayPending.Load() }
+
+// replayRetryEvery is how often a pending replay is tried again.
+var replayRetryEvery = 5 * time.Second
+
+// retryReplays tries the pending replay again every replayRetryEvery
+// until it works or the queue stops.
+func (q *Queue) retryReplays(done <-chan struct{}) {
+	t := time.NewTicker(replayRetryEvery)
+	defer t.Stop()
+	for q.replayPending.Load() {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		if err := q.retryReplay(); err != nil {
+			q.log.Warn("queue: replay of journaled messages still fails; trying again", "err", err, "every", replayRetryEvery.String())
+			continue
+		}
+		q.log.Info("queue: journaled messages replayed; taking new mail again")
+	}
+}
+
+// retryReplay runs the replay again from the segments on disk. Records
+// replayed whole by an earlier try are skipped (a reader may have deleted
+// their copies since); the Maildir index is read afresh, so a copy an
+// earlier try wrote is rewritten in place, never duplicated.
+func (q *Queue) retryReplay() error {
+	q.replayMu.Lock()
+	defer q.replayMu.Unlock()
+	j := q.journal
+	j.mu.Lock()
+	j.spares = nil
+	j.mu.Unlock()
+	q.idxMu.Lock()
+	q.idx = nil
+	q.idxMu.Unlock()
+	if err := q.replayJournal(); err != nil {
 		return err
 	}
+	j.hold.Store(false)
+	q.replayPending.Store(false)
 	return nil
 }
 
@@ -553,6 +612,9 @@ func (j *journal) kickCheckpoint() {
 // moves the checkpoint past every record that is done, and recycles the
 // segments wholly behind it as spares (recycle).
 func (j *journal) checkpoint() error {
+	if j.hold.Load() {
+		return nil
+	}
 	j.ckptMu.Lock()
 	defer j.ckptMu.Unlock()
 	j.mu.Lock()
@@ -768,12 +830,19 @@ func (q *Queue) replayJournal() error {
 	}
 	for _, r := range todo {
 		q.ids.atLeast(r.rec.ID)
-		if cancelled[r.seq] || q.msgs[r.rec.ID] != nil {
+		q.mu.Lock()
+		queued := q.msgs[r.rec.ID] != nil
+		q.mu.Unlock()
+		if cancelled[r.seq] || queued || q.replayed[r.seq] {
 			continue
 		}
 		if err := q.replayRecord(r.rec, r.data); err != nil {
 			return err
 		}
+		if q.replayed == nil {
+			q.replayed = map[uint64]bool{}
+		}
+		q.replayed[r.seq] = true
 	}
 	if len(segPaths) == 0 && j.next == j.ckptAt {
 		return nil
@@ -785,6 +854,7 @@ func (q *Queue) replayJournal() error {
 	for _, p := range segPaths {
 		os.Remove(p)
 	}
+	q.replayed = nil
 	return nil
 }
 

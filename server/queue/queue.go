@@ -52,6 +52,13 @@ type Queue struct {
 	unsettle func()
 	// stopped is closed when the queue stops (Start's context).
 	stopped <-chan struct{}
+
+	// replayPending: the journal's replay at Open failed (a full disk);
+	// Begin refuses and retryReplays tries again. replayed holds the
+	// records a try put back whole; replayMu makes tries one at a time.
+	replayPending atomic.Bool
+	replayMu      sync.Mutex
+	replayed      map[uint64]bool
 }
 
 // Open takes the queue in opts.Data/queue (creating it), locks it against
@@ -215,6 +222,13 @@ func (q *Queue) Start(ctx context.Context) {
 		defer q.wg.Done()
 		q.journal.run(ctx.Done())
 	}()
+	if q.replayPending.Load() {
+		q.wg.Add(1)
+		go func() {
+			defer q.wg.Done()
+			q.retryReplays(ctx.Done())
+		}()
+	}
 	q.Kick()
 }
 

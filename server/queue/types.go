@@ -204,4 +204,8 @@ var (
 	ErrLocked = errors.New("the queue is in use by another process")
 	// ErrClosed: the queue was closed.
 	ErrClosed = errors.New("queue closed")
+	// ErrReplayPending: messages acknowledged before a crash are not yet
+	// back in their mailboxes (the disk was full at the start); new mail
+	// waits until they are.
+	ErrReplayPending = errors.New("the queue is putting back messages from before a restart and takes no new mail until there is disk space for them")
 )

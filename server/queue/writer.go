@@ -58,6 +58,9 @@ func (q *Queue) Begin() (*Writer, error) {
 	if closed {
 		return nil, ErrClosed
 	}
+	if q.replayPending.Load() {
+		return nil, ErrReplayPending
+	}
 	bp := memPool.Get().(*[]byte)
 	return &Writer{q: q, id: q.ids.next(q.now().UnixMicro()), mem: (*bp)[:0], crc: crc32.New(castagnoli)}, nil
 }

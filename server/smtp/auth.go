@@ -11,6 +11,7 @@ import (
 
 	smtp "github.com/mailx-edu/mailx/proto/smtp"
 	"github.com/mailx-edu/mailx/proto/transcript"
+	"github.com/mailx-edu/mailx/server/access"
 )
 
 // authAllowed reports whether AUTH may be used now: over TLS, or from
@@ -38,6 +39,11 @@ func (s *session) auth(arg string) smtp.Reply {
 	if mech == "" {
 		return smtp.SyntaxError("Syntax: AUTH <mechanism> [initial-response], e.g. AUTH PLAIN")
 	}
+	if m := strings.ToUpper(mech); m != sasl.Plain && m != sasl.Login {
+		// Before the initial response is looked at: an unknown mechanism's
+		// data need not be base64 of anything we know (RFC 4954 §4: 504).
+		return smtp.AuthMechanismUnknown(mech)
+	}
 	var initial []byte
 	if hasIR {
 		b, r := decodeAuth(strings.TrimSpace(ir))
@@ -47,12 +53,21 @@ func (s *session) auth(arg string) smtp.Reply {
 		initial = b
 	}
 	var user string
+	var verdict access.Verdict
+	checked := false
 	check := func(name, password string) error {
-		if !s.srv.cfg.Directory.Authenticate(name, password) {
-			user = name
+		user = name
+		account := strings.ToLower(name)
+		if strings.Contains(account, "@") {
+			if u, ok := s.srv.cfg.Directory.Resolve(account); ok {
+				account = u
+			}
+		}
+		checked = true
+		verdict = s.srv.cfg.Throttle.Check(s.client, account, func() bool { return s.srv.cfg.Directory.Authenticate(name, password) })
+		if !verdict.OK {
 			return errBadCredentials
 		}
-		user = name
 		return nil
 	}
 	var err error
@@ -95,10 +110,13 @@ func (s *session) auth(arg string) smtp.Reply {
 	default:
 		return smtp.AuthMechanismUnknown(mech)
 	}
-	if err != nil {
-		return s.authFailed(user, err)
+	if verdict.Blocked {
+		s.trace(transcript.Meta, "AUTH refused without checking the password: "+verdict.Message())
+		return smtp.AuthBlockedFor(verdict.Account, verdict.Wait)
 	}
-	s.srv.cfg.Throttle.Succeed(s.client)
+	if err != nil {
+		return s.authFailed(user, err, checked, verdict.Delay)
+	}
 	name := strings.ToLower(user)
 	if strings.Contains(name, "@") {
 		if u, ok := s.srv.cfg.Directory.Resolve(name); ok {
@@ -113,8 +131,11 @@ func (s *session) auth(arg string) smtp.Reply {
 
 // authFailed delays the 535 longer for each recent failure from this
 // address, which makes guessing passwords slow across sessions.
-func (s *session) authFailed(user string, err error) smtp.Reply {
-	delay := max(s.srv.cfg.Throttle.Fail(s.client), 0)
+func (s *session) authFailed(user string, err error, checked bool, delay time.Duration) smtp.Reply {
+	if !checked {
+		// A malformed exchange checked no password, but counts.
+		delay = s.srv.cfg.Throttle.Fail(s.client)
+	}
 	s.trace(transcript.Meta, fmt.Sprintf("AUTH failed for %q (%v); answering after %s to slow down guessing", user, err, delay))
 	s.srv.log.Warn("auth failed", "session", s.id, "user", user, "client", s.client.String(), "delay", delay)
 	time.Sleep(delay)

@@ -31,6 +31,7 @@ type dataReader struct {
 	size     int64
 	fault    string // first line-ending fault: the message is refused
 	longLine int    // first line over the limit
+	nul      int    // first line holding a NUL octet
 	tooBig   bool
 
 	traced     int  // lines of text reported to the trace
@@ -85,7 +86,13 @@ func (s *session) receiveData() smtp.Reply {
 			// (re-arming it for each line costs more than parsing the line).
 			s.setReadDeadline(lim.Data)
 		}
-		raw, long, crlf, rerr := s.readRaw(lim.TextLine)
+		// One octet more than the limit: a dot-stuffed line may be a line
+		// of the limit's length once its stuffing dot is removed (RFC 5321
+		// §4.5.3.1.6 counts the line as sent without it).
+		raw, long, crlf, rerr := s.readRaw(lim.TextLine + 1)
+		if !long && len(raw) > lim.TextLine && raw[0] != '.' {
+			long = true
+		}
 		if rerr != nil {
 			mw.Abort()
 			var ne interface{ Timeout() bool }
@@ -138,6 +145,9 @@ func (s *session) receiveData() smtp.Reply {
 		if len(content) > 0 && content[0] == '.' {
 			content = content[1:] // RFC 5321 §4.5.2 transparency
 		}
+		if d.nul == 0 && bytes.IndexByte(content, 0) >= 0 {
+			d.nul = d.lines
+		}
 		d.size += int64(len(content)) + 2
 		if d.size > lim.MessageSize {
 			d.tooBig = true
@@ -172,6 +182,11 @@ func (s *session) receiveData() smtp.Reply {
 		return fail(smtp.BareLineEnding(d.fault), d.fault+" (possible SMTP smuggling)")
 	case d.longLine != 0:
 		return fail(smtp.LineTooLong(fmt.Sprintf("Line %d of the message is", d.longLine), lim.TextLine), "line too long")
+	case d.nul != 0:
+		// A next hop that drops NUL octets would read "\x00." as the end
+		// of the text and what follows as commands: refuse, as for bare
+		// line endings.
+		return fail(smtp.NULInText(d.nul), "NUL octet in the text (possible SMTP smuggling)")
 	case d.tooBig:
 		return fail(smtp.MessageTooBig(lim.MessageSize), fmt.Sprintf("message larger than %d octets", lim.MessageSize))
 	case err != nil:
@@ -235,7 +250,7 @@ var bulkScan = true
 // CRLF session, nothing wrong with the text so far, and no more lines to
 // show in the trace.
 func (s *session) canTakeLinesInBulk(d *dataReader) bool {
-	return !d.inHeader && !s.lfOnly && d.fault == "" && d.longLine == 0 && !d.tooBig && d.werr == nil &&
+	return !d.inHeader && !s.lfOnly && d.fault == "" && d.longLine == 0 && d.nul == 0 && !d.tooBig && d.werr == nil &&
 		(s.srv.cfg.Trace == nil || d.headerOnly || d.lines >= maxTracedLines)
 }
 
@@ -251,6 +266,9 @@ func (s *session) canTakeLinesInBulk(d *dataReader) bool {
 func (s *session) takeLinesInBulk(d *dataReader) bool {
 	lim := s.srv.limits
 	buf, _ := s.r.Peek(s.r.Buffered())
+	if i := bytes.IndexByte(buf, 0); i >= 0 {
+		buf = buf[:i] // the line with the NUL is left to the line-by-line reading
+	}
 	pos, lines, size := 0, 0, d.size
 	for pos < len(buf) {
 		i := bytes.IndexByte(buf[pos:], '\n')
@@ -405,7 +423,9 @@ func (s *session) receivedField(id string, now time.Time) string {
 	if len(facts) > 0 {
 		b.WriteString("\r\n\t(" + strings.Join(facts, "; ") + ")")
 	}
-	if len(s.rcpts) == 1 {
+	// The "for" clause names the one recipient, unless the path is so long
+	// that the line would pass the 998 octets of RFC 5322 §2.1.1.
+	if len(s.rcpts) == 1 && len(s.rcpts[0]) <= 900 {
 		b.WriteString("\r\n\tfor <" + s.rcpts[0] + ">")
 	}
 	b.WriteString(";\r\n\t" + now.Format(time.RFC1123Z) + "\r\n")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -90,6 +89,14 @@ type Config struct {
 	// with POP3 and IMAP so guesses count across protocols. Nil makes one
 	// with Limits.AuthFailDelay.
 	Throttle *access.Throttle
+	// Budget, when set, is the session budget shared with the server's other
+	// listeners (POP3, IMAP): SMTP counts as the class "smtp" in it. Nil makes
+	// one of Limits.Sessions and Limits.SessionsPerClient for this server.
+	Budget *access.Budget
+	// Ready, when set, reports whether the queue takes mail now; an error
+	// answers MAIL with 452 4.3.1 and says why (the queue is still putting
+	// back messages from before a restart on a full disk).
+	Ready func() error
 	// DiskFree reports free space where the queue lives; nil skips the check.
 	DiskFree func() (uint64, error)
 	// Now returns the time (tests pin it); nil means time.Now.
@@ -107,11 +114,12 @@ type Server struct {
 
 	acc access.Acceptor
 
-	mu        sync.Mutex
-	sessions  map[*session]struct{}
-	perClient map[netip.Addr]int
-	closing   bool
-	wg        sync.WaitGroup
+	budget *access.Budget
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	closing  bool
+	wg       sync.WaitGroup
 
 	ids access.Counter
 
@@ -124,12 +132,16 @@ type Server struct {
 // New returns a server for cfg.
 func New(cfg Config) *Server {
 	s := &Server{
-		cfg:       cfg,
-		limits:    cfg.Limits.WithDefaults(),
-		log:       cfg.Logger,
-		sessions:  map[*session]struct{}{},
-		perClient: map[netip.Addr]int{},
+		cfg:      cfg,
+		limits:   cfg.Limits.WithDefaults(),
+		log:      cfg.Logger,
+		sessions: map[*session]struct{}{},
+		budget:   cfg.Budget,
 	}
+	if s.budget == nil {
+		s.budget = access.NewBudget(s.limits.Sessions, s.limits.SessionsPerClient)
+	}
+	s.budget.Register(BudgetClass)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -170,23 +182,24 @@ func (s *Server) Serve(l net.Listener) error {
 	return err
 }
 
+// BudgetClass is SMTP's class in a shared access.Budget.
+const BudgetClass = "smtp"
+
 // admit starts a session for c, or turns it away with 421 when the server
 // or this client has too many sessions.
 func (s *Server) admit(c net.Conn) {
 	ip := access.AddrOf(c.RemoteAddr())
 	s.mu.Lock()
 	why := ""
-	switch {
-	case s.closing:
+	var release func()
+	if s.closing {
 		why = "shutting down"
-	case len(s.sessions) >= s.limits.Sessions:
-		why = fmt.Sprintf("%d sessions open, the most allowed", len(s.sessions))
-	case s.perClient[ip] >= s.limits.SessionsPerClient:
-		why = fmt.Sprintf("%d sessions open from %s, the most allowed per client", s.perClient[ip], ip)
+	} else {
+		release, why = s.budget.Acquire(BudgetClass, ip)
 	}
 	if why != "" {
 		s.mu.Unlock()
-		s.log.Warn("connection turned away", "listener", s.cfg.Name, "client", c.RemoteAddr().String(), "reason", why)
+		s.budget.Refused(s.log, s.cfg.Name, c.RemoteAddr().String(), why)
 		go func() {
 			c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 			for _, l := range smtp.Busy(s.cfg.Hostname, why).Wire() {
@@ -201,7 +214,6 @@ func (s *Server) admit(c net.Conn) {
 	sess.r.Reset(sess.in)
 	s.sessions[sess] = struct{}{}
 	s.open.Add(1)
-	s.perClient[ip]++
 	s.wg.Add(1)
 	s.mu.Unlock()
 	go func() {
@@ -210,10 +222,8 @@ func (s *Server) admit(c net.Conn) {
 			s.mu.Lock()
 			delete(s.sessions, sess)
 			s.open.Add(-1)
-			if s.perClient[ip]--; s.perClient[ip] <= 0 {
-				delete(s.perClient, ip)
-			}
 			s.mu.Unlock()
+			release()
 		}()
 		sess.run()
 	}()

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	smtp "github.com/mailx-edu/mailx/proto/smtp"
 	"github.com/mailx-edu/mailx/proto/transcript"
@@ -105,7 +106,9 @@ var errStop = errors.New("session over")
 func (s *session) run() {
 	lim := s.srv.limits
 	s.trace(transcript.Meta, fmt.Sprintf("connect from %s to %s (%s)", s.conn.RemoteAddr(), s.conn.LocalAddr(), s.srv.cfg.Name))
-	s.srv.log.Info("session start", "session", s.id, "listener", s.srv.cfg.Name, "client", s.conn.RemoteAddr().String())
+	// Debug: one line per connection would let a connect-and-close flood
+	// fill the log; what a session did (AUTH, messages) is logged at Info.
+	s.srv.log.Debug("session start", "session", s.id, "listener", s.srv.cfg.Name, "client", s.conn.RemoteAddr().String())
 	defer func() {
 		if r := recover(); r != nil {
 			s.srv.log.Error("panic in SMTP session", "session", s.id, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
@@ -117,7 +120,7 @@ func (s *session) run() {
 		s.trace(transcript.Meta, "closed")
 		s.conn.Close()
 		s.dropBulk()
-		s.srv.log.Info("session end", "session", s.id, "messages", s.txns)
+		s.srv.log.Debug("session end", "session", s.id, "messages", s.txns)
 	}()
 	if tc, ok := s.conn.(*tls.Conn); ok {
 		s.conn.SetDeadline(time.Now().Add(lim.Idle))
@@ -173,6 +176,8 @@ func (s *session) step() error {
 	}
 	var reply smtp.Reply
 	switch {
+	case line.long && verb == "AUTH":
+		reply = smtp.LineTooLong("AUTH command line", lim.AuthLine)
 	case line.long:
 		reply = smtp.LineTooLong("Command line", lim.CommandLine)
 	case line.problem != "":
@@ -377,9 +382,32 @@ func (s *session) resetTxn() {
 	s.rcpts = nil
 }
 
+// maxHelo is the longest HELO/EHLO argument: a domain name's 255 octets
+// (RFC 1035 §2.3.4), which also keeps the Received: line that quotes it
+// far under the 998-octet line limit of RFC 5322 §2.1.1.
+const maxHelo = 255
+
+// checkHelo refuses an argument no host could have: too long, or not
+// UTF-8 (it is copied into Received:, which must stay valid text).
+func checkHelo(verb, arg string) *smtp.Reply {
+	var r smtp.Reply
+	switch {
+	case len(arg) > maxHelo:
+		r = smtp.HeloInvalid(verb, fmt.Sprintf("is %d octets; a host name has at most %d (RFC 1035 §2.3.4)", len(arg), maxHelo))
+	case !utf8.ValidString(arg):
+		r = smtp.HeloInvalid(verb, "is not valid UTF-8; give your host name, e.g. laptop.example, or an address literal such as [192.0.2.1]")
+	default:
+		return nil
+	}
+	return &r
+}
+
 func (s *session) heloCmd(arg string) smtp.Reply {
 	if arg == "" || strings.ContainsAny(arg, " \t") {
 		return smtp.SyntaxError("Syntax: HELO <your host name>, e.g. HELO laptop.example")
+	}
+	if r := checkHelo("HELO", arg); r != nil {
+		return *r
 	}
 	s.resetTxn()
 	s.helo, s.esmtp = arg, false
@@ -389,6 +417,9 @@ func (s *session) heloCmd(arg string) smtp.Reply {
 func (s *session) ehlo(arg string) smtp.Reply {
 	if arg == "" || strings.ContainsAny(arg, " \t") {
 		return smtp.SyntaxError("Syntax: EHLO <your host name>, e.g. EHLO laptop.example")
+	}
+	if r := checkHelo("EHLO", arg); r != nil {
+		return *r
 	}
 	s.resetTxn()
 	s.helo, s.esmtp = arg, true

@@ -24,6 +24,12 @@ func (s *session) mailCmd(arg string) smtp.Reply {
 	if m.Size > lim.MessageSize {
 		return smtp.MessageTooBig(lim.MessageSize)
 	}
+	if s.srv.cfg.Ready != nil {
+		if err := s.srv.cfg.Ready(); err != nil {
+			s.trace(transcript.Meta, "refused: "+err.Error())
+			return smtp.QueueNotReady(err.Error())
+		}
+	}
 	if s.srv.cfg.DiskFree != nil {
 		if free, err := s.srv.cfg.DiskFree(); err == nil && free < lim.MinFreeDisk+uint64(m.Size) {
 			s.trace(transcript.Meta, fmt.Sprintf("refused: only %d octets free on disk", free))

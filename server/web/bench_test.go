@@ -63,6 +63,16 @@ func BenchmarkMessageView10k(b *testing.B) {
 			}
 		}
 	})
+	// The API with seen=1: FETCH, STORE \Seen and parse, no folder list.
+	b.Run("api-fetch-store", func(b *testing.B) {
+		for b.Loop() {
+			i++
+			var v struct{ Subject string }
+			if code := l.api("bob", "GET", fmt.Sprintf("/api/v1/messages/%d?folder=INBOX&seen=1", 1+i%10000), "", &v); code != 200 {
+				b.Fatalf("status %d", code)
+			}
+		}
+	})
 	// The API's message call leaves \Seen alone: FETCH and parse only.
 	b.Run("api-fetch-only", func(b *testing.B) {
 		for b.Loop() {

@@ -161,6 +161,8 @@ func TestBrowserReadSendLive(t *testing.T) {
 	if !strings.Contains(pane, "GET /m/INBOX/1") {
 		t.Errorf("the pane names no GET /m/INBOX/1:\n%s", pane)
 	}
+	paths, _ := chromedp.Run(alice, chromedp.Evaluate[string](`Array.from(document.querySelectorAll("#bridge-log summary")).map(function(s){return s.textContent}).join(" | ")`))
+	t.Logf("pane: %s", paths)
 	screenshot(t, alice, "message")
 	for _, tab := range []string{"headers", "tree"} {
 		must(t, chromedp.Do(alice, chromedp.Navigate(l.URL+"/m/INBOX/1?tab="+tab), chromedp.WaitVisible("section.tab")), tab)

@@ -151,12 +151,17 @@ func (b *browser) do(method, path string, form url.Values, hdr map[string]string
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
+	if raw, ok := hdr["body"]; ok {
+		body = strings.NewReader(raw)
+	}
 	req, _ := http.NewRequest(method, b.base+path, body)
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	for k, v := range hdr {
-		req.Header.Set(k, v)
+		if k != "body" {
+			req.Header.Set(k, v)
+		}
 	}
 	resp, err := b.c.Do(req)
 	if err != nil {

@@ -1,7 +1,10 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -338,5 +341,109 @@ func TestSecureCookieOverTLS(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") {
 		t.Errorf("list over TLS: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// TestPagingSearchFilters: pages of 50, newest first or oldest first,
+// IMAP SEARCH and the unread filter, through the pages and the API.
+func TestPagingSearchFilters(t *testing.T) {
+	l := startLab(t)
+	l.fill("bob", 120)
+	var p struct {
+		Total, Matches, Pages int
+		Messages              []struct {
+			UID     int
+			Subject string
+		}
+	}
+	l.api("bob", "GET", "/api/v1/messages?folder=INBOX", "", &p)
+	if p.Total != 120 || p.Pages != 3 || len(p.Messages) != 50 || p.Messages[0].UID != 120 || p.Messages[49].UID != 71 {
+		t.Fatalf("page 1: total %d pages %d, %d messages, first %+v", p.Total, p.Pages, len(p.Messages), p.Messages[0])
+	}
+	l.api("bob", "GET", "/api/v1/messages?folder=INBOX&page=3", "", &p)
+	if len(p.Messages) != 20 || p.Messages[0].UID != 20 || p.Messages[19].UID != 1 {
+		t.Errorf("page 3: %d messages", len(p.Messages))
+	}
+	l.api("bob", "GET", "/api/v1/messages?folder=INBOX&sort=oldest", "", &p)
+	if p.Messages[0].UID != 1 {
+		t.Errorf("oldest first starts at %d", p.Messages[0].UID)
+	}
+	l.api("bob", "GET", "/api/v1/messages?folder=INBOX&q=number+77", "", &p)
+	if p.Matches != 1 || len(p.Messages) != 1 || p.Messages[0].Subject != "Message number 77" {
+		t.Errorf("search: %+v", p)
+	}
+	b := l.browser()
+	b.login("bob")
+	b.do("GET", "/m/INBOX/5", nil, nil) // now read
+	l.api("bob", "GET", "/api/v1/messages?folder=INBOX&filter=unseen", "", &p)
+	if p.Matches != 119 {
+		t.Errorf("unread: %d, want 119", p.Matches)
+	}
+	_, body := b.do("GET", "/f/INBOX?page=2", nil, nil)
+	if !strings.Contains(body, `href="/f/INBOX"`) || !strings.Contains(body, `href="/f/INBOX?page=3"`) || !strings.Contains(body, "Page 2 of 3") {
+		t.Errorf("pager of page 2 wrong")
+	}
+}
+
+// TestComposeAttachmentsForward: a message sent with an attachment from
+// the form, then forwarded with that attachment ticked.
+func TestComposeAttachmentsForward(t *testing.T) {
+	l := startLab(t)
+	b := l.browser()
+	b.login("alice")
+	tok := b.csrf()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range map[string]string{"csrf": tok, "to": "bob@mailx.test", "subject": "Recipe", "body": "The recipe is attached."} {
+		mw.WriteField(k, v)
+	}
+	fw, _ := mw.CreateFormFile("attach", "crepes.txt")
+	io.WriteString(fw, "flour, eggs, milk\n")
+	mw.Close()
+	resp, body := b.do("POST", "/send", nil, map[string]string{"Content-Type": mw.FormDataContentType(), "body": buf.String()})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send with attachment: %d %s", resp.StatusCode, body)
+	}
+	waitCount(t, l, "bob", 1)
+	bob := l.browser()
+	bob.login("bob")
+	_, body = bob.do("GET", "/m/INBOX/1?tab=tree", nil, nil)
+	if !strings.Contains(body, "crepes.txt") || !strings.Contains(body, `href="/m/INBOX/1/part/2"`) {
+		t.Fatalf("tree tab lacks the attachment")
+	}
+	if _, part := bob.do("GET", "/m/INBOX/1/part/2", nil, nil); part != "flour, eggs, milk\n" {
+		t.Errorf("attachment content %q", part)
+	}
+	_, body = bob.do("GET", "/compose?folder=INBOX&forward=1", nil, nil)
+	if !strings.Contains(body, "Fwd: Recipe") || !strings.Contains(body, `name="fwd_part" value="2"`) {
+		t.Fatalf("forward form:\n%s", body)
+	}
+	resp, body = bob.do("POST", "/send", url.Values{"csrf": {bob.csrf()}, "to": {"alice@mailx.test"}, "subject": {"Fwd: Recipe"},
+		"body": {"see below"}, "fwd_folder": {"INBOX"}, "fwd_uid": {"1"}, "fwd_part": {"2"}}, nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("forward: %d %s", resp.StatusCode, body)
+	}
+	waitCount(t, l, "alice", 1)
+	var m struct {
+		Parts []struct{ Filename string }
+	}
+	l.api("alice", "GET", "/api/v1/messages/1?folder=INBOX", "", &m)
+	found := false
+	for _, p := range m.Parts {
+		found = found || p.Filename == "crepes.txt"
+	}
+	if !found {
+		t.Errorf("the forward lacks the attachment: %+v", m.Parts)
+	}
+}
+
+func waitCount(t *testing.T, l *lab, user string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for l.count(user) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not get %d messages", user, n)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -43,16 +43,28 @@
     }).catch(function () { busy = false; });
   }
 
+  // Each exchange is a <details>: the newest requests and the live stream
+  // open, older ones folded to their first line; what the user opens or
+  // folds stays so across redraws.
+  var chosen = {};
   function drawBridge(list) {
     var frag = document.createDocumentFragment();
+    var shown = 0;
     for (var i = list.length - 1; i >= 0; i--) {
       var ex = list[i];
       var li = el("li", "ex");
-      var head = el("div", "req", ex.method + " " + ex.path);
+      var det = el("details");
+      var sum = el("summary", "req", ex.method + " " + ex.path);
       var st = ex.stream ? (ex.status ? " → closed after " + (ex.ms / 1000).toFixed(1) + " s" : " → 200 · live updates, open while this page is") :
         ex.status ? " → " + ex.status + " · " + ex.ms.toFixed(1) + " ms" : " (being answered)";
-      head.appendChild(el("span", "st", st));
-      li.appendChild(head);
+      sum.appendChild(el("span", "st", st));
+      det.appendChild(sum);
+      var open = ex.stream ? !ex.status : shown++ < 4;
+      if (chosen.hasOwnProperty(ex.id)) open = chosen[ex.id];
+      det.open = open;
+      (function (id, d) {
+        d.addEventListener("toggle", function () { chosen[id] = d.open; });
+      })(ex.id, det);
       (ex.lines || []).forEach(function (l) {
         var d = el("div", "ln " + (l.dir === "#" ? "meta" : l.dir));
         d.appendChild(document.createTextNode(l.dir === "#" ? "# " + l.text : l.dir + ": " + l.text));
@@ -60,9 +72,11 @@
           if (!n.summary) return;
           d.appendChild(el("span", "note " + (n.severity || ""), "note: " + n.summary + (n.ref ? " (" + n.ref + ")" : "")));
         });
-        li.appendChild(d);
+        det.appendChild(d);
       });
-      if (ex.dropped) li.appendChild(el("div", "ln meta", "… " + ex.dropped + " more lines"));
+      if (!ex.lines || !ex.lines.length) det.appendChild(el("div", "ln meta", "(no IMAP or SMTP: the bridge answered from what it already had)"));
+      if (ex.dropped) det.appendChild(el("div", "ln meta", "… " + ex.dropped + " more lines"));
+      li.appendChild(det);
       frag.appendChild(li);
     }
     pane.textContent = "";
@@ -100,6 +114,9 @@
       if (body.dataset.bridge === "on") refreshBridge();
     });
     es.addEventListener("logout", function () { es.close(); });
+    // Leaving the page ends its stream (and the bridge's IDLE) at once, so
+    // that the old page does not react to what the next request changes.
+    window.addEventListener("beforeunload", function () { es.close(); });
   }
   if (body.dataset.user) refreshBridge();
 
