@@ -18,6 +18,7 @@ var imapProto = accessProto{
 	talkLong:     imapTalkLong,
 	talkExample: `  mailx imap talk 127.0.0.1:1430
   mailx imap talk imap.example.com --tls
+  mailx imap talk 127.0.0.1:1430 --report lab3.html
   printf 'LOGIN alice hungry\nSELECT INBOX\nFETCH 1 BODY.PEEK[]\nLOGOUT\n' | mailx imap talk 127.0.0.1:1430`,
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mailx-edu/mailx/explore/mimeview"
+	"github.com/mailx-edu/mailx/explore/render"
 	"github.com/mailx-edu/mailx/proto/mime"
 )
 
@@ -148,7 +149,7 @@ func runMimeDecode(ctx context.Context, opts *mimeDecodeOptions) error {
 		}
 		return failure("", "cannot read %s: %w", name, err)
 	}
-	r := opts.IO.Renderer(opts.JSON)
+	r := opts.IO.RendererWith(render.Options{JSON: opts.JSON, Width: terminalWidth(opts.IO)})
 	if opts.Part != "" {
 		if partFound == nil {
 			return noSuchPart(tree, opts.Part)

@@ -18,6 +18,7 @@ var pop3Proto = accessProto{
 	talkExample: `  mailx pop3 talk 127.0.0.1:1100
   mailx pop3 talk pop.example.com --tls
   mailx pop3 talk mail.example.com --starttls --record lab.txt
+  mailx pop3 talk 127.0.0.1:1100 --report lab2.md --brief
   printf 'USER alice\nPASS hungry\nLIST\nRETR 1\nQUIT\n' | mailx pop3 talk 127.0.0.1:1100`,
 }
 

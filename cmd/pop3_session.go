@@ -148,7 +148,7 @@ func runAccessReplay(ctx context.Context, o *accessReplayOptions, ap accessProto
 	if err != nil {
 		return err
 	}
-	opts := explore.Options{Protocol: ap.newProto(), Render: o.IO.RendererWith(render.Options{JSON: o.JSON, Quiet: o.Quiet}), Input: replayInput(o.IO, o.JSON)}
+	opts := explore.Options{Protocol: ap.newProto(), Render: o.IO.RendererWith(render.Options{JSON: o.JSON, Quiet: o.Quiet, Width: terminalWidth(o.IO)}), Input: replayInput(o.IO, o.JSON)}
 	if err := explore.Replay(ctx, t, opts); err != nil {
 		return failure("The file may be cut short or edited by hand; the lines above show where replay stopped.", "replay of %s stopped: %w", o.File, err)
 	}

@@ -83,6 +83,9 @@ func TestTranscriptExport(t *testing.T) {
 		if code != 0 || err != nil {
 			t.Fatalf("%s: export --html: exit %d, %v, %s", tc.proto, code, err, stderr)
 		}
+		if strings.Contains(string(b), "hungry") {
+			t.Errorf("%s.html holds the password", tc.proto)
+		}
 		if !strings.Contains(string(b), tc.note) || !strings.Contains(string(b), `class="n note"`) {
 			t.Errorf("%s.html lacks the session or its notes:\n%s", tc.proto, b)
 		}

@@ -71,7 +71,7 @@ func newSMTPReplayCmd(ios *IOStreams, runF func(context.Context, *smtpReplayOpti
 }
 
 func runSMTPReplay(ctx context.Context, opts *smtpReplayOptions) error {
-	r := opts.IO.RendererWith(render.Options{JSON: opts.JSON, Quiet: opts.Quiet})
+	r := opts.IO.RendererWith(render.Options{JSON: opts.JSON, Quiet: opts.Quiet, Width: terminalWidth(opts.IO)})
 	if opts.List {
 		exs := explore.Examples()
 		if opts.JSON {

@@ -169,7 +169,7 @@ func buildMessage(opts *smtpSendOptions) ([]string, error) {
 }
 
 func runSMTPSend(ctx context.Context, opts *smtpSendOptions) error {
-	r := opts.IO.RendererWith(render.Options{JSON: opts.JSON, Quiet: opts.Quiet})
+	r := opts.IO.RendererWith(render.Options{JSON: opts.JSON, Quiet: opts.Quiet, Width: terminalWidth(opts.IO)})
 	lines, err := buildMessage(opts)
 	if err != nil {
 		return err

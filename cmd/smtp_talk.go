@@ -53,7 +53,9 @@ func newSMTPTalkCmd(ios *IOStreams, runF func(context.Context, *smtpTalkOptions)
   mailx smtp talk --mx example.edu
   printf 'EHLO me\nMAIL FROM:<a@hill.test>\nRCPT TO:<bob@mailx.test>\nDATA\nSubject: hi\n\nHello\n.\nQUIT\n' | mailx smtp talk 127.0.0.1:2525
   mailx smtp talk 127.0.0.1:2525 --script lab1.txt --record lab1.transcript --strict
-  mailx smtp talk 127.0.0.1:2526 --as 203.0.113.66   # play the lab's spammer (XCLIENT)`,
+  mailx smtp talk 127.0.0.1:2526 --as 203.0.113.66     # play the lab's spammer (XCLIENT)
+  mailx smtp talk 127.0.0.1:2525 --report lab1.html     # the session as a web page, for a lab report
+  mailx smtp talk 127.0.0.1:2525 --brief                # one short note per reply`,
 		Args: maxArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(args) == 1 {

@@ -4,6 +4,7 @@ package cmd
 
 import (
 	"fmt"
+	"net/smtp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,6 +77,25 @@ func (s *ptyScreen) waitFor(re *regexp.Regexp) string {
 	}
 }
 
+// waitPrompt waits until the screen ends with an empty prompt, so that the
+// next line is typed at the prompt as a person would (keys typed before it
+// are echoed by the terminal itself, at column 0).
+func (s *ptyScreen) waitPrompt() {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		sc := strings.TrimRight(s.screen(false), "\n ")
+		last := sc[strings.LastIndexByte(sc, '\n')+1:]
+		if m := promptLine.FindStringSubmatch(strings.TrimRight(last, " ")); m != nil && m[2] == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("no prompt at the end of the screen:\n%s", sc)
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+}
+
 // typeLine types line and Enter, as a student would.
 func (s *ptyScreen) typeLine(line string) {
 	s.t.Helper()
@@ -95,7 +115,7 @@ func checkPromptLines(t *testing.T, screen string, typed []string) {
 	for _, l := range typed {
 		want[l] = true
 	}
-	n := 0
+	n, empty := 0, 0
 	for _, l := range strings.Split(screen, "\n") {
 		m := promptLine.FindStringSubmatch(strings.TrimRight(l, " "))
 		if m == nil {
@@ -105,9 +125,15 @@ func checkPromptLines(t *testing.T, screen string, typed []string) {
 			continue
 		}
 		n++
+		if m[2] == "" {
+			empty++
+		}
 		if !want[m[2]] {
 			t.Errorf("prompt line %q holds %q, which was not typed there", l, m[2])
 		}
+	}
+	if empty > 1 {
+		t.Errorf("%d empty prompt lines: stale prompts were left on the screen\n%s", empty, screen)
 	}
 	if n < len(typed) {
 		t.Errorf("%d prompt lines for %d typed lines: prompts were overwritten\n%s", n, len(typed), screen)
@@ -145,6 +171,9 @@ func TestPTYIMAPTalkThirtyCommands(t *testing.T) {
 	if len(cmds) != 30 {
 		t.Fatalf("%d commands, want 30", len(cmds))
 	}
+	// Each command is typed as soon as the previous reply shows, as a
+	// quick student does: keys may arrive while output is written, which
+	// is when a prompt redrawn at the wrong time used to swallow a reply.
 	for i, c := range cmds {
 		s.typeLine(c)
 		s.waitFor(regexp.MustCompile(fmt.Sprintf(`S: a%03d (OK|NO|BAD)`, i+1)))
@@ -189,9 +218,15 @@ func TestPTYSMTPTalkFailuresWrapped(t *testing.T) {
 		checkWrapped(t, joined, width)
 		// A continuation of a wrapped note starts under the text, never at
 		// column 0, and no word is split across lines.
+		typed := map[string]bool{}
+		for _, c := range cmds {
+			typed[c] = true
+		}
 		for _, l := range strings.Split(joined, "\n") {
+			// A line typed before its prompt showed is echoed by the
+			// terminal itself at column 0: that one is allowed.
 			if l != "" && !strings.HasPrefix(l, " ") && !strings.HasPrefix(l, "S: ") && !strings.HasPrefix(l, "C: ") &&
-				!strings.HasPrefix(l, "==") && !promptLine.MatchString(l) && !strings.HasPrefix(l, "EXIT=") {
+				!strings.HasPrefix(l, "==") && !promptLine.MatchString(l) && !strings.HasPrefix(l, "EXIT=") && !typed[strings.TrimSpace(l)] {
 				t.Errorf("width %d: a line starting at column 0 that is not C:, S: or a prompt: %q", width, l)
 			}
 		}
@@ -208,6 +243,7 @@ func TestPTYSMTPTalkFailuresWrapped(t *testing.T) {
 	s.waitFor(regexp.MustCompile(`(?m)^smtp:[a-z-]+>`))
 	brief := []string{"EHLO student.test", "RCPT TO:<bob@mailx.test>", `\full`, "RCPT TO:<bob@mailx.test>", "QUIT"}
 	for _, c := range brief {
+		s.waitPrompt()
 		s.typeLine(c)
 		if strings.HasPrefix(c, `\`) {
 			s.waitFor(regexp.MustCompile(`full notes`))
@@ -230,4 +266,81 @@ func TestPTYSMTPTalkFailuresWrapped(t *testing.T) {
 	}
 	checkPromptLines(t, sc, brief)
 	os.WriteFile(filepath.Join(t.TempDir(), "screen.txt"), []byte(sc), 0o644)
+}
+
+// TestPTYIMAPIdlePush: while IDLE waits at the prompt, a message arrives;
+// the server's push appears above the prompt, and the prompt (with what the
+// student has typed so far) is drawn again below it.
+func TestPTYIMAPIdlePush(t *testing.T) {
+	m := startTalkServe(t)
+	s := newPTYScreen(t, 80, "imap", "talk", m.Addr("imap"))
+	s.waitFor(regexp.MustCompile(`(?m)^imap:[a-z-]+>`))
+	for i, c := range []string{"LOGIN alice hungry", "SELECT INBOX"} {
+		s.typeLine(c)
+		s.waitFor(regexp.MustCompile(fmt.Sprintf(`S: a%03d OK`, i+1)))
+	}
+	s.typeLine("IDLE")
+	s.waitFor(regexp.MustCompile(`(?m)^S: \+ `))
+	s.waitPrompt()
+	s.tmux("send-keys", "-t", "t", "-l", "DO")
+	msg := "From: bob@mailx.test\r\nTo: alice@mailx.test\r\nSubject: ping\r\n\r\nhi\r\n"
+	if err := sendPlain(m.Addr("smtp"), "bob@mailx.test", "alice@mailx.test", msg); err != nil {
+		t.Fatal(err)
+	}
+	sc := s.waitFor(regexp.MustCompile(`S: \* \d+ EXISTS`))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		trim := strings.TrimRight(sc, "\n ")
+		last := trim[strings.LastIndexByte(trim, '\n')+1:]
+		if m := promptLine.FindStringSubmatch(strings.TrimRight(last, " ")); m != nil && m[2] == "DO" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the push, the screen does not end with the prompt and the half-typed line:\n%s", sc)
+		}
+		time.Sleep(50 * time.Millisecond)
+		sc = s.screen(false)
+	}
+	s.typeLine("NE")
+	s.waitFor(regexp.MustCompile(`S: a003 OK`))
+	s.typeLine("LOGOUT")
+	sc = s.waitFor(regexp.MustCompile(`EXIT=\d+`))
+	for _, l := range strings.Split(sc, "\n") {
+		if m := promptLine.FindStringSubmatch(strings.TrimRight(l, " ")); m != nil && strings.Contains(m[2], "S: ") {
+			t.Errorf("a pushed line on a prompt line: %q", l)
+		}
+	}
+	if !strings.Contains(sc, "EXIT=0") || !strings.Contains(sc, "C: DONE") {
+		t.Errorf("IDLE session:\n%s", sc)
+	}
+}
+
+// sendPlain delivers one message over SMTP without STARTTLS (the test
+// server's certificate is self-signed).
+func sendPlain(addr, from, to, msg string) error {
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Hello("test.client"); err != nil {
+		return err
+	}
+	if err := c.Mail(from); err != nil {
+		return err
+	}
+	if err := c.Rcpt(to); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write([]byte(msg)); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return c.Quit()
 }

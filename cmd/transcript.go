@@ -19,13 +19,10 @@ import (
 )
 
 func newTranscriptCmd(ios *IOStreams) *cobra.Command {
-	c := &cobra.Command{
-		Use:   "transcript",
-		Short: "Turn recorded sessions into files for lab reports",
-		Long: `Work with session transcripts: the C:/S: files that 'mailx smtp talk --record',
-'pop3 talk --record' and 'imap talk --record' write.`,
-		Args: maxArgs(0),
-	}
+	c := groupCmd("transcript", "Turn recorded sessions into files for lab reports",
+		"  mailx smtp talk 127.0.0.1:2525 --record lab1.txt\n  mailx transcript export lab1.txt --html")
+	c.Long = `Work with session transcripts: the C:/S: files that 'mailx smtp talk --record',
+'pop3 talk --record' and 'imap talk --record' write.`
 	c.AddCommand(newTranscriptExportCmd(ios, nil))
 	return c
 }

@@ -38,3 +38,17 @@ func TestREPLCompletion(t *testing.T) {
 		t.Errorf("Completions() = %v: EHLO should come before MAIL in the connected state", words)
 	}
 }
+
+// TestHelpWords: \help lists the commands in alphabetical order, each
+// once, with both argument forms (MAIL FROM:< and RCPT TO:<).
+func TestHelpWords(t *testing.T) {
+	got := helpWords(NewSMTP().Completions())
+	if !slices.IsSortedFunc(got, func(a, b string) int { return strings.Compare(strings.ToUpper(a), strings.ToUpper(b)) }) {
+		t.Errorf("helpWords = %v: not sorted", got)
+	}
+	for _, w := range []string{"MAIL FROM:<", "RCPT TO:<", "EHLO", "QUIT"} {
+		if !slices.Contains(got, w) {
+			t.Errorf("helpWords = %v: no %q", got, w)
+		}
+	}
+}

@@ -99,8 +99,10 @@ func Format(path string) (string, error) {
 	return "", fmt.Errorf("report: %q: the file name must end in .html (a web page) or .md (Markdown)", path)
 }
 
-// Write writes s in the format ("html" or "md").
+// Write writes s in the format ("html" or "md"), with passwords hidden
+// (see Redact).
 func Write(w io.Writer, format string, s Session) error {
+	s.Events = Redact(s.Events)
 	switch format {
 	case "html":
 		return WriteHTML(w, s)

@@ -92,3 +92,37 @@ func TestCollectorBound(t *testing.T) {
 		t.Errorf("%d events, last %q", len(ev), ev[len(ev)-1].Line)
 	}
 }
+
+// TestRedact: passwords never reach a report, user names do.
+func TestRedact(t *testing.T) {
+	ev := func(d transcript.Dir, l string) transcript.Event { return transcript.Event{Dir: d, Line: l} }
+	in := []transcript.Event{
+		ev(transcript.Client, "USER alice"), ev(transcript.Client, "PASS hungry"),
+		ev(transcript.Client, "a002 LOGIN alice hungry"),
+		ev(transcript.Client, "AUTH PLAIN AGFsaWNlAGh1bmdyeQ=="),
+		ev(transcript.Client, "AUTH LOGIN"), ev(transcript.Server, "334 VXNlcm5hbWU6"), ev(transcript.Client, "YWxpY2U="),
+		ev(transcript.Server, "334 UGFzc3dvcmQ6"), ev(transcript.Client, "aHVuZ3J5"), ev(transcript.Server, "235 2.7.0 ok"),
+		ev(transcript.Client, "MAIL FROM:<alice@crepes.test>"),
+		ev(transcript.Client, "a003 AUTHENTICATE PLAIN"), ev(transcript.Server, "+ "), ev(transcript.Client, "AGFsaWNlAGh1bmdyeQ=="), ev(transcript.Server, "a003 OK"),
+		ev(transcript.Client, "a004 SELECT INBOX"),
+	}
+	in[8].Notes = []note.Note{{Summary: `authentication answer in base64; it decodes to "hungry"`}}
+	var got []string
+	for _, e := range Redact(in) {
+		got = append(got, e.Line)
+		for _, n := range e.Notes {
+			got = append(got, n.Summary)
+		}
+	}
+	all := strings.Join(got, "|")
+	for _, secret := range []string{"hungry", "AGFsaWNlAGh1bmdyeQ==", "aHVuZ3J5", "YWxpY2U="} {
+		if strings.Contains(all, secret) {
+			t.Errorf("a secret %q is left: %q", secret, got)
+		}
+	}
+	for _, keep := range []string{"USER alice", "PASS ********", "a002 LOGIN alice ********", "AUTH PLAIN ********", "MAIL FROM:<alice@crepes.test>", "a004 SELECT INBOX", "334 VXNlcm5hbWU6"} {
+		if !strings.Contains(all, keep) {
+			t.Errorf("%q is missing: %q", keep, got)
+		}
+	}
+}

@@ -207,7 +207,7 @@ func TestImaptestCompliance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: imaptest takes about 40 s")
 	}
-	script, _ := filepath.Abs(filepath.Join("..", "..", "..", "..", "shared", "tools", "imaptest", "compliance.sh"))
+	script := sharedTool(t, "imaptest", "compliance.sh")
 	if _, err := os.Stat(script); err != nil {
 		t.Skipf("imaptest tools not found at %s (only the mailx team has them)", script)
 	}
@@ -256,4 +256,26 @@ func TestAppendMinFreeDisk(t *testing.T) {
 	if st := c.ok("STATUS INBOX (MESSAGES)"); !has(st, "MESSAGES 3") {
 		t.Errorf("STATUS = %q", st)
 	}
+}
+
+// sharedTool is the path of a tool in the mailx team's shared/tools, which
+// sits beside the repository (its go.mod's directory), wherever the checkout
+// is: a clone, a git worktree, or CI's copy.
+func sharedTool(t *testing.T, parts ...string) string {
+	t.Helper()
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+	return filepath.Join(append([]string{filepath.Dir(dir), "shared", "tools"}, parts...)...)
 }

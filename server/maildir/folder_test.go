@@ -300,7 +300,7 @@ func TestFolderNamesModifiedUTF7(t *testing.T) {
 		names = append(names, fi.Name)
 	}
 	got := strings.Join(names, "|")
-	if got != "INBOX|Alte Entwürfe|Drafts|Küche|Sent|Trash|a&b" {
+	if got != "INBOX|Alte Entwürfe|Drafts|Junk|Küche|Sent|Trash|a&b" {
 		t.Errorf("List = %s", got)
 	}
 	if !isMaildir(filepath.Join(root, ".K&APw-che")) {
