@@ -241,7 +241,11 @@ func runLessonsStart(ctx context.Context, opts *lessonsStartOptions) error {
 		return err
 	}
 	ws := lessons.NewWorkspace(state, l.Name)
+	var lastAddrs map[string]string // the ports of the last run, reused when free
 	if opts.Reset {
+		if old, err := ws.LoadProgress(l.Name); err == nil {
+			lastAddrs = old.Addrs
+		}
 		if err := ws.Reset(); err != nil {
 			return failure("", "%v", err)
 		}
@@ -278,6 +282,9 @@ func runLessonsStart(ctx context.Context, opts *lessonsStartOptions) error {
 	p, err := ws.LoadProgress(l.Name)
 	if err != nil {
 		return failure(fmt.Sprintf("mailx lessons start %s --reset starts over.", l.Name), "%v", err)
+	}
+	if p.Addrs == nil {
+		p.Addrs = lastAddrs
 	}
 	resume := p.Resumable(l)
 	if resume && interactive {
@@ -406,14 +413,14 @@ func runLessonsValidate(ctx context.Context, opts *lessonsValidateOptions) error
 			}
 		} else {
 			res.OK, res.Steps = true, len(l.Steps)
-			if opts.Run && !opts.JSON {
-				n, err := playAnswers(ctx, opts, l)
+			if opts.Run {
+				ps, err := playAnswers(ctx, opts, l)
 				if err != nil {
 					return err
 				}
-				if n > 0 {
+				if len(ps) > 0 {
 					res.OK = false
-					res.Problems = lessons.Problems{{File: f, Msg: fmt.Sprintf("%d answer script(s) did not behave as they should", n)}}
+					res.Problems = ps
 				}
 			}
 		}

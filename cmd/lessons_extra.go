@@ -42,38 +42,42 @@ func writeGrade(opts *lessonsCheckOptions, l *lessons.Lesson, res *lessons.Resul
 
 // playAnswers runs every answer script of l against a fresh lab and reports
 // each; it returns the number that did not behave as their answer says.
-func playAnswers(ctx context.Context, opts *lessonsValidateOptions, l *lessons.Lesson) (int, error) {
+func playAnswers(ctx context.Context, opts *lessonsValidateOptions, l *lessons.Lesson) ([]lessons.Problem, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return 0, failure("", "cannot find the mailx program to run lesson commands: %v", err)
+		return nil, failure("", "cannot find the mailx program to run lesson commands: %v", err)
 	}
 	tmp, err := os.MkdirTemp("", "mailx-lesson-answers-")
 	if err != nil {
-		return 0, failure("", "%v", err)
+		return nil, failure("", "%v", err)
 	}
 	defer os.RemoveAll(tmp)
 	r := opts.IO.Renderer(false)
-	bad := 0
+	var bad []lessons.Problem
 	for i, a := range l.Answers {
 		dir := filepath.Join(tmp, fmt.Sprint(i))
 		o, err := lessons.PlayAnswer(ctx, l, a, dir, subprocessRunner(self, filepath.Join(dir, "home")))
 		if err != nil {
-			return bad, failure("", "answer script %q: %v", a.Name, err)
+			return nil, failure("", "answer script %q: %v", a.Name, err)
 		}
 		kind := "wrong"
 		if a.Right {
 			kind = "right"
 		}
 		if o.Problem == "" {
-			r.Success(fmt.Sprintf("%s answer %q behaves as it should", kind, a.Name))
+			if !opts.JSON {
+				r.Success(fmt.Sprintf("%s answer %q behaves as it should", kind, a.Name))
+			}
 			continue
 		}
-		bad++
-		r.Warning(fmt.Sprintf("%s:%d: %s answer %q: %s", l.Source, a.Line, kind, a.Name, o.Problem))
-		if opts.Verbose {
-			for _, line := range strings.Split(strings.TrimRight(o.Output, "\n"), "\n") {
-				r.Text("    " + line)
-			}
+		p := lessons.Problem{File: l.Source, Line: a.Line, Msg: fmt.Sprintf("%s answer %q: %s", kind, a.Name, o.Problem)}
+		bad = append(bad, p)
+		if opts.JSON || !opts.Verbose {
+			continue // the problems are listed with the file's others
+		}
+		r.Warning(p.String())
+		for _, line := range strings.Split(strings.TrimRight(o.Output, "\n"), "\n") {
+			r.Text("    " + line)
 		}
 	}
 	return bad, nil

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -385,7 +384,7 @@ func (e Expect) CheckLab(ctx context.Context, lab LabView) Verdict {
 	return e.CheckLabProgress(ctx, lab, nil)
 }
 
-// CheckLabProgress is CheckLab that calls progress every few seconds while
+// CheckLabProgress is CheckLab that calls progress every five seconds while
 // it waits, with how long it has waited, the limit, and what still does not
 // hold, so that the runner can show a progress line.
 func (e Expect) CheckLabProgress(ctx context.Context, lab LabView, progress func(waited, limit time.Duration, v Verdict)) Verdict {
@@ -401,7 +400,7 @@ func (e Expect) CheckLabProgress(ctx context.Context, lab LabView, progress func
 		if v.OK || time.Now().After(deadline) {
 			return v
 		}
-		if progress != nil && time.Since(lastShown) >= 3*time.Second {
+		if progress != nil && time.Since(lastShown) >= 5*time.Second {
 			lastShown = time.Now()
 			progress(time.Since(start).Round(time.Second), within, v)
 		}
@@ -517,10 +516,6 @@ func (mc *MailboxCheck) matches(m StoredMessage) string {
 	}
 	return ""
 }
-
-// pattern shows a compiled pattern without the case-insensitivity flag the
-// parser added (for teachers' messages, never for students).
-func pattern(re *regexp.Regexp) string { return "/" + strings.TrimPrefix(re.String(), "(?i)") + "/" }
 
 func orAny(s string) string {
 	if s == "" {

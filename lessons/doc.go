@@ -4,8 +4,18 @@
 // checks each step as it happens, and the re-checker used for auto-grading.
 //
 // A lesson is a YAML file; lessons/README.md documents the format for
-// teachers. Validation reports every mistake with its line number, so the
-// parser works on yaml.Node trees rather than decoding into structs blindly.
+// teachers (embedded, and printed by `mailx lessons format`). Validation
+// reports every mistake with its line number, so the parser works on
+// yaml.Node trees rather than decoding into structs blindly.
+//
+// Checks are on meaning, never on spelling: a talk step states the protocol
+// state reached, the reply class, the SMTP envelope or the EHLO extensions,
+// as the explorer tracked them with proto's state tables; a run step states
+// options, the exit code and facts read from the output (MX exchangers in any
+// output format); a check step states a lab outcome (a message from X in Y's
+// mailbox, a queue entry in a state). Hints are chosen by what happened.
+// Every lesson carries answer scripts, right and wrong, that PlayAnswer
+// plays against a real lab; go test plays those of the built-in lessons.
 //
 // The package does not render anything itself: the runner reports through
 // explore/render like every other mailx command, and it does not know about

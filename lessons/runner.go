@@ -79,6 +79,7 @@ type Runner struct {
 	progress *Progress
 	records  io.Writer
 	results  []StepResult
+	lastHint string // the hint given for the latest wrong try, for \hint
 }
 
 // StepResult is how one step went.
@@ -188,6 +189,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		if err := r.Workspace.SaveProgress(p); err != nil {
 			return r.result(), err
 		}
+		r.lastHint = ""
 		next, err := r.step(ctx, i)
 		if errors.Is(err, errBack) {
 			target := l.backTarget(i)
@@ -413,6 +415,7 @@ func (r *Runner) miss(s Step, sr *StepResult, v Verdict, x *Exchange, run *RunRe
 	r.record(sr.Key, rec)
 	r.Out.Warning("Not yet: " + v.Why)
 	if h := HintFor(s, x, run, v); h != "" {
+		r.lastHint = h
 		h = Fill(h, r.Lab.Placeholders())
 		r.Out.Note(note.Note{Summary: "hint: " + firstLine(h), Detail: restLines(h)})
 	}
@@ -425,9 +428,10 @@ func (r *Runner) miss(s Step, sr *StepResult, v Verdict, x *Exchange, run *RunRe
 func (r *Runner) nudge(s Step, sr *StepResult, v Verdict, x *Exchange, rec record) {
 	sr.Nudges++
 	r.record(sr.Key, rec)
-	r.Out.Notef("That worked, and it is not a mistake. %s (step: %s).", upperFirst(v.Why), s.Title)
+	r.Out.Notef("That worked. %s (step: %s).", upperFirst(v.Why), s.Title)
 	for _, h := range s.Hints {
 		if h.When.Holds(x, nil, v) {
+			r.lastHint = h.Hint
 			h := Fill(h.Hint, r.Lab.Placeholders())
 			r.Out.Note(note.Note{Summary: "hint: " + firstLine(h), Detail: restLines(h)})
 			return
@@ -559,10 +563,14 @@ func (r *Runner) lessonMeta(i int, line string) (handled bool, err error) {
 	s := r.Lesson.Steps[i]
 	switch strings.TrimSpace(line) {
 	case `\hint`:
-		if s.Hint == "" {
+		h := s.Hint
+		if r.lastHint != "" {
+			h = r.lastHint // the hint for what went wrong last
+		}
+		if h == "" {
 			r.Out.Notef("This step has no hint; \\lesson repeats its instructions.")
 		} else {
-			h := Fill(s.Hint, r.Lab.Placeholders())
+			h = Fill(h, r.Lab.Placeholders())
 			r.Out.Note(note.Note{Summary: "hint: " + firstLine(h), Detail: restLines(h)})
 		}
 		return true, nil

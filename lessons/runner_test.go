@@ -158,13 +158,16 @@ func TestRunnerCompletesAndHintsOnWrongTry(t *testing.T) {
 	got := out.String()
 	for _, want := range []string{
 		"== Step 1 of 3: Greet", "HELO town.test (DNS at 127.0.0.1:53)",
-		"warning: Not yet: the session is now connected but not yet greeted", "note: hint: That is no SMTP command.", "note: hint: Type HELO town.test",
+		"warning: Not yet: the session is now connected but not yet greeted", "note: hint: That is no SMTP command.",
 		"ok: Greet", "warning: Not yet: this step asks you to run a 'mailx mx lookup ...' command",
 		"hill.test.  300  IN  MX  10 mx.hill.test. (mx lookup hill.test)", "ok: Lesson complete",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
+	}
+	if n := strings.Count(got, "note: hint: That is no SMTP command."); n != 2 {
+		t.Errorf("\\hint after a wrong try should repeat that try's hint: shown %d times\n%s", n, got)
 	}
 	if res.Steps[0].Tries != 1 || res.Steps[1].Tries != 1 || res.Steps[2].Tries != 0 {
 		t.Errorf("tries = %+v", res.Steps)
