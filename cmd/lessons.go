@@ -9,11 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mailx-edu/mailx/explore"
 	"github.com/mailx-edu/mailx/explore/render"
+	"github.com/mailx-edu/mailx/explore/report"
 	"github.com/mailx-edu/mailx/lessons"
 	"github.com/mailx-edu/mailx/proto/note"
 )
@@ -145,6 +147,7 @@ type lessonsStartOptions struct {
 	File   string // a teacher's lesson file (run --file)
 	Script string // --script FILE: the student's lines, non-interactively
 	Reset  bool
+	Report string // --report FILE.html|FILE.md: the lesson's sessions for a lab report
 }
 
 func newLessonsStartCmd(ios *IOStreams, runF func(context.Context, *lessonsStartOptions) error) *cobra.Command {
@@ -182,6 +185,7 @@ lab's placeholders such as {smtp:hill.test} and {dns}.`,
 	}
 	c.Flags().BoolVar(&opts.Reset, "reset", false, "start over: forget your progress and the lab's data")
 	c.Flags().StringVar(&opts.Script, "script", "", "read your lines from `FILE` instead of the keyboard")
+	c.Flags().StringVar(&opts.Report, "report", "", "when you stop, write the lesson's sessions to `FILE`.html (a web page) or FILE.md (Markdown) for a lab report")
 	return c
 }
 
@@ -208,6 +212,7 @@ The file is validated first; see 'mailx lessons validate' and lessons/README.md.
 	c.Flags().StringVar(&opts.File, "file", "", "the lesson `FILE` (YAML)")
 	c.Flags().BoolVar(&opts.Reset, "reset", false, "forget progress and the lab's data first")
 	c.Flags().StringVar(&opts.Script, "script", "", "read the student's lines from `FILE` instead of the keyboard")
+	c.Flags().StringVar(&opts.Report, "report", "", "when the lesson stops, write its sessions to `FILE`.html or FILE.md for a lab report")
 	return c
 }
 
@@ -254,8 +259,11 @@ func runLessonsStart(ctx context.Context, opts *lessonsStartOptions) error {
 	if err != nil {
 		return failure("", "cannot find the mailx program to run lesson commands: %v", err)
 	}
+	if err := checkReportPath(opts.Report); err != nil {
+		return err
+	}
 
-	r := opts.IO.Renderer(false)
+	r := opts.IO.RendererWith(render.Options{Width: terminalWidth(opts.IO)})
 	var input lessons.Input
 	interactive := false
 	switch {
@@ -274,7 +282,7 @@ func runLessonsStart(ctx context.Context, opts *lessonsStartOptions) error {
 		}
 		defer repl.Close()
 		input, interactive = repl, true
-		r = render.New(repl.Stdout(), render.Options{Color: opts.IO.ColorEnabled()})
+		r = render.New(repl.Stdout(), render.Options{Color: opts.IO.ColorEnabled(), Width: terminalWidth(opts.IO)})
 	default:
 		input = explore.NewScriptInput(opts.IO.In)
 	}
@@ -312,11 +320,30 @@ func runLessonsStart(ctx context.Context, opts *lessonsStartOptions) error {
 	}
 	defer lab.Close()
 
+	dial := lessons.ExplorerDialer
+	var collected report.Collector
+	if opts.Report != "" {
+		dial = lessons.ReportingDialer(collected.Hook)
+	}
 	runner := &lessons.Runner{
-		Lesson: l, Out: r, In: input, Interactive: interactive, Lab: lab, Dial: lessons.ExplorerDialer,
+		Lesson: l, Out: r, In: input, Interactive: interactive, Lab: lab, Dial: dial,
 		Workspace: ws, RunCommand: subprocessRunner(self, state), Resume: resume,
 	}
+	started := time.Now()
 	res, err := runner.Run(ctx)
+	if opts.Report != "" {
+		// Written however the lesson ended: a student who stopped half-way
+		// hands in what they did.
+		rerr := report.WriteFile(opts.Report, report.Session{
+			Header: report.Header{Title: "Lesson: " + l.Title, Protocol: "lesson", Server: "the lesson's lab (loopback)",
+				Started: started, Ended: time.Now(), Version: Version(), Command: "mailx lessons start " + l.Name},
+			Events: collected.Events(),
+		})
+		if rerr != nil {
+			return failure("Check the free space and permissions there.", "writing the report %s: %v", opts.Report, rerr)
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "mailx: the lesson's sessions are in %s%s\n", opts.Report, reportHint(opts.Report))
+	}
 	if err != nil {
 		return failure("", "%v", err)
 	}

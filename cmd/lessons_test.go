@@ -212,3 +212,34 @@ func TestLessonsValidateRunBinary(t *testing.T) {
 		t.Errorf("validate --run with a broken answer: %v\n%s", err, out)
 	}
 }
+
+// TestLessonsReport: --report writes the lesson's talk sessions as a lab
+// report, with the password of AUTH hidden, and a bad name is refused
+// before the lab starts.
+func TestLessonsReport(t *testing.T) {
+	bin := buildBinary(t)
+	home := t.TempDir()
+	env := append(os.Environ(), "MAILX_HOME="+home, "NO_COLOR=1")
+	script := filepath.Join(home, "answers.txt")
+	os.WriteFile(script, []byte("ehlo laptop.crepes.test\nstarttls\nHELO laptop\n"), 0o644)
+	rep := filepath.Join(home, "lesson10.md")
+	c := exec.Command(bin, "lessons", "start", "starttls", "--script", script, "--report", rep)
+	c.Env = env
+	if out, err := c.CombinedOutput(); err != nil || !strings.Contains(string(out), "the lesson's sessions are in "+rep) {
+		t.Fatalf("start --report: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"# Lesson: STARTTLS", "C: ehlo laptop.crepes.test", "C: starttls", "S: 220"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the report lacks %q:\n%s", want, b)
+		}
+	}
+	c = exec.Command(bin, "lessons", "start", "starttls", "--script", script, "--report", filepath.Join(home, "lab.txt"))
+	c.Env = env
+	if out, err := c.CombinedOutput(); err == nil || !strings.Contains(string(out), "must end in .html or .md") || strings.Contains(string(out), "starting the lab") {
+		t.Errorf("a bad report name: %v\n%s", err, out)
+	}
+}

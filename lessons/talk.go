@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mailx-edu/mailx/explore"
+	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/explore/render"
 	"github.com/mailx-edu/mailx/proto/imap"
 	"github.com/mailx-edu/mailx/proto/smtp"
@@ -44,6 +45,19 @@ var protocols = map[string]func() explore.Protocol{
 // certificate is self-signed, so verification is skipped (and reported by
 // the explorer when the student upgrades with STARTTLS).
 func ExplorerDialer(ctx context.Context, t Talk, addr string, out *render.Renderer) (Talker, error) {
+	return dialExplorer(ctx, t, addr, out, nil)
+}
+
+// ReportingDialer is ExplorerDialer that also hands every line of every
+// talk step to hook, for a lab report of the whole lesson
+// (`mailx lessons start N --report lab.html`).
+func ReportingDialer(hook transcript.Hook) Dialer {
+	return func(ctx context.Context, t Talk, addr string, out *render.Renderer) (Talker, error) {
+		return dialExplorer(ctx, t, addr, out, hook)
+	}
+}
+
+func dialExplorer(ctx context.Context, t Talk, addr string, out *render.Renderer, hook transcript.Hook) (Talker, error) {
 	newProto, ok := protocols[t.Protocol]
 	if !ok {
 		return nil, fmt.Errorf("this mailx cannot talk %s yet", t.Protocol)
@@ -66,6 +80,7 @@ func ExplorerDialer(ctx context.Context, t Talk, addr string, out *render.Render
 		Protocol:        newProto(),
 		Render:          out,
 		ResponseTimeout: 30 * time.Second,
+		Hook:            hook,
 		OnExchange:      func(x explore.Exchange) { et.last = &x; et.all = append(et.all, x) },
 	})
 	if err := et.s.Open(ctx); err != nil {
