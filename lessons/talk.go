@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/mailx-edu/mailx/explore"
-	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/explore/render"
 	"github.com/mailx-edu/mailx/proto/imap"
 	"github.com/mailx-edu/mailx/proto/smtp"
+	"github.com/mailx-edu/mailx/proto/transcript"
 )
 
 // explorerTalker drives a real explore.Session one line at a time, so the
