@@ -473,7 +473,7 @@ func (ss *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	if ss.sel == nil {
 		return nil
 	}
-	ss.sel.f.Refresh()
+	ss.sel.f.RefreshSoon()
 	if err := ss.sel.st.Poll(w, allowExpunge); err != nil {
 		return err
 	}

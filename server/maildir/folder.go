@@ -89,10 +89,15 @@ type Folder struct {
 	version    uint64
 	idxMu      sync.Mutex
 	idxCond    *sync.Cond
-	idxDone    uint64
 	idxWriting bool
 	writeMu    sync.Mutex // serialises index file writes; never waits for mu
-	written    uint64     // version of the index on disk
+	written    uint64     // version of the index file
+	curSynced  uint64     // version up to which cur/ was fsynced
+	durable    uint64     // version of the index last fsynced
+	// durableNext is UIDNEXT in the durable index: UIDs from it on are
+	// recorded only in their files' names (",U=") until the next one.
+	durableNext uint32
+	checked time.Time // last RefreshSoon that looked at the disk
 	// recentFloor is the lowest UID no session has claimed as \Recent
 	// yet (RFC 3501 §2.3.2: a message is recent in one session only).
 	recentFloor uint32
@@ -184,6 +189,26 @@ func (f *Folder) emit(c Change) {
 func (f *Folder) Refresh() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return f.refreshLocked(false)
+}
+
+// pollEvery is how often RefreshSoon looks at the disk. Changes made
+// through this process reach every session at once (Attach) and mailx's
+// own deliveries call Notify; only other programs' changes (mutt, Dovecot)
+// wait up to this long, instead of every IMAP command of every session
+// listing a busy folder's cur/ again.
+const pollEvery = 100 * time.Millisecond
+
+// RefreshSoon is Refresh for the check IMAP makes after every command: it
+// does nothing if the folder was looked at within pollEvery and nothing
+// notified it since.
+func (f *Folder) RefreshSoon() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.loaded && !f.dirty && !f.gone && time.Since(f.checked) < pollEvery {
+		return nil
+	}
+	f.checked = time.Now()
 	return f.refreshLocked(false)
 }
 
@@ -307,8 +332,15 @@ func (f *Folder) refreshLocked(force bool) error {
 				if err := f.measure(m); err != nil {
 					continue // removed between listing and opening
 				}
-				m.UID = f.next
-				f.next++
+				// A file mailx named with its UID (APPEND, COPY) that the
+				// index does not know yet: a crash came before the index
+				// was written. It keeps its UID.
+				if u := sizeFromKey(k, "U"); u >= int64(f.next) && u < 1<<32-1 && !used[uint32(u)] {
+					m.UID, f.next = uint32(u), uint32(u)+1
+				} else {
+					m.UID = f.next
+					f.next++
+				}
 			}
 			used[m.UID] = true
 			added = append(added, m)
@@ -336,7 +368,9 @@ func (f *Folder) refreshLocked(force bool) error {
 		}
 	}
 	if changed {
-		return f.writeIndex(f.dirtyLocked(), f.validity, f.next, f.msgs)
+		// Durable at once: rare (new deliveries found, or changes made by
+		// another program), and it makes the UIDs given durable.
+		return f.writeIndex(f.dirtyLocked(), f.validity, f.next, f.msgs, needDurable)
 	}
 	return nil
 }
@@ -381,28 +415,62 @@ func (f *Folder) measure(m *Message) error {
 	return err
 }
 
-// writeIndex writes the index of the given version (after an fsync of
-// cur/, so the files it names are there), unless a later one is already on
-// disk. It never waits for the folder lock: a caller may hold it.
-func (f *Folder) writeIndex(version uint64, validity, next uint32, msgs []*Message) error {
+// What a change needs of commitIndex before it may be reported.
+const (
+	// needIndex: the index file rewritten (its rename makes it whole, but
+	// not durable). Enough for changes a crash may undo harmlessly:
+	// expunging messages whose UIDs a durable index already covers.
+	needIndex = 1 << iota
+	// needCur: an fsync of cur/, making the renames into it durable
+	// (APPEND, COPY). The index need not be durable for them: each such
+	// file carries its UID in its name (",U=<uid>"), which a load after a
+	// crash reads back.
+	needCur
+	// needDurable: the index written and fsynced, with its directory:
+	// before files whose UIDs only their names recorded go away (a later
+	// load could otherwise give those UIDs again), and for RENAME INBOX.
+	needDurable
+)
+
+// covered reports whether what version v needs is on disk already.
+// writeMu must be held.
+func (f *Folder) covered(v uint64, need int) bool {
+	return (need&needIndex == 0 || f.written >= v) && (need&needCur == 0 || f.curSynced >= v) &&
+		(need&needDurable == 0 || f.durable >= v)
+}
+
+// writeIndex writes the index of the given version as need asks, unless
+// that is on disk already. It never waits for the folder lock: a caller
+// may hold it.
+func (f *Folder) writeIndex(version uint64, validity, next uint32, msgs []*Message, need int) error {
 	f.writeMu.Lock()
 	defer f.writeMu.Unlock()
-	if version <= f.written {
+	if f.covered(version, need) {
 		return nil
 	}
-	if err := SyncDir(filepath.Join(f.dir, Cur)); err != nil {
-		return err
+	if need&(needCur|needDurable) != 0 && f.curSynced < version {
+		if err := SyncDir(filepath.Join(f.dir, Cur)); err != nil {
+			return err
+		}
+		f.curSynced = version
+	}
+	durable := need&needDurable != 0 && f.durable < version
+	if !durable && f.written >= version {
+		return nil
 	}
 	unlock, err := lockFolder(f.dir)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if err := writeUIDList(f.dir, validity, next, msgs); err != nil {
+	if err := writeUIDList(f.dir, validity, next, msgs, durable); err != nil {
 		return err
 	}
 	writeDovecotUIDList(f.dir, validity, next, msgs)
 	f.written = version
+	if durable {
+		f.durable, f.durableNext = version, next
+	}
 	return nil
 }
 
@@ -413,19 +481,35 @@ func (f *Folder) dirtyLocked() uint64 {
 	return f.version
 }
 
-// commitIndex returns once the index holds version v or later: it writes
-// the index (with an fsync of cur/ and of the file), or waits for the write
-// under way and writes again if that one was older. The folder is not
-// locked meanwhile, so sessions go on reading and flagging while the disk
-// syncs, and concurrent APPENDs share one write: a group commit. A UID is
-// reported to a client (APPENDUID, EXISTS) only after its index write, so
-// no UID is ever handed out twice, even after a crash.
-func (f *Folder) commitIndex(v uint64) error {
+// needForRemovalLocked is what removing files of the given UIDs needs:
+// a durable index if one of them is above what the durable index covers
+// (its UID lives only in its file name, which is going away).
+func (f *Folder) needForRemovalLocked(uids []uint32) int {
+	f.writeMu.Lock()
+	dn := f.durableNext
+	f.writeMu.Unlock()
+	for _, u := range uids {
+		if u >= dn {
+			return needDurable
+		}
+	}
+	return needIndex
+}
+
+// commitIndex returns once the index holds version v or later as need
+// asks: it writes, or waits for the write under way and writes again if
+// that one did not cover v. The folder is not locked meanwhile, so sessions
+// go on reading and flagging while the disk syncs, and concurrent APPENDs
+// share one fsync: a group commit.
+func (f *Folder) commitIndex(v uint64, need int) error {
 	f.idxMu.Lock()
 	for f.idxWriting {
 		f.idxCond.Wait()
 	}
-	if f.idxDone >= v {
+	f.writeMu.Lock()
+	done := f.covered(v, need)
+	f.writeMu.Unlock()
+	if done {
 		f.idxMu.Unlock()
 		return nil
 	}
@@ -440,13 +524,10 @@ func (f *Folder) commitIndex(v uint64) error {
 		msgs[i] = &c
 	}
 	f.mu.Unlock()
-	err := f.writeIndex(version, validity, next, msgs)
+	err := f.writeIndex(version, validity, next, msgs, need)
 
 	f.idxMu.Lock()
 	f.idxWriting = false
-	if err == nil && version > f.idxDone {
-		f.idxDone = version
-	}
 	f.idxCond.Broadcast()
 	f.idxMu.Unlock()
 	return err
@@ -690,9 +771,10 @@ func (f *Folder) Expunge(uids []uint32, src any) (removed []uint32, err error) {
 	}
 	f.mu.Lock()
 	var v uint64
+	need := needIndex
 	defer func() {
 		if v > 0 {
-			if cerr := f.commitIndex(v); err == nil {
+			if cerr := f.commitIndex(v, need); err == nil {
 				err = cerr
 			}
 		}
@@ -704,6 +786,17 @@ func (f *Folder) Expunge(uids []uint32, src any) (removed []uint32, err error) {
 	want := make(map[uint32]bool, len(uids))
 	for _, u := range uids {
 		want[u] = true
+	}
+	if len(uids) > 0 {
+		if need = f.needForRemovalLocked(uids); need == needDurable {
+			// Make the index durable before the files go, while they
+			// still carry their UIDs: a load after a crash must not
+			// hand those UIDs out again.
+			if err := f.writeIndex(f.dirtyLocked(), f.validity, f.next, f.msgs, needDurable); err != nil {
+				return nil, err
+			}
+			need = needIndex
+		}
 	}
 	for i := len(f.msgs) - 1; i >= 0; i-- {
 		m := f.msgs[i]

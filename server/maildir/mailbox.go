@@ -401,7 +401,7 @@ func (f *Folder) moveAllTo(dir string) (err error) {
 	var v uint64
 	defer func() {
 		if v > 0 {
-			if cerr := f.commitIndex(v); err == nil {
+			if cerr := f.commitIndex(v, needDurable); err == nil {
 				err = cerr
 			}
 		}
