@@ -97,7 +97,7 @@ type Folder struct {
 	// durableNext is UIDNEXT in the durable index: UIDs from it on are
 	// recorded only in their files' names (",U=") until the next one.
 	durableNext uint32
-	checked time.Time // last RefreshSoon that looked at the disk
+	checked     time.Time // last RefreshSoon that looked at the disk
 	// recentFloor is the lowest UID no session has claimed as \Recent
 	// yet (RFC 3501 §2.3.2: a message is recent in one session only).
 	recentFloor uint32
