@@ -489,7 +489,7 @@ func (f *Folder) needForRemovalLocked(uids []uint32) int {
 	dn := f.durableNext
 	f.writeMu.Unlock()
 	for _, u := range uids {
-		if u >= dn {
+		if u >= dn && u < f.next {
 			return needDurable
 		}
 	}
@@ -769,7 +769,25 @@ func (f *Folder) Expunge(uids []uint32, src any) (removed []uint32, err error) {
 	if len(uids) > 0 {
 		settleBeforeRemove(f.dir)
 	}
-	f.mu.Lock()
+	for {
+		f.mu.Lock()
+		if f.gone {
+			f.mu.Unlock()
+			return nil, ErrGone
+		}
+		if len(uids) == 0 || f.needForRemovalLocked(uids) != needDurable {
+			break
+		}
+		// Some of these UIDs are recorded only in their files' names: make
+		// the index durable before the files go (a load after a crash
+		// must not hand those UIDs out again). The write runs with the
+		// folder unlocked, shared with any other waiting for one.
+		v := f.dirtyLocked()
+		f.mu.Unlock()
+		if err := f.commitIndex(v, needDurable); err != nil {
+			return nil, err
+		}
+	}
 	var v uint64
 	need := needIndex
 	defer func() {
@@ -780,23 +798,9 @@ func (f *Folder) Expunge(uids []uint32, src any) (removed []uint32, err error) {
 		}
 	}()
 	defer f.mu.Unlock()
-	if f.gone {
-		return nil, ErrGone
-	}
 	want := make(map[uint32]bool, len(uids))
 	for _, u := range uids {
 		want[u] = true
-	}
-	if len(uids) > 0 {
-		if need = f.needForRemovalLocked(uids); need == needDurable {
-			// Make the index durable before the files go, while they
-			// still carry their UIDs: a load after a crash must not
-			// hand those UIDs out again.
-			if err := f.writeIndex(f.dirtyLocked(), f.validity, f.next, f.msgs, needDurable); err != nil {
-				return nil, err
-			}
-			need = needIndex
-		}
 	}
 	for i := len(f.msgs) - 1; i >= 0; i-- {
 		m := f.msgs[i]
