@@ -65,7 +65,7 @@ func (f *Folder) adopt(tmp, key string, flags Flags, keywords []string, size, ra
 		}
 	}()
 	defer f.mu.Unlock()
-	if err := f.refreshLocked(false); err != nil {
+	if err := f.refreshSoonLocked(); err != nil {
 		os.Remove(tmp)
 		return 0, err
 	}

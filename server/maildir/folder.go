@@ -205,10 +205,16 @@ const pollEvery = 100 * time.Millisecond
 func (f *Folder) RefreshSoon() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return f.refreshSoonLocked()
+}
+
+// refreshSoonLocked is refreshLocked for the checks every IMAP command
+// makes (SELECT, STATUS, APPEND): within pollEvery of the last look, and
+// with nothing notified, the folder as this process knows it is current.
+func (f *Folder) refreshSoonLocked() error {
 	if f.loaded && !f.dirty && !f.gone && time.Since(f.checked) < pollEvery {
 		return nil
 	}
-	f.checked = time.Now()
 	return f.refreshLocked(false)
 }
 
@@ -226,6 +232,7 @@ func (f *Folder) refreshLocked(force bool) error {
 	if f.gone {
 		return ErrGone
 	}
+	f.checked = time.Now()
 	nst, err := os.Stat(filepath.Join(f.dir, "new"))
 	if err != nil {
 		return f.vanished(err)
@@ -609,7 +616,7 @@ type Status struct {
 func (f *Folder) Status() (Status, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.refreshLocked(false); err != nil {
+	if err := f.refreshSoonLocked(); err != nil {
 		return Status{}, err
 	}
 	s := Status{Messages: uint32(len(f.msgs)), UIDValidity: f.validity, UIDNext: f.next}
@@ -666,7 +673,7 @@ func (f *Folder) View(fn func(msgs []*Message)) {
 func (f *Folder) SeeNew() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.refreshLocked(false); err != nil {
+	if err := f.refreshSoonLocked(); err != nil {
 		return err
 	}
 	for _, m := range f.msgs {
@@ -863,7 +870,7 @@ func (f *Folder) Open(uid uint32) (io.ReadCloser, Message, error) {
 func (f *Folder) UIDValidity() (uint32, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.refreshLocked(false); err != nil {
+	if err := f.refreshSoonLocked(); err != nil {
 		return 0, err
 	}
 	return f.validity, nil
