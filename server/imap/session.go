@@ -105,6 +105,7 @@ func (s *Server) newSession(ic *imapserver.Conn) (imapserver.Session, *imapserve
 func (ss *session) Close() error {
 	if ss.sel != nil {
 		ss.sel.st.Close()
+		ss.sel.f.FlushDovecot()
 		ss.sel = nil
 	}
 	return nil
@@ -430,6 +431,7 @@ func (ss *session) Select(name string, options *imap.SelectOptions) (*imap.Selec
 func (ss *session) Unselect() error {
 	if ss.sel != nil {
 		ss.sel.st.Close()
+		ss.sel.f.FlushDovecot()
 		ss.sel = nil
 	}
 	return nil

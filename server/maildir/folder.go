@@ -97,6 +97,8 @@ type Folder struct {
 	// durableNext is UIDNEXT in the durable index: UIDs from it on are
 	// recorded only in their files' names (",U=") until the next one.
 	durableNext uint32
+	dovecotAt   time.Time // when dovecot-uidlist was last written
+	dovecotVer  uint64    // and which version it holds
 	checked     time.Time // last RefreshSoon that looked at the disk
 	// recentFloor is the lowest UID no session has claimed as \Recent
 	// yet (RFC 3501 §2.3.2: a message is recent in one session only).
@@ -465,20 +467,76 @@ func (f *Folder) writeIndex(version uint64, validity, next uint32, msgs []*Messa
 	if !durable && f.written >= version {
 		return nil
 	}
-	unlock, err := lockFolder(f.dir)
-	if err != nil {
-		return err
+	if durable {
+		// The cross-process lock guards the durable index; the writes in
+		// between are atomic renames that the next durable one supersedes.
+		unlock, err := lockFolder(f.dir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 	}
-	defer unlock()
 	if err := writeUIDList(f.dir, validity, next, msgs, durable); err != nil {
 		return err
 	}
-	writeDovecotUIDList(f.dir, validity, next, msgs)
+	// Dovecot's copy: with every durable write, and otherwise at most once
+	// a second (FlushDovecot catches up when the last session leaves).
+	if durable || time.Since(f.dovecotAt) > time.Second {
+		writeDovecotUIDList(f.dir, validity, next, msgs)
+		f.dovecotAt, f.dovecotVer = time.Now(), version
+	}
 	f.written = version
 	if durable {
 		f.durable, f.durableNext = version, next
 	}
 	return nil
+}
+
+// FlushDovecot brings the folder's dovecot-uidlist up to date if index
+// writes since the last one skipped it, so that Dovecot taking over the
+// Maildir sees every UID mailx gave. The IMAP server calls it when a
+// session leaves the folder.
+func (f *Folder) FlushDovecot() {
+	f.writeMu.Lock()
+	stale := f.dovecotVer < f.written
+	f.writeMu.Unlock()
+	if !stale {
+		return
+	}
+	f.mu.Lock()
+	version, validity, next := f.version, f.validity, f.next
+	msgs := make([]*Message, len(f.msgs))
+	for i, m := range f.msgs {
+		c := *m
+		msgs[i] = &c
+	}
+	f.mu.Unlock()
+	f.writeMu.Lock()
+	defer f.writeMu.Unlock()
+	if version > f.dovecotVer {
+		writeDovecotUIDList(f.dir, validity, next, msgs)
+		f.dovecotAt, f.dovecotVer = time.Now(), version
+	}
+}
+
+// FlushDovecotUnder runs FlushDovecot for every open folder under root (a
+// user's Maildir), when one of the user's sessions ends.
+func FlushDovecotUnder(root string) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return
+	}
+	var list []*Folder
+	registry.Lock()
+	for dir, f := range registry.m {
+		if dir == abs || strings.HasPrefix(dir, abs+string(filepath.Separator)) {
+			list = append(list, f)
+		}
+	}
+	registry.Unlock()
+	for _, f := range list {
+		f.FlushDovecot()
+	}
 }
 
 // dirtyLocked records a change the index must get and returns its
