@@ -105,8 +105,12 @@ func (s *Server) newSession(ic *imapserver.Conn) (imapserver.Session, *imapserve
 func (ss *session) Close() error {
 	if ss.sel != nil {
 		ss.sel.st.Close()
-		ss.sel.f.FlushDovecot()
 		ss.sel = nil
+	}
+	if ss.mb != nil {
+		// Dovecot's copy of the UIDs, which busy folders update at most
+		// once a second, is brought up to date when a session ends.
+		maildir.FlushDovecotUnder(ss.mb.Root())
 	}
 	return nil
 }
