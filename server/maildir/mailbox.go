@@ -318,7 +318,8 @@ func (mb *Mailbox) Delete(name string) error {
 	if err := os.RemoveAll(trash); err != nil {
 		return fmt.Errorf("maildir: delete %q: %w", name, err)
 	}
-	mb.setSubscribed(name, false)
+	// The name stays subscribed: RFC 3501 §6.3.6 forbids a server to drop
+	// a name from the subscription list because its mailbox is gone.
 	return nil
 }
 
