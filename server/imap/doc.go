@@ -6,7 +6,7 @@
 //
 // The backend implements CAPABILITY, LOGIN, AUTHENTICATE PLAIN, LIST/LSUB,
 // SELECT/EXAMINE, STATUS, CREATE/DELETE/RENAME (Maildir++ folders, with
-// INBOX, Sent, Drafts and Trash for every user), APPEND, FETCH (FLAGS,
+// INBOX, Sent, Drafts, Trash and Junk for every user), APPEND, FETCH (FLAGS,
 // INTERNALDATE, RFC822.SIZE, ENVELOPE, BODYSTRUCTURE, BODY[...] with partial
 // ranges, BODY.PEEK), STORE, COPY, MOVE, EXPUNGE, SEARCH, the UID variants,
 // IDLE, NOOP, LOGOUT, NAMESPACE, ID, ENABLE and LIST-EXTENDED; imaptest's

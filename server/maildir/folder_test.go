@@ -216,7 +216,7 @@ func TestFolderNames(t *testing.T) {
 		}
 		names = append(names, n)
 	}
-	if got := strings.Join(names, " "); got != "INBOX Archive(noselect) Archive.2024 Drafts Sent Trash" {
+	if got := strings.Join(names, " "); got != "INBOX Archive(noselect) Archive.2024 Drafts Junk Sent Trash" {
 		t.Errorf("List = %s", got)
 	}
 	if err := mb.Rename("Archive", "Old"); !errors.Is(err, ErrNoFolder) {
@@ -232,7 +232,7 @@ func TestFolderNames(t *testing.T) {
 		t.Errorf("Delete INBOX = %v", err)
 	}
 	list, _ = mb.List()
-	if len(list) != 4 {
+	if len(list) != 5 {
 		t.Errorf("after delete: %+v", list)
 	}
 	// RENAME INBOX moves its messages.
@@ -301,7 +301,7 @@ func TestFolderNamesModifiedUTF7(t *testing.T) {
 		names = append(names, fi.Name)
 	}
 	got := strings.Join(names, "|")
-	if got != "INBOX|Alte Entwürfe|Drafts|Küche|Sent|Trash|a&b" {
+	if got != "INBOX|Alte Entwürfe|Drafts|Junk|Küche|Sent|Trash|a&b" {
 		t.Errorf("List = %s", got)
 	}
 	if !isMaildir(filepath.Join(root, ".K&APw-che")) {

@@ -20,7 +20,7 @@ const (
 // INBOX. Maildir++ keeps each folder as a hidden subdirectory whose name starts
 // with a dot and that holds its own cur/new/tmp and an empty "maildirfolder"
 // file (which tells delivery agents it is a folder, not a root).
-var Folders = []string{".Sent", ".Drafts", ".Trash"}
+var Folders = []string{".Sent", ".Drafts", ".Trash", ".Junk"}
 
 // FolderMarker is the empty file that marks a Maildir++ folder.
 const FolderMarker = "maildirfolder"

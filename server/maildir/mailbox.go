@@ -26,7 +26,7 @@ const Delim = '.'
 // SpecialUse maps the folders every account gets to their RFC 6154
 // special-use attribute, so clients put sent mail and drafts in the right
 // place without asking the user.
-var SpecialUse = map[string]string{"Sent": `\Sent`, "Drafts": `\Drafts`, "Trash": `\Trash`}
+var SpecialUse = map[string]string{"Sent": `\Sent`, "Drafts": `\Drafts`, "Trash": `\Trash`, "Junk": `\Junk`}
 
 // SubscriptionsName is the file in the Maildir root listing the folders the
 // user subscribed to (IMAP LSUB), one per line, as Courier and Dovecot keep it.
@@ -54,7 +54,7 @@ type Mailbox struct {
 }
 
 // OpenMailbox opens the Maildir++ store at root, creating it and the default
-// folders (Sent, Drafts, Trash) if needed, and subscribing to them the first
+// folders (Sent, Drafts, Trash, Junk) if needed, and subscribing to them the first
 // time.
 func OpenMailbox(root string) (*Mailbox, error) {
 	abs, err := filepath.Abs(root)
