@@ -26,7 +26,7 @@ func newServeUserCmd(ios *IOStreams) *cobra.Command {
 	c.Long = `Accounts live in the data directory's accounts file, one NAME:HASH line each
 (bcrypt hashes, never passwords). A running mailx serve notices changes within
 a second. Each account gets a Maildir in DATA/mail/NAME with the folders
-Sent, Drafts and Trash. A server started with --user uses only those users
+Sent, Drafts, Trash and Junk. A server started with --user uses only those users
 and ignores the file: while one runs, add, passwd and del refuse and say so.
 
 On a terminal the password is asked twice, without echo.`

@@ -293,7 +293,7 @@ func TestIMAPTalkAgainstServe(t *testing.T) {
 	}
 	got := out.String()
 	for _, want := range []string{
-		"S: * SEARCH 1", "S: Subject: lunch", `FLAGS (\Flagged \Recent))`, // \Recent: the session is the first to see it
+		"S: * SEARCH 1", "S: Subject: lunch", `FLAGS (\Flagged \Recent))`, // message 1 is \Recent in this first session (RFC 3501 §2.3.2)
 		"C: DONE", "OK IDLE", `"dinner" ((NIL NIL "bob" "example.com"))`, "S: * BYE",
 	} {
 		if !strings.Contains(got, want) {

@@ -96,3 +96,60 @@ func BenchmarkFetchBody10k(b *testing.B) {
 		c.okB(fmt.Sprintf("FETCH %d:%d (BODY.PEEK[])", start, start+99))
 	}
 }
+
+// BenchmarkFetchEnvelope10k is FETCH 1:* (ENVELOPE) on 10,000 messages,
+// after the first pass has cached every envelope (as a client's second
+// visit finds it).
+func BenchmarkFetchEnvelope10k(b *testing.B) {
+	_, c := benchEnv(b, 10000)
+	c.okB("EXAMINE INBOX")
+	c.okB("FETCH 1:* (ENVELOPE)")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if out := c.okB("FETCH 1:* (ENVELOPE)"); len(out) != 10001 {
+			b.Fatalf("FETCH returned %d lines", len(out))
+		}
+	}
+}
+
+// BenchmarkStore10k is STORE +FLAGS/-FLAGS on one message of a
+// 10,000-message INBOX: one rename each.
+func BenchmarkStore10k(b *testing.B) {
+	_, c := benchEnv(b, 10000)
+	c.okB("SELECT INBOX")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		op := "+"
+		if i%2 == 1 {
+			op = "-"
+		}
+		c.okB(fmt.Sprintf("STORE %d %sFLAGS.SILENT (\\Flagged $Label1)", 1+i%10000, op))
+	}
+}
+
+// BenchmarkAppend is APPEND of a 2 KB message into a 1,000-message INBOX,
+// each durable (fsync of the file and of cur/) before its OK.
+func BenchmarkAppend(b *testing.B) {
+	_, c := benchEnv(b, 1000)
+	msg := "Subject: appended\r\n\r\n" + strings.Repeat("0123456789abcdef\r\n", 110)
+	b.SetBytes(int64(len(msg)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.okB(fmt.Sprintf("APPEND INBOX (\\Seen) {%d+}\r\n%s", len(msg), msg))
+	}
+}
+
+// BenchmarkExpunge is STORE \Deleted plus EXPUNGE of one message of a
+// 10,000-message INBOX.
+func BenchmarkExpunge(b *testing.B) {
+	if b.N > 9000 {
+		b.N = 9000
+	}
+	_, c := benchEnv(b, 10000)
+	c.okB("SELECT INBOX")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.okB("STORE 1 +FLAGS.SILENT (\\Deleted)")
+		c.okB("EXPUNGE")
+	}
+}

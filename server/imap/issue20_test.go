@@ -194,6 +194,13 @@ func TestEnvelopeGroupsAndSearchFrom(t *testing.T) {
 			t.Errorf("ENVELOPE lacks %s: %q", want, f)
 		}
 	}
+	// A raw Latin-1 subject (no encoded-word) is read as Latin-1 and sent
+	// as valid UTF-8, not as an invalid UTF-8 encoded-word.
+	e.deliver(t, "alice", "From: x@mx.test\r\nSubject: caf\xe9\r\n\r\nhi\r\n")
+	c.ok("NOOP")
+	if f := c.ok("FETCH 4 ENVELOPE"); !has(f, `"=?utf-8?q?caf=C3=A9?="`) {
+		t.Errorf("ENVELOPE of a raw Latin-1 subject = %q", f)
+	}
 	if s := c.ok("SEARCH FROM bob@mx.test"); !has(s, "* SEARCH 1 3") {
 		t.Errorf("SEARCH FROM bob@mx.test = %q", s)
 	}

@@ -126,7 +126,7 @@ func New(cfg Config) *Server {
 	s.imap = imapserver.New(&imapserver.Options{
 		NewSession: s.newSession,
 		Caps: imap.CapSet{
-			imap.CapIMAP4rev1: {}, imap.CapNamespace: {}, imap.CapUIDPlus: {}, imap.CapMove: {},
+			imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}, imap.CapNamespace: {}, imap.CapUIDPlus: {}, imap.CapMove: {},
 			imap.CapSpecialUse: {}, imap.CapChildren: {}, imap.CapLiteralPlus: {},
 		},
 		Logger: slogPrintf{s.log},

@@ -3,6 +3,7 @@ package imap
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"syscall"
 	"time"
@@ -106,6 +107,11 @@ func (ss *session) Close() error {
 	if ss.sel != nil {
 		ss.sel.st.Close()
 		ss.sel = nil
+	}
+	if ss.mb != nil {
+		// Dovecot's copy of the UIDs, which busy folders update at most
+		// once a second, is brought up to date when a session ends.
+		maildir.FlushDovecotUnder(ss.mb.Root())
 	}
 	return nil
 }
@@ -245,8 +251,11 @@ func (ss *session) List(w *imapserver.ListWriter, ref string, patterns []string,
 		// LIST "" "": the hierarchy delimiter and root (RFC 9051 §6.3.9).
 		return w.WriteList(&imap.ListData{Attrs: []imap.MailboxAttr{imap.MailboxAttrNoSelect}, Delim: maildir.Delim})
 	}
-	if options.SelectSubscribed && !options.ReturnSubscribed && !options.SelectRecursiveMatch {
-		return ss.lsub(w, ref, patterns)
+	if options.SelectSubscribed {
+		if isLSub(w) {
+			return ss.lsub(w, ref, patterns)
+		}
+		return ss.listSubscribed(w, ref, patterns, options)
 	}
 	folders, err := ss.mb.List()
 	if err != nil {
@@ -325,6 +334,89 @@ func (ss *session) lsub(w *imapserver.ListWriter, ref string, patterns []string)
 			}
 			done[parent] = true
 			if err := w.WriteList(&imap.ListData{Mailbox: parent, Delim: maildir.Delim, Attrs: []imap.MailboxAttr{imap.MailboxAttrNoSelect}}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// isLSub tells LSUB from LIST (SUBSCRIBED), which go-imap hands to List
+// alike; its ListWriter records which in an unexported field.
+func isLSub(w *imapserver.ListWriter) bool {
+	v := reflect.ValueOf(w).Elem().FieldByName("lsub")
+	return v.IsValid() && v.Kind() == reflect.Bool && v.Bool()
+}
+
+// listSubscribed answers LIST (SUBSCRIBED [RECURSIVEMATCH]) (RFC 5258
+// §3): subscribed names, existing or not (\NonExistent), with \Subscribed;
+// with RECURSIVEMATCH also each matching name that is not subscribed but
+// has a subscribed name below it, with CHILDINFO ("SUBSCRIBED").
+func (ss *session) listSubscribed(w *imapserver.ListWriter, ref string, patterns []string, options *imap.ListOptions) error {
+	folders, err := ss.mb.List()
+	if err != nil {
+		return err
+	}
+	info := make(map[string]maildir.FolderInfo, len(folders))
+	for _, fi := range folders {
+		info[fi.Name] = fi
+	}
+	subs := ss.mb.Subscriptions()
+	match := func(name string) bool {
+		for _, p := range patterns {
+			if imapserver.MatchList(name, maildir.Delim, ref, p) {
+				return true
+			}
+		}
+		return false
+	}
+	attrs := func(name string) []imap.MailboxAttr {
+		fi, ok := info[name]
+		if !ok {
+			return []imap.MailboxAttr{imap.MailboxAttrNonExistent}
+		}
+		var a []imap.MailboxAttr
+		if fi.NoSelect {
+			a = append(a, imap.MailboxAttrNoSelect)
+		}
+		if options.ReturnChildren {
+			if fi.Children {
+				a = append(a, imap.MailboxAttrHasChildren)
+			} else {
+				a = append(a, imap.MailboxAttrHasNoChildren)
+			}
+		}
+		if options.ReturnSpecialUse && fi.SpecialUse != "" {
+			a = append(a, imap.MailboxAttr(fi.SpecialUse))
+		}
+		return a
+	}
+	isSub := map[string]bool{}
+	for _, n := range subs {
+		isSub[n] = true
+		if !match(n) {
+			continue
+		}
+		if err := w.WriteList(&imap.ListData{Mailbox: n, Delim: maildir.Delim, Attrs: append(attrs(n), imap.MailboxAttrSubscribed)}); err != nil {
+			return err
+		}
+	}
+	if !options.SelectRecursiveMatch {
+		return nil
+	}
+	done := map[string]bool{}
+	for _, n := range subs {
+		if match(n) {
+			continue // listed itself: its parents need no CHILDINFO for it
+		}
+		for i := strings.IndexByte(n, maildir.Delim); i > 0; i = nextDelim(n, i) {
+			parent := n[:i]
+			if isSub[parent] || done[parent] || !match(parent) {
+				continue
+			}
+			done[parent] = true
+			d := &imap.ListData{Mailbox: parent, Delim: maildir.Delim, Attrs: attrs(parent), ChildInfo: &imap.ListDataChildInfo{Subscribed: true}}
+			if err := w.WriteList(d); err != nil {
 				return err
 			}
 		}
@@ -432,6 +524,7 @@ func (ss *session) Select(name string, options *imap.SelectOptions) (*imap.Selec
 func (ss *session) Unselect() error {
 	if ss.sel != nil {
 		ss.sel.st.Close()
+		ss.sel.f.FlushDovecot()
 		ss.sel = nil
 	}
 	return nil
@@ -475,7 +568,7 @@ func (ss *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	if ss.sel == nil {
 		return nil
 	}
-	ss.sel.f.Refresh()
+	ss.sel.f.RefreshSoon()
 	if err := ss.sel.st.Poll(w, allowExpunge); err != nil {
 		return err
 	}

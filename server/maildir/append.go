@@ -59,16 +59,19 @@ func (f *Folder) adopt(tmp, key string, flags Flags, keywords []string, size, ra
 	var v uint64
 	defer func() {
 		if v > 0 {
-			if cerr := f.commitIndex(v); err == nil {
+			if cerr := f.commitIndex(v, needCur); err == nil {
 				err = cerr
 			}
 		}
 	}()
 	defer f.mu.Unlock()
-	if err := f.refreshLocked(false); err != nil {
+	if err := f.refreshSoonLocked(); err != nil {
 		os.Remove(tmp)
 		return 0, err
 	}
+	// The UID goes into the name: with cur/ fsynced the message is durable
+	// with its UID, and the index need not be (see needCur).
+	key += ",U=" + strconv.FormatUint(uint64(f.next), 10)
 	letters, err := f.lettersLocked(keywords, true)
 	if err != nil {
 		os.Remove(tmp)
@@ -174,9 +177,10 @@ func (f *Folder) Renumber(uids []uint32, src any) (from, to []uint32, err error)
 	}
 	f.mu.Lock()
 	var v uint64
+	need := needIndex
 	defer func() {
 		if v > 0 {
-			if cerr := f.commitIndex(v); err == nil {
+			if cerr := f.commitIndex(v, need); err == nil {
 				err = cerr
 			}
 		}
@@ -185,6 +189,8 @@ func (f *Folder) Renumber(uids []uint32, src any) (from, to []uint32, err error)
 	if err := f.refreshLocked(false); err != nil {
 		return nil, nil, err
 	}
+	need = f.needForRemovalLocked(uids) | needCur
+	next := f.next
 	want := make(map[uint32]bool, len(uids))
 	for _, u := range uids {
 		want[u] = true
@@ -195,7 +201,9 @@ func (f *Folder) Renumber(uids []uint32, src any) (from, to []uint32, err error)
 		if !want[m.UID] {
 			continue
 		}
-		key := UniqueName(time.Now()) + ",S=" + strconv.FormatInt(m.raw, 10) + ",W=" + strconv.FormatInt(m.Size, 10)
+		key := UniqueName(time.Now()) + ",S=" + strconv.FormatInt(m.raw, 10) + ",W=" + strconv.FormatInt(m.Size, 10) +
+			",U=" + strconv.FormatUint(uint64(next), 10)
+		next++
 		name := curName(key, m.Flags, m.Extra)
 		if rerr := os.Rename(f.path(m), filepath.Join(f.dir, Cur, name)); rerr != nil {
 			if !errors.Is(rerr, os.ErrNotExist) {

@@ -3,6 +3,7 @@ package maildir
 import (
 	"bufio"
 	"io"
+	"sync"
 )
 
 // crlfReader turns bare LF line ends into CRLF, so a message a tool stored
@@ -15,8 +16,14 @@ type crlfReader struct {
 	pending bool // an LF is owed after the CR just returned
 }
 
+// readerPool recycles the read buffers: IMAP FETCH opens one message after
+// another, and a fresh 32 KiB buffer each time was a good part of its cost.
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 32*1024) }}
+
 func newCRLFReader(rc io.ReadCloser) *crlfReader {
-	return &crlfReader{br: bufio.NewReaderSize(rc, 32*1024), c: rc}
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(rc)
+	return &crlfReader{br: br, c: rc}
 }
 
 func (r *crlfReader) Read(p []byte) (int, error) {
@@ -49,4 +56,11 @@ func (r *crlfReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func (r *crlfReader) Close() error { return r.c.Close() }
+func (r *crlfReader) Close() error {
+	if r.br != nil {
+		r.br.Reset(nil)
+		readerPool.Put(r.br)
+		r.br = nil
+	}
+	return r.c.Close()
+}

@@ -16,8 +16,20 @@
 // both. Files are stored with LF line endings and carry their sizes in the
 // name (",S=" on disk, ",W=" with CRLF) so listing a mailbox needs no reads.
 //
+// It shares a Maildir with Dovecot and Courier: folder directories are
+// named in modified UTF-7 (".Entw&APw-rfe" for "Entwürfe"; older UTF-8
+// names are renamed once), keywords are the lower-case info letters named
+// in the folder's dovecot-keywords file, and UIDs are read from Dovecot's
+// dovecot-uidlist when mailx takes over a folder and copied into it for
+// Dovecot. mailx's own index, mailx-uidlist, is the authority: written in
+// group commits outside the folder lock, fsynced when it must be (a file
+// appended by IMAP carries its UID in its name, ",U=", so a crash cannot
+// renumber it).
+//
 // What it is not: a general mailbox library (no mbox, no MH), and it does no
 // protocol work. It follows the Maildir specification
 // (https://cr.yp.to/proto/maildir.html), the Maildir++ folder convention,
-// and RFC 5321 §4.4 for the Return-Path a final delivery adds.
+// RFC 5321 §4.4 for the Return-Path a final delivery adds, RFC 3501
+// §5.1.3 for folder names and §2.3.2 for \Recent, and Dovecot's Maildir
+// conventions (https://doc.dovecot.org/admin_manual/mailbox_formats/maildir/).
 package maildir

@@ -89,10 +89,17 @@ type Folder struct {
 	version    uint64
 	idxMu      sync.Mutex
 	idxCond    *sync.Cond
-	idxDone    uint64
 	idxWriting bool
 	writeMu    sync.Mutex // serialises index file writes; never waits for mu
-	written    uint64     // version of the index on disk
+	written    uint64     // version of the index file
+	curSynced  uint64     // version up to which cur/ was fsynced
+	durable    uint64     // version of the index last fsynced
+	// durableNext is UIDNEXT in the durable index: UIDs from it on are
+	// recorded only in their files' names (",U=") until the next one.
+	durableNext uint32
+	dovecotAt   time.Time // when dovecot-uidlist was last written
+	dovecotVer  uint64    // and which version it holds
+	checked     time.Time // last RefreshSoon that looked at the disk
 	// recentFloor is the lowest UID no session has claimed as \Recent
 	// yet (RFC 3501 §2.3.2: a message is recent in one session only).
 	recentFloor uint32
@@ -187,6 +194,32 @@ func (f *Folder) Refresh() error {
 	return f.refreshLocked(false)
 }
 
+// pollEvery is how often RefreshSoon looks at the disk. Changes made
+// through this process reach every session at once (Attach) and mailx's
+// own deliveries call Notify; only other programs' changes (mutt, Dovecot)
+// wait up to this long, instead of every IMAP command of every session
+// listing a busy folder's cur/ again.
+const pollEvery = 100 * time.Millisecond
+
+// RefreshSoon is Refresh for the check IMAP makes after every command: it
+// does nothing if the folder was looked at within pollEvery and nothing
+// notified it since.
+func (f *Folder) RefreshSoon() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refreshSoonLocked()
+}
+
+// refreshSoonLocked is refreshLocked for the checks every IMAP command
+// makes (SELECT, STATUS, APPEND): within pollEvery of the last look, and
+// with nothing notified, the folder as this process knows it is current.
+func (f *Folder) refreshSoonLocked() error {
+	if f.loaded && !f.dirty && !f.gone && time.Since(f.checked) < pollEvery {
+		return nil
+	}
+	return f.refreshLocked(false)
+}
+
 // settle is how long after a directory's last change a rescan is still done
 // even if its mtime looks the same: file systems with coarse timestamps
 // (FAT: 2 s) could otherwise hide a second delivery in the same tick.
@@ -201,6 +234,7 @@ func (f *Folder) refreshLocked(force bool) error {
 	if f.gone {
 		return ErrGone
 	}
+	f.checked = time.Now()
 	nst, err := os.Stat(filepath.Join(f.dir, "new"))
 	if err != nil {
 		return f.vanished(err)
@@ -307,8 +341,15 @@ func (f *Folder) refreshLocked(force bool) error {
 				if err := f.measure(m); err != nil {
 					continue // removed between listing and opening
 				}
-				m.UID = f.next
-				f.next++
+				// A file mailx named with its UID (APPEND, COPY) that the
+				// index does not know yet: a crash came before the index
+				// was written. It keeps its UID.
+				if u := sizeFromKey(k, "U"); u >= int64(f.next) && u < 1<<32-1 && !used[uint32(u)] {
+					m.UID, f.next = uint32(u), uint32(u)+1
+				} else {
+					m.UID = f.next
+					f.next++
+				}
 			}
 			used[m.UID] = true
 			added = append(added, m)
@@ -336,7 +377,9 @@ func (f *Folder) refreshLocked(force bool) error {
 		}
 	}
 	if changed {
-		return f.writeIndex(f.dirtyLocked(), f.validity, f.next, f.msgs)
+		// Durable at once: rare (new deliveries found, or changes made by
+		// another program), and it makes the UIDs given durable.
+		return f.writeIndex(f.dirtyLocked(), f.validity, f.next, f.msgs, needDurable)
 	}
 	return nil
 }
@@ -381,29 +424,119 @@ func (f *Folder) measure(m *Message) error {
 	return err
 }
 
-// writeIndex writes the index of the given version (after an fsync of
-// cur/, so the files it names are there), unless a later one is already on
-// disk. It never waits for the folder lock: a caller may hold it.
-func (f *Folder) writeIndex(version uint64, validity, next uint32, msgs []*Message) error {
+// What a change needs of commitIndex before it may be reported.
+const (
+	// needIndex: the index file rewritten (its rename makes it whole, but
+	// not durable). Enough for changes a crash may undo harmlessly:
+	// expunging messages whose UIDs a durable index already covers.
+	needIndex = 1 << iota
+	// needCur: an fsync of cur/, making the renames into it durable
+	// (APPEND, COPY). The index need not be durable for them: each such
+	// file carries its UID in its name (",U=<uid>"), which a load after a
+	// crash reads back.
+	needCur
+	// needDurable: the index written and fsynced, with its directory:
+	// before files whose UIDs only their names recorded go away (a later
+	// load could otherwise give those UIDs again), and for RENAME INBOX.
+	needDurable
+)
+
+// covered reports whether what version v needs is on disk already.
+// writeMu must be held.
+func (f *Folder) covered(v uint64, need int) bool {
+	return (need&needIndex == 0 || f.written >= v) && (need&needCur == 0 || f.curSynced >= v) &&
+		(need&needDurable == 0 || f.durable >= v)
+}
+
+// writeIndex writes the index of the given version as need asks, unless
+// that is on disk already. It never waits for the folder lock: a caller
+// may hold it.
+func (f *Folder) writeIndex(version uint64, validity, next uint32, msgs []*Message, need int) error {
 	f.writeMu.Lock()
 	defer f.writeMu.Unlock()
-	if version <= f.written {
+	if f.covered(version, need) {
 		return nil
 	}
-	if err := SyncDir(filepath.Join(f.dir, Cur)); err != nil {
+	if need&(needCur|needDurable) != 0 && f.curSynced < version {
+		if err := SyncDir(filepath.Join(f.dir, Cur)); err != nil {
+			return err
+		}
+		f.curSynced = version
+	}
+	durable := need&needDurable != 0 && f.durable < version
+	if !durable && f.written >= version {
+		return nil
+	}
+	if durable {
+		// The cross-process lock guards the durable index; the writes in
+		// between are atomic renames that the next durable one supersedes.
+		unlock, err := lockFolder(f.dir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
+	if err := writeUIDList(f.dir, validity, next, msgs, durable); err != nil {
 		return err
 	}
-	unlock, err := lockFolder(f.dir)
-	if err != nil {
-		return err
+	// Dovecot's copy: with every durable write, and otherwise at most once
+	// a second (FlushDovecot catches up when the last session leaves).
+	if durable || time.Since(f.dovecotAt) > time.Second {
+		writeDovecotUIDList(f.dir, validity, next, msgs)
+		f.dovecotAt, f.dovecotVer = time.Now(), version
 	}
-	defer unlock()
-	if err := writeUIDList(f.dir, validity, next, msgs); err != nil {
-		return err
-	}
-	writeDovecotUIDList(f.dir, validity, next, msgs)
 	f.written = version
+	if durable {
+		f.durable, f.durableNext = version, next
+	}
 	return nil
+}
+
+// FlushDovecot brings the folder's dovecot-uidlist up to date if index
+// writes since the last one skipped it, so that Dovecot taking over the
+// Maildir sees every UID mailx gave. The IMAP server calls it when a
+// session leaves the folder.
+func (f *Folder) FlushDovecot() {
+	f.writeMu.Lock()
+	stale := f.dovecotVer < f.written
+	f.writeMu.Unlock()
+	if !stale {
+		return
+	}
+	f.mu.Lock()
+	version, validity, next := f.version, f.validity, f.next
+	msgs := make([]*Message, len(f.msgs))
+	for i, m := range f.msgs {
+		c := *m
+		msgs[i] = &c
+	}
+	f.mu.Unlock()
+	f.writeMu.Lock()
+	defer f.writeMu.Unlock()
+	if version > f.dovecotVer {
+		writeDovecotUIDList(f.dir, validity, next, msgs)
+		f.dovecotAt, f.dovecotVer = time.Now(), version
+	}
+}
+
+// FlushDovecotUnder runs FlushDovecot for every open folder under root (a
+// user's Maildir), when one of the user's sessions ends.
+func FlushDovecotUnder(root string) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return
+	}
+	var list []*Folder
+	registry.Lock()
+	for dir, f := range registry.m {
+		if dir == abs || strings.HasPrefix(dir, abs+string(filepath.Separator)) {
+			list = append(list, f)
+		}
+	}
+	registry.Unlock()
+	for _, f := range list {
+		f.FlushDovecot()
+	}
 }
 
 // dirtyLocked records a change the index must get and returns its
@@ -413,19 +546,35 @@ func (f *Folder) dirtyLocked() uint64 {
 	return f.version
 }
 
-// commitIndex returns once the index holds version v or later: it writes
-// the index (with an fsync of cur/ and of the file), or waits for the write
-// under way and writes again if that one was older. The folder is not
-// locked meanwhile, so sessions go on reading and flagging while the disk
-// syncs, and concurrent APPENDs share one write: a group commit. A UID is
-// reported to a client (APPENDUID, EXISTS) only after its index write, so
-// no UID is ever handed out twice, even after a crash.
-func (f *Folder) commitIndex(v uint64) error {
+// needForRemovalLocked is what removing files of the given UIDs needs:
+// a durable index if one of them is above what the durable index covers
+// (its UID lives only in its file name, which is going away).
+func (f *Folder) needForRemovalLocked(uids []uint32) int {
+	f.writeMu.Lock()
+	dn := f.durableNext
+	f.writeMu.Unlock()
+	for _, u := range uids {
+		if u >= dn && u < f.next {
+			return needDurable
+		}
+	}
+	return needIndex
+}
+
+// commitIndex returns once the index holds version v or later as need
+// asks: it writes, or waits for the write under way and writes again if
+// that one did not cover v. The folder is not locked meanwhile, so sessions
+// go on reading and flagging while the disk syncs, and concurrent APPENDs
+// share one fsync: a group commit.
+func (f *Folder) commitIndex(v uint64, need int) error {
 	f.idxMu.Lock()
 	for f.idxWriting {
 		f.idxCond.Wait()
 	}
-	if f.idxDone >= v {
+	f.writeMu.Lock()
+	done := f.covered(v, need)
+	f.writeMu.Unlock()
+	if done {
 		f.idxMu.Unlock()
 		return nil
 	}
@@ -440,13 +589,10 @@ func (f *Folder) commitIndex(v uint64) error {
 		msgs[i] = &c
 	}
 	f.mu.Unlock()
-	err := f.writeIndex(version, validity, next, msgs)
+	err := f.writeIndex(version, validity, next, msgs, need)
 
 	f.idxMu.Lock()
 	f.idxWriting = false
-	if err == nil && version > f.idxDone {
-		f.idxDone = version
-	}
 	f.idxCond.Broadcast()
 	f.idxMu.Unlock()
 	return err
@@ -528,7 +674,7 @@ type Status struct {
 func (f *Folder) Status() (Status, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.refreshLocked(false); err != nil {
+	if err := f.refreshSoonLocked(); err != nil {
 		return Status{}, err
 	}
 	s := Status{Messages: uint32(len(f.msgs)), UIDValidity: f.validity, UIDNext: f.next}
@@ -585,7 +731,7 @@ func (f *Folder) View(fn func(msgs []*Message)) {
 func (f *Folder) SeeNew() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.refreshLocked(false); err != nil {
+	if err := f.refreshSoonLocked(); err != nil {
 		return err
 	}
 	for _, m := range f.msgs {
@@ -688,19 +834,35 @@ func (f *Folder) Expunge(uids []uint32, src any) (removed []uint32, err error) {
 	if len(uids) > 0 {
 		settleBeforeRemove(f.dir)
 	}
-	f.mu.Lock()
+	for {
+		f.mu.Lock()
+		if f.gone {
+			f.mu.Unlock()
+			return nil, ErrGone
+		}
+		if len(uids) == 0 || f.needForRemovalLocked(uids) != needDurable {
+			break
+		}
+		// Some of these UIDs are recorded only in their files' names: make
+		// the index durable before the files go (a load after a crash
+		// must not hand those UIDs out again). The write runs with the
+		// folder unlocked, shared with any other waiting for one.
+		v := f.dirtyLocked()
+		f.mu.Unlock()
+		if err := f.commitIndex(v, needDurable); err != nil {
+			return nil, err
+		}
+	}
 	var v uint64
+	need := needIndex
 	defer func() {
 		if v > 0 {
-			if cerr := f.commitIndex(v); err == nil {
+			if cerr := f.commitIndex(v, need); err == nil {
 				err = cerr
 			}
 		}
 	}()
 	defer f.mu.Unlock()
-	if f.gone {
-		return nil, ErrGone
-	}
 	want := make(map[uint32]bool, len(uids))
 	for _, u := range uids {
 		want[u] = true
@@ -766,7 +928,7 @@ func (f *Folder) Open(uid uint32) (io.ReadCloser, Message, error) {
 func (f *Folder) UIDValidity() (uint32, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.refreshLocked(false); err != nil {
+	if err := f.refreshSoonLocked(); err != nil {
 		return 0, err
 	}
 	return f.validity, nil

@@ -2,6 +2,7 @@ package maildir
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -309,5 +310,67 @@ func TestFolderNamesModifiedUTF7(t *testing.T) {
 	// A second open has nothing left to migrate.
 	if mb2, err := OpenMailbox(root); err != nil || len(mb2.Migrated) != 0 {
 		t.Errorf("second open: %v, %q", err, mb2.Migrated)
+	}
+}
+
+// TestUIDsSurviveStaleIndex: APPEND fsyncs the message and cur/ but not
+// the index; each file carries its UID in its name. After a crash that
+// left an older index, the messages keep their UIDs and no UID is given
+// twice. Expunging a message whose UID only its name records makes the
+// index durable first.
+func TestUIDsSurviveStaleIndex(t *testing.T) {
+	dir := t.TempDir()
+	if err := createDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	f, err := OpenFolder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN := func(f *Folder, from, to int) {
+		for i := from; i < to; i++ {
+			if _, err := f.Append(strings.NewReader(fmt.Sprintf("Subject: %d\r\n\r\nx\r\n", i)), 0, time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	appendN(f, 0, 3)
+	old, err := os.ReadFile(filepath.Join(dir, UIDListName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(f, 3, 6)
+	// The crash: the index on disk is the old one (UIDNEXT 4), and the
+	// process's memory is gone.
+	if err := os.WriteFile(filepath.Join(dir, UIDListName), old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, DovecotUIDListName))
+	forget(dir)
+	f2, err := OpenFolder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := f2.Messages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uids []uint32
+	for _, m := range msgs {
+		uids = append(uids, m.UID)
+	}
+	if fmt.Sprint(uids) != "[1 2 3 4 5 6]" {
+		t.Errorf("UIDs after a crash with a stale index = %v, want [1 2 3 4 5 6]", uids)
+	}
+	if uid, err := f2.Append(strings.NewReader("Subject: new\r\n\r\nx\r\n"), 0, time.Time{}); err != nil || uid != 7 {
+		t.Errorf("next APPEND got UID %d, %v; want 7", uid, err)
+	}
+	// UID 7 is recorded only in its name until the index is durable:
+	// expunging it must make the index durable first.
+	if _, err := f2.Expunge([]uint32{7}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if idx, _ := os.ReadFile(filepath.Join(dir, UIDListName)); !strings.Contains(string(idx), " N8\n") {
+		t.Errorf("index after expunging UID 7 = %q: want UIDNEXT 8 on disk", idx)
 	}
 }

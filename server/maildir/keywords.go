@@ -202,7 +202,7 @@ func (f *Folder) Keywords(extra string) []string {
 func (f *Folder) KeywordTable() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.refreshLocked(false)
+	f.refreshSoonLocked()
 	var out []string
 	for _, k := range f.kw {
 		if k != "" {

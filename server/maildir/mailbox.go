@@ -54,7 +54,7 @@ type Mailbox struct {
 }
 
 // OpenMailbox opens the Maildir++ store at root, creating it and the default
-// folders (Sent, Drafts, Trash) if needed, and subscribing to them the first
+// folders (Sent, Drafts, Trash, Junk) if needed, and subscribing to them the first
 // time.
 func OpenMailbox(root string) (*Mailbox, error) {
 	abs, err := filepath.Abs(root)
@@ -318,7 +318,8 @@ func (mb *Mailbox) Delete(name string) error {
 	if err := os.RemoveAll(trash); err != nil {
 		return fmt.Errorf("maildir: delete %q: %w", name, err)
 	}
-	mb.setSubscribed(name, false)
+	// The name stays subscribed: RFC 3501 §6.3.6 forbids a server to drop
+	// a name from the subscription list because its mailbox is gone.
 	return nil
 }
 
@@ -401,7 +402,7 @@ func (f *Folder) moveAllTo(dir string) (err error) {
 	var v uint64
 	defer func() {
 		if v > 0 {
-			if cerr := f.commitIndex(v); err == nil {
+			if cerr := f.commitIndex(v, needDurable); err == nil {
 				err = cerr
 			}
 		}

@@ -98,7 +98,11 @@ func parseUIDList(data []byte) (*uidlist, error) {
 // writeUIDList replaces the index atomically: write a temporary file, fsync
 // it, rename it over the old one, fsync the directory. A crash leaves the old
 // or the new index, never half of one, so no UID is ever handed out twice.
-func writeUIDList(dir string, validity, next uint32, msgs []*Message) error {
+//
+// Without durable, the file is written and renamed but not fsynced: a crash
+// may then leave the previous index, which is safe for the changes that ask
+// for no more (see needIndex).
+func writeUIDList(dir string, validity, next uint32, msgs []*Message, durable bool) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s V%d N%d\n", uidlistMagic, validity, next)
 	for _, m := range msgs {
@@ -110,7 +114,7 @@ func writeUIDList(dir string, validity, next uint32, msgs []*Message) error {
 		return err
 	}
 	_, err = f.Write(b.Bytes())
-	if err == nil {
+	if err == nil && durable {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -122,6 +126,9 @@ func writeUIDList(dir string, validity, next uint32, msgs []*Message) error {
 	if err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("maildir: write %s: %w", UIDListName, err)
+	}
+	if !durable {
+		return nil
 	}
 	return SyncDir(dir)
 }
