@@ -43,9 +43,7 @@ func startDovecotOn(t *testing.T, root string) (string, func()) {
 		uid, _ = strconv.Atoi(nobody.Uid)
 		gid, _ = strconv.Atoi(nobody.Gid)
 		internal, login = "dovecot", "dovenull"
-		for p := root; p != "/" && p != "."; p = filepath.Dir(p) {
-			os.Chmod(p, 0o755)
-		}
+		openToOthers(root)
 		filepath.Walk(root, func(p string, _ os.FileInfo, _ error) error { return os.Chown(p, uid, gid) })
 	} else {
 		me, err := user.Current()

@@ -49,7 +49,9 @@ func (q *substitutes) push(tag string, lines ...string) {
 func (q *substitutes) take(line string) ([]string, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.list) == 0 || !strings.HasPrefix(line, q.list[0].tag+" ") {
+	// Only the completion of the stand-in NOOP: a client may reuse a tag,
+	// and an earlier command's completion with the same tag is its own.
+	if len(q.list) == 0 || !strings.HasPrefix(line, q.list[0].tag+" OK NOOP completed") {
 		return nil, false
 	}
 	s := q.list[0]

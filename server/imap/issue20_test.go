@@ -36,6 +36,13 @@ func TestIDAndCapabilities(t *testing.T) {
 		t.Errorf("ID = %q", id)
 	}
 	c.expect("BAD", `ID ("name")`)
+	// The same tag twice, pipelined: each gets its own answer.
+	fmt.Fprintf(c.conn, "t CAPABILITY\r\nt ID NIL\r\n")
+	first := c.until("t")
+	second := c.until("t")
+	if !strings.HasPrefix(first[len(first)-1], "t OK CAPABILITY") || !has(second, "* ID (") || !strings.HasPrefix(second[len(second)-1], "t OK ID") {
+		t.Errorf("pipelined CAPABILITY and ID with one tag = %q then %q", first, second)
+	}
 	c.ok("LOGIN alice hungry")
 	caps = c.ok("CAPABILITY")
 	if has(caps, "LITERAL-") || !has(caps, "LITERAL+") {

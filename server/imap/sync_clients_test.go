@@ -12,6 +12,16 @@ import (
 	"time"
 )
 
+// openToOthers makes dir and the directories above it that tests created
+// (below the system's temporary directory, never that one itself)
+// traversable, for a server that runs as nobody.
+func openToOthers(dir string) {
+	tmp := filepath.Clean(os.TempDir())
+	for p := filepath.Clean(dir); strings.HasPrefix(p, tmp+string(filepath.Separator)); p = filepath.Dir(p) {
+		os.Chmod(p, 0o755)
+	}
+}
+
 // runIn runs a client program (skipping when the Debian package pkg is not
 // installed) with a time limit, in dir, with HOME set to dir.
 func runIn(t *testing.T, dir, pkg, name string, args ...string) string {
@@ -184,5 +194,85 @@ starttls = no
 	}
 	if !found {
 		t.Errorf("offlineimap made no folder for Entwürfe: %v", dirs)
+	}
+}
+
+// TestGetmail: getmail (Debian getmail6) retrieves both messages over IMAP
+// into an mbox, leaving them on the server.
+func TestGetmail(t *testing.T) {
+	e := startIMAP(t, func(c *Config) { c.Trace = nil })
+	_, port, _ := net.SplitHostPort(e.addr)
+	home := t.TempDir()
+	out := filepath.Join(home, "out.mbox")
+	os.WriteFile(out, nil, 0o600)
+	user := ""
+	if os.Getuid() == 0 {
+		// getmail refuses to deliver as root: it delivers as nobody, who
+		// must reach the mbox.
+		user = "user = nobody\n"
+		openToOthers(home)
+		os.Chmod(out, 0o666)
+	}
+	rc := filepath.Join(home, "getmailrc")
+	os.WriteFile(rc, []byte(fmt.Sprintf(`[retriever]
+type = SimpleIMAPRetriever
+server = 127.0.0.1
+port = %s
+username = alice
+password = hungry
+mailboxes = ("INBOX",)
+
+[destination]
+type = Mboxrd
+path = %s
+%s
+[options]
+read_all = true
+delete = false
+verbose = 0
+`, port, out, user)), 0o600)
+	runIn(t, home, "getmail6", "getmail", "--rcfile="+rc, "--getmaildir="+home)
+	b, _ := os.ReadFile(out)
+	if n := strings.Count(string(b), "\nSubject: "); n != 2 {
+		t.Errorf("getmail retrieved %d messages:\n%s", n, b)
+	}
+	if n := folderCount(t, e.data, "INBOX"); n != 2 {
+		t.Errorf("INBOX has %d messages after getmail with delete = false", n)
+	}
+}
+
+// TestNeomuttIMAP: neomutt (Debian neomutt) opens INBOX over IMAP
+// read-only (-R: it leaves with CLOSE after EXAMINE, which must succeed)
+// and copies every message to an mbox.
+func TestNeomuttIMAP(t *testing.T) {
+	for _, p := range [][2]string{{"neomutt", "neomutt"}, {"script", "bsdutils"}} {
+		if _, err := exec.LookPath(p[0]); err != nil {
+			t.Skipf("%s is not installed (Debian package: %s)", p[0], p[1])
+		}
+	}
+	e := startIMAP(t, nil)
+	_, port, _ := net.SplitHostPort(e.addr)
+	tmp := t.TempDir()
+	rc := filepath.Join(tmp, "neomuttrc")
+	out := filepath.Join(tmp, "out.mbox")
+	os.WriteFile(rc, []byte("set folder="+tmp+"\nset mbox_type=mbox\nset confirmappend=no\nset confirmcreate=no\nset quit=yes\nset imap_pass=hungry\nset ssl_starttls=no\nset ssl_force_tls=no\nset imap_passive=no\nset mail_check=0\n"), 0o600)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	url := "imap://alice@127.0.0.1:" + port + "/INBOX"
+	cmd := "neomutt -n -F " + rc + " -R -f " + url + " -e 'push <tag-pattern>~A<enter><tag-prefix><copy-message>" + out + "<enter><quit>'"
+	c := exec.CommandContext(ctx, "script", "-qec", cmd, "/dev/null")
+	c.Env = append(os.Environ(), "TERM=vt100", "HOME="+tmp)
+	if b, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("neomutt: %v\n%s", err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("neomutt wrote no copy: %v\n%s", err, e.trace())
+	}
+	if n := strings.Count(string(b), "\nSubject: "); n != 2 {
+		t.Errorf("neomutt copied %d messages:\n%s", n, b)
+	}
+	if tr := e.trace(); strings.Contains(tr, "CLOSE") && strings.Contains(tr, "READ-ONLY] the mailbox is open read-only") {
+		t.Errorf("CLOSE after EXAMINE was refused:\n%s", tr)
 	}
 }
