@@ -113,8 +113,8 @@ func TestTranscriptExport(t *testing.T) {
 // leaves in a real browser (headless Chromium) and checks what it renders:
 // the title, every C: and S: line in order, the notes, and the colours of
 // the terminal (a refused RCPT in red, a client line in cyan). It saves a
-// screenshot beside the report, and a copy for the lead in
-// /work/briefs/shots when that directory exists.
+// screenshot beside the report, and a copy in $MAILX_SCREENSHOTS when set
+// (MAILX_SCREENSHOTS=$PWD/shots go test ./cmd -run Chromium, to look at it).
 func TestReportInChromium(t *testing.T) {
 	browser := ""
 	for _, name := range []string{"chromium", "chromium-browser"} {
@@ -187,7 +187,12 @@ func TestReportInChromium(t *testing.T) {
 	if err := os.WriteFile(png, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if fi, err := os.Stat("/work/briefs/shots"); err == nil && fi.IsDir() {
-		os.WriteFile("/work/briefs/shots/explore-report-lab1.png", shot, 0o644)
+	if dir := os.Getenv("MAILX_SCREENSHOTS"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "explore-report-lab1.png"), shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

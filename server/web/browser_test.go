@@ -32,9 +32,10 @@ func darkMode(on bool) chromedp.Action[chromedp.Void] {
 	})
 }
 
-// shotsDir is where the browser tests copy their screenshots for people
-// to look at, besides the test's own temporary directory.
-const shotsDir = "/work/briefs/shots"
+// shotsDir is where the browser tests also save their screenshots for a
+// person to look at, besides the test's own temporary directory:
+// MAILX_SCREENSHOTS=$PWD/shots go test ./server/web -run Browser
+var shotsDir = os.Getenv("MAILX_SCREENSHOTS")
 
 // startBrowser starts Debian's chromium headless with a fresh profile, or
 // skips the test when it is not installed.
@@ -117,8 +118,10 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		must(t, err, "screenshot")
 		file := fmt.Sprintf("web-%s-%d.png", name, w)
 		must(t, os.WriteFile(filepath.Join(t.TempDir(), file), buf, 0o644), "save screenshot")
-		if err := os.MkdirAll(shotsDir, 0o755); err == nil {
-			os.WriteFile(filepath.Join(shotsDir, file), buf, 0o644)
+		if shotsDir != "" {
+			must(t, os.MkdirAll(shotsDir, 0o755), "screenshot directory")
+			must(t, os.WriteFile(filepath.Join(shotsDir, file), buf, 0o644), "save screenshot")
+			t.Logf("screenshot: %s", filepath.Join(shotsDir, file))
 		}
 	}
 	must(t, chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)), "viewport")
