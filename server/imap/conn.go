@@ -38,6 +38,12 @@ type conn struct {
 	utf8   atomic.Bool // the client sent ENABLE UTF8=ACCEPT
 
 	subs substitutes // answers the front end gives itself (frontcmd.go)
+	// typos counts unknown commands before login that the front end
+	// answered itself (upstream's goroutine only; frontcmd.go).
+	typos int
+	// loginTag is the tag of a LOGIN or AUTHENTICATE whose answer has not
+	// come yet: a command pipelined behind it is go-imap's to judge.
+	loginTag atomic.Value // string
 
 	injMu    sync.Mutex
 	injected []string // untagged lines to send before go-imap's next line
@@ -345,6 +351,9 @@ func (c *conn) downstream() {
 		c.wmu.Lock()
 		if complete {
 			text := strings.TrimSuffix(strings.TrimSuffix(string(line), "\n"), "\r")
+			if t, _ := c.loginTag.Load().(string); t != "" && strings.HasPrefix(text, t+" ") {
+				c.loginTag.Store("")
+			}
 			for _, l := range c.takeInjected() {
 				c.trace.Server(l)
 				c.cw.WriteString(l + "\r\n")

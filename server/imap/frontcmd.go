@@ -81,6 +81,9 @@ func (c *conn) frontCommand(tag, text string) []byte {
 	if n > maxCommandLiteral && !nonSync && verb != "APPEND" {
 		return answer(tag + " BAD [TOOBIG] a literal outside APPEND may have at most 4096 octets; send the name or search text in quotes, or shorter")
 	}
+	if typo := c.forgivenTypo(tag, verb); typo != "" {
+		return answer(typo)
+	}
 	switch verb {
 	case "ID":
 		return answer(c.id(tag, args)...)
@@ -361,4 +364,50 @@ func restoreRoutes(line string) string {
 		}
 		line = line[:i] + nameTok + ` "` + route + `" ` + rest[end+len(`" NIL `):]
 	}
+}
+
+// forgivenTypos is how many unknown commands before login the front end
+// answers with BAD and lets the session go on. go-imap ends the session at
+// the first one, to stop cross-protocol attacks (a web page making a
+// browser POST to the IMAP port); a student typing by hand makes typos
+// too, and losing the connection for one teaches nothing. A line that looks
+// like HTTP or any other protocol still goes to go-imap, which says BYE.
+const forgivenTypos = 2
+
+// forgivenTypo returns the BAD answer for an unknown command before login
+// while the session may still make typos, or "".
+func (c *conn) forgivenTypo(tag, verb string) string {
+	if verb == "LOGIN" || verb == "AUTHENTICATE" {
+		c.loginTag.Store(tag)
+	}
+	if t, _ := c.loginTag.Load().(string); c.authed.Load() || t != "" || c.typos >= forgivenTypos {
+		return ""
+	}
+	base := strings.TrimPrefix(verb, "UID ")
+	if _, known := pimap.Commands[base]; known || base == "ID" {
+		return ""
+	}
+	// Another protocol's first line: "GET / HTTP/1.1", "POST /x", "Host:",
+	// "EHLO name", "USER alice". Left to go-imap, which hangs up.
+	if strings.ContainsAny(tag+verb, "/:") || isOtherProtocol(tag) {
+		return ""
+	}
+	c.typos++
+	left := forgivenTypos - c.typos
+	what := "the verb"
+	if verb == "" {
+		what, verb = "a command after the tag", "(none)"
+	}
+	return fmt.Sprintf("%s BAD unknown command %s: each line is a tag, then %s (e.g. a1 LOGIN alice hungry); %d more unknown command(s) before login end the session",
+		tag, quoteForText(verb), what, left)
+}
+
+// isOtherProtocol reports first words of other text protocols that a
+// confused client (or a cross-protocol attack) sends to an IMAP port.
+func isOtherProtocol(word string) bool {
+	switch strings.ToUpper(word) {
+	case "GET", "POST", "PUT", "HEAD", "OPTIONS", "CONNECT", "DELETE", "PATCH", "HELO", "EHLO", "USER", "PASS":
+		return true
+	}
+	return false
 }
