@@ -478,7 +478,7 @@ func (mc *MailboxCheck) check(lab LabView) Verdict {
 }
 
 func (mc *MailboxCheck) onlyCounts() bool {
-	return len(mc.Headers) == 0 && mc.Body == nil && !mc.Bounce && mc.Sender == "" && len(mc.Shows) == 0 && len(mc.Omits) == 0
+	return len(mc.Headers) == 0 && len(mc.Fields) == 0 && mc.Body == nil && !mc.Bounce && mc.Sender == "" && len(mc.Shows) == 0 && len(mc.Omits) == 0
 }
 
 func (mc *MailboxCheck) matches(m StoredMessage) string {
@@ -499,6 +499,16 @@ func (mc *MailboxCheck) matches(m StoredMessage) string {
 		re := mc.Headers[name]
 		if v := m.decodedHeader(name); !re.MatchString(v) {
 			return fmt.Sprintf("its %s header is %q", name, v)
+		}
+	}
+	fields := make([]string, 0, len(mc.Fields))
+	for name := range mc.Fields {
+		fields = append(fields, name)
+	}
+	sort.Strings(fields)
+	for _, name := range fields {
+		if why := m.fieldMisses(name, mc.Fields[name]); why != "" {
+			return why
 		}
 	}
 	for _, h := range []string{"From", "To", "Cc", "Subject"} {

@@ -118,6 +118,11 @@ func startLab(ctx context.Context, spec LabSpec, ws Workspace, labDir string, ke
 	if err != nil {
 		return nil, err
 	}
+	for _, b := range spec.Blocklist {
+		if err := lab.DNS.List(server.LabBlocklist, b.Addr, b.Reason); err != nil {
+			return nil, fmt.Errorf("lessons: blocklist %s: %w", b.Addr, err)
+		}
+	}
 	if len(extra) > 0 {
 		if err := lab.DNS.SetZones(append(lab.DNS.Zones(), extra...)); err != nil {
 			return nil, fmt.Errorf("lessons: %w", err)
@@ -234,6 +239,18 @@ func (l *runningLab) Placeholders() map[string]string {
 			out[k+":"+d.Domain] = l.lab.MTAs[i].Addr(k)
 		}
 		out["data:"+d.Domain] = shellWord(l.ws.LabDir(d.Domain))
+		for _, u := range d.Users {
+			addr := u.Name + "@" + d.Domain
+			for _, folder := range []string{"", "Junk"} {
+				if f := newestMessage(l.ws.LabDir(d.Domain), u.Name, folder); f != "" {
+					key := "message:" + addr
+					if folder != "" {
+						key += "/" + folder
+					}
+					out[key] = shellWord(f)
+				}
+			}
+		}
 	}
 	return out
 }
@@ -248,8 +265,8 @@ func (l *runningLab) Do(ctx context.Context, action string) error {
 		return fmt.Errorf("the lab has no domain %q", f[1])
 	}
 	switch {
-	case f[0] == "scenario" && len(f) == 3:
-		s, err := scenario.Parse(f[2])
+	case f[0] == "scenario" && len(f) >= 3:
+		s, err := scenario.Parse(strings.Join(f[2:], " "))
 		if err != nil {
 			return err
 		}
@@ -312,4 +329,30 @@ func shellWord(s string) string {
 		return "'" + s + "'"
 	}
 	return `"` + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `"`, `\"`) + `"`
+}
+
+// newestMessage returns the file of the message delivered last into a
+// user's folder, or "".
+func newestMessage(dataDir, user, folder string) string {
+	root := maildir.Root(dataDir, user)
+	if folder != "" {
+		root = filepath.Join(root, "."+folder)
+	}
+	newest, newestTime := "", time.Time{}
+	for _, sub := range []string{maildir.New, maildir.Cur} {
+		entries, err := os.ReadDir(filepath.Join(root, sub))
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			fi, err := e.Info()
+			if err != nil || e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			if newest == "" || !fi.ModTime().Before(newestTime) {
+				newest, newestTime = filepath.Join(root, sub, e.Name()), fi.ModTime()
+			}
+		}
+	}
+	return newest
 }

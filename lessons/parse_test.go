@@ -11,8 +11,8 @@ func TestBuiltinLessonsAreValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 10 {
-		t.Fatalf("got %d built-in lessons, want 10", len(all))
+	if len(all) != 12 {
+		t.Fatalf("got %d built-in lessons, want 12", len(all))
 	}
 	for i, l := range all {
 		if l.Order != i+1 {
