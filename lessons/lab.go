@@ -2,10 +2,12 @@ package lessons
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -290,6 +292,18 @@ func (l *runningLab) Close() error {
 	return l.lab.Shutdown(ctx)
 }
 
+// Blocklist returns what the lab's blocklist lists now (without the RFC
+// 5782 test entries).
+func (l *runningLab) Blocklist() ([]BlockEntry, error) {
+	var out []BlockEntry
+	for _, e := range l.lab.DNS.Listed(server.LabBlocklist) {
+		if !e.Test {
+			out = append(out, BlockEntry{Addr: e.Addr, Reason: e.Reason})
+		}
+	}
+	return out, nil
+}
+
 // storedLab is a stopped lab on disk, for `mailx lessons check`.
 type storedLab struct{ ws Workspace }
 
@@ -314,6 +328,36 @@ func (l storedLab) Queue(domain string) ([]QueueEntry, error) {
 	for _, s := range list {
 		for _, r := range s.Recipients {
 			out = append(out, QueueEntry{ID: s.ID, Recipient: r.Addr, State: string(r.State), LastError: r.LastError()})
+		}
+	}
+	return out, nil
+}
+
+// Blocklist reads the blocklist the lab saved in lab/blocklist.json when a
+// scenario listed an address (open-relay). The lesson's own lab.blocklist
+// entries are not in that file: they are listed again at every start.
+func (l storedLab) Blocklist() ([]BlockEntry, error) {
+	b, err := os.ReadFile(filepath.Join(l.ws.Dir, "lab", "blocklist.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var f struct {
+		Entries []struct {
+			Addr   netip.Addr `json:"addr"`
+			Reason string     `json:"reason"`
+			Test   bool       `json:"test"`
+		} `json:"entries"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("the lab's blocklist.json is damaged: %w", err)
+	}
+	var out []BlockEntry
+	for _, e := range f.Entries {
+		if !e.Test {
+			out = append(out, BlockEntry{Addr: e.Addr, Reason: e.Reason})
 		}
 	}
 	return out, nil

@@ -176,7 +176,10 @@ type Expect struct {
 
 	Mailbox *MailboxCheck // check/talk/run: a message present in a mailbox
 	Queue   *QueueCheck   // a queue entry in a state
-	Within  time.Duration // how long the lab may take to get there (default 5s for mailbox/queue checks)
+	// Listed is an address the lab's blocklist bl.lab.test must list (the
+	// open-relay scenario lists the relay's address a moment after its abuse).
+	Listed netip.Addr
+	Within time.Duration // how long the lab may take to get there (default 5s for mailbox/queue checks)
 }
 
 // FileCheck asks for a file in the student's working folder and words in it.
@@ -277,12 +280,12 @@ type MailboxCheck struct {
 	// case-insensitive), in any of the field's instances: "spf=fail" in
 	// Authentication-Results, "BAYES_99" in X-Spam-Status.
 	Fields map[string][]string
-	Body    *regexp.Regexp
-	Sender  string   // the envelope sender (Return-Path) the message came with
-	Shows   []string // words in its subject or text
-	Omits   []string // words the headers the sender wrote (From, To, Cc, Subject) must not contain
-	Count   *int     // exact number of messages in the folder (0 = empty)
-	Bounce  bool     // the message must be a delivery status notification
+	Body   *regexp.Regexp
+	Sender string   // the envelope sender (Return-Path) the message came with
+	Shows  []string // words in its subject or text
+	Omits  []string // words the headers the sender wrote (From, To, Cc, Subject) must not contain
+	Count  *int     // exact number of messages in the folder (0 = empty)
+	Bounce bool     // the message must be a delivery status notification
 }
 
 // QueueCheck asks for a queue entry.

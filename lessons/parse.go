@@ -570,7 +570,7 @@ func (p *parser) talk(n *yaml.Node, l *Lesson) Talk {
 // failKeys are the names When.Failed may use.
 var failKeys = map[string]bool{"verb": true, "arg": true, "reply": true, "state": true, "sender": true, "recipient": true,
 	"extension": true, "tls": true, "shows": true, "flags": true, "exit": true, "mx": true, "file": true, "mailbox": true, "queue": true,
-	"count": true, "run": true, "command": true, "response": true, "output": true}
+	"listed": true, "count": true, "run": true, "command": true, "response": true, "output": true}
 
 func (p *parser) when(n *yaml.Node, s Step) When {
 	var w When
@@ -665,7 +665,14 @@ func stateNames(proto string) []string {
 func (p *parser) expect(n *yaml.Node, act Action, l *Lesson, proto string) Expect {
 	var e Expect
 	m := p.fields(n, "expect", "verb", "arg", "state", "sender", "recipient", "extension", "tls", "shows", "flags", "mx", "file",
-		"command", "reply", "response", "exit", "output", "mailbox", "queue", "within")
+		"command", "reply", "response", "exit", "output", "mailbox", "queue", "listed", "within")
+	if v, ok := m["listed"]; ok {
+		a, err := netip.ParseAddr(p.str(v, "expect.listed"))
+		if err != nil || !a.Is4() {
+			p.add(v.Line, "expect.listed must be an IPv4 address such as 192.0.2.10, not %q", v.Value)
+		}
+		e.Listed = a
+	}
 	e.Verb = p.verbs(m["verb"], "expect.verb", proto)
 	e.Arg = p.str(m["arg"], "expect.arg")
 	if v, ok := m["state"]; ok {
@@ -753,7 +760,7 @@ func (p *parser) expect(n *yaml.Node, act Action, l *Lesson, proto string) Expec
 	}
 	switch act {
 	case ActTalk:
-		if !given("verb", "state", "sender", "recipient", "extension", "tls", "shows", "command", "reply", "response", "mailbox", "queue") {
+		if !given("verb", "state", "sender", "recipient", "extension", "tls", "shows", "command", "reply", "response", "mailbox", "queue", "listed") {
 			p.add(n.Line, "a talk step's expect needs verb, state, reply or another talk condition (see 'mailx lessons format')")
 		}
 		for _, k := range []string{"exit", "output", "flags", "mx", "file"} {
@@ -762,7 +769,7 @@ func (p *parser) expect(n *yaml.Node, act Action, l *Lesson, proto string) Expec
 			}
 		}
 	case ActRun:
-		if !given("exit", "output", "shows", "flags", "mx", "file", "mailbox", "queue") {
+		if !given("exit", "output", "shows", "flags", "mx", "file", "mailbox", "queue", "listed") {
 			p.add(n.Line, "a run step's expect needs exit, shows, flags, mx, mailbox or queue")
 		}
 		for _, k := range []string{"command", "reply", "response", "verb", "arg", "state", "sender", "recipient", "extension", "tls"} {
@@ -771,12 +778,12 @@ func (p *parser) expect(n *yaml.Node, act Action, l *Lesson, proto string) Expec
 			}
 		}
 	case ActCheck:
-		if !given("mailbox", "queue") {
-			p.add(n.Line, "a check step's expect needs mailbox or queue")
+		if !given("mailbox", "queue", "listed") {
+			p.add(n.Line, "a check step's expect needs mailbox, queue or listed")
 		}
 		for k, v := range m {
-			if k != "mailbox" && k != "queue" && k != "within" {
-				p.add(v.Line, "expect.%s is not for check steps: they look at mailboxes and queues", k)
+			if k != "mailbox" && k != "queue" && k != "listed" && k != "within" {
+				p.add(v.Line, "expect.%s is not for check steps: they look at mailboxes, queues and the blocklist", k)
 			}
 		}
 	}
