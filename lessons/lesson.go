@@ -326,10 +326,10 @@ const labScenarioNames = "normal, down, greylist, mailbox-full, unknown-user, sl
 // checkScenario says what is wrong with a scenario as a lesson writes it
 // ("greylist", "forward alice@crepes.test"), or "".
 func checkScenario(text string) string {
-	if text == "" {
+	f := strings.Fields(text)
+	if len(f) == 0 {
 		return ""
 	}
-	f := strings.Fields(text)
 	if !labScenarios[strings.ToLower(f[0])] {
 		return fmt.Sprintf("unknown scenario %q; known: %s", text, labScenarioNames)
 	}

@@ -178,6 +178,10 @@ answers:
 	if got := l.Steps[2].Expect.Mailbox.Fields; len(got) != 2 || got["X-Spam-Status"][0] != "Yes" || len(got["Authentication-Results"]) != 2 {
 		t.Errorf("fields = %v", got)
 	}
+	// A blank scenario is no scenario (and no panic).
+	if _, err := Parse("spam.yaml", []byte(strings.Replace(base, `users: ["jill:water"]`, `users: ["jill:water"]`+"\n      scenario: \" \"", 1))); err != nil {
+		t.Errorf("blank scenario: %v", err)
+	}
 	for _, tc := range []struct{ name, from, to, want string }{
 		{"bad blocklist address", "address: 203.0.113.66", "address: spammer", `5: blocklist address "spammer" is not an IPv4 address`},
 		{"unknown scenario", "scenario town.test list-footer", "scenario town.test footer", `17: do "scenario town.test footer": unknown scenario "footer"`},
