@@ -116,6 +116,10 @@ func runLessonsList(ctx context.Context, opts *lessonsListOptions) error {
 		return r.JSON(entries)
 	}
 	r.Heading("mailx lessons")
+	width := 22 // the names' column: as wide as the longest name
+	for _, e := range entries {
+		width = max(width, len(e.Name))
+	}
 	for _, e := range entries {
 		mark := ""
 		switch {
@@ -124,7 +128,7 @@ func runLessonsList(ctx context.Context, opts *lessonsListOptions) error {
 		case e.Done > 0 || e.Resume > 0:
 			mark = fmt.Sprintf("%d/%d done", e.Done, e.Steps)
 		}
-		line := fmt.Sprintf("%2d. %-10s %-22s %s", e.Order, mark, e.Name, e.Title)
+		line := fmt.Sprintf("%2d. %-10s %-*s %s", e.Order, mark, width, e.Name, e.Title)
 		if e.Resume > 0 {
 			line += fmt.Sprintf(" (continues at step %d)", e.Resume)
 		}

@@ -39,7 +39,7 @@ func TestLessonsListJSON(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &list); err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 10 || list[1].Name != "smtp-by-hand" || list[1].Steps == 0 || list[1].Completed {
+	if len(list) < 12 || list[1].Name != "smtp-by-hand" || list[1].Steps == 0 || list[1].Completed {
 		t.Errorf("list = %+v", list)
 	}
 }

@@ -3,6 +3,7 @@ package lessons
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -376,7 +377,14 @@ func flagValue(args []string, name string) (string, bool) {
 }
 
 // HasLabCheck reports whether the expectation looks at the lab's state.
-func (e Expect) HasLabCheck() bool { return e.Mailbox != nil || e.Queue != nil }
+func (e Expect) HasLabCheck() bool {
+	return e.Mailbox != nil || e.Queue != nil || e.Listed.IsValid()
+}
+
+// BlocklistView is a lab whose blocklist (bl.lab.test) checks can read.
+type BlocklistView interface {
+	Blocklist() ([]BlockEntry, error)
+}
 
 // CheckLab checks the mailbox and queue parts of an expectation, polling
 // until they hold or e.Within (default 5 s) passes: delivery takes a moment.
@@ -415,6 +423,11 @@ func (e Expect) CheckLabProgress(ctx context.Context, lab LabView, progress func
 func (e Expect) checkLabOnce(lab LabView) Verdict {
 	if mc := e.Mailbox; mc != nil {
 		if v := mc.check(lab); !v.OK {
+			return v
+		}
+	}
+	if e.Listed.IsValid() {
+		if v := checkListed(lab, e.Listed); !v.OK {
 			return v
 		}
 	}
@@ -478,7 +491,7 @@ func (mc *MailboxCheck) check(lab LabView) Verdict {
 }
 
 func (mc *MailboxCheck) onlyCounts() bool {
-	return len(mc.Headers) == 0 && mc.Body == nil && !mc.Bounce && mc.Sender == "" && len(mc.Shows) == 0 && len(mc.Omits) == 0
+	return len(mc.Headers) == 0 && len(mc.Fields) == 0 && mc.Body == nil && !mc.Bounce && mc.Sender == "" && len(mc.Shows) == 0 && len(mc.Omits) == 0
 }
 
 func (mc *MailboxCheck) matches(m StoredMessage) string {
@@ -499,6 +512,16 @@ func (mc *MailboxCheck) matches(m StoredMessage) string {
 		re := mc.Headers[name]
 		if v := m.decodedHeader(name); !re.MatchString(v) {
 			return fmt.Sprintf("its %s header is %q", name, v)
+		}
+	}
+	fields := make([]string, 0, len(mc.Fields))
+	for name := range mc.Fields {
+		fields = append(fields, name)
+	}
+	sort.Strings(fields)
+	for _, name := range fields {
+		if why := m.fieldMisses(name, mc.Fields[name]); why != "" {
+			return why
 		}
 	}
 	for _, h := range []string{"From", "To", "Cc", "Subject"} {
@@ -522,4 +545,22 @@ func orAny(s string) string {
 		return "anyone"
 	}
 	return s
+}
+
+// checkListed checks that the lab's blocklist lists addr.
+func checkListed(lab LabView, addr netip.Addr) Verdict {
+	bv, ok := lab.(BlocklistView)
+	if !ok {
+		return fail("listed", "this lab has no blocklist to look at")
+	}
+	entries, err := bv.Blocklist()
+	if err != nil {
+		return fail("listed", "cannot read the lab's blocklist: %v", err)
+	}
+	for _, en := range entries {
+		if en.Addr == addr {
+			return pass()
+		}
+	}
+	return fail("listed", "%s is not listed in bl.lab.test (yet)", addr)
 }

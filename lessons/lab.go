@@ -2,10 +2,12 @@ package lessons
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -117,6 +119,11 @@ func startLab(ctx context.Context, spec LabSpec, ws Workspace, labDir string, ke
 	extra, err := extraZones(spec)
 	if err != nil {
 		return nil, err
+	}
+	for _, b := range spec.Blocklist {
+		if err := lab.DNS.List(server.LabBlocklist, b.Addr, b.Reason); err != nil {
+			return nil, fmt.Errorf("lessons: blocklist %s: %w", b.Addr, err)
+		}
 	}
 	if len(extra) > 0 {
 		if err := lab.DNS.SetZones(append(lab.DNS.Zones(), extra...)); err != nil {
@@ -234,6 +241,18 @@ func (l *runningLab) Placeholders() map[string]string {
 			out[k+":"+d.Domain] = l.lab.MTAs[i].Addr(k)
 		}
 		out["data:"+d.Domain] = shellWord(l.ws.LabDir(d.Domain))
+		for _, u := range d.Users {
+			addr := u.Name + "@" + d.Domain
+			for _, folder := range []string{"", "Junk"} {
+				if f := newestMessage(l.ws.LabDir(d.Domain), u.Name, folder); f != "" {
+					key := "message:" + addr
+					if folder != "" {
+						key += "/" + folder
+					}
+					out[key] = shellWord(f)
+				}
+			}
+		}
 	}
 	return out
 }
@@ -248,8 +267,8 @@ func (l *runningLab) Do(ctx context.Context, action string) error {
 		return fmt.Errorf("the lab has no domain %q", f[1])
 	}
 	switch {
-	case f[0] == "scenario" && len(f) == 3:
-		s, err := scenario.Parse(f[2])
+	case f[0] == "scenario" && len(f) >= 3:
+		s, err := scenario.Parse(strings.Join(f[2:], " "))
 		if err != nil {
 			return err
 		}
@@ -271,6 +290,18 @@ func (l *runningLab) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return l.lab.Shutdown(ctx)
+}
+
+// Blocklist returns what the lab's blocklist lists now (without the RFC
+// 5782 test entries).
+func (l *runningLab) Blocklist() ([]BlockEntry, error) {
+	var out []BlockEntry
+	for _, e := range l.lab.DNS.Listed(server.LabBlocklist) {
+		if !e.Test {
+			out = append(out, BlockEntry{Addr: e.Addr, Reason: e.Reason})
+		}
+	}
+	return out, nil
 }
 
 // storedLab is a stopped lab on disk, for `mailx lessons check`.
@@ -302,6 +333,36 @@ func (l storedLab) Queue(domain string) ([]QueueEntry, error) {
 	return out, nil
 }
 
+// Blocklist reads the blocklist the lab saved in lab/blocklist.json when a
+// scenario listed an address (open-relay). The lesson's own lab.blocklist
+// entries are not in that file: they are listed again at every start.
+func (l storedLab) Blocklist() ([]BlockEntry, error) {
+	b, err := os.ReadFile(filepath.Join(l.ws.Dir, "lab", "blocklist.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var f struct {
+		Entries []struct {
+			Addr   netip.Addr `json:"addr"`
+			Reason string     `json:"reason"`
+			Test   bool       `json:"test"`
+		} `json:"entries"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("the lab's blocklist.json is damaged: %w", err)
+	}
+	var out []BlockEntry
+	for _, e := range f.Entries {
+		if !e.Test {
+			out = append(out, BlockEntry{Addr: e.Addr, Reason: e.Reason})
+		}
+	}
+	return out, nil
+}
+
 // shellWord quotes a path for a command line when it holds spaces or quotes
 // (a Windows user folder often does), the way SplitCommandLine reads it back.
 func shellWord(s string) string {
@@ -312,4 +373,30 @@ func shellWord(s string) string {
 		return "'" + s + "'"
 	}
 	return `"` + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `"`, `\"`) + `"`
+}
+
+// newestMessage returns the file of the message delivered last into a
+// user's folder, or "".
+func newestMessage(dataDir, user, folder string) string {
+	root := maildir.Root(dataDir, user)
+	if folder != "" {
+		root = filepath.Join(root, "."+folder)
+	}
+	newest, newestTime := "", time.Time{}
+	for _, sub := range []string{maildir.New, maildir.Cur} {
+		entries, err := os.ReadDir(filepath.Join(root, sub))
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			fi, err := e.Info()
+			if err != nil || e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			if newest == "" || !fi.ModTime().Before(newestTime) {
+				newest, newestTime = filepath.Join(root, sub, e.Name()), fi.ModTime()
+			}
+		}
+	}
+	return newest
 }

@@ -2,9 +2,12 @@ package lessons
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/mailx-edu/mailx/server/scenario"
 )
 
 // Lesson is one parsed and validated lesson file.
@@ -52,6 +55,16 @@ type LabSpec struct {
 	// Files are example files copied into the student's workspace (the
 	// crepe picture of the MIME lesson), by name from the embedded assets.
 	Files []string
+	// Blocklist are addresses listed in the lab's DNS blocklist bl.lab.test
+	// from the start (the spam lesson's spammer), with the reason its TXT
+	// record gives.
+	Blocklist []BlockEntry
+}
+
+// BlockEntry is one address listed in the lab's blocklist.
+type BlockEntry struct {
+	Addr   netip.Addr
+	Reason string
 }
 
 // LabDomain is one mail domain of the lab.
@@ -163,7 +176,10 @@ type Expect struct {
 
 	Mailbox *MailboxCheck // check/talk/run: a message present in a mailbox
 	Queue   *QueueCheck   // a queue entry in a state
-	Within  time.Duration // how long the lab may take to get there (default 5s for mailbox/queue checks)
+	// Listed is an address the lab's blocklist bl.lab.test must list (the
+	// open-relay scenario lists the relay's address a moment after its abuse).
+	Listed netip.Addr
+	Within time.Duration // how long the lab may take to get there (default 5s for mailbox/queue checks)
 }
 
 // FileCheck asks for a file in the student's working folder and words in it.
@@ -260,12 +276,16 @@ type MailboxCheck struct {
 	Address string                    // user@domain
 	Folder  string                    // "" for INBOX
 	Headers map[string]*regexp.Regexp // header name → pattern on its decoded value
-	Body    *regexp.Regexp
-	Sender  string   // the envelope sender (Return-Path) the message came with
-	Shows   []string // words in its subject or text
-	Omits   []string // words the headers the sender wrote (From, To, Cc, Subject) must not contain
-	Count   *int     // exact number of messages in the folder (0 = empty)
-	Bounce  bool     // the message must be a delivery status notification
+	// Fields are header fields that must contain these words (plain text,
+	// case-insensitive), in any of the field's instances: "spf=fail" in
+	// Authentication-Results, "BAYES_99" in X-Spam-Status.
+	Fields map[string][]string
+	Body   *regexp.Regexp
+	Sender string   // the envelope sender (Return-Path) the message came with
+	Shows  []string // words in its subject or text
+	Omits  []string // words the headers the sender wrote (From, To, Cc, Subject) must not contain
+	Count  *int     // exact number of messages in the folder (0 = empty)
+	Bounce bool     // the message must be a delivery status notification
 }
 
 // QueueCheck asks for a queue entry.
@@ -297,7 +317,27 @@ var talkProtocols = map[string]bool{"smtp": true, "submission": true, "pop3": tr
 
 // Scenarios a lab domain may start with; they are the teaching scenarios of
 // `mailx serve` (see `mailx serve scenario --help`).
-var labScenarios = map[string]bool{"": true, "normal": true, "down": true, "greylist": true, "mailbox-full": true, "unknown-user": true, "slow": true}
+var labScenarios = map[string]bool{"": true, "normal": true, "down": true, "greylist": true, "mailbox-full": true, "unknown-user": true, "slow": true,
+	"spoof": true, "forward": true, "list-footer": true, "open-relay": true}
+
+// labScenarioNames lists the scenarios a lesson may use, for messages.
+const labScenarioNames = "normal, down, greylist, mailbox-full, unknown-user, slow, spoof, forward ADDRESS, list-footer, open-relay"
+
+// checkScenario says what is wrong with a scenario as a lesson writes it
+// ("greylist", "forward alice@crepes.test"), or "".
+func checkScenario(text string) string {
+	f := strings.Fields(text)
+	if len(f) == 0 {
+		return ""
+	}
+	if !labScenarios[strings.ToLower(f[0])] {
+		return fmt.Sprintf("unknown scenario %q; known: %s", text, labScenarioNames)
+	}
+	if _, err := scenario.Parse(text); err != nil {
+		return err.Error()
+	}
+	return ""
+}
 
 // Fill replaces the lab placeholders in text with the addresses the lab got.
 func Fill(text string, addrs map[string]string) string {

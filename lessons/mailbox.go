@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/mail"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"sort"
@@ -102,4 +103,29 @@ func (m StoredMessage) envelopeSender() string {
 	}
 	rp := strings.TrimSpace(m.Header.Get("Return-Path"))
 	return strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(rp, "<"), ">"))
+}
+
+// fieldMisses says why no instance of header field name contains all of
+// words (case-insensitively, across folded lines), or "" when one does.
+func (m StoredMessage) fieldMisses(name string, words []string) string {
+	var values []string
+	if m.Header != nil {
+		values = m.Header[textproto.CanonicalMIMEHeaderKey(name)]
+	}
+	if len(values) == 0 {
+		return fmt.Sprintf("it has no %s field", name)
+	}
+	last := ""
+	for _, v := range values {
+		if d, err := new(mime.WordDecoder).DecodeHeader(v); err == nil {
+			v = d
+		}
+		v = strings.Join(strings.Fields(v), " ")
+		if w := missingWord(v, words); w != "" {
+			last = w
+			continue
+		}
+		return ""
+	}
+	return fmt.Sprintf("its %s field does not show %s", name, last)
 }

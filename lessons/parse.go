@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"sort"
 	"strconv"
@@ -316,7 +317,21 @@ func (p *parser) answers(n *yaml.Node, root *yaml.Node, l *Lesson) {
 
 func (p *parser) lab(n *yaml.Node) LabSpec {
 	var lab LabSpec
-	m := p.fields(n, "lab", "domains", "dns", "max-size", "records", "lifetime", "files")
+	m := p.fields(n, "lab", "domains", "dns", "max-size", "records", "lifetime", "files", "blocklist")
+	for _, bn := range p.list(m["blocklist"], "blocklist") {
+		bm := p.fields(bn, "a blocklist entry", "address", "reason")
+		text := p.required(bm, "address", bn, "a blocklist entry")
+		addr, err := netip.ParseAddr(text)
+		if text != "" && (err != nil || !addr.Is4()) {
+			p.add(bn.Line, "blocklist address %q is not an IPv4 address such as 203.0.113.66", text)
+			continue
+		}
+		reason := p.str(bm["reason"], "reason")
+		if reason == "" {
+			reason = "listed by the lesson"
+		}
+		lab.Blocklist = append(lab.Blocklist, BlockEntry{Addr: addr, Reason: reason})
+	}
 	for _, rn := range p.list(m["records"], "records") {
 		rr := p.str(rn, "a record")
 		if _, err := dns.NewRR(rr); err != nil || rr == "" {
@@ -369,8 +384,8 @@ func (p *parser) lab(n *yaml.Node) LabSpec {
 		}
 		seen[d.Name] = true
 		d.Scenario = p.str(dm["scenario"], "scenario")
-		if !labScenarios[d.Scenario] {
-			p.add(dm["scenario"].Line, "unknown scenario %q; known: down, greylist, mailbox-full, unknown-user, slow", d.Scenario)
+		if why := checkScenario(d.Scenario); why != "" {
+			p.add(dm["scenario"].Line, "%s", why)
 		}
 		for _, un := range p.list(dm["users"], "users") {
 			spec := p.str(un, "a user")
@@ -519,12 +534,12 @@ func checkDo(act string, l *Lesson) string {
 			return fmt.Sprintf("do %q: the lab has no domain %q", act, f[1])
 		}
 		return ""
-	case len(f) == 3 && f[0] == "scenario":
+	case len(f) >= 3 && f[0] == "scenario":
 		if !l.hasDomain(f[1]) {
 			return fmt.Sprintf("do %q: the lab has no domain %q", act, f[1])
 		}
-		if !labScenarios[f[2]] {
-			return fmt.Sprintf("do %q: unknown scenario %q; known: normal, down, greylist, mailbox-full, unknown-user, slow", act, f[2])
+		if why := checkScenario(strings.Join(f[2:], " ")); why != "" {
+			return fmt.Sprintf("do %q: %s", act, why)
 		}
 		return ""
 	}
@@ -555,7 +570,7 @@ func (p *parser) talk(n *yaml.Node, l *Lesson) Talk {
 // failKeys are the names When.Failed may use.
 var failKeys = map[string]bool{"verb": true, "arg": true, "reply": true, "state": true, "sender": true, "recipient": true,
 	"extension": true, "tls": true, "shows": true, "flags": true, "exit": true, "mx": true, "file": true, "mailbox": true, "queue": true,
-	"count": true, "run": true, "command": true, "response": true, "output": true}
+	"listed": true, "count": true, "run": true, "command": true, "response": true, "output": true}
 
 func (p *parser) when(n *yaml.Node, s Step) When {
 	var w When
@@ -650,7 +665,14 @@ func stateNames(proto string) []string {
 func (p *parser) expect(n *yaml.Node, act Action, l *Lesson, proto string) Expect {
 	var e Expect
 	m := p.fields(n, "expect", "verb", "arg", "state", "sender", "recipient", "extension", "tls", "shows", "flags", "mx", "file",
-		"command", "reply", "response", "exit", "output", "mailbox", "queue", "within")
+		"command", "reply", "response", "exit", "output", "mailbox", "queue", "listed", "within")
+	if v, ok := m["listed"]; ok {
+		a, err := netip.ParseAddr(p.str(v, "expect.listed"))
+		if err != nil || !a.Is4() {
+			p.add(v.Line, "expect.listed must be an IPv4 address such as 192.0.2.10, not %q", v.Value)
+		}
+		e.Listed = a
+	}
 	e.Verb = p.verbs(m["verb"], "expect.verb", proto)
 	e.Arg = p.str(m["arg"], "expect.arg")
 	if v, ok := m["state"]; ok {
@@ -738,7 +760,7 @@ func (p *parser) expect(n *yaml.Node, act Action, l *Lesson, proto string) Expec
 	}
 	switch act {
 	case ActTalk:
-		if !given("verb", "state", "sender", "recipient", "extension", "tls", "shows", "command", "reply", "response", "mailbox", "queue") {
+		if !given("verb", "state", "sender", "recipient", "extension", "tls", "shows", "command", "reply", "response", "mailbox", "queue", "listed") {
 			p.add(n.Line, "a talk step's expect needs verb, state, reply or another talk condition (see 'mailx lessons format')")
 		}
 		for _, k := range []string{"exit", "output", "flags", "mx", "file"} {
@@ -747,7 +769,7 @@ func (p *parser) expect(n *yaml.Node, act Action, l *Lesson, proto string) Expec
 			}
 		}
 	case ActRun:
-		if !given("exit", "output", "shows", "flags", "mx", "file", "mailbox", "queue") {
+		if !given("exit", "output", "shows", "flags", "mx", "file", "mailbox", "queue", "listed") {
 			p.add(n.Line, "a run step's expect needs exit, shows, flags, mx, mailbox or queue")
 		}
 		for _, k := range []string{"command", "reply", "response", "verb", "arg", "state", "sender", "recipient", "extension", "tls"} {
@@ -756,20 +778,24 @@ func (p *parser) expect(n *yaml.Node, act Action, l *Lesson, proto string) Expec
 			}
 		}
 	case ActCheck:
-		if !given("mailbox", "queue") {
-			p.add(n.Line, "a check step's expect needs mailbox or queue")
+		if !given("mailbox", "queue", "listed") {
+			p.add(n.Line, "a check step's expect needs mailbox, queue or listed")
 		}
 		for k, v := range m {
-			if k != "mailbox" && k != "queue" && k != "within" {
-				p.add(v.Line, "expect.%s is not for check steps: they look at mailboxes and queues", k)
+			if k != "mailbox" && k != "queue" && k != "listed" && k != "within" {
+				p.add(v.Line, "expect.%s is not for check steps: they look at mailboxes, queues and the blocklist", k)
 			}
 		}
 	}
 	return e
 }
 
+// fieldName is a header field name (RFC 5322 §3.6.8: printable ASCII but
+// the colon).
+var fieldName = regexp.MustCompile(`^[!-9;-~]+$`)
+
 func (p *parser) mailbox(n *yaml.Node, l *Lesson) *MailboxCheck {
-	m := p.fields(n, "expect.mailbox", "address", "folder", "headers", "body", "count", "bounce", "sender", "shows", "omits")
+	m := p.fields(n, "expect.mailbox", "address", "folder", "headers", "fields", "body", "count", "bounce", "sender", "shows", "omits")
 	mc := &MailboxCheck{Address: strings.ToLower(p.required(m, "address", n, "expect.mailbox"))}
 	if user, domain, ok := strings.Cut(mc.Address, "@"); mc.Address != "" && (!ok || !l.domainHasUser(domain, user)) {
 		p.add(m["address"].Line, "mailbox %q is not a user of the lab (users are listed under lab.domains)", mc.Address)
@@ -782,6 +808,25 @@ func (p *parser) mailbox(n *yaml.Node, l *Lesson) *MailboxCheck {
 	mc.Count = p.integer(m["count"], "expect.mailbox.count")
 	if v, ok := m["bounce"]; ok {
 		mc.Bounce = strings.EqualFold(p.str(v, "bounce"), "true")
+	}
+	if fn, ok := m["fields"]; ok {
+		mc.Fields = map[string][]string{}
+		if fn.Kind != yaml.MappingNode {
+			p.add(fn.Line, "expect.mailbox.fields must be a mapping of header field names to words, e.g. Authentication-Results: spf=pass")
+		} else {
+			for i := 0; i+1 < len(fn.Content); i += 2 {
+				name := fn.Content[i].Value
+				if !fieldName.MatchString(name) {
+					p.add(fn.Content[i].Line, "%q is not a header field name such as X-Spam-Status", name)
+					continue
+				}
+				words := p.strs(fn.Content[i+1], "field "+name)
+				if len(words) == 0 {
+					p.add(fn.Content[i+1].Line, "field %s needs the words it must contain", name)
+				}
+				mc.Fields[name] = words
+			}
+		}
 	}
 	if hn, ok := m["headers"]; ok {
 		mc.Headers = map[string]*regexp.Regexp{}
