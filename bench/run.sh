@@ -68,6 +68,12 @@ if ! command -v postfix >/dev/null; then
   echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
   echo "postfix postfix/mailname string bench.localdomain" | debconf-set-selections
   DEBIAN_FRONTEND=noninteractive apt-get install -y postfix >/dev/null
+elif [ ! -f /etc/postfix/main.cf ]; then
+  # Installed unconfigured ("No configuration", as .ci/run installs it for
+  # its smtp-sink/smtp-source tests): configure it as "Local only" now.
+  echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
+  echo "postfix postfix/mailname string bench.localdomain" | debconf-set-selections
+  DEBIAN_FRONTEND=noninteractive dpkg-reconfigure -f noninteractive postfix >/dev/null 2>&1
 fi
 id bench >/dev/null 2>&1 || useradd -m -s /usr/sbin/nologin bench
 postconf -e 'inet_interfaces = 127.0.0.1' 'inet_protocols = ipv4' 'home_mailbox = Maildir/' \
