@@ -46,6 +46,7 @@ type RunResult struct {
 	Args   []string `json:"args"`
 	Exit   int      `json:"exit"`
 	Output string   `json:"output"`
+	Answer string   `json:"answer,omitempty"` // an ask step's typed answer
 }
 
 // QueueEntry is one recipient of one queued message, as checks see it.
@@ -376,7 +377,7 @@ func flagValue(args []string, name string) (string, bool) {
 }
 
 // HasLabCheck reports whether the expectation looks at the lab's state.
-func (e Expect) HasLabCheck() bool { return e.Mailbox != nil || e.Queue != nil }
+func (e Expect) HasLabCheck() bool { return e.Mailbox != nil || e.Queue != nil || e.Bridge != nil }
 
 // CheckLab checks the mailbox and queue parts of an expectation, polling
 // until they hold or e.Within (default 5 s) passes: delivery takes a moment.
@@ -413,6 +414,11 @@ func (e Expect) CheckLabProgress(ctx context.Context, lab LabView, progress func
 }
 
 func (e Expect) checkLabOnce(lab LabView) Verdict {
+	if b := e.Bridge; b != nil {
+		if v := b.check(lab); !v.OK {
+			return v
+		}
+	}
 	if mc := e.Mailbox; mc != nil {
 		if v := mc.check(lab); !v.OK {
 			return v

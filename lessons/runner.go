@@ -354,6 +354,10 @@ func (r *Runner) step(ctx context.Context, i int) (int, error) {
 		err = r.talkSteps(ctx, []int{i})
 	case ActRun:
 		err = r.runStep(ctx, i)
+	case ActWeb:
+		err = r.webStep(ctx, i)
+	case ActAsk:
+		err = r.askStep(ctx, i)
 	default:
 		err = fmt.Errorf("step %q has no action", s.Title)
 	}
