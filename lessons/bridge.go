@@ -67,13 +67,35 @@ func ReadBridge(lab LabView, domain string) ([]BridgeSession, error) {
 func ParseBridgeTranscript(r io.Reader) BridgeSession {
 	var s BridgeSession
 	var pending []string
+	const (
+		noData = iota
+		awaitGoAhead
+		inText
+	)
+	data := noData
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
 		case strings.HasPrefix(line, "C: "):
-			pending = append(pending, strings.TrimPrefix(line, "C: "))
+			c := strings.TrimPrefix(line, "C: ")
+			switch {
+			case data == inText:
+				// The message text after SMTP DATA is not commands, even
+				// a line "RCPT TO:<carol@...>" in it.
+				if c == "." {
+					data = noData
+				}
+			case strings.EqualFold(strings.TrimSpace(c), "DATA"):
+				data = awaitGoAhead
+				pending = append(pending, c)
+			default:
+				data = noData // DATA was refused: the client went on with commands
+				pending = append(pending, c)
+			}
+		case strings.HasPrefix(line, "S: 354") && data == awaitGoAhead:
+			data = inText
 		case strings.HasPrefix(line, "# connect: "):
 			// "web session for alice from 127.0.0.1:5000" or "api session for alice from …"
 			f := strings.Fields(strings.TrimPrefix(line, "# connect: "))
@@ -122,7 +144,28 @@ func sentMatches(line, want string) bool {
 		}
 		return true
 	}
-	return prefix(l) || len(l) > 1 && prefix(l[1:])
+	if len(l) > 1 && imapTag(l[0]) {
+		l = l[1:]
+	}
+	return prefix(l)
+}
+
+// imapTag reports whether a word is a tag such as the bridge's T12 (or
+// a001): letters then digits, which no command name is.
+func imapTag(w string) bool {
+	i := 0
+	for i < len(w) && w[i] >= 'A' && w[i] <= 'Z' {
+		i++
+	}
+	if i == 0 || i == len(w) {
+		return false
+	}
+	for _, c := range w[i:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (b *BridgeCheck) requestMatches(r BridgeRequest) bool {

@@ -11,8 +11,8 @@ func TestBuiltinLessonsAreValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 10 {
-		t.Fatalf("got %d built-in lessons, want 10", len(all))
+	if len(all) != 11 {
+		t.Fatalf("got %d built-in lessons, want 11", len(all))
 	}
 	for i, l := range all {
 		if l.Order != i+1 {
@@ -25,7 +25,7 @@ func TestBuiltinLessonsAreValid(t *testing.T) {
 			if s.Explain == "" {
 				t.Errorf("%s:%d: step %q has no explanation", l.Source, s.Line, s.Title)
 			}
-			if (s.Action == ActTalk || s.Action == ActRun) && s.Hint == "" {
+			if (s.Action == ActTalk || s.Action == ActRun || s.Action == ActWeb || s.Action == ActAsk) && s.Hint == "" {
 				t.Errorf("%s:%d: step %q has no hint", l.Source, s.Line, s.Title)
 			}
 		}
