@@ -283,7 +283,7 @@ func (e Expect) matchAnswer(answer string) Verdict {
 			return pass()
 		}
 	}
-	return fail("answer", "that is not the answer this question wants")
+	return fail("answer", "%q is not the answer to this question", strings.TrimSpace(answer))
 }
 
 // answerHas reports whether an answer contains every word of one of ws.
