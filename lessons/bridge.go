@@ -29,6 +29,11 @@ type BridgeRequest struct {
 	Method, Path string // Path without the query
 	Status       int
 	Sent         []string // the C: lines
+	// Before are the lines just before Sent, those of the request that
+	// ended before this one. A browser runs requests side by side (the
+	// page's /events stream ends when the next page starts loading), so
+	// lines sent for this request may come before another one's end.
+	Before []string
 }
 
 // BridgeSession is one web (or API) session's transcript.
@@ -66,7 +71,7 @@ func ReadBridge(lab LabView, domain string) ([]BridgeSession, error) {
 // still running and are not counted yet.
 func ParseBridgeTranscript(r io.Reader) BridgeSession {
 	var s BridgeSession
-	var pending []string
+	var pending, prev []string
 	const (
 		noData = iota
 		awaitGoAhead
@@ -110,7 +115,8 @@ func ParseBridgeTranscript(r io.Reader) BridgeSession {
 			if len(f) < 4 || f[2] != "->" {
 				continue
 			}
-			req := BridgeRequest{Method: strings.ToUpper(f[0]), Sent: pending}
+			req := BridgeRequest{Method: strings.ToUpper(f[0]), Sent: pending, Before: prev}
+			prev = pending
 			req.Path, _, _ = strings.Cut(f[1], "?")
 			fmt.Sscanf(f[3], "%d", &req.Status)
 			s.Requests = append(s.Requests, req)
@@ -230,6 +236,9 @@ func (b *BridgeCheck) check(lab LabView) Verdict {
 			for _, want := range b.Sent {
 				ok := false
 				for _, line := range r.Sent {
+					ok = ok || sentMatches(line, want)
+				}
+				for _, line := range r.Before {
 					ok = ok || sentMatches(line, want)
 				}
 				if ok {

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +80,11 @@ func TestWebLessonInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !res.Completed {
+		files, _ := filepath.Glob(filepath.Join(ws.LabDir("crepes.test"), "web", "transcripts", "*.txt"))
+		for _, f := range files {
+			data, _ := os.ReadFile(f)
+			t.Logf("%s:\n%s", f, data)
+		}
 		t.Fatalf("the lesson did not complete:\n%s", out.String())
 	}
 	for _, s := range res.Steps {
