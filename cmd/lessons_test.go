@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLessonsFlags(t *testing.T) {
@@ -241,5 +242,56 @@ func TestLessonsReport(t *testing.T) {
 	c.Env = env
 	if out, err := c.CombinedOutput(); err == nil || !strings.Contains(string(out), "must end in .html or .md") || strings.Contains(string(out), "starting the lab") {
 		t.Errorf("a bad report name: %v\n%s", err, out)
+	}
+}
+
+// TestLessonsWebMailBinary does lesson 11 from a script through the real
+// binary: curl logs in to the lab's web mail with a cookie and opens the
+// inbox and a message as a browser would, sends through the JSON API, and
+// the answers are checked against the bridge's transcripts; the grader
+// then reads the same transcripts from disk.
+func TestLessonsWebMailBinary(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl not installed (Debian package curl): the web mail lesson's scripts use it")
+	}
+	bin := buildBinary(t)
+	home := t.TempDir()
+	env := append(os.Environ(), "MAILX_HOME="+home, "NO_COLOR=1")
+	script := filepath.Join(home, "answers.txt")
+	os.WriteFile(script, []byte(`curl -s -o inbox.html -L -c jar.txt -b jar.txt -H 'Origin: {web:crepes.test}' -d user=alice -d password=hungry {web:crepes.test}/login
+FETCH
+select
+curl -s -o msg.html -b jar.txt {web:crepes.test}/m/INBOX/1
+uid store
+curl -s -u alice:hungry -H 'Content-Type: application/json' -d '{"to":["bob@crepes.test"],"subject":"Noon","text":"See you"}' {web:crepes.test}/api/v1/send
+mail from, rcpt to, data
+append
+`), 0o644)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := exec.CommandContext(ctx, bin, "lessons", "start", "web-mail-bridge", "--script", script)
+	c.Env = env
+	out, err := c.CombinedOutput()
+	if err != nil {
+		t.Fatalf("start: %v\n%s", err, out)
+	}
+	for _, want := range []string{"== Lesson 11: Web mail is a bridge", "web mail http://127.0.0.1:",
+		`Not yet: "FETCH" is not the answer to this question`, "hint: FETCH came after", "ok: Lesson complete"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	c = exec.CommandContext(ctx, bin, "lessons", "check", "web-mail-bridge", "--json")
+	c.Env = env
+	out, err = c.Output()
+	if err != nil {
+		t.Fatalf("check: %v\n%s", err, out)
+	}
+	var res struct {
+		Completed bool
+		Passed    int
+	}
+	if err := json.Unmarshal(out, &res); err != nil || !res.Completed || res.Passed != 7 {
+		t.Errorf("check: %+v %v\n%s", res, err, out)
 	}
 }

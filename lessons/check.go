@@ -47,6 +47,7 @@ type RunResult struct {
 	Args   []string `json:"args"`
 	Exit   int      `json:"exit"`
 	Output string   `json:"output"`
+	Answer string   `json:"answer,omitempty"` // an ask step's typed answer
 }
 
 // QueueEntry is one recipient of one queued message, as checks see it.
@@ -378,7 +379,7 @@ func flagValue(args []string, name string) (string, bool) {
 
 // HasLabCheck reports whether the expectation looks at the lab's state.
 func (e Expect) HasLabCheck() bool {
-	return e.Mailbox != nil || e.Queue != nil || e.Listed.IsValid()
+	return e.Mailbox != nil || e.Queue != nil || e.Listed.IsValid() || e.Bridge != nil
 }
 
 // BlocklistView is a lab whose blocklist (bl.lab.test) checks can read.
@@ -421,6 +422,11 @@ func (e Expect) CheckLabProgress(ctx context.Context, lab LabView, progress func
 }
 
 func (e Expect) checkLabOnce(lab LabView) Verdict {
+	if b := e.Bridge; b != nil {
+		if v := b.check(lab); !v.OK {
+			return v
+		}
+	}
 	if mc := e.Mailbox; mc != nil {
 		if v := mc.check(lab); !v.OK {
 			return v

@@ -93,6 +93,11 @@ func startLab(ctx context.Context, spec LabSpec, ws Workspace, labDir string, ke
 	if spec.MaxSize > 0 {
 		base.Limits.MessageSize = spec.MaxSize
 	}
+	if spec.Web {
+		// One web mail bridge per domain, on a free port each (a resumed
+		// lesson's pages are reloaded from {web:DOMAIN} anyway).
+		base.WebAddr = "127.0.0.1:0"
+	}
 	cfg := server.LabConfig{Data: labDir, DNSAddr: want("dns"), NoMail: []string{}, Base: base}
 	for _, d := range spec.Domains {
 		ld := server.LabDomain{Domain: d.Name, SMTPAddr: want("smtp:" + d.Name), SubmissionAddr: want("submission:" + d.Name),
@@ -252,6 +257,9 @@ func (l *runningLab) Placeholders() map[string]string {
 					out[key] = shellWord(f)
 				}
 			}
+		}
+		if a := l.lab.MTAs[i].Addr("web"); a != "" {
+			out["web:"+d.Domain] = "http://" + a
 		}
 	}
 	return out

@@ -55,6 +55,9 @@ type LabSpec struct {
 	// Files are example files copied into the student's workspace (the
 	// crepe picture of the MIME lesson), by name from the embedded assets.
 	Files []string
+	// Web starts web mail (server/web) for every domain, at {web:DOMAIN};
+	// automatic when a step is a web step or names {web:DOMAIN}.
+	Web bool
 	// Blocklist are addresses listed in the lab's DNS blocklist bl.lab.test
 	// from the start (the spam lesson's spammer), with the reason its TXT
 	// record gives.
@@ -96,6 +99,11 @@ const (
 	ActCheck
 	// ActRead: read and press Enter; the step explains something.
 	ActRead
+	// ActWeb: the student uses the web mail page (or curl against it); the
+	// runner checks what the bridge did.
+	ActWeb
+	// ActAsk: the student answers a question in words.
+	ActAsk
 )
 
 // String names the action as it appears in lesson files.
@@ -109,6 +117,10 @@ func (a Action) String() string {
 		return "check"
 	case ActRead:
 		return "read"
+	case ActWeb:
+		return "web"
+	case ActAsk:
+		return "ask"
 	}
 	return "?"
 }
@@ -121,6 +133,7 @@ type Step struct {
 	Action Action
 	Talk   Talk   // for ActTalk
 	Run    string // for ActRun: the mailx subcommand the line must start with, e.g. "mx lookup"
+	Web    string // for ActWeb: the lab domain whose web mail the student uses
 	Expect Expect
 	Hint   string
 	// Hints are hints chosen by what actually happened on a wrong try; the
@@ -179,6 +192,8 @@ type Expect struct {
 	// Listed is an address the lab's blocklist bl.lab.test must list (the
 	// open-relay scenario lists the relay's address a moment after its abuse).
 	Listed netip.Addr
+	Bridge *BridgeCheck  // web mail's bridge answered a request with these commands
+	Answer []string      // ask: alternatives, each a set of words the answer must contain
 	Within time.Duration // how long the lab may take to get there (default 5s for mailbox/queue checks)
 }
 
@@ -205,6 +220,7 @@ type When struct {
 	State  string      // the session state after it
 	Failed string      // the expectation that did not hold: verb, arg, reply, state, sender, recipient, extension, tls, shows, flags, exit, mx, mailbox, queue, count
 	Exit   *int        // run: the exit status
+	Answer []string    // ask: the answer contains every word of one of these
 }
 
 // Holds reports whether the wrong try x (talk) or r (run) with verdict v is
@@ -232,6 +248,9 @@ func (w When) Holds(x *Exchange, r *RunResult, v Verdict) bool {
 		return false
 	}
 	if w.Exit != nil && (r == nil || r.Exit != *w.Exit) {
+		return false
+	}
+	if len(w.Answer) > 0 && (r == nil || !answerHas(r.Answer, w.Answer)) {
 		return false
 	}
 	return true
@@ -348,6 +367,6 @@ func Fill(text string, addrs map[string]string) string {
 }
 
 // placeholder matches {smtp:hill.test}, {dns} ...
-var placeholder = regexp.MustCompile(`\{(smtp|submission|pop3|imap|data):([a-z0-9.-]+)\}|\{dns\}`)
+var placeholder = regexp.MustCompile(`\{(smtp|submission|pop3|imap|data|web):([a-z0-9.-]+)\}|\{dns\}`)
 
 func (l *Lesson) String() string { return fmt.Sprintf("%s (%s)", l.Name, l.Title) }

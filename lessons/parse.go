@@ -317,7 +317,7 @@ func (p *parser) answers(n *yaml.Node, root *yaml.Node, l *Lesson) {
 
 func (p *parser) lab(n *yaml.Node) LabSpec {
 	var lab LabSpec
-	m := p.fields(n, "lab", "domains", "dns", "max-size", "records", "lifetime", "files", "blocklist")
+	m := p.fields(n, "lab", "domains", "dns", "max-size", "records", "lifetime", "files", "blocklist", "web")
 	for _, bn := range p.list(m["blocklist"], "blocklist") {
 		bm := p.fields(bn, "a blocklist entry", "address", "reason")
 		text := p.required(bm, "address", bn, "a blocklist entry")
@@ -355,6 +355,15 @@ func (p *parser) lab(n *yaml.Node) LabSpec {
 			continue
 		}
 		lab.Files = append(lab.Files, name)
+	}
+	if v, ok := m["web"]; ok {
+		switch strings.ToLower(p.str(v, "web")) {
+		case "true", "yes", "on":
+			lab.Web = true
+		case "false", "no", "off":
+		default:
+			p.add(v.Line, "web must be true or false, not %q", v.Value)
+		}
 	}
 	if v, ok := m["dns"]; ok {
 		switch strings.ToLower(p.str(v, "dns")) {
@@ -416,7 +425,7 @@ func (p *parser) lab(n *yaml.Node) LabSpec {
 func (p *parser) step(n *yaml.Node, num int, l *Lesson) Step {
 	s := Step{Line: n.Line}
 	what := fmt.Sprintf("step %d", num)
-	m := p.fields(n, what, "id", "title", "text", "talk", "run", "check", "read", "expect", "hint", "hints", "explain", "do", "group")
+	m := p.fields(n, what, "id", "title", "text", "talk", "run", "check", "read", "web", "ask", "expect", "hint", "hints", "explain", "do", "group")
 	if n.Kind != yaml.MappingNode {
 		return s
 	}
@@ -428,14 +437,14 @@ func (p *parser) step(n *yaml.Node, num int, l *Lesson) Step {
 	s.Group = p.str(m["group"], "group")
 
 	var actions []string
-	for _, a := range []string{"talk", "run", "check", "read"} {
+	for _, a := range []string{"talk", "run", "check", "read", "web", "ask"} {
 		if _, ok := m[a]; ok {
 			actions = append(actions, a)
 		}
 	}
 	switch len(actions) {
 	case 0:
-		p.add(n.Line, "%s says nothing for the student to do: add one of talk, run, check or read", what)
+		p.add(n.Line, "%s says nothing for the student to do: add one of talk, run, check, read, web or ask", what)
 	case 1:
 	default:
 		p.add(m[actions[1]].Line, "%s has both %q and %q: a step has exactly one action; split it into two steps", what, actions[0], actions[1])
@@ -455,6 +464,18 @@ func (p *parser) step(n *yaml.Node, num int, l *Lesson) Step {
 			s.Action = ActCheck
 		case "read":
 			s.Action = ActRead
+		case "web":
+			s.Action = ActWeb
+			s.Web = strings.ToLower(strings.TrimSpace(p.str(m["web"], "web")))
+			if !l.hasDomain(s.Web) {
+				p.add(m["web"].Line, "web names domain %q, which is not in the lab's domains", s.Web)
+			}
+			l.Lab.Web = true
+		case "ask":
+			s.Action = ActAsk
+			if v := strings.ToLower(p.str(m["ask"], "ask")); v != "true" {
+				p.add(m["ask"].Line, "ask must be true (the question itself goes in text), not %q", v)
+			}
 		}
 	}
 	for _, dn := range p.list(m["do"], "do") {
@@ -472,6 +493,9 @@ func (p *parser) step(n *yaml.Node, num int, l *Lesson) Step {
 		if ph[2] != "" && !l.hasDomain(ph[2]) {
 			p.add(m["text"].Line, "text refers to %s but the lab has no domain %q", ph[0], ph[2])
 		}
+		if ph[1] == "web" {
+			l.Lab.Web = true
+		}
 	}
 	for _, hn := range p.list(m["hints"], "hints") {
 		hm := p.fields(hn, "a hint", "when", "hint")
@@ -485,7 +509,7 @@ func (p *parser) step(n *yaml.Node, num int, l *Lesson) Step {
 	}
 	if e, ok := m["expect"]; ok {
 		s.Expect = p.expect(e, s.Action, l, s.Talk.Protocol)
-	} else if s.Action == ActTalk || s.Action == ActRun || s.Action == ActCheck {
+	} else if s.Action == ActTalk || s.Action == ActRun || s.Action == ActCheck || s.Action == ActWeb || s.Action == ActAsk {
 		p.add(n.Line, "%s has no \"expect\": say what the runner checks", what)
 	}
 	return s
@@ -570,11 +594,11 @@ func (p *parser) talk(n *yaml.Node, l *Lesson) Talk {
 // failKeys are the names When.Failed may use.
 var failKeys = map[string]bool{"verb": true, "arg": true, "reply": true, "state": true, "sender": true, "recipient": true,
 	"extension": true, "tls": true, "shows": true, "flags": true, "exit": true, "mx": true, "file": true, "mailbox": true, "queue": true,
-	"listed": true, "count": true, "run": true, "command": true, "response": true, "output": true}
+	"listed": true, "count": true, "run": true, "command": true, "response": true, "output": true, "bridge": true, "answer": true}
 
 func (p *parser) when(n *yaml.Node, s Step) When {
 	var w When
-	m := p.fields(n, "when", "verb", "reply", "state", "failed", "exit")
+	m := p.fields(n, "when", "verb", "reply", "state", "failed", "exit", "answer")
 	w.Verb = p.verbs(m["verb"], "when.verb", s.Talk.Protocol)
 	if v, ok := m["reply"]; ok {
 		r := p.str(v, "when.reply")
@@ -590,10 +614,14 @@ func (p *parser) when(n *yaml.Node, s Step) When {
 	if v, ok := m["failed"]; ok {
 		w.Failed = p.str(v, "when.failed")
 		if !failKeys[w.Failed] {
-			p.add(v.Line, "when.failed %q is not an expectation name (verb, arg, reply, state, sender, recipient, extension, tls, shows, flags, exit, mx, mailbox, queue, count)", w.Failed)
+			p.add(v.Line, "when.failed %q is not an expectation name (verb, arg, reply, state, sender, recipient, extension, tls, shows, flags, exit, mx, mailbox, queue, count, bridge, answer)", w.Failed)
 		}
 	}
 	w.Exit = p.integer(m["exit"], "when.exit")
+	w.Answer = p.strs(m["answer"], "when.answer")
+	if _, ok := m["answer"]; ok && s.Action != ActAsk {
+		p.add(m["answer"].Line, "when.answer is for ask steps")
+	}
 	return w
 }
 
@@ -665,7 +693,7 @@ func stateNames(proto string) []string {
 func (p *parser) expect(n *yaml.Node, act Action, l *Lesson, proto string) Expect {
 	var e Expect
 	m := p.fields(n, "expect", "verb", "arg", "state", "sender", "recipient", "extension", "tls", "shows", "flags", "mx", "file",
-		"command", "reply", "response", "exit", "output", "mailbox", "queue", "listed", "within")
+		"command", "reply", "response", "exit", "output", "mailbox", "queue", "listed", "within", "bridge", "answer")
 	if v, ok := m["listed"]; ok {
 		a, err := netip.ParseAddr(p.str(v, "expect.listed"))
 		if err != nil || !a.Is4() {
@@ -750,6 +778,35 @@ func (p *parser) expect(n *yaml.Node, act Action, l *Lesson, proto string) Expec
 		}
 		e.Queue = q
 	}
+	if v, ok := m["bridge"]; ok {
+		bm := p.fields(v, "expect.bridge", "domain", "user", "request", "sent")
+		b := &BridgeCheck{Domain: strings.ToLower(p.required(bm, "domain", v, "expect.bridge")), User: strings.ToLower(p.str(bm["user"], "expect.bridge.user")),
+			Request: p.strs(bm["request"], "expect.bridge.request"), Sent: p.strs(bm["sent"], "expect.bridge.sent")}
+		if b.Domain != "" && !l.hasDomain(b.Domain) {
+			p.add(bm["domain"].Line, "expect.bridge names domain %q, which is not in the lab's domains", b.Domain)
+		}
+		if b.User != "" {
+			name, _, _ := strings.Cut(b.User, "@")
+			if b.Domain != "" && !l.domainHasUser(b.Domain, name) {
+				p.add(bm["user"].Line, "expect.bridge.user %q is not a user of %s", b.User, b.Domain)
+			}
+		}
+		for _, r := range b.Request {
+			method, path, _ := strings.Cut(strings.TrimSpace(r), " ")
+			if method != strings.ToUpper(method) || !strings.HasPrefix(strings.TrimSpace(path), "/") {
+				p.add(bm["request"].Line, "expect.bridge.request %q must be METHOD /PATH, such as \"GET /f/INBOX\" or \"POST /send\"", r)
+			}
+		}
+		if len(b.Request) == 0 && len(b.Sent) == 0 {
+			p.add(v.Line, "expect.bridge needs request or sent (or both)")
+		}
+		l.Lab.Web = true
+		e.Bridge = b
+	}
+	e.Answer = p.strs(m["answer"], "expect.answer")
+	if v, ok := m["answer"]; ok && act != ActAsk {
+		p.add(v.Line, "expect.answer is for ask steps")
+	}
 	given := func(keys ...string) bool {
 		for _, k := range keys {
 			if _, ok := m[k]; ok {
@@ -760,7 +817,7 @@ func (p *parser) expect(n *yaml.Node, act Action, l *Lesson, proto string) Expec
 	}
 	switch act {
 	case ActTalk:
-		if !given("verb", "state", "sender", "recipient", "extension", "tls", "shows", "command", "reply", "response", "mailbox", "queue", "listed") {
+		if !given("verb", "state", "sender", "recipient", "extension", "tls", "shows", "command", "reply", "response", "mailbox", "queue", "listed", "bridge") {
 			p.add(n.Line, "a talk step's expect needs verb, state, reply or another talk condition (see 'mailx lessons format')")
 		}
 		for _, k := range []string{"exit", "output", "flags", "mx", "file"} {
@@ -769,7 +826,7 @@ func (p *parser) expect(n *yaml.Node, act Action, l *Lesson, proto string) Expec
 			}
 		}
 	case ActRun:
-		if !given("exit", "output", "shows", "flags", "mx", "file", "mailbox", "queue", "listed") {
+		if !given("exit", "output", "shows", "flags", "mx", "file", "mailbox", "queue", "listed", "bridge") {
 			p.add(n.Line, "a run step's expect needs exit, shows, flags, mx, mailbox or queue")
 		}
 		for _, k := range []string{"command", "reply", "response", "verb", "arg", "state", "sender", "recipient", "extension", "tls"} {
@@ -777,13 +834,22 @@ func (p *parser) expect(n *yaml.Node, act Action, l *Lesson, proto string) Expec
 				p.add(v.Line, "expect.%s is for talk steps, not run steps", k)
 			}
 		}
-	case ActCheck:
-		if !given("mailbox", "queue", "listed") {
-			p.add(n.Line, "a check step's expect needs mailbox, queue or listed")
+	case ActCheck, ActWeb:
+		if !given("mailbox", "queue", "listed", "bridge") {
+			p.add(n.Line, "a %s step's expect needs bridge, mailbox, queue or listed", act)
 		}
 		for k, v := range m {
-			if k != "mailbox" && k != "queue" && k != "listed" && k != "within" {
-				p.add(v.Line, "expect.%s is not for check steps: they look at mailboxes, queues and the blocklist", k)
+			if k != "mailbox" && k != "queue" && k != "listed" && k != "within" && k != "bridge" {
+				p.add(v.Line, "expect.%s is not for %s steps: they look at the bridge, mailboxes, queues and the blocklist", k, act)
+			}
+		}
+	case ActAsk:
+		if !given("answer") {
+			p.add(n.Line, "an ask step's expect needs answer: the words of a right answer")
+		}
+		for k, v := range m {
+			if k != "answer" && k != "mailbox" && k != "queue" && k != "listed" && k != "within" && k != "bridge" {
+				p.add(v.Line, "expect.%s is not for ask steps", k)
 			}
 		}
 	}

@@ -32,7 +32,7 @@ func TestBuiltinLessonsAreValid(t *testing.T) {
 			if s.Explain == "" {
 				t.Errorf("%s:%d: step %q has no explanation", l.Source, s.Line, s.Title)
 			}
-			if (s.Action == ActTalk || s.Action == ActRun) && s.Hint == "" {
+			if (s.Action == ActTalk || s.Action == ActRun || s.Action == ActWeb || s.Action == ActAsk) && s.Hint == "" {
 				t.Errorf("%s:%d: step %q has no hint", l.Source, s.Line, s.Title)
 			}
 		}
@@ -123,5 +123,75 @@ func TestReplyMatch(t *testing.T) {
 		if got := (ReplyMatch{tc.pattern}).Match(tc.status); got != tc.want {
 			t.Errorf("ReplyMatch{%q}.Match(%q) = %v, want %v", tc.pattern, tc.status, got, tc.want)
 		}
+	}
+}
+
+// TestValidateWebAndAsk: the web, ask and bridge keys report their mistakes
+// with lines, and a valid web lesson turns the lab's web mail on.
+func TestValidateWebAndAsk(t *testing.T) {
+	const good = `name: demo
+title: Demo
+lab:
+  domains:
+    - name: hill.test
+      users: ["jill:water"]
+steps:
+  - title: Open the inbox
+    web: hill.test
+    expect:
+      bridge: {domain: hill.test, user: jill, request: [GET /f/INBOX, GET /api/v1/messages], sent: SELECT}
+    hint: log in
+    explain: ok
+  - title: Which command?
+    ask: true
+    expect:
+      answer: [SELECT, EXAMINE]
+    hint: SELECT
+    hints:
+      - when: {answer: FETCH}
+        hint: later
+    explain: ok
+answers:
+  right:
+    - name: api
+      script: |
+        curl -u jill:water {web:hill.test}/api/v1/messages
+        select
+  wrong:
+    - name: fetch
+      step: step-2
+      hint: later
+      script: FETCH
+`
+	l, err := Parse("good.yaml", []byte(good))
+	if err != nil {
+		t.Fatalf("good lesson rejected: %v", err)
+	}
+	if !l.Lab.Web || l.Steps[0].Action != ActWeb || l.Steps[0].Web != "hill.test" || l.Steps[1].Action != ActAsk ||
+		l.Steps[0].Expect.Bridge == nil || len(l.Steps[0].Expect.Bridge.Request) != 2 || len(l.Steps[1].Expect.Answer) != 2 {
+		t.Fatalf("parsed %+v", l)
+	}
+	for _, tc := range []struct {
+		name, old, new, want string
+	}{
+		{"web for no domain", "web: hill.test", "web: dale.test", `9: web names domain "dale.test"`},
+		{"bridge for no user", "user: jill,", "user: jack,", `11: expect.bridge.user "jack" is not a user of hill.test`},
+		{"bridge request without a path", "request: [GET /f/INBOX,", "request: [GET f/INBOX,", `11: expect.bridge.request "GET f/INBOX" must be METHOD /PATH`},
+		{"bridge without domain", "bridge: {domain: hill.test, ", "bridge: {", `11: expect.bridge is missing "domain"`},
+		{"bridge with nothing to check", "bridge: {domain: hill.test, user: jill, request: [GET /f/INBOX, GET /api/v1/messages], sent: SELECT}", "bridge: {domain: hill.test}", "11: expect.bridge needs request or sent"},
+		{"ask without answer", "      answer: [SELECT, EXAMINE]", "      within: 5s", "17: an ask step's expect needs answer"},
+		{"answer on a web step", "sent: SELECT}\n", "sent: SELECT}\n      answer: SELECT\n", "12: expect.answer is for ask steps"},
+		{"ask not true", "ask: true", "ask: which command", `15: ask must be true`},
+		{"talk condition on a web step", "sent: SELECT}\n", "sent: SELECT}\n      verb: SELECT\n", "12: expect.verb is not for web steps"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(good, tc.old) {
+				t.Fatalf("the test's lesson has no %q", tc.old)
+			}
+			_, err := Parse("lab.yaml", []byte(strings.Replace(good, tc.old, tc.new, 1)))
+			if err == nil || !strings.Contains(err.Error(), "lab.yaml:"+tc.want) {
+				t.Errorf("problems do not contain %q:\n%v", "lab.yaml:"+tc.want, err)
+			}
+		})
 	}
 }

@@ -288,7 +288,7 @@ func (r *Runner) intro() {
 	}
 	for _, d := range l.Lab.Domains {
 		r.Out.Field(d.Name, fmt.Sprintf("SMTP %s, submission %s, POP3 %s, IMAP %s",
-			r.Lab.Addr("smtp", d.Name), r.Lab.Addr("submission", d.Name), r.Lab.Addr("pop3", d.Name), r.Lab.Addr("imap", d.Name)))
+			r.Lab.Addr("smtp", d.Name), r.Lab.Addr("submission", d.Name), r.Lab.Addr("pop3", d.Name), r.Lab.Addr("imap", d.Name))+webMail(r.Lab, d.Name))
 	}
 	if l.Lab.DNS {
 		r.Out.Field("lab DNS", r.Lab.Addr("dns", ""))
@@ -354,6 +354,10 @@ func (r *Runner) step(ctx context.Context, i int) (int, error) {
 		err = r.talkSteps(ctx, []int{i})
 	case ActRun:
 		err = r.runStep(ctx, i)
+	case ActWeb:
+		err = r.webStep(ctx, i)
+	case ActAsk:
+		err = r.askStep(ctx, i)
 	default:
 		err = fmt.Errorf("step %q has no action", s.Title)
 	}
@@ -836,4 +840,12 @@ func SplitCommandLine(line string) ([]string, error) {
 		words = append(words, cur.String())
 	}
 	return words, nil
+}
+
+// webMail names a domain's web mail for the lab's summary, when it runs.
+func webMail(l Lab, domain string) string {
+	if u := l.Placeholders()["web:"+domain]; u != "" {
+		return ", web mail " + u
+	}
+	return ""
 }
