@@ -133,8 +133,19 @@ func TestReportInChromium(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q\n%s", code, stderr, out)
 	}
+	// The profile is not under t.TempDir: Chromium may still be writing it
+	// for a moment after it quits, and TempDir's removal would fail the test.
+	profile, err := os.MkdirTemp("", "mailx-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; i < 50 && os.RemoveAll(profile) != nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(browser), chromedp.UserDataDir(filepath.Join(dir, "profile")),
+		chromedp.ExecPath(browser), chromedp.UserDataDir(profile),
 		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.WindowSize(1000, 1400),
