@@ -338,7 +338,7 @@ func (ss *session) cmdList(args []string) (p3.Response, bool) {
 			size += m.Size
 		}
 	}
-	return p3.OKMulti(fmt.Sprintf("%d messages (%d octets)", n, size), lines), true
+	return p3.OKMulti(fmt.Sprintf("%s (%d octets)", note.Count(n, "message"), size), lines), true
 }
 
 func (ss *session) uidl(i int) string {
@@ -511,7 +511,7 @@ func (ss *session) open(user string) p3.Response {
 	for _, m := range msgs {
 		size += m.Size
 	}
-	ss.trace.Meta("%s logged in; maildrop locked with %d messages", user, len(msgs))
+	ss.trace.Meta("%s logged in; maildrop locked with %s", user, note.Count(len(msgs), "message"))
 	ss.s.log.Info("pop3 login", "session", ss.trace.Session, "user", user, "messages", len(msgs))
 	return p3.OK(fmt.Sprintf("%s's maildrop has %s (%d octets)", user, note.Count(len(msgs), "message"), size))
 }
