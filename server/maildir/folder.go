@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -68,10 +69,13 @@ type Change struct {
 type Folder struct {
 	dir string
 
-	mu             sync.Mutex
-	loaded         bool
-	gone           bool
-	dirty          bool // Notify was called: rescan even if mtimes look unchanged
+	mu     sync.Mutex
+	loaded bool
+	gone   bool
+	dirty  bool // Notify was called: rescan even if mtimes look unchanged
+	// indexOwed: UIDs were given that the index on disk lacks, because
+	// the disk was full when the scan tried to write them.
+	indexOwed      bool
 	validity, next uint32
 	msgs           []*Message // sorted by UID; index+1 is the sequence number
 	byKey          map[string]*Message
@@ -247,7 +251,7 @@ func (f *Folder) refreshLocked(force bool) error {
 	if cst.ModTime().After(mod) {
 		mod = cst.ModTime()
 	}
-	if f.loaded && !force && !f.dirty && nst.ModTime().Equal(f.newMod) && cst.ModTime().Equal(f.curMod) && f.scanned.Sub(mod) > settle {
+	if f.loaded && !force && !f.dirty && !f.indexOwed && nst.ModTime().Equal(f.newMod) && cst.ModTime().Equal(f.curMod) && f.scanned.Sub(mod) > settle {
 		return nil
 	}
 	scanned := time.Now()
@@ -376,10 +380,23 @@ func (f *Folder) refreshLocked(force bool) error {
 			}
 		}
 	}
-	if changed {
+	if changed || f.indexOwed {
 		// Durable at once: rare (new deliveries found, or changes made by
 		// another program), and it makes the UIDs given durable.
-		return f.writeIndex(f.dirtyLocked(), f.validity, f.next, f.msgs, needDurable)
+		err := f.writeIndex(f.dirtyLocked(), f.validity, f.next, f.msgs, needDurable)
+		if errors.Is(err, syscall.ENOSPC) {
+			// A full disk must not lock users out of the mail they have:
+			// the UIDs just given stay in memory, where every session of
+			// this process shares them, and the next scan writes them once
+			// it can. A crash before that numbers the same messages again
+			// in the same delivery order, from the same UIDNEXT.
+			f.indexOwed = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		f.indexOwed = false
 	}
 	return nil
 }
