@@ -86,8 +86,22 @@ func (s *Server) login(ctx context.Context, r *http.Request, user, pass string, 
 	if user == "" || pass == "" || len(user) > 256 || len(pass) > 1024 {
 		return nil, fail()
 	}
-	if s.cfg.Authenticate != nil && !s.cfg.Authenticate(user, pass) {
-		return nil, fail()
+	if s.cfg.Authenticate != nil {
+		// The server's own accounts: checked under the throttle's rules
+		// (checks from one address one at a time, each failure counted
+		// before the next check starts, per-account limit), as POP3, IMAP
+		// and SMTP AUTH are, so parallel web logins cannot try more.
+		v := s.cfg.Throttle.Check(ip, user, func() bool { return s.cfg.Authenticate(user, pass) })
+		if v.Blocked {
+			return nil, &BlockedError{Wait: v.Wait}
+		}
+		if !v.OK {
+			select {
+			case <-time.After(v.Delay):
+			case <-ctx.Done():
+			}
+			return nil, errLogin
+		}
 	}
 	s.mu.Lock()
 	if s.closed {
