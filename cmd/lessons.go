@@ -199,7 +199,7 @@ func newLessonsRunCmd(ios *IOStreams, runF func(context.Context, *lessonsStartOp
 		Use:   "run --file FILE",
 		Short: "Run a lesson from a file (a teacher's own lab)",
 		Long: `Run a lesson file written by a teacher, exactly as built-in lessons run.
-The file is validated first; see 'mailx lessons validate' and lessons/README.md.`,
+The file is validated first; see 'mailx lessons validate', and 'mailx lessons format' for the file format.`,
 		Example: `  mailx lessons run --file my-lab.yaml
   mailx lessons run --file my-lab.yaml --script answers.txt`,
 		Args: noArgs,
@@ -477,7 +477,7 @@ func runLessonsValidate(ctx context.Context, opts *lessonsValidateOptions) error
 	}
 	if bad > 0 {
 		if !opts.JSON {
-			return failure("Fix the lines named above and run the command again; lessons/README.md describes every key.",
+			return failure("Fix the lines named above and run the command again; mailx lessons format describes every key.",
 				"%d of %d lesson file(s) have mistakes", bad, len(opts.Files))
 		}
 		return &SilentError{Code: ExitFailure}
