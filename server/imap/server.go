@@ -82,6 +82,10 @@ type Server struct {
 	mu    sync.Mutex
 	conns map[net.Conn]*conn // go-imap's end of each pipe → its front end
 	wg    sync.WaitGroup
+	// sessions counts go-imap sessions not yet closed: a session's Close
+	// writes Dovecot's UID list, which must be done before Shutdown returns
+	// (the data directory may be removed or copied right after).
+	sessions sync.WaitGroup
 
 	trackers sync.Map // *maildir.Folder → *imapserver.MailboxTracker
 	trackMu  sync.Mutex
@@ -229,7 +233,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.pipe.Close()
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	go func() { s.wg.Wait(); s.sessions.Wait(); close(done) }()
 	select {
 	case <-done:
 		return nil

@@ -100,10 +100,12 @@ func (s *Server) newSession(ic *imapserver.Conn) (imapserver.Session, *imapserve
 	if c == nil {
 		return nil, nil, errors.New("imap: connection without a front end")
 	}
+	s.sessions.Add(1)
 	return &session{s: s, c: c}, nil, nil
 }
 
 func (ss *session) Close() error {
+	defer ss.s.sessions.Done()
 	if ss.sel != nil {
 		ss.sel.st.Close()
 		ss.sel = nil
