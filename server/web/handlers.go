@@ -376,19 +376,30 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// openUnread opens the message the request's path names without marking it
+// read, for the frame and the downloads a page already showing it asks
+// for. On failure it has answered the request and returns false.
+func (s *Server) openUnread(w http.ResponseWriter, r *http.Request, se *session) (*Message, uint32, bool) {
+	uid, ok := uidOf(r)
+	if !ok {
+		http.Error(w, "bad message number", http.StatusBadRequest)
+		return nil, 0, false
+	}
+	m, err := se.open(r.Context(), exchangeOf(r), r.PathValue("folder"), uid, false)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return nil, 0, false
+	}
+	return m, uid, true
+}
+
 // messageBody is the document of the sandboxed frame: the cleaned HTML,
 // under a policy that forbids every script, plugin, form and fetch but
 // images from the message itself (data: URLs), and remote images only
 // after the user asked for them.
 func (s *Server) messageBody(w http.ResponseWriter, r *http.Request, se *session) {
-	uid, ok := uidOf(r)
+	m, _, ok := s.openUnread(w, r, se)
 	if !ok {
-		http.Error(w, "bad message number", http.StatusBadRequest)
-		return
-	}
-	m, err := se.open(r.Context(), exchangeOf(r), r.PathValue("folder"), uid, false)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
 	remote := r.URL.Query().Get("remote") == "1"
@@ -411,14 +422,8 @@ func (s *Server) messageBody(w http.ResponseWriter, r *http.Request, se *session
 // partDownload sends one part as an attachment: never rendered by the
 // browser in the site's origin, whatever its type claims.
 func (s *Server) partDownload(w http.ResponseWriter, r *http.Request, se *session) {
-	uid, ok := uidOf(r)
+	m, _, ok := s.openUnread(w, r, se)
 	if !ok {
-		http.Error(w, "bad message number", http.StatusBadRequest)
-		return
-	}
-	m, err := se.open(r.Context(), exchangeOf(r), r.PathValue("folder"), uid, false)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
 	p, content, ok := m.part(r.PathValue("part"))
@@ -431,14 +436,8 @@ func (s *Server) partDownload(w http.ResponseWriter, r *http.Request, se *sessio
 }
 
 func (s *Server) rawDownload(w http.ResponseWriter, r *http.Request, se *session) {
-	uid, ok := uidOf(r)
+	m, uid, ok := s.openUnread(w, r, se)
 	if !ok {
-		http.Error(w, "bad message number", http.StatusBadRequest)
-		return
-	}
-	m, err := se.open(r.Context(), exchangeOf(r), r.PathValue("folder"), uid, false)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
 	download(w, fmt.Sprintf("message-%d.eml", uid), "message/rfc822", m.Raw)
