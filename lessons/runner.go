@@ -678,20 +678,33 @@ func (r *Runner) talkSteps(ctx context.Context, idx []int) error {
 	return nil
 }
 
+// nextLine reads the student's next line at step i; the lesson's own
+// meta-commands (\hint, \lesson, \back, \quit) are handled here, and an
+// error from them (\back, \quit) ends the step as a read error would.
+func (r *Runner) nextLine(i int, prompt string) (string, error) {
+	for {
+		line, err := r.In.ReadLine(prompt)
+		if err != nil {
+			return "", err
+		}
+		handled, err := r.lessonMeta(i, line)
+		if !handled {
+			return line, nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+}
+
 func (r *Runner) runStep(ctx context.Context, i int) error {
 	s := r.Lesson.Steps[i]
 	sr := &r.results[i]
 	want := strings.Fields(s.Run)
 	for {
-		line, err := r.In.ReadLine("lesson$ ")
+		line, err := r.nextLine(i, "lesson$ ")
 		if err != nil {
 			return err
-		}
-		if handled, err := r.lessonMeta(i, line); handled {
-			if err != nil {
-				return err
-			}
-			continue
 		}
 		args, err := SplitCommandLine(line)
 		if err != nil {

@@ -22,15 +22,9 @@ func (r *Runner) webStep(ctx context.Context, i int) error {
 	url := r.Lab.Placeholders()["web:"+s.Web]
 	r.Out.Notef("Web mail of %s: %s (press Enter here when you have done it in the browser, or type a curl command).", s.Web, url)
 	for {
-		line, err := r.In.ReadLine("web (Enter checks)> ")
+		line, err := r.nextLine(i, "web (Enter checks)> ")
 		if err != nil {
 			return err
-		}
-		if handled, err := r.lessonMeta(i, line); handled {
-			if err != nil {
-				return err
-			}
-			continue
 		}
 		var res *RunResult
 		if strings.TrimSpace(line) != "" {
@@ -131,15 +125,9 @@ func (r *Runner) askStep(ctx context.Context, i int) error {
 	s := r.Lesson.Steps[i]
 	sr := &r.results[i]
 	for {
-		line, err := r.In.ReadLine("answer> ")
+		line, err := r.nextLine(i, "answer> ")
 		if err != nil {
 			return err
-		}
-		if handled, err := r.lessonMeta(i, line); handled {
-			if err != nil {
-				return err
-			}
-			continue
 		}
 		if strings.TrimSpace(line) == "" {
 			continue
