@@ -67,18 +67,7 @@ func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, se *session)
 			}
 			var err error
 			if se, err = s.apiSession(r, user, pass); err != nil {
-				var be *BlockedError
-				var ue *UpstreamError
-				switch {
-				case errors.As(err, &be):
-					apiError(w, http.StatusTooManyRequests, be.Error())
-				case errors.As(err, &ue):
-					apiError(w, http.StatusBadGateway, ue.Error())
-				case errors.Is(err, errLogin):
-					apiError(w, http.StatusUnauthorized, err.Error())
-				default:
-					apiError(w, http.StatusServiceUnavailable, err.Error())
-				}
+				apiError(w, loginFailureStatus(err), err.Error())
 				return
 			}
 		}

@@ -191,27 +191,43 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 	se, err := s.login(r.Context(), r, user, pass, false)
 	if err != nil {
 		d := &pageData{Title: "Log in", Login: user}
-		status := http.StatusUnauthorized
 		var be *BlockedError
 		var ue *UpstreamError
 		switch {
 		case errors.Is(err, errLogin):
 			d.Error = "That user name or password was refused. Practice accounts of mailx serve: alice (password hungry), bob (password burger)."
 		case errors.As(err, &be):
-			status = http.StatusTooManyRequests
 			d.Error = strings.ToUpper(be.Error()[:1]) + be.Error()[1:] + "."
 		case errors.As(err, &ue):
-			status = http.StatusBadGateway
 			d.Error = "The bridge " + ue.Error() + ". Is the mail server running?"
 		default:
-			status = http.StatusServiceUnavailable
 			d.Error = err.Error()
 		}
-		s.render(w, status, "login.html", d)
+		s.render(w, loginFailureStatus(err), "login.html", d)
 		return
 	}
 	setCookie(w, r, se.id, 0)
 	http.Redirect(w, r, "/f/INBOX", http.StatusSeeOther)
+}
+
+// loginFailureStatus is the HTTP status of a refused login, the same for the
+// form, the API and the bridge pane's record of the exchange: 401 for a
+// wrong name or password, 429 while the throttle blocks the address, 502
+// when the IMAP server cannot be reached, 503 otherwise (the web server is
+// stopping or has too many sessions).
+func loginFailureStatus(err error) int {
+	var be *BlockedError
+	var ue *UpstreamError
+	switch {
+	case errors.Is(err, errLogin):
+		return http.StatusUnauthorized
+	case errors.As(err, &be):
+		return http.StatusTooManyRequests
+	case errors.As(err, &ue):
+		return http.StatusBadGateway
+	default:
+		return http.StatusServiceUnavailable
+	}
 }
 
 func (s *Server) logoutPost(w http.ResponseWriter, r *http.Request, se *session) {

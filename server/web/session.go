@@ -69,7 +69,7 @@ func randomToken() string {
 // login checks the throttle, the password and the IMAP login, and makes a
 // session. On failure it returns errLogin (after the throttle's delay),
 // *BlockedError, or an *UpstreamError.
-func (s *Server) login(ctx context.Context, r *http.Request, user, pass string, api bool) (*session, error) {
+func (s *Server) login(ctx context.Context, r *http.Request, user, pass string, api bool) (_ *session, err error) {
 	ip := clientAddr(r)
 	if blocked, wait := s.cfg.Throttle.Blocked(ip); blocked {
 		return nil, &BlockedError{Wait: wait}
@@ -125,10 +125,22 @@ func (s *Server) login(ctx context.Context, r *http.Request, user, pass string, 
 	se.log.event("http", '#', "connect "+what+" session for "+user+" from "+r.RemoteAddr, nil)
 	ex := exchangeOf(r)
 	if ex == nil {
+		// What the browser gets: the form login answers with a redirect to
+		// the inbox, the API with its token; a refusal as loginPost and the
+		// API answer it.
+		status := http.StatusSeeOther
+		if api {
+			status = http.StatusOK
+		}
 		ex = se.log.begin(r.Method, r.URL.Path)
-		defer se.log.end(ex, 200)
+		defer func() { se.log.end(ex, status) }()
+		defer func() {
+			if err != nil {
+				status = loginFailureStatus(err)
+			}
+		}()
 	}
-	err := se.withIMAP(ctx, ex, func(c *imapclient.Client) error { return nil })
+	err = se.withIMAP(ctx, ex, func(c *imapclient.Client) error { return nil })
 	if err != nil {
 		se.close("login failed")
 		if errors.Is(err, errLogin) {
