@@ -22,7 +22,8 @@ type AnswerOutcome struct {
 // PlayAnswer runs one answer script of l against a fresh lab in a workspace
 // under dir, through the real explorer, with run, and judges it: a right
 // answer must complete the lesson without a single "Not yet"; a wrong one
-// must make its step miss (or nudge) and show the words of its hint.
+// must make its step miss (or nudge) and show the words of its hint, and,
+// when it says completes, still complete the lesson.
 func PlayAnswer(ctx context.Context, l *Lesson, a Answer, dir string, run CommandRunner) (*AnswerOutcome, error) {
 	ws := NewWorkspace(dir, l.Name)
 	lab, err := StartLab(ctx, l.Lab, ws)
@@ -71,6 +72,11 @@ func PlayAnswer(ctx context.Context, l *Lesson, a Answer, dir string, run Comman
 		o.Problem = fmt.Sprintf("step %q took the wrong answer without a word", a.Step)
 	case !strings.Contains(o.Output, a.Hint):
 		o.Problem = fmt.Sprintf("the output does not show the hint %q", a.Hint)
+	case a.Completes && !res.Completed:
+		o.Problem = "after the mistake the lesson did not complete (the script says completes: true)"
+		if res.StoppedAt > 0 {
+			o.Problem += fmt.Sprintf(": stopped at step %d: %s", res.StoppedAt, res.Steps[res.StoppedAt-1].Why)
+		}
 	}
 	return o, nil
 }

@@ -487,6 +487,14 @@ func (mc *MailboxCheck) check(lab LabView) Verdict {
 			return pass()
 		}
 	}
+	if mc.AtLeast != nil {
+		if len(msgs) < *mc.AtLeast {
+			return fail("count", "the mailbox of %s holds %d message(s); this step expects at least %d", where, len(msgs), *mc.AtLeast)
+		}
+		if mc.onlyCounts() {
+			return pass()
+		}
+	}
 	if matching > 0 {
 		return pass()
 	}

@@ -36,7 +36,11 @@ type Answer struct {
 	// its "Not yet" line) must contain.
 	Step string
 	Hint string
-	Line int
+	// Completes says a wrong try followed by the rest of the script must
+	// still complete the lesson: the student who made the mistake and
+	// carried on is not stuck.
+	Completes bool
+	Line      int
 }
 
 // LabSpec is what a lesson needs running: mail domains, each a separate MTA, and
@@ -304,7 +308,10 @@ type MailboxCheck struct {
 	Shows  []string // words in its subject or text
 	Omits  []string // words the headers the sender wrote (From, To, Cc, Subject) must not contain
 	Count  *int     // exact number of messages in the folder (0 = empty)
-	Bounce bool     // the message must be a delivery status notification
+	// AtLeast is the fewest messages the folder may hold: for steps a
+	// student may overdo without being wrong (COPY twice into Junk).
+	AtLeast *int
+	Bounce  bool // the message must be a delivery status notification
 }
 
 // QueueCheck asks for a queue entry.

@@ -290,7 +290,7 @@ func (p *parser) answers(n *yaml.Node, root *yaml.Node, l *Lesson) {
 		for _, an := range list {
 			keys := []string{"name", "script"}
 			if kind == "wrong" {
-				keys = append(keys, "step", "hint")
+				keys = append(keys, "step", "hint", "completes")
 			}
 			am := p.fields(an, "an answer script", keys...)
 			a := Answer{Right: kind == "right", Line: an.Line, Name: p.required(am, "name", an, "an answer script")}
@@ -306,6 +306,14 @@ func (p *parser) answers(n *yaml.Node, root *yaml.Node, l *Lesson) {
 			if !a.Right {
 				a.Step = p.required(am, "step", an, "a wrong answer script")
 				a.Hint = p.required(am, "hint", an, "a wrong answer script")
+				if v, ok := am["completes"]; ok {
+					switch c := strings.ToLower(p.str(v, "completes")); c {
+					case "true", "false":
+						a.Completes = c == "true"
+					default:
+						p.add(v.Line, "completes must be true or false, not %q", v.Value)
+					}
+				}
 				if a.Step != "" && !ids[a.Step] {
 					p.add(am["step"].Line, "step %q is not a step id of this lesson", a.Step)
 				}
@@ -861,7 +869,7 @@ func (p *parser) expect(n *yaml.Node, act Action, l *Lesson, proto string) Expec
 var fieldName = regexp.MustCompile(`^[!-9;-~]+$`)
 
 func (p *parser) mailbox(n *yaml.Node, l *Lesson) *MailboxCheck {
-	m := p.fields(n, "expect.mailbox", "address", "folder", "headers", "fields", "body", "count", "bounce", "sender", "shows", "omits")
+	m := p.fields(n, "expect.mailbox", "address", "folder", "headers", "fields", "body", "count", "at_least", "bounce", "sender", "shows", "omits")
 	mc := &MailboxCheck{Address: strings.ToLower(p.required(m, "address", n, "expect.mailbox"))}
 	if user, domain, ok := strings.Cut(mc.Address, "@"); mc.Address != "" && (!ok || !l.domainHasUser(domain, user)) {
 		p.add(m["address"].Line, "mailbox %q is not a user of the lab (users are listed under lab.domains)", mc.Address)
@@ -872,6 +880,13 @@ func (p *parser) mailbox(n *yaml.Node, l *Lesson) *MailboxCheck {
 	mc.Omits = p.strs(m["omits"], "expect.mailbox.omits")
 	mc.Body = p.regex(m["body"], "expect.mailbox.body")
 	mc.Count = p.integer(m["count"], "expect.mailbox.count")
+	mc.AtLeast = p.integer(m["at_least"], "expect.mailbox.at_least")
+	if mc.Count != nil && mc.AtLeast != nil {
+		p.add(m["at_least"].Line, "expect.mailbox has both count (exactly) and at_least: keep one")
+	}
+	if mc.AtLeast != nil && *mc.AtLeast < 1 {
+		p.add(m["at_least"].Line, "expect.mailbox.at_least must be 1 or more (use count: 0 for an empty folder)")
+	}
 	if v, ok := m["bounce"]; ok {
 		mc.Bounce = strings.EqualFold(p.str(v, "bounce"), "true")
 	}

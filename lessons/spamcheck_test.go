@@ -203,3 +203,36 @@ answers:
 		})
 	}
 }
+
+// A step a student may overdo (COPY 1:* Junk twice) is checked with
+// at_least; count stays exact.
+func TestMailboxCountAndAtLeast(t *testing.T) {
+	dir := t.TempDir()
+	lab := fakeBlocklistLab{dir: dir}
+	data := lab.DataDir("hamburger.test")
+	for i := 0; i < 7; i++ {
+		deliverTo(t, data, "bob", "Junk", "Subject: prize\r\n\r\nclaim it\r\n")
+	}
+	six, seven, eight := 6, 7, 8
+	for _, tc := range []struct {
+		name string
+		mc   MailboxCheck
+		why  string // "" for a pass
+	}{
+		{"at least fewer", MailboxCheck{AtLeast: &six}, ""},
+		{"at least all", MailboxCheck{AtLeast: &seven}, ""},
+		{"at least more", MailboxCheck{AtLeast: &eight}, "holds 7 message(s); this step expects at least 8"},
+		{"exactly other", MailboxCheck{Count: &six}, "holds 7 message(s); this step expects 6"},
+		{"exactly same", MailboxCheck{Count: &seven}, ""},
+		{"at least and words", MailboxCheck{AtLeast: &six, Shows: []string{"lottery"}}, "no message in the mailbox"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mc := tc.mc
+			mc.Address, mc.Folder = "bob@hamburger.test", "Junk"
+			v := Expect{Mailbox: &mc}.checkLabOnce(lab)
+			if tc.why == "" && !v.OK || tc.why != "" && (v.OK || !strings.Contains(v.Why, tc.why)) {
+				t.Errorf("check = %+v, want %q", v, tc.why)
+			}
+		})
+	}
+}
