@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseTarget(t *testing.T) {
@@ -136,5 +140,75 @@ func TestRunRefusesBadInvocations(t *testing.T) {
 		if code := run(args, &out, &errb); code != 2 || errb.Len() == 0 || out.Len() != 0 {
 			t.Errorf("run(%q) = %d, stderr %q, stdout %q; want 2, an explanation, nothing measured", args, code, errb.String(), out.String())
 		}
+	}
+}
+
+// TestMain lets this test binary stand in for smtp-source: with
+// SMTPPEER_FAKE set it behaves as the fake named there and exits.
+func TestMain(m *testing.M) {
+	if mode := os.Getenv("SMTPPEER_FAKE"); mode != "" {
+		os.Exit(fakeSMTPSource(mode, os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// fakeSMTPSource "delivers" by writing files into SMTPPEER_MAILDIR/new:
+// all -m of them ("ok"), one fewer ("short"), or fails as smtp-source does
+// when a server refuses ("fail").
+func fakeSMTPSource(mode string, args []string) int {
+	n := 0
+	for i, a := range args {
+		if a == "-m" && i+1 < len(args) {
+			n, _ = strconv.Atoi(args[i+1])
+		}
+	}
+	if mode == "fail" {
+		fmt.Fprintln(os.Stderr, "smtp-source: warning: connect #1 ok")
+		fmt.Fprintln(os.Stderr, "smtp-source: fatal: recipient rejected: 550 5.1.1 unknown")
+		return 1
+	}
+	if mode == "short" {
+		n--
+	}
+	dir := filepath.Join(os.Getenv("SMTPPEER_MAILDIR"), "new")
+	os.MkdirAll(dir, 0o755)
+	for i := 0; i < n; i++ {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("m%d.%d", os.Getpid(), i)), []byte("x"), 0o644)
+	}
+	return 0
+}
+
+func TestRunOnce(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := t.TempDir()
+	t.Setenv("SMTPPEER_MAILDIR", md)
+	c := config{from: "a@localhost", to: "b@localhost", runTimeout: time.Minute, deliverTimeout: 300 * time.Millisecond, smtpSource: self}
+	tg := target{Label: "x", Addr: "127.0.0.1:25", Maildir: md}
+	w := workload{"s1-1k", 1, 1024, true, 7}
+
+	t.Setenv("SMTPPEER_FAKE", "ok")
+	r := runOnce(context.Background(), c, tg, w, 1)
+	if r.Err != "" || r.DeliverErr != "" || r.DeliverSecs <= 0 || r.Secs <= 0 || r.Count != 7 {
+		t.Errorf("complete run = %+v; want no error, both times measured", r)
+	}
+	// A second run counts from what is already there.
+	t.Setenv("SMTPPEER_FAKE", "short")
+	r = runOnce(context.Background(), c, tg, w, 2)
+	if r.DeliverErr != "INCOMPLETE(6/7)" || r.DeliverSecs != 0 {
+		t.Errorf("short run = %+v; want INCOMPLETE(6/7)", r)
+	}
+	t.Setenv("SMTPPEER_FAKE", "fail")
+	r = runOnce(context.Background(), c, tg, w, 3)
+	if !strings.Contains(r.Err, "fatal: recipient rejected") {
+		t.Errorf("failed run = %+v; want smtp-source's last line as the error", r)
+	}
+	// Without a Maildir, delivery is not waited for.
+	t.Setenv("SMTPPEER_FAKE", "ok")
+	r = runOnce(context.Background(), c, target{Label: "y", Addr: "127.0.0.1:25"}, w, 1)
+	if r.Err != "" || r.DeliverErr != "" || r.DeliverSecs != 0 {
+		t.Errorf("run without a Maildir = %+v", r)
 	}
 }
