@@ -12,6 +12,9 @@
 # run's commands and the sums, and mailx's sum as a ratio to Dovecot's.
 #
 # Run as root (Dovecot's mail processes then run as nobody). Linux only.
+# Needs Debian's dovecot-imapd and python3, and imaptest, which no Debian
+# package ships: without it the script says how to get it and exits 77
+# (the usual "skipped" status), measuring nothing.
 #
 # Usage: bench/imap-vs-dovecot.sh [-r ROUNDS] [-s SECS] [-c CLIENTS] [-k]
 #   -r ROUNDS   alternations (default 3)
@@ -28,17 +31,24 @@ while getopts "r:s:c:kh" o; do
     *) exit 2 ;;
   esac
 done
+skip() { echo "imap-vs-dovecot.sh: skipped: $*" >&2; exit 77; }
 [ "$(id -u)" = 0 ] || { echo "imap-vs-dovecot.sh: run as root (Dovecot runs mail as nobody)" >&2; exit 2; }
-[ -x /usr/sbin/dovecot ] || { echo "imap-vs-dovecot.sh: install Dovecot first: apt-get install dovecot-imapd" >&2; exit 2; }
+[ -x /usr/sbin/dovecot ] || skip "Dovecot is not installed (Debian: apt-get install dovecot-imapd)"
+command -v python3 >/dev/null || skip "python3 is needed to pick free ports (Debian: apt-get install python3)"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 IMAPTEST=${IMAPTEST:-}
 if [ -z "$IMAPTEST" ]; then
+  # The mailx team keeps a pinned imaptest source and its build script beside
+  # the repository; a clone elsewhere has no such directory.
   tools=$ROOT/../shared/tools/imaptest
-  [ -x "$tools/build.sh" ] || { echo "imap-vs-dovecot.sh: set IMAPTEST=/path/to/imaptest (github.com/dovecot/imaptest)" >&2; exit 2; }
+  [ -x "$tools/build.sh" ] || skip "imaptest not found. No Debian package ships it: build it from
+  https://github.com/dovecot/imaptest against Debian's dovecot-dev (see its README), then run
+  IMAPTEST=/path/to/imaptest/src/imaptest $0"
   IMAPTEST=$("$tools/build.sh" | tail -1)
 fi
+[ -x "$IMAPTEST" ] || skip "IMAPTEST=$IMAPTEST is not an executable file"
 MBOX=${MBOX:-$(dirname "$(dirname "$IMAPTEST")")/src/tests/default.mbox}
-[ -f "$MBOX" ] || { echo "imap-vs-dovecot.sh: no mbox to APPEND from; set MBOX=FILE" >&2; exit 2; }
+[ -f "$MBOX" ] || { echo "imap-vs-dovecot.sh: no mbox to APPEND from (looked for $MBOX); set MBOX=FILE, e.g. imaptest's src/tests/default.mbox" >&2; exit 2; }
 
 WORK=$(mktemp -d /tmp/imap-vs-dovecot.XXXXXX)
 chmod 755 "$WORK"

@@ -29,6 +29,12 @@ func Composed(r *render.Renderer, msg []byte, lay *mime.Layout) error {
 			ends["--"+p.Boundary+"--"] = p.Number
 		}
 	}
+	// isEnd reports a closing boundary line. The message body's multipart
+	// has no number, so ends maps its closing line to "": look the key up.
+	isEnd := func(l string) bool {
+		_, ok := ends[l]
+		return ok
+	}
 	lines := strings.Split(strings.TrimSuffix(strings.ReplaceAll(string(msg), "\r\n", "\n"), "\n"), "\n")
 	next := 0 // index in lay.Parts of the part whose header comes next
 	said := map[string]bool{}
@@ -73,7 +79,7 @@ func Composed(r *render.Renderer, msg []byte, lay *mime.Layout) error {
 					Ref: "RFC 2046 §5.1.1"})
 			}
 			inHeader = true
-		case ends[l] != "" || (strings.HasPrefix(l, "--=_mailx_") && strings.HasSuffix(l, "--")):
+		case isEnd(l):
 			show(l)
 			num := ends[l]
 			if num == "" {
@@ -91,7 +97,7 @@ func Composed(r *render.Renderer, msg []byte, lay *mime.Layout) error {
 			} else if bodyLines == limit+1 {
 				more := 0
 				for _, rest := range lines[i:] {
-					if starts[rest] || ends[rest] != "" {
+					if starts[rest] || isEnd(rest) {
 						break
 					}
 					more++

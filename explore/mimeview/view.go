@@ -81,6 +81,13 @@ func (v *viewer) once(key string) bool {
 	return true
 }
 
+// noteOnce gives n unless a note with the same summary was given already.
+func (v *viewer) noteOnce(n note.Note) {
+	if v.once("note:" + n.Summary) {
+		v.r.Note(n)
+	}
+}
+
 func (v *viewer) headers(hs []mime.Header, indent string) {
 	for _, h := range hs {
 		v.r.Text(indent + "  " + render.Printable(h.Name) + ": " + render.Printable(h.Raw))
@@ -188,7 +195,7 @@ func (v *viewer) part(p *mime.Part, indent string) {
 		v.r.Note(mime.TypeNote(p.ContentType))
 	}
 	if !p.IsMultipart() && p.Message == nil && v.once("e:"+p.Encoding) {
-		v.r.Note(mime.EncodingNote(p.Encoding))
+		v.noteOnce(mime.EncodingNote(p.Encoding))
 	}
 	for _, w := range p.Warnings {
 		v.r.Note(w)
@@ -303,7 +310,7 @@ func (v *viewer) raw(p *mime.Part, indent string) {
 	}
 	if v.once("raw:" + p.Encoding) {
 		for _, n := range mime.ExplainRaw(p, p.RawPreview) {
-			v.r.Note(n)
+			v.noteOnce(n) // for 7bit and 8bit, the encoding note given above
 		}
 	}
 }
