@@ -347,19 +347,29 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	if opts.ready != nil {
 		opts.ready(m)
 	}
+	return waitThenShutdown(ctx, r, opts.JSON, m.Shutdown,
+		fmt.Sprintf("stopping: sessions receiving a message get %s to finish; the queue is kept for the next start", server.ShutdownGrace),
+		"Messages acknowledged with 250 are safe in the queue; look at the log in the data directory.")
+}
+
+// waitThenShutdown is how mailx serve and serve --lab end: it waits for
+// Ctrl-C or SIGTERM, says what stopping does, and gives shutdown
+// server.ShutdownGrace to let sessions finish. hint goes with a failed
+// shutdown.
+func waitThenShutdown(ctx context.Context, r *render.Renderer, json bool, shutdown func(context.Context) error, stopping, hint string) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
-	if !opts.JSON {
+	if !json {
 		r.Blank()
-		r.Notef("stopping: sessions receiving a message get %s to finish; the queue is kept for the next start", server.ShutdownGrace)
+		r.Notef("%s", stopping)
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), server.ShutdownGrace)
 	defer cancel()
-	if err := m.Shutdown(sctx); err != nil {
-		return failure("Messages acknowledged with 250 are safe in the queue; look at the log in the data directory.", "shutdown: %w", err)
+	if err := shutdown(sctx); err != nil {
+		return failure(hint, "shutdown: %w", err)
 	}
-	if !opts.JSON {
+	if !json {
 		r.Success("stopped")
 	}
 	return nil

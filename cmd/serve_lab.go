@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -237,22 +234,9 @@ func runServeLab(ctx context.Context, opts *serveOptions, cfg server.Config) err
 	if opts.readyLab != nil {
 		opts.readyLab(lab)
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	<-ctx.Done()
-	if !opts.JSON {
-		r.Blank()
-		r.Notef("stopping the lab: queues are kept for the next start")
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), server.ShutdownGrace)
-	defer cancel()
-	if err := lab.Shutdown(sctx); err != nil {
-		return failure("Messages acknowledged with 250 are safe in the queues; look at the logs in the lab's data directories.", "shutdown: %w", err)
-	}
-	if !opts.JSON {
-		r.Success("stopped")
-	}
-	return nil
+	return waitThenShutdown(ctx, r, opts.JSON, lab.Shutdown,
+		"stopping the lab: queues are kept for the next start",
+		"Messages acknowledged with 250 are safe in the queues; look at the logs in the lab's data directories.")
 }
 
 // labReport is the lab's start-up banner as JSON.
