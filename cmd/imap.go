@@ -1,8 +1,6 @@
 package cmd
 
 import (
-	"context"
-
 	"github.com/spf13/cobra"
 
 	"github.com/mailx-edu/mailx/explore"
@@ -24,11 +22,6 @@ var imapProto = accessProto{
 
 // newIMAPCmd is the `mailx imap` group.
 func newIMAPCmd(ios *IOStreams) *cobra.Command { return newAccessGroupCmd(ios, imapProto) }
-
-// newIMAPTalkCmd is `mailx imap talk`.
-func newIMAPTalkCmd(ios *IOStreams, runF func(context.Context, *accessTalkOptions) error) *cobra.Command {
-	return newAccessTalkCmd(ios, imapProto, runF)
-}
 
 const imapTalkLong = `Connect to an IMAP server and type the protocol by hand: every line you send
 and every line the server answers is shown as it travels (C: and S:) and

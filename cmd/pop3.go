@@ -1,8 +1,6 @@
 package cmd
 
 import (
-	"context"
-
 	"github.com/spf13/cobra"
 
 	"github.com/mailx-edu/mailx/explore"
@@ -24,11 +22,6 @@ var pop3Proto = accessProto{
 
 // newPOP3Cmd is the `mailx pop3` group.
 func newPOP3Cmd(ios *IOStreams) *cobra.Command { return newAccessGroupCmd(ios, pop3Proto) }
-
-// newPOP3TalkCmd is `mailx pop3 talk`.
-func newPOP3TalkCmd(ios *IOStreams, runF func(context.Context, *accessTalkOptions) error) *cobra.Command {
-	return newAccessTalkCmd(ios, pop3Proto, runF)
-}
 
 const pop3TalkLong = `Connect to a POP3 server and type the protocol by hand: every line you send
 and every line the server answers is shown as it travels (C: and S:) and

@@ -21,13 +21,8 @@ import (
 	"github.com/mailx-edu/mailx/proto/note"
 	"github.com/mailx-edu/mailx/server"
 	"github.com/mailx-edu/mailx/server/accounts"
+	"github.com/mailx-edu/mailx/server/queue"
 )
-
-// serveFlagHooks let other files add flags to mailx serve that write into
-// the server's Config (--pop3 and --imap, --route, --time-scale, --lab):
-//
-//	func init() { serveFlagHooks = append(serveFlagHooks, func(fs *pflag.FlagSet, cfg *server.Config) { ... }) }
-var serveFlagHooks []func(fs *pflag.FlagSet, cfg *server.Config)
 
 type serveOptions struct {
 	IO *IOStreams
@@ -132,21 +127,32 @@ func newServeCmd(ios *IOStreams, runF func(context.Context, *serveOptions) error
 	fs.BoolVar(&opts.Quiet, "quiet", false, "with --trace: raw lines and decisions only, no explanations")
 	fs.BoolVar(&opts.JSON, "json", false, "print the start-up report and the trace as JSON lines")
 	fs.BoolVar(&example, "example-config", false, "print a config file with every key explained, and exit")
-	c.AddCommand(newServeUserCmd(ios))
-	c.AddCommand(newServeScenarioCmd(ios, nil))
-	for _, sub := range serveSubcommands {
-		c.AddCommand(sub(ios))
-	}
+	c.AddCommand(
+		newServeUserCmd(ios),          // serve_user.go
+		newServeScenarioCmd(ios, nil), // serve_scenario.go
+		newServeDKIMCmd(ios),          // serve_spam.go
+		newServeBlocklistCmd(ios),     // serve_spam.go
+	)
 	return c
 }
 
-// serveSubcommands let other files add subcommands to mailx serve.
-var serveSubcommands []func(*IOStreams) *cobra.Command
-
-// bindServeFlags defines the flags that set the server's Config. It is
+// bindServeFlags defines the flags that set the server's Config, one group
+// per part of the server, in the order server.New adds the parts. It is
 // called twice: for the command line, and to lay the command line over the
-// config file.
+// config file. A new flag goes into its part's group (and, when the config
+// file can set it too, into server's sections table and ExampleConfig).
 func bindServeFlags(fs *pflag.FlagSet, cfg *server.Config) {
+	addSMTPFlags(fs, cfg)   // below: domains, SMTP listeners, accounts, limits
+	addAccessFlags(fs, cfg) // serve_access.go: POP3 and IMAP
+	addWebFlags(fs, cfg)    // serve_web.go: web mail
+	addRelayFlags(fs, cfg)  // serve_lab.go: relay, retries, scenarios, --lab
+	addSpamFlags(fs, cfg)   // serve_spam.go: DKIM, SPF/DMARC checks, blocklists, score
+	addHardenFlags(fs, cfg) // serve_harden.go: transcript budget, trusted networks
+}
+
+// addSMTPFlags defines the flags of the core server: its domains, the SMTP
+// listeners, the accounts and the session limits.
+func addSMTPFlags(fs *pflag.FlagSet, cfg *server.Config) {
 	fs.StringSliceVar(&cfg.Domains, "domain", nil, "mail domain delivered here; repeat for more (default mailx.test)")
 	fs.StringVar(&cfg.Hostname, "hostname", "", "the server's name in greetings and Received: (default: the first domain)")
 	fs.StringVar(&cfg.SMTPAddr, "smtp", "", `SMTP listen address, or "off" (default `+server.DefaultSMTPAddr+")")
@@ -168,9 +174,6 @@ func bindServeFlags(fs *pflag.FlagSet, cfg *server.Config) {
 	fs.Var(&negatedBool{p: &cfg.Welcome}, "no-welcome", "do not put a welcome message into new accounts' INBOX")
 	fs.Lookup("no-welcome").NoOptDefVal = "true"
 	fs.BoolVar(&cfg.AllowPublic, "public", false, "allow listen addresses other machines can reach (a classroom server)")
-	for _, h := range serveFlagHooks {
-		h(fs, cfg)
-	}
 }
 
 // userList is --user NAME:PASSWORD, repeatable.
@@ -301,6 +304,10 @@ func (opts *serveOptions) buildConfig() (server.Config, error) {
 			cfg.Users = opts.Cfg.Users
 		case *netList:
 			cfg.RelayNets = opts.Cfg.RelayNets
+		case *domainMap: // --route, --scenario
+			v.mergeInto(nf.Value.(*domainMap))
+		case *dnsblList: // its String drops the weights
+			cfg.Spam.DNSBL = append(cfg.Spam.DNSBL, opts.Cfg.Spam.DNSBL...)
 		default:
 			ferr = nf.Value.Set(f.Value.String())
 		}
@@ -340,19 +347,29 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	if opts.ready != nil {
 		opts.ready(m)
 	}
+	return waitThenShutdown(ctx, r, opts.JSON, m.Shutdown,
+		fmt.Sprintf("stopping: sessions receiving a message get %s to finish; the queue is kept for the next start", server.ShutdownGrace),
+		"Messages acknowledged with 250 are safe in the queue; look at the log in the data directory.")
+}
+
+// waitThenShutdown is how mailx serve and serve --lab end: it waits for
+// Ctrl-C or SIGTERM, says what stopping does, and gives shutdown
+// server.ShutdownGrace to let sessions finish. hint goes with a failed
+// shutdown.
+func waitThenShutdown(ctx context.Context, r *render.Renderer, json bool, shutdown func(context.Context) error, stopping, hint string) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
-	if !opts.JSON {
+	if !json {
 		r.Blank()
-		r.Notef("stopping: sessions receiving a message get %s to finish; the queue is kept for the next start", server.ShutdownGrace)
+		r.Notef("%s", stopping)
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), server.ShutdownGrace)
 	defer cancel()
-	if err := m.Shutdown(sctx); err != nil {
-		return failure("Messages acknowledged with 250 are safe in the queue; look at the log in the data directory.", "shutdown: %w", err)
+	if err := shutdown(sctx); err != nil {
+		return failure(hint, "shutdown: %w", err)
 	}
-	if !opts.JSON {
+	if !json {
 		r.Success("stopped")
 	}
 	return nil
@@ -383,7 +400,7 @@ func serveError(err error, cfg server.Config) error {
 		}
 		return failure(fmt.Sprintf("Is another server (or another mailx serve) using that port? Choose another with --%s HOST:PORT%s.", flag, off),
 			"cannot listen for %s on %s: %v", le.Service, le.Addr, cause)
-	case strings.Contains(err.Error(), "another mailx serve"):
+	case errors.Is(err, queue.ErrLocked):
 		return failure("Stop the other server (Ctrl-C in its terminal), or give this one its own --data directory.", "%s", err)
 	}
 	return failure("Check the data directory "+cfg.Data+" (--data) is writable.", "cannot start the server: %w", err)
@@ -398,6 +415,7 @@ var serviceRoles = map[string]string{
 	"imap":       "folders and flags kept on the server",
 	"pop3s":      "POP3 over TLS from the first byte",
 	"imaps":      "IMAP over TLS from the first byte",
+	"web":        "web mail: open it in a browser; its bridge pane shows the IMAP and SMTP behind each click",
 }
 
 // serveReport is the start-up banner as JSON.

@@ -9,17 +9,16 @@ import (
 	"github.com/mailx-edu/mailx/server"
 )
 
-// The flags of mailx serve that bound what clients can make it keep and
-// try: the transcript budget, and the networks the login throttle trusts.
-func init() {
-	serveFlagHooks = append(serveFlagHooks, func(fs *pflag.FlagSet, cfg *server.Config) {
-		fs.Var(&limitSize{p: &cfg.TranscriptsMaxSize}, "transcripts-max-size",
-			`remove the oldest transcripts beyond this total, e.g. 1G, or "unlimited" (default 100M)`)
-		fs.Var(&limitAge{p: &cfg.TranscriptsMaxAge}, "transcripts-max-age",
-			`remove transcripts older than this, e.g. 30d or 36h, or "unlimited" (default 14d)`)
-		fs.Var(&trustedNets{cfg: cfg}, "trusted-net",
-			"a classroom's network, e.g. 10.0.0.0/8: failed logins there never block the whole address (each account still is), and it may announce another client address with XCLIENT as loopback may; repeat for more")
-	})
+// addHardenFlags defines the flags of mailx serve that bound what clients
+// can make it keep and try: the transcript budget, and the networks the
+// login throttle trusts.
+func addHardenFlags(fs *pflag.FlagSet, cfg *server.Config) {
+	fs.Var(&limitSize{p: &cfg.TranscriptsMaxSize}, "transcripts-max-size",
+		`remove the oldest transcripts beyond this total, e.g. 1G, or "unlimited" (default 100M)`)
+	fs.Var(&limitAge{p: &cfg.TranscriptsMaxAge}, "transcripts-max-age",
+		`remove transcripts older than this, e.g. 30d or 36h, or "unlimited" (default 14d)`)
+	fs.Var(&trustedNets{cfg: cfg}, "trusted-net",
+		"a classroom's network, e.g. 10.0.0.0/8: failed logins there never block the whole address (each account still is), and it may announce another client address with XCLIENT as loopback may; repeat for more")
 }
 
 // limitSize is a budget size: 100M, or "unlimited".

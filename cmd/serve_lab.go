@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -23,77 +20,88 @@ import (
 	"github.com/mailx-edu/mailx/server/scenario"
 )
 
-// The relay flags of mailx serve, and mailx serve --lab.
-func init() {
-	serveFlagHooks = append(serveFlagHooks, func(fs *pflag.FlagSet, cfg *server.Config) {
-		fs.Var(&routeList{cfg: cfg}, "route", "send a domain's mail to HOST:PORT instead of asking DNS, as DOMAIN=HOST:PORT; repeat for more")
-		fs.StringVar(&cfg.Smarthost, "smarthost", "", "send all remote mail to this HOST:PORT instead of asking DNS")
-		fs.StringVar(&cfg.DNSServer, "dns", "", "DNS server HOST:PORT for MX lookups (default: the system's); with --lab, where the lab DNS listens (default "+server.DefaultLabDNS+")")
-		fs.Var(&timeScale{p: &cfg.TimeScale}, "time-scale", "make queue time pass faster: 60 (or 1m=1s) turns the 5-minute retry into 5 seconds")
-		fs.Var(&scenarioList{cfg: cfg}, "scenario", "teaching scenario of a domain as DOMAIN=NAME (down, greylist, mailbox-full, unknown-user, slow, reject-next CODE); repeat for more")
-		fs.BoolVar(&cfg.Lab, "lab", false, "start the lab internet: crepes.test (alice) and hamburger.test (bob), each its own server, plus a lab DNS")
-		fs.DurationVar(&cfg.RetryMin, "retry-min", 0, "first retry after a temporary failure; doubles each time (default 5m)")
-		fs.DurationVar(&cfg.RetryMax, "retry-max", 0, "longest wait between retries (default 1h6m40s, Postfix's 4000s)")
-		fs.DurationVar(&cfg.Lifetime, "lifetime", 0, "give up and bounce after the message has been queued this long (default 120h: 5 days)")
-		fs.DurationVar(&cfg.DelayWarning, "delay-warning", 0, "tell the sender once when a message has waited this long, e.g. 4h (default off)")
-	})
+// addRelayFlags defines the relay flags of mailx serve (routes, retries,
+// scenarios) and --lab.
+func addRelayFlags(fs *pflag.FlagSet, cfg *server.Config) {
+	fs.Var(routeMap(cfg), "route", "send a domain's mail to HOST:PORT instead of asking DNS, as DOMAIN=HOST:PORT; repeat for more")
+	fs.StringVar(&cfg.Smarthost, "smarthost", "", "send all remote mail to this HOST:PORT instead of asking DNS")
+	fs.StringVar(&cfg.DNSServer, "dns", "", "DNS server HOST:PORT for MX lookups (default: the system's); with --lab, where the lab DNS listens (default "+server.DefaultLabDNS+")")
+	fs.Var(&timeScale{p: &cfg.TimeScale}, "time-scale", "make queue time pass faster: 60 (or 1m=1s) turns the 5-minute retry into 5 seconds")
+	fs.Var(scenarioMap(cfg), "scenario", "teaching scenario of a domain as DOMAIN=NAME (down, greylist, mailbox-full, unknown-user, slow, reject-next CODE); repeat for more")
+	fs.BoolVar(&cfg.Lab, "lab", false, "start the lab internet: crepes.test (alice) and hamburger.test (bob), each its own server, plus a lab DNS")
+	fs.DurationVar(&cfg.RetryMin, "retry-min", 0, "first retry after a temporary failure; doubles each time (default 5m)")
+	fs.DurationVar(&cfg.RetryMax, "retry-max", 0, "longest wait between retries (default 1h6m40s, Postfix's 4000s)")
+	fs.DurationVar(&cfg.Lifetime, "lifetime", 0, "give up and bounce after the message has been queued this long (default 120h: 5 days)")
+	fs.DurationVar(&cfg.DelayWarning, "delay-warning", 0, "tell the sender once when a message has waited this long, e.g. 4h (default off)")
 }
 
-// routeList is --route DOMAIN=HOST:PORT, repeatable.
-type routeList struct{ cfg *server.Config }
-
-func (r *routeList) String() string {
-	var s []string
-	for d, a := range r.cfg.Routes {
-		s = append(s, d+"="+a)
-	}
-	sort.Strings(s)
-	return strings.Join(s, ",")
-}
-func (r *routeList) Type() string { return "DOMAIN=HOST:PORT" }
-func (r *routeList) Set(v string) error {
-	d, a, ok := strings.Cut(v, "=")
-	d = strings.ToLower(strings.TrimSpace(d))
-	if !ok || d == "" {
-		return fmt.Errorf("%q: write DOMAIN=HOST:PORT, e.g. hill.test=127.0.0.1:2526", v)
-	}
-	if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
-		return fmt.Errorf("%q: the route's target must be HOST:PORT, e.g. 127.0.0.1:2526", v)
-	}
-	if r.cfg.Routes == nil {
-		r.cfg.Routes = map[string]string{}
-	}
-	r.cfg.Routes[d] = a
-	return nil
+// domainMap is a repeatable DOMAIN=VALUE flag filling one of Config's maps
+// (--route, --scenario). Given again for a domain, the last value counts.
+type domainMap struct {
+	m       *map[string]string
+	typ     string // DOMAIN=HOST:PORT, as the help shows it
+	example string // a whole DOMAIN=VALUE, for the error
+	// value checks one value (arg is the whole flag value, for errors) and
+	// returns it as it is kept.
+	value func(arg, v string) (string, error)
 }
 
-// scenarioList is --scenario DOMAIN=NAME, repeatable.
-type scenarioList struct{ cfg *server.Config }
+// routeMap is --route DOMAIN=HOST:PORT.
+func routeMap(cfg *server.Config) *domainMap {
+	return &domainMap{m: &cfg.Routes, typ: "DOMAIN=HOST:PORT", example: "hill.test=127.0.0.1:2526",
+		value: func(arg, a string) (string, error) {
+			if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+				return "", fmt.Errorf("%q: the route's target must be HOST:PORT, e.g. 127.0.0.1:2526", arg)
+			}
+			return a, nil
+		}}
+}
 
-func (s *scenarioList) String() string {
+// scenarioMap is --scenario DOMAIN=NAME.
+func scenarioMap(cfg *server.Config) *domainMap {
+	return &domainMap{m: &cfg.Scenarios, typ: "DOMAIN=NAME", example: "hamburger.test=greylist",
+		value: func(_, n string) (string, error) {
+			sc, err := scenario.Parse(n)
+			return sc.String(), err
+		}}
+}
+
+func (f *domainMap) String() string {
 	var out []string
-	for d, n := range s.cfg.Scenarios {
-		out = append(out, d+"="+n)
+	for d, v := range *f.m {
+		out = append(out, d+"="+v)
 	}
 	sort.Strings(out)
 	return strings.Join(out, ",")
 }
-func (s *scenarioList) Type() string { return "DOMAIN=NAME" }
-func (s *scenarioList) Set(v string) error {
-	d, n, ok := strings.Cut(v, "=")
+func (f *domainMap) Type() string { return f.typ }
+func (f *domainMap) Set(arg string) error {
+	d, v, ok := strings.Cut(arg, "=")
 	d = strings.ToLower(strings.TrimSpace(d))
 	if !ok || d == "" {
-		return fmt.Errorf("%q: write DOMAIN=NAME, e.g. hamburger.test=greylist", v)
+		return fmt.Errorf("%q: write %s, e.g. %s", arg, f.typ, f.example)
 	}
-	sc, err := scenario.Parse(n)
+	v, err := f.value(arg, v)
 	if err != nil {
 		return err
 	}
-	if s.cfg.Scenarios == nil {
-		s.cfg.Scenarios = map[string]string{}
+	if *f.m == nil {
+		*f.m = map[string]string{}
 	}
-	s.cfg.Scenarios[d] = sc.String()
+	(*f.m)[d] = v
 	return nil
+}
+
+// mergeInto lays these domains' values over another map flag's (the config
+// file's): buildConfig cannot pass them through String and Set, since a
+// value may hold the comma String joins with.
+func (f *domainMap) mergeInto(other *domainMap) {
+	for d, v := range *f.m {
+		if *other.m == nil {
+			*other.m = map[string]string{}
+		}
+		(*other.m)[d] = v
+	}
 }
 
 // timeScale is --time-scale N or LESSON=REAL.
@@ -226,22 +234,9 @@ func runServeLab(ctx context.Context, opts *serveOptions, cfg server.Config) err
 	if opts.readyLab != nil {
 		opts.readyLab(lab)
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	<-ctx.Done()
-	if !opts.JSON {
-		r.Blank()
-		r.Notef("stopping the lab: queues are kept for the next start")
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), server.ShutdownGrace)
-	defer cancel()
-	if err := lab.Shutdown(sctx); err != nil {
-		return failure("Messages acknowledged with 250 are safe in the queues; look at the logs in the lab's data directories.", "shutdown: %w", err)
-	}
-	if !opts.JSON {
-		r.Success("stopped")
-	}
-	return nil
+	return waitThenShutdown(ctx, r, opts.JSON, lab.Shutdown,
+		"stopping the lab: queues are kept for the next start",
+		"Messages acknowledged with 250 are safe in the queues; look at the logs in the lab's data directories.")
 }
 
 // labReport is the lab's start-up banner as JSON.

@@ -17,18 +17,16 @@ import (
 	"github.com/mailx-edu/mailx/server/control"
 )
 
-// The sender-authentication and spam flags of mailx serve, and the
-// subcommands `mailx serve dkim show` and `mailx serve blocklist`.
-func init() {
-	serveFlagHooks = append(serveFlagHooks, func(fs *pflag.FlagSet, cfg *server.Config) {
-		fs.StringVar(&cfg.Spam.Checks, "checks", "", `check incoming mail (SPF, DKIM, DMARC, blocklists, spam score): "on" or "off" (default on with --lab or --dnsbl, else off)`)
-		fs.BoolVar(&cfg.Spam.NoSign, "no-dkim-sign", false, "do not sign outgoing mail with DKIM (keys are in the data directory's dkim/; see mailx serve dkim show)")
-		fs.Var(&dnsblList{cfg: cfg}, "dnsbl", "DNS blocklist zone to ask about each client, as ZONE[=WEIGHT], e.g. bl.lab.test or zen.spamhaus.org=4; repeat for more (--lab: bl.lab.test)")
-		fs.StringVar(&cfg.Spam.DNSBLAction, "dnsbl-action", "", `what a listing does: "reject" (554 at RCPT, as Postfix's reject_rbl_client; default) or "score" (add the weight to the spam score)`)
-		fs.Float64Var(&cfg.Spam.Threshold, "spam-threshold", 0, "spam score from which mail goes to the Junk folder (default 5.0)")
-		fs.Float64Var(&cfg.Spam.Reject, "spam-reject", 0, "spam score from which mail is refused with 550 5.7.1 (default 15.0; -1: never)")
-	})
-	serveSubcommands = append(serveSubcommands, newServeDKIMCmd, newServeBlocklistCmd)
+// addSpamFlags defines the sender-authentication and spam flags of mailx
+// serve. This file also has its subcommands `mailx serve dkim show` and
+// `mailx serve blocklist`.
+func addSpamFlags(fs *pflag.FlagSet, cfg *server.Config) {
+	fs.StringVar(&cfg.Spam.Checks, "checks", "", `check incoming mail (SPF, DKIM, DMARC, blocklists, spam score): "on" or "off" (default on with --lab or --dnsbl, else off)`)
+	fs.BoolVar(&cfg.Spam.NoSign, "no-dkim-sign", false, "do not sign outgoing mail with DKIM (keys are in the data directory's dkim/; see mailx serve dkim show)")
+	fs.Var(&dnsblList{cfg: cfg}, "dnsbl", "DNS blocklist zone to ask about each client, as ZONE[=WEIGHT], e.g. bl.lab.test or zen.spamhaus.org=4; repeat for more (--lab: bl.lab.test)")
+	fs.StringVar(&cfg.Spam.DNSBLAction, "dnsbl-action", "", `what a listing does: "reject" (554 at RCPT, as Postfix's reject_rbl_client; default) or "score" (add the weight to the spam score)`)
+	fs.Float64Var(&cfg.Spam.Threshold, "spam-threshold", 0, "spam score from which mail goes to the Junk folder (default 5.0)")
+	fs.Float64Var(&cfg.Spam.Reject, "spam-reject", 0, "spam score from which mail is refused with 550 5.7.1 (default 15.0; -1: never)")
 }
 
 // dnsblList is --dnsbl ZONE[=WEIGHT], repeatable.

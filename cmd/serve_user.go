@@ -30,14 +30,15 @@ Sent, Drafts, Trash and Junk. A server started with --user uses only those users
 and ignores the file: while one runs, add, passwd and del refuse and say so.
 
 On a terminal the password is asked twice, without echo.`
-	for _, sub := range []*cobra.Command{
-		newServeUserAddCmd(ios, nil, "add", "Create an account (asks for the password)"),
-		newServeUserAddCmd(ios, nil, "passwd", "Change an account's password"),
-		newServeUserDelCmd(ios, nil),
-		newServeUserListCmd(ios, nil),
-	} {
-		c.AddCommand(sub)
+	passwordExample := func(action string) string {
+		return fmt.Sprintf("  mailx serve user %s carol\n  mailx serve user %s carol --password s3cret\n  echo s3cret | mailx serve user %s carol", action, action, action)
 	}
+	c.AddCommand(
+		newServeUserActionCmd(ios, nil, "add", "Create an account (asks for the password)", passwordExample("add")),
+		newServeUserActionCmd(ios, nil, "passwd", "Change an account's password", passwordExample("passwd")),
+		newServeUserActionCmd(ios, nil, "del", "Remove an account (its Maildir is kept)", "  mailx serve user del carol"),
+		newServeUserActionCmd(ios, nil, "list", "List the accounts", "  mailx serve user list\n  mailx serve user list --json"),
+	)
 	return c
 }
 
@@ -54,61 +55,38 @@ func userDataFlag(c *cobra.Command, data *string) {
 	c.Flags().StringVar(data, "data", "", "the server's data directory (default: mailx serve's, under the mailx state directory)")
 }
 
-func newServeUserAddCmd(ios *IOStreams, runF func(context.Context, *serveUserOptions) error, action, short string) *cobra.Command {
+// newServeUserActionCmd builds one subcommand of mailx serve user: add and
+// passwd take NAME and --password, del takes NAME, list takes --json. All
+// of them run runServeUser with their action.
+func newServeUserActionCmd(ios *IOStreams, runF func(context.Context, *serveUserOptions) error, action, short, example string) *cobra.Command {
 	opts := &serveUserOptions{IO: ios, Action: action}
+	takesName := action != "list"
 	c := &cobra.Command{
-		Use:     action + " NAME",
+		Use:     action,
 		Short:   short,
-		Example: fmt.Sprintf("  mailx serve user %s carol\n  mailx serve user %s carol --password s3cret\n  echo s3cret | mailx serve user %s carol", action, action, action),
-		Args:    exactArgs(1, "the user name"),
-		RunE: func(c *cobra.Command, args []string) error {
-			opts.Name = strings.ToLower(args[0])
-			if runF == nil {
-				runF = runServeUser
-			}
-			return runF(c.Context(), opts)
-		},
-	}
-	userDataFlag(c, &opts.Data)
-	c.Flags().StringVar(&opts.Password, "password", "", "the password (default: asked for, or read from standard input)")
-	return c
-}
-
-func newServeUserDelCmd(ios *IOStreams, runF func(context.Context, *serveUserOptions) error) *cobra.Command {
-	opts := &serveUserOptions{IO: ios, Action: "del"}
-	c := &cobra.Command{
-		Use:     "del NAME",
-		Short:   "Remove an account (its Maildir is kept)",
-		Example: "  mailx serve user del carol",
-		Args:    exactArgs(1, "the user name"),
-		RunE: func(c *cobra.Command, args []string) error {
-			opts.Name = strings.ToLower(args[0])
-			if runF == nil {
-				runF = runServeUser
-			}
-			return runF(c.Context(), opts)
-		},
-	}
-	userDataFlag(c, &opts.Data)
-	return c
-}
-
-func newServeUserListCmd(ios *IOStreams, runF func(context.Context, *serveUserOptions) error) *cobra.Command {
-	opts := &serveUserOptions{IO: ios, Action: "list"}
-	c := &cobra.Command{
-		Use:     "list",
-		Short:   "List the accounts",
-		Example: "  mailx serve user list\n  mailx serve user list --json",
+		Example: example,
 		Args:    noArgs,
 		RunE: func(c *cobra.Command, args []string) error {
+			if takesName {
+				opts.Name = strings.ToLower(args[0])
+			}
 			if runF == nil {
 				runF = runServeUser
 			}
 			return runF(c.Context(), opts)
 		},
 	}
+	if takesName {
+		c.Use += " NAME"
+		c.Args = exactArgs(1, "the user name")
+	}
 	userDataFlag(c, &opts.Data)
-	c.Flags().BoolVar(&opts.JSON, "json", false, "print as JSON")
+	switch action {
+	case "add", "passwd":
+		c.Flags().StringVar(&opts.Password, "password", "", "the password (default: asked for, or read from standard input)")
+	case "list":
+		c.Flags().BoolVar(&opts.JSON, "json", false, "print as JSON")
+	}
 	return c
 }
 

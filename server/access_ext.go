@@ -8,10 +8,8 @@ import (
 
 // The access side of the MTA: POP3 and IMAP (and their implicit-TLS
 // variants) over the users' Maildirs, with the same accounts, certificate,
-// login throttle, session ids and trace as SMTP.
-func init() { extensions = append(extensions, addAccess) }
-
-func addAccess(m *MTA) error {
+// login throttle, session ids and trace as SMTP. New adds it after SMTP.
+func (m *MTA) addAccess() error {
 	cfg := m.Config()
 	if !off(cfg.POP3Addr) || !off(cfg.POP3SAddr) {
 		p := pop3.New(pop3.Config{

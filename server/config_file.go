@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mailx-edu/mailx/server/accounts"
 )
@@ -102,6 +103,9 @@ func LoadConfigFile(path string, c *Config) error {
 
 type setter func(c *Config, v string) error
 
+// sections are the config file's sections with fixed keys, each key with
+// the setter that writes it into Config: every key mailx.conf knows is in
+// this one table (ExampleConfig shows them, and a test checks it does).
 var sections = map[string]map[string]setter{
 	"server": {
 		"domains": func(c *Config, v string) error {
@@ -130,14 +134,7 @@ var sections = map[string]map[string]setter{
 		"vrfy":           boolean(func(c *Config) *bool { return &c.VRFY }),
 		"welcome":        boolean(func(c *Config) *bool { return &c.Welcome }),
 		"relay_networks": func(c *Config, v string) error { return setNets(c, v) },
-		"transcripts": func(c *Config, v string) error {
-			var on bool
-			if err := boolean(func(*Config) *bool { return &on })(c, v); err != nil {
-				return err
-			}
-			c.NoTranscripts = !on
-			return nil
-		},
+		"transcripts":    negated(func(c *Config) *bool { return &c.NoTranscripts }),
 		"trusted_networks": func(c *Config, v string) (err error) {
 			c.TrustedNets, err = ParseNets(v)
 			return err
@@ -159,26 +156,11 @@ var sections = map[string]map[string]setter{
 		"max_errors":              integer(func(c *Config) *int { return &c.Limits.Errors }),
 		"max_sessions":            integer(func(c *Config) *int { return &c.Limits.Sessions }),
 		"max_sessions_per_client": integer(func(c *Config) *int { return &c.Limits.SessionsPerClient }),
-		"idle_timeout": func(c *Config, v string) (err error) {
-			c.Limits.Idle, err = parseDuration(v)
-			return
-		},
-		"data_timeout": func(c *Config, v string) (err error) {
-			c.Limits.Data, err = parseDuration(v)
-			return
-		},
-		"pop3_timeout": func(c *Config, v string) (err error) {
-			c.POP3Timeout, err = parseDuration(v)
-			return
-		},
-		"imap_autologout": func(c *Config, v string) (err error) {
-			c.IMAPAutologout, err = parseDuration(v)
-			return
-		},
-		"auth_fail_delay": func(c *Config, v string) (err error) {
-			c.Limits.AuthFailDelay, err = parseDuration(v)
-			return
-		},
+		"idle_timeout":            duration(func(c *Config) *time.Duration { return &c.Limits.Idle }),
+		"data_timeout":            duration(func(c *Config) *time.Duration { return &c.Limits.Data }),
+		"pop3_timeout":            duration(func(c *Config) *time.Duration { return &c.POP3Timeout }),
+		"imap_autologout":         duration(func(c *Config) *time.Duration { return &c.IMAPAutologout }),
+		"auth_fail_delay":         duration(func(c *Config) *time.Duration { return &c.Limits.AuthFailDelay }),
 		"min_free_disk": func(c *Config, v string) error {
 			n, err := ParseSize(v)
 			c.Limits.MinFreeDisk = uint64(n)
@@ -196,6 +178,44 @@ var sections = map[string]map[string]setter{
 			c.TimeScale = f
 			return nil
 		},
+		// The retry schedule (relay_ext.go).
+		"retry_min":     duration(func(c *Config) *time.Duration { return &c.RetryMin }),
+		"retry_max":     duration(func(c *Config) *time.Duration { return &c.RetryMax }),
+		"lifetime":      duration(func(c *Config) *time.Duration { return &c.Lifetime }),
+		"delay_warning": duration(func(c *Config) *time.Duration { return &c.DelayWarning }),
+	},
+	// Sender authentication and spam (spam_ext.go, spam_config.go).
+	"spam": {
+		"checks": func(c *Config, v string) error {
+			switch strings.ToLower(v) {
+			case "on", "yes", "true", "off", "no", "false", "":
+				c.Spam.Checks = strings.ToLower(v)
+				return nil
+			}
+			return fmt.Errorf("%q: write on or off", v)
+		},
+		"dkim_sign": negated(func(c *Config) *bool { return &c.Spam.NoSign }),
+		"dnsbl": func(c *Config, v string) error {
+			c.Spam.DNSBL = nil
+			for _, z := range list(v) {
+				zone, err := ParseDNSBL(z)
+				if err != nil {
+					return err
+				}
+				c.Spam.DNSBL = append(c.Spam.DNSBL, zone)
+			}
+			return nil
+		},
+		"dnsbl_action": func(c *Config, v string) error {
+			v = strings.ToLower(strings.TrimSpace(v))
+			if v != "reject" && v != "score" {
+				return fmt.Errorf("%q: write reject or score", v)
+			}
+			c.Spam.DNSBLAction = v
+			return nil
+		},
+		"spam_threshold": number(func(c *Config) *float64 { return &c.Spam.Threshold }),
+		"spam_reject":    number(func(c *Config) *float64 { return &c.Spam.Reject }),
 	},
 }
 
@@ -389,6 +409,37 @@ func boolean(field func(*Config) *bool) setter {
 		default:
 			return fmt.Errorf("%q is not yes or no", v)
 		}
+		return nil
+	}
+}
+
+// negated sets a "no" field from a yes-or-no key that says the opposite
+// (transcripts = yes clears NoTranscripts).
+func negated(field func(*Config) *bool) setter {
+	return func(c *Config, v string) error {
+		var on bool
+		if err := boolean(func(*Config) *bool { return &on })(c, v); err != nil {
+			return err
+		}
+		*field(c) = !on
+		return nil
+	}
+}
+
+func duration(field func(*Config) *time.Duration) setter {
+	return func(c *Config, v string) (err error) {
+		*field(c), err = parseDuration(v)
+		return err
+	}
+}
+
+func number(field func(*Config) *float64) setter {
+	return func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number such as 5.0", v)
+		}
+		*field(c) = f
 		return nil
 	}
 }

@@ -3,8 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-
-	"github.com/mailx-edu/mailx/server/control"
 )
 
 // CallAccounts is the control call that says where a running server takes
@@ -21,16 +19,14 @@ type AccountsResult struct {
 	Users  []string `json:"users"`
 }
 
-// registerAccountsCall adds CallAccounts to the control endpoint.
-func (m *MTA) registerAccountsCall(ctl *control.Server) {
-	ctl.Handle(CallAccounts, func(context.Context, json.RawMessage) (any, error) {
-		res := AccountsResult{Source: "file", Users: []string{}}
-		if len(m.cfg.Users) > 0 || len(m.cfg.UserHashes) > 0 {
-			res.Source = "flags"
-		}
-		for _, a := range m.accts {
-			res.Users = append(res.Users, a.Name)
-		}
-		return res, nil
-	})
+// accountsCall answers CallAccounts.
+func (m *MTA) accountsCall(context.Context, json.RawMessage) (any, error) {
+	res := AccountsResult{Source: "file", Users: []string{}}
+	if len(m.cfg.Users) > 0 || len(m.cfg.UserHashes) > 0 {
+		res.Source = "flags"
+	}
+	for _, a := range m.accts {
+		res.Users = append(res.Users, a.Name)
+	}
+	return res, nil
 }

@@ -2,9 +2,26 @@
 // the one place that starts them. Config says what to run (domains, listen
 // addresses, accounts, limits, relay settings); New prepares the data
 // directory (TLS certificate, accounts, queue, log) and Start binds the
-// listeners: SMTP (server/smtp) on 2525, submission on 2587, and whatever the
-// extensions add (POP3 and IMAP from server/pop3 and server/imap, the relay
-// and the lab from server/relay). Shutdown stops them gracefully.
+// listeners. Shutdown stops them gracefully.
+//
+// The wiring is explicit and lives in three places, so a reader finds every
+// part from them:
+//
+//   - New lists the components in order, each in a file of its own: addSMTP
+//     (SMTP on 2525, submission on 2587, SMTPS; mta.go), addAccess (POP3 and
+//     IMAP from server/pop3 and server/imap; access_ext.go), addWeb (web mail,
+//     server/web; mta_web.go), addRelay (remote delivery with server/relay,
+//     retries and bounces, teaching scenarios; relay_ext.go), addSpam (DKIM
+//     signing, SPF/DKIM/DMARC checks, blocklists, spam score; spam_ext.go).
+//     A component keeps its state in a field of MTA, adds listeners with
+//     AddService, may set QueueOptions before the queue opens, and registers
+//     background work with OnShutdown.
+//   - registerControlCalls (mta.go) lists every call of the control endpoint.
+//   - sections (config_file.go) is the one table of config file keys.
+//
+// To add a component: write addX in its own file, call it from New in its
+// place in the list, keep its state in an MTA field, and add its config keys
+// to sections and ExampleConfig, its control call to registerControlCalls.
 //
 // The data directory:
 //

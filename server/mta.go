@@ -25,18 +25,6 @@ import (
 	"github.com/mailx-edu/mailx/server/tlscert"
 )
 
-// Extension adds a component to every MTA: it runs in New, after the
-// directory, certificate, log and trace are ready and before the queue
-// opens, so it may set QueueOptions (a remote Deliverer, a retry Policy, a
-// Bounce function) and AddService listeners. POP3, IMAP and the relay plug
-// in this way, each from its own file in this package:
-//
-//	func init() { extensions = append(extensions, addPOP3) }
-type Extension func(m *MTA) error
-
-// extensions are run in order by New.
-var extensions []Extension
-
 // Service is one listener and the server behind it.
 type Service struct {
 	Name string // "smtp", "submission", "pop3", ... shown in the banner
@@ -67,7 +55,8 @@ type MTA struct {
 	trace *traceMux
 	ids   access.Counter
 
-	// QueueOptions are used to open the queue; extensions may change them.
+	// QueueOptions are used to open the queue; the components New adds
+	// before it opens may change them (the relay sets Remote, Policy, Bounce).
 	QueueOptions queue.Options
 	// Throttle is shared by every login (SMTP AUTH, POP3, IMAP).
 	Throttle *access.Throttle
@@ -79,6 +68,8 @@ type MTA struct {
 	queue    *queue.Queue
 	ctl      *control.Server
 	smtp     []*smtp.Server
+	relay    *relayState // relay_ext.go: scenarios, retry schedule, relay client
+	spam     *spamState  // spam_ext.go: DKIM keys, learning filter, checker
 
 	mu      sync.Mutex
 	started bool
@@ -143,9 +134,19 @@ func New(cfg Config) (*MTA, error) {
 		Trace:         m.trace.hook,
 		Logger:        m.log.With("component", "queue"),
 	}
-	m.addSMTP()
-	for _, ext := range extensions {
-		if err := ext(m); err != nil {
+	// The components, in order, each in its own file. They run after the
+	// directory, certificate, log and trace are ready and before the queue
+	// opens, so they may set QueueOptions and AddService listeners (the
+	// banner lists them in this order). The spam checks come last: they
+	// attach to the SMTP servers and to the relay client made before them.
+	m.addSMTP() // SMTP, submission, SMTPS (below)
+	for _, add := range []func() error{
+		m.addAccess, // access_ext.go: POP3, IMAP and their implicit-TLS twins
+		m.addWeb,    // mta_web.go: the web mail bridge, a client of IMAP and submission
+		m.addRelay,  // relay_ext.go: remote delivery, retry schedule, bounces, scenarios
+		m.addSpam,   // spam_ext.go: DKIM signing, SPF/DKIM/DMARC, blocklists, spam score
+	} {
+		if err := add(); err != nil {
 			return nil, err
 		}
 	}
@@ -339,7 +340,7 @@ func (m *MTA) Trace() transcript.Hook { return m.trace.hook }
 // SessionID returns the next session id ("s12"), unique in this MTA.
 func (m *MTA) SessionID() string { return m.ids.Next() }
 
-// Queue returns the queue (nil inside extensions, which run before it opens).
+// Queue returns the queue (nil while New adds the components, which run before it opens).
 func (m *MTA) Queue() *queue.Queue { return m.queue }
 
 // MailRoot returns a user's Maildir root.
@@ -349,7 +350,7 @@ func (m *MTA) MailRoot(user string) string { return maildir.Root(m.cfg.Data, use
 func (m *MTA) Accounts() []Account { return slices.Clone(m.accts) }
 
 // OnShutdown registers f to run at Shutdown, after the listeners stop and
-// before the queue closes (an extension's background work).
+// before the queue closes (a component's background work).
 func (m *MTA) OnShutdown(f func(context.Context) error) { m.closers = append(m.closers, f) }
 
 // Start binds every listener, starts queue delivery and the control
@@ -388,11 +389,7 @@ func (m *MTA) Start(ctx context.Context) error {
 	if err != nil {
 		m.log.Warn("no control endpoint: mailx queue will read the queue files instead", "err", err)
 	} else {
-		control.RegisterQueue(ctl, m.queue)
-		m.registerAccountsCall(ctl)
-		for _, h := range controlHooks {
-			h(m, ctl)
-		}
+		m.registerControlCalls(ctl)
 		m.ctl = ctl
 	}
 	m.started = true
@@ -402,6 +399,16 @@ func (m *MTA) Start(ctx context.Context) error {
 	}
 	m.log.Info("mailx serve started", "domains", m.cfg.Domains, "listen", addrs, "data", m.cfg.Data)
 	return nil
+}
+
+// registerControlCalls adds every call the control endpoint answers: the
+// commands that talk to a running server (mailx queue, serve user, serve
+// scenario, serve blocklist) find their calls here.
+func (m *MTA) registerControlCalls(ctl *control.Server) {
+	control.RegisterQueue(ctl, m.queue)        // list, show, flush, ... (server/control)
+	ctl.Handle(CallAccounts, m.accountsCall)   // control_accounts.go
+	ctl.Handle(CallScenario, m.scenarioCall)   // relay_ext.go
+	ctl.Handle(CallBlocklist, m.blocklistCall) // spam_control.go
 }
 
 // ListenError reports a listener that could not bind.
@@ -466,7 +473,7 @@ type ServiceAddr struct {
 }
 
 // Shutdown stops the listeners (sessions receiving a message may finish
-// until ctx ends), then extensions, queue delivery, the control endpoint,
+// until ctx ends), then the components' OnShutdown work, queue delivery, the control endpoint,
 // transcripts and the log. Acknowledged messages stay in the queue.
 func (m *MTA) Shutdown(ctx context.Context) error {
 	var errs []error

@@ -197,10 +197,3 @@ func (b *transcriptBudget) perSession() int64 {
 	}
 	return max(b.maxBytes/10, 16<<10)
 }
-
-// usage reports the files and octets the budget knows of (tests).
-func (b *transcriptBudget) usage() (files int, bytes int64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.files.Len(), b.total
-}

@@ -22,10 +22,9 @@ const WebAuto = "auto"
 
 // The web mail bridge: an IMAP and submission client of this MTA's own
 // listeners, with the same throttle, session ids and trace, so that its
-// lines land in DATA/transcripts like every other session's.
-func init() { extensions = append(extensions, addWeb) }
-
-func addWeb(m *MTA) error {
+// lines land in DATA/transcripts like every other session's. New adds it
+// after POP3 and IMAP.
+func (m *MTA) addWeb() error {
 	cfg := m.Config()
 	addr := cfg.WebAddr
 	imapOff, subOff := off(cfg.IMAPAddr), off(cfg.SubmissionAddr)

@@ -23,11 +23,8 @@ import (
 
 // The relay side of the MTA: remote delivery (server/relay), the retry
 // schedule and bounces (server/queue's Schedule and Bouncer), and the
-// teaching scenarios (server/scenario) with their control call.
-func init() { extensions = append(extensions, addRelay) }
-
-// controlHooks run when the control endpoint has started, to add calls.
-var controlHooks []func(m *MTA, ctl *control.Server)
+// teaching scenarios (server/scenario) with their control call. New adds
+// it after the listeners; registerControlCalls adds CallScenario.
 
 // CallScenario is the control call that switches a domain's scenario:
 // args ScenarioArgs, result ScenarioResult.
@@ -47,56 +44,46 @@ type ScenarioResult struct {
 	Text     string            `json:"text"`
 }
 
-// relayState is what the relay extension keeps per MTA.
+// relayState is what the relay component keeps (MTA.relay), made in
+// addRelay and not changed after New.
 type relayState struct {
 	engine   *scenario.Engine
 	schedule queue.Schedule
 	client   *relay.Client
 }
 
-var (
-	relayMu     sync.Mutex
-	relayStates = map[*MTA]*relayState{}
-)
-
-func relayOf(m *MTA) *relayState {
-	relayMu.Lock()
-	defer relayMu.Unlock()
-	return relayStates[m]
-}
-
 // Scenario returns the teaching scenario in force.
 func (m *MTA) Scenario() scenario.Scenario {
-	if rs := relayOf(m); rs != nil {
-		return rs.engine.Current()
+	if m.relay != nil {
+		return m.relay.engine.Current()
 	}
 	return scenario.Scenario{Name: scenario.Normal}
 }
 
 // SetScenario switches the teaching scenario at run time.
 func (m *MTA) SetScenario(s scenario.Scenario) {
-	if rs := relayOf(m); rs != nil {
-		rs.engine.Set(s)
-		m.log.Info("scenario switched", "scenario", s.String())
-		for _, h := range scenarioHooks {
-			h(m, s)
-		}
+	if m.relay == nil {
+		return
+	}
+	m.relay.engine.Set(s)
+	m.log.Info("scenario switched", "scenario", s.String())
+	if s.Name == scenario.OpenRelay {
+		// The open-relay scenario starts its story (spam_scenario.go).
+		go abuseOpenRelay(m)
 	}
 }
 
-// scenarioHooks run when a scenario is switched at run time (the
-// open-relay scenario starts its story: spam_scenario.go).
-var scenarioHooks []func(m *MTA, s scenario.Scenario)
-
 // Schedule returns the retry schedule in force.
 func (m *MTA) Schedule() queue.Schedule {
-	if rs := relayOf(m); rs != nil {
-		return rs.schedule
+	if m.relay != nil {
+		return m.relay.schedule
 	}
 	return queue.DefaultSchedule
 }
 
-func addRelay(m *MTA) error {
+// addRelay makes the relay client, the retry schedule and the bouncer, and
+// gives them to the queue through QueueOptions.
+func (m *MTA) addRelay() error {
 	cfg := m.cfg
 	scale := cfg.TimeScale
 	if scale < 1 {
@@ -176,45 +163,35 @@ func addRelay(m *MTA) error {
 		every := time.Duration(float64(6*time.Second) / scale)
 		m.QueueOptions.ScanEvery = min(max(every, 20*time.Millisecond), time.Second)
 	}
-	relayMu.Lock()
-	relayStates[m] = &relayState{engine: engine, schedule: sched, client: client}
-	relayMu.Unlock()
-	m.OnShutdown(func(context.Context) error {
-		relayMu.Lock()
-		delete(relayStates, m)
-		relayMu.Unlock()
-		return nil
-	})
+	m.relay = &relayState{engine: engine, schedule: sched, client: client}
 	return nil
 }
 
-func init() {
-	controlHooks = append(controlHooks, func(m *MTA, ctl *control.Server) {
-		ctl.Handle(CallScenario, func(ctx context.Context, raw json.RawMessage) (any, error) {
-			var a ScenarioArgs
-			if err := json.Unmarshal(raw, &a); err != nil {
-				return nil, control.BadRequest("arguments: %v", err)
-			}
-			d := strings.ToLower(strings.TrimSuffix(a.Domain, "."))
-			if d != "" && !m.dir.IsLocalDomain(d) {
-				return nil, control.NotFound("%s is not a domain of this server (its domains: %s)", a.Domain, strings.Join(m.cfg.Domains, ", "))
-			}
-			if d == "" {
-				d = m.cfg.Domains[0]
-			}
-			if a.Scenario != "" {
-				s, err := scenario.Parse(a.Scenario)
-				if err != nil {
-					return nil, control.BadRequest("%v", err)
-				}
-				m.SetScenario(s)
-				m.trace.hook(transcript.Event{Time: time.Now(), Session: "control", Proto: "smtp", Dir: transcript.Meta,
-					Line: fmt.Sprintf("scenario of %s switched to %q: %s", d, s.String(), scenario.Descriptions[s.Name])})
-			}
-			s := m.Scenario()
-			return ScenarioResult{Domain: d, Scenario: s, Text: s.String()}, nil
-		})
-	})
+// scenarioCall answers CallScenario: it reports or switches a domain's
+// scenario (mailx serve scenario).
+func (m *MTA) scenarioCall(_ context.Context, raw json.RawMessage) (any, error) {
+	var a ScenarioArgs
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return nil, control.BadRequest("arguments: %v", err)
+	}
+	d := strings.ToLower(strings.TrimSuffix(a.Domain, "."))
+	if d != "" && !m.dir.IsLocalDomain(d) {
+		return nil, control.NotFound("%s is not a domain of this server (its domains: %s)", a.Domain, strings.Join(m.cfg.Domains, ", "))
+	}
+	if d == "" {
+		d = m.cfg.Domains[0]
+	}
+	if a.Scenario != "" {
+		s, err := scenario.Parse(a.Scenario)
+		if err != nil {
+			return nil, control.BadRequest("%v", err)
+		}
+		m.SetScenario(s)
+		m.trace.hook(transcript.Event{Time: time.Now(), Session: "control", Proto: "smtp", Dir: transcript.Meta,
+			Line: fmt.Sprintf("scenario of %s switched to %q: %s", d, s.String(), scenario.Descriptions[s.Name])})
+	}
+	s := m.Scenario()
+	return ScenarioResult{Domain: d, Scenario: s, Text: s.String()}, nil
 }
 
 // scenarioPolicy adapts a scenario.Engine to the SMTP server's Policy.
@@ -241,19 +218,3 @@ func (p scenarioPolicy) Data(from string, to []string) (*smtp.Reply, string) {
 func (p scenarioPolicy) Delay() time.Duration { return p.e.Delay() }
 
 var _ srvsmtp.Policy = scenarioPolicy{}
-
-// The retry schedule's keys in the config file's [relay] section.
-func init() {
-	for key, field := range map[string]func(*Config) *time.Duration{
-		"retry_min":     func(c *Config) *time.Duration { return &c.RetryMin },
-		"retry_max":     func(c *Config) *time.Duration { return &c.RetryMax },
-		"lifetime":      func(c *Config) *time.Duration { return &c.Lifetime },
-		"delay_warning": func(c *Config) *time.Duration { return &c.DelayWarning },
-	} {
-		sections["relay"][key] = func(c *Config, v string) error {
-			d, err := parseDuration(v)
-			*field(c) = d
-			return err
-		}
-	}
-}

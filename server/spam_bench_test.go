@@ -38,11 +38,11 @@ func BenchmarkChecks(b *testing.B) {
 	raw := []byte("Received: from laptop ([127.0.0.1]) by mx.crepes.test (mailx) with ESMTPA id 1;\r\n\tMon, 07 Dec 2026 10:00:00 +0000\r\n" +
 		"From: Alice <alice@crepes.test>\r\nTo: Bob <bob@hamburger.test>\r\nSubject: lab notes\r\nDate: " + time.Now().Format(time.RFC1123Z) +
 		"\r\nMessage-ID: <bench@crepes.test>\r\n\r\nHi Bob, the notes from Thursday's lab are in the shared folder.\r\n")
-	signed := spamOf(l.MTA("crepes.test")).checker.sign(&srvsmtp.Incoming{Text: raw, Submission: true})
+	signed := l.MTA("crepes.test").spam.checker.sign(&srvsmtp.Incoming{Text: raw, Submission: true})
 	if signed.Text == nil {
 		b.Fatalf("not signed: %v", signed.Notes)
 	}
-	ck := spamOf(l.MTA("hamburger.test")).checker
+	ck := l.MTA("hamburger.test").spam.checker
 	ci := srvsmtp.ClientInfo{Addr: netip.MustParseAddr("192.0.2.10"), Helo: "mx.crepes.test"}
 	ctx := context.Background()
 	in := &srvsmtp.Incoming{Client: ci, From: "alice@crepes.test", To: []string{"bob@hamburger.test"}, Hostname: "mx.hamburger.test"}

@@ -34,50 +34,48 @@ type BlocklistResult struct {
 	Entries []labdns.Entry `json:"entries"`
 }
 
-func init() {
-	controlHooks = append(controlHooks, func(m *MTA, ctl *control.Server) {
-		ctl.Handle(CallBlocklist, func(ctx context.Context, raw json.RawMessage) (any, error) {
-			var a BlocklistArgs
-			if err := json.Unmarshal(raw, &a); err != nil {
-				return nil, control.BadRequest("arguments: %v", err)
-			}
-			dns := m.cfg.Spam.LabDNS
-			if dns == nil {
-				return nil, control.NotFound("this server has no lab DNS, so no blocklist zone to manage: start the lab with mailx serve --lab")
-			}
-			res := BlocklistResult{Zone: LabBlocklist}
-			var addr netip.Addr
-			if a.Op == "add" || a.Op == "del" {
-				var err error
-				addr, err = netip.ParseAddr(strings.TrimSpace(a.Addr))
-				if err != nil {
-					return nil, control.BadRequest("%q is not an IP address", a.Addr)
-				}
-				res.Query = dnsbl.QueryName(addr, LabBlocklist)
-			}
-			switch a.Op {
-			case "add":
-				if err := dns.List(LabBlocklist, addr, a.Reason); err != nil {
-					return nil, control.BadRequest("%v", err)
-				}
-				res.Changed = true
-			case "del":
-				res.Changed = dns.Unlist(LabBlocklist, addr)
-			case "list", "":
-			default:
-				return nil, control.BadRequest("unknown operation %q: add, del or list", a.Op)
-			}
-			if res.Changed {
-				if err := saveBlocklist(dns, m.cfg.Spam.LabBLFile); err != nil {
-					m.log.Warn("lab blocklist not saved", "err", err)
-				}
-				m.trace.hook(transcript.Event{Time: time.Now(), Session: "control", Proto: "dns", Dir: transcript.Meta,
-					Line: fmt.Sprintf("blocklist %s: %s %s", LabBlocklist, a.Op, addr)})
-			}
-			res.Entries = dns.Listed(LabBlocklist)
-			return res, nil
-		})
-	})
+// blocklistCall answers CallBlocklist: it lists, adds or deletes an
+// address in the lab DNS's blocklist zone (mailx serve blocklist).
+func (m *MTA) blocklistCall(_ context.Context, raw json.RawMessage) (any, error) {
+	var a BlocklistArgs
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return nil, control.BadRequest("arguments: %v", err)
+	}
+	dns := m.cfg.Spam.LabDNS
+	if dns == nil {
+		return nil, control.NotFound("this server has no lab DNS, so no blocklist zone to manage: start the lab with mailx serve --lab")
+	}
+	res := BlocklistResult{Zone: LabBlocklist}
+	var addr netip.Addr
+	if a.Op == "add" || a.Op == "del" {
+		var err error
+		addr, err = netip.ParseAddr(strings.TrimSpace(a.Addr))
+		if err != nil {
+			return nil, control.BadRequest("%q is not an IP address", a.Addr)
+		}
+		res.Query = dnsbl.QueryName(addr, LabBlocklist)
+	}
+	switch a.Op {
+	case "add":
+		if err := dns.List(LabBlocklist, addr, a.Reason); err != nil {
+			return nil, control.BadRequest("%v", err)
+		}
+		res.Changed = true
+	case "del":
+		res.Changed = dns.Unlist(LabBlocklist, addr)
+	case "list", "":
+	default:
+		return nil, control.BadRequest("unknown operation %q: add, del or list", a.Op)
+	}
+	if res.Changed {
+		if err := saveBlocklist(dns, m.cfg.Spam.LabBLFile); err != nil {
+			m.log.Warn("lab blocklist not saved", "err", err)
+		}
+		m.trace.hook(transcript.Event{Time: time.Now(), Session: "control", Proto: "dns", Dir: transcript.Meta,
+			Line: fmt.Sprintf("blocklist %s: %s %s", LabBlocklist, a.Op, addr)})
+	}
+	res.Entries = dns.Listed(LabBlocklist)
+	return res, nil
 }
 
 // EditBlocklistFile applies a blocklist operation to the file a lab keeps

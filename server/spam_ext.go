@@ -32,24 +32,14 @@ import (
 // X-Spam-Status: and X-Spam-Report: at the top; DMARC's policy and the
 // score then decide: quarantine or spam → the recipient's Junk folder,
 // reject or a score past the reject level → 550 5.7.1 at the end of DATA.
-func init() { extensions = append(extensions, addSpam) }
+// New adds it last, after the SMTP servers and the relay client it attaches to.
 
-// spamState is what the spam extension keeps per MTA.
+// spamState is what the spam component keeps (MTA.spam), made in addSpam
+// and not changed after New.
 type spamState struct {
 	keys    *dkimKeyring // nil when signing is off
 	filter  *spam.Filter
 	checker *checker
-}
-
-var (
-	spamMu     sync.Mutex
-	spamStates = map[*MTA]*spamState{}
-)
-
-func spamOf(m *MTA) *spamState {
-	spamMu.Lock()
-	defer spamMu.Unlock()
-	return spamStates[m]
 }
 
 // ChecksOn reports whether cfg checks incoming mail.
@@ -66,8 +56,8 @@ func (c Config) ChecksOn() bool {
 // DKIMKeys returns the server's DKIM keys made so far and the records to
 // publish (see DKIMReady).
 func (m *MTA) DKIMKeys() []DKIMKey {
-	if st := spamOf(m); st != nil && st.keys != nil {
-		return st.keys.published()
+	if m.spam != nil && m.spam.keys != nil {
+		return m.spam.keys.published()
 	}
 	return nil
 }
@@ -75,8 +65,8 @@ func (m *MTA) DKIMKeys() []DKIMKey {
 // DKIMReady is closed once every DKIM key exists (a new RSA key is made in
 // the background on the first start).
 func (m *MTA) DKIMReady() <-chan struct{} {
-	if st := spamOf(m); st != nil && st.keys != nil {
-		return st.keys.ready
+	if m.spam != nil && m.spam.keys != nil {
+		return m.spam.keys.ready
 	}
 	c := make(chan struct{})
 	close(c)
@@ -85,13 +75,15 @@ func (m *MTA) DKIMReady() <-chan struct{} {
 
 // SpamFilter returns the learning filter (nil when off).
 func (m *MTA) SpamFilter() *spam.Filter {
-	if st := spamOf(m); st != nil {
-		return st.filter
+	if m.spam != nil {
+		return m.spam.filter
 	}
 	return nil
 }
 
-func addSpam(m *MTA) error {
+// addSpam makes the DKIM keyring, the learning filter and the checker, and
+// gives the checker to the SMTP listeners that need it.
+func (m *MTA) addSpam() error {
 	cfg := m.cfg
 	st := &spamState{}
 	if !cfg.Spam.NoSign {
@@ -146,23 +138,15 @@ func addSpam(m *MTA) error {
 			s.SetChecker(ck)
 		}
 	}
-	if rs := relayOf(m); rs != nil && cfg.Spam.LabAddr.IsValid() {
-		rs.client.SetXClient(func() (netip.Addr, string) {
+	if m.relay != nil && cfg.Spam.LabAddr.IsValid() {
+		m.relay.client.SetXClient(func() (netip.Addr, string) {
 			if m.Scenario().Name == scenario.Spoof {
 				return LabSpammer, "[UNAVAILABLE]"
 			}
 			return cfg.Spam.LabAddr, cfg.Hostname
 		})
 	}
-	spamMu.Lock()
-	spamStates[m] = st
-	spamMu.Unlock()
-	m.OnShutdown(func(context.Context) error {
-		spamMu.Lock()
-		delete(spamStates, m)
-		spamMu.Unlock()
-		return nil
-	})
+	m.spam = st
 	return nil
 }
 

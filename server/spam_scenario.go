@@ -78,15 +78,8 @@ func (c *checker) OpenRelay() bool { return c.m.Scenario().Name == scenario.Open
 // abuseMessages is how many spam messages the abuse of an open relay sends.
 const abuseMessages = 3
 
-func init() {
-	scenarioHooks = append(scenarioHooks, func(m *MTA, s scenario.Scenario) {
-		if s.Name == scenario.OpenRelay {
-			go abuseOpenRelay(m)
-		}
-	})
-}
-
-// abuseOpenRelay plays the story of the course notes: a spammer finds the
+// abuseOpenRelay plays the story of the course notes (SetScenario starts
+// it when the scenario becomes open-relay): a spammer finds the
 // open relay and sends spam through it to another lab domain; the lab's
 // abuse desk then lists the relay's address in bl.lab.test, and from then on
 // the other domains refuse its mail, its own users' included.

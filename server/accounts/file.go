@@ -56,9 +56,6 @@ func Load(path string) (*File, error) {
 	return f, nil
 }
 
-// Path returns the file's path.
-func (f *File) Path() string { return f.path }
-
 // Users returns the user names in alphabetical order.
 func (f *File) Users() []string {
 	out := make([]string, 0, len(f.users))

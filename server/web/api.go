@@ -81,7 +81,7 @@ func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, se *session)
 		ex := se.log.begin(r.Method, path)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() { se.log.end(ex, max(sw.status, 200)) }()
-		h(sw, r.WithContext(withExchange(r.Context(), ex, se)), se)
+		h(sw, r.WithContext(withExchange(r.Context(), ex)), se)
 	}
 }
 

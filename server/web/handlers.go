@@ -19,23 +19,16 @@ import (
 
 type ctxKey int
 
-const (
-	keyExchange ctxKey = iota
-	keySession
-)
+// keyExchange holds the request's bridge Exchange (exchangeOf).
+const keyExchange ctxKey = 0
 
 func exchangeOf(r *http.Request) *Exchange {
 	ex, _ := r.Context().Value(keyExchange).(*Exchange)
 	return ex
 }
 
-func withExchange(ctx context.Context, ex *Exchange, se *session) context.Context {
-	return context.WithValue(context.WithValue(ctx, keySession, se), keyExchange, ex)
-}
-
-func sessionOf(r *http.Request) *session {
-	se, _ := r.Context().Value(keySession).(*session)
-	return se
+func withExchange(ctx context.Context, ex *Exchange) context.Context {
+	return context.WithValue(ctx, keyExchange, ex)
 }
 
 func (s *Server) routes() {
@@ -115,9 +108,8 @@ func (s *Server) page(h func(w http.ResponseWriter, r *http.Request, se *session
 				return
 			}
 		}
-		ctx := context.WithValue(r.Context(), keySession, se)
 		if !record {
-			h(w, r.WithContext(ctx), se)
+			h(w, r, se)
 			return
 		}
 		path := r.URL.Path
@@ -127,7 +119,7 @@ func (s *Server) page(h func(w http.ResponseWriter, r *http.Request, se *session
 		ex := se.log.begin(r.Method, path)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() { se.log.end(ex, max(sw.status, 200)) }()
-		h(sw, r.WithContext(context.WithValue(ctx, keyExchange, ex)), se)
+		h(sw, r.WithContext(withExchange(r.Context(), ex)), se)
 	}
 }
 
