@@ -17,6 +17,8 @@ func addHardenFlags(fs *pflag.FlagSet, cfg *server.Config) {
 		`remove the oldest transcripts beyond this total, e.g. 1G, or "unlimited" (default 100M)`)
 	fs.Var(&limitAge{p: &cfg.TranscriptsMaxAge}, "transcripts-max-age",
 		`remove transcripts older than this, e.g. 30d or 36h, or "unlimited" (default 14d)`)
+	fs.Var(&limitSize{p: &cfg.LogMaxSize}, "log-max-size",
+		`start a new DATA/log/mailx.log (the old one becomes mailx.log.1) at this size, e.g. 64M, or "unlimited" (default 16M)`)
 	fs.Var(&trustedNets{cfg: cfg}, "trusted-net",
 		"a classroom's network, e.g. 10.0.0.0/8: failed logins there never block the whole address (each account still is), and it may announce another client address with XCLIENT as loopback may; repeat for more")
 }

@@ -85,6 +85,10 @@ type Config struct {
 	// negative is unlimited (a lab that keeps everything).
 	TranscriptsMaxSize int64
 	TranscriptsMaxAge  time.Duration
+	// LogMaxSize is the size at which DATA/log/mailx.log becomes
+	// mailx.log.1 and a new log starts. Zero takes DefaultLogMaxSize
+	// (16 MiB); negative never rotates.
+	LogMaxSize int64
 
 	// Relay settings, used by the relay extension (server/relay).
 	Routes    map[string]string // domain → host:port, overriding DNS

@@ -39,6 +39,7 @@ trusted_networks =               # a classroom's networks: not blocked as a whol
 transcripts = yes                # keep every session in DATA/transcripts
 welcome = yes                    # a welcome message in each new account's INBOX
 transcripts_max_size = 100M      # oldest transcripts removed beyond this; "unlimited" keeps all
+log_max_size = 16M               # log/mailx.log becomes mailx.log.1 at this size; "unlimited" never rotates
 transcripts_max_age = 14d        # transcripts older than this removed; "unlimited" keeps all
 
 [limits]
@@ -137,6 +138,10 @@ var sections = map[string]map[string]setter{
 		"transcripts":    negated(func(c *Config) *bool { return &c.NoTranscripts }),
 		"trusted_networks": func(c *Config, v string) (err error) {
 			c.TrustedNets, err = ParseNets(v)
+			return err
+		},
+		"log_max_size": func(c *Config, v string) (err error) {
+			c.LogMaxSize, err = ParseLimitSize(v)
 			return err
 		},
 		"transcripts_max_size": func(c *Config, v string) (err error) {

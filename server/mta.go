@@ -51,7 +51,7 @@ type MTA struct {
 	dir   *accounts.Directory
 	cert  *tlscert.Result
 	log   *slog.Logger
-	logF  *os.File
+	logF  *rotatingLog
 	trace *traceMux
 	ids   access.Counter
 
@@ -172,7 +172,7 @@ func (m *MTA) openLog() error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("log: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, "mailx.log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openRotatingLog(filepath.Join(dir, "mailx.log"), m.cfg.LogMaxSize)
 	if err != nil {
 		return fmt.Errorf("log: %w", err)
 	}
