@@ -60,7 +60,9 @@ type textLine struct {
 }
 
 // next reads the next line of text. At the end-of-data line it returns
-// that line and io.EOF; any other error is the connection's.
+// that line and io.EOF; any other error is the connection's, and a
+// connection that ends inside the text is io.ErrUnexpectedEOF (as in
+// go-smtp), never the end of the text.
 func (d *dataReader) next() (textLine, error) {
 	if d.in.buffered() == 0 {
 		d.waitData()
@@ -69,6 +71,9 @@ func (d *dataReader) next() (textLine, error) {
 	// limit's length once its stuffing dot is removed (RFC 5321 §4.5.3.1.6
 	// counts the line as sent without it).
 	raw, long, crlf, err := d.in.readRaw(d.maxLine + 1)
+	if err == io.EOF {
+		return textLine{}, io.ErrUnexpectedEOF
+	}
 	if err != nil {
 		return textLine{}, err
 	}
