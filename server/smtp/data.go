@@ -230,9 +230,3 @@ func (s *session) traceDataEnd(t dataTrace, lines int) {
 	}
 	s.trace(transcript.Client, ".")
 }
-
-func (s *session) isStopped() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stopped
-}

@@ -39,17 +39,18 @@ type session struct {
 	esmtp    bool
 	authUser string
 	ext      sessionExt // XCLIENT (xclient.go)
-	errors   int
-	txns     int
+	errors   int // failed commands so far (Limits.Errors)
+	txns     int // messages queued in this session
 	copies   localCopies
 
 	// The open transaction.
 	mail  smtp.MailArgs
 	rcpts []string
 
+	// What Shutdown, on another goroutine, reads and sets.
 	mu      sync.Mutex
-	inData  bool
-	stopped bool
+	inData  bool // receiving a message: Shutdown lets it finish
+	stopped bool // Shutdown ended the session: the next read fails at once
 }
 
 func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
@@ -268,10 +269,7 @@ func (s *session) dispatch(verb, arg string) smtp.Reply {
 func (s *session) readFailed(err error) error {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		s.mu.Lock()
-		stopped := s.stopped
-		s.mu.Unlock()
-		if stopped {
+		if s.isStopped() {
 			s.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
 			s.send(smtp.ShuttingDown(s.srv.cfg.Hostname))
 			return errStop
@@ -302,6 +300,12 @@ func (s *session) interrupt(force bool) {
 	}
 	s.stopped = true
 	s.conn.SetReadDeadline(time.Now())
+}
+
+func (s *session) isStopped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopped
 }
 
 // send writes a reply and flushes unless the client has pipelined more
