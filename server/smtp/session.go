@@ -39,8 +39,8 @@ type session struct {
 	esmtp    bool
 	authUser string
 	ext      sessionExt // XCLIENT (xclient.go)
-	errors   int // failed commands so far (Limits.Errors)
-	txns     int // messages queued in this session
+	errors   int        // failed commands so far (Limits.Errors)
+	txns     int        // messages queued in this session
 	copies   localCopies
 
 	// The open transaction.
