@@ -40,17 +40,17 @@ func (s *session) receiveData() smtp.Reply {
 	s.in.beginBulk()
 	defer s.in.endBulk()
 	d := s.newDataReader()
-	if err := s.readText(d, m); err != nil {
+	if err := s.readText(&d, &m); err != nil {
 		m.mw.Abort()
 		return s.dataReadFailed(err)
 	}
 	if r, why := d.refusal(); why != "" {
-		return s.refuse(m, r, why)
+		return s.refuse(&m, r, why)
 	}
 	if m.beginErr != nil {
-		return s.refuse(m, smtp.LocalError(), "queue unavailable: "+m.beginErr.Error())
+		return s.refuse(&m, smtp.LocalError(), "queue unavailable: "+m.beginErr.Error())
 	}
-	return s.queueMessage(m, d.size)
+	return s.queueMessage(&m, d.size)
 }
 
 // setInData marks the session as receiving a message, which Shutdown lets

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"time"
 
 	smtp "github.com/mailx-edu/mailx/proto/smtp"
 )
@@ -21,11 +22,14 @@ import (
 // might disagree on where the message ends (SMTP smuggling): the whole
 // message is refused after the real end and nothing is queued.
 type dataReader struct {
-	in       *clientReader
-	lfOnly   bool   // the session's line ending is a bare LF
-	maxLine  int    // Limits.TextLine: the longest line, CR LF included
-	maxSize  int64  // Limits.MessageSize
-	waitData func() // arms the data timeout before a read from the network
+	in      *clientReader
+	lfOnly  bool  // the session's line ending is a bare LF
+	maxLine int   // Limits.TextLine: the longest line, CR LF included
+	maxSize int64 // Limits.MessageSize
+	// timer arms the data timeout, Limits.Data, before a read from the
+	// network (the session does, unless Shutdown has stopped it).
+	timer   interface{ setReadDeadline(time.Duration) }
+	timeout time.Duration
 
 	prevOK bool // the last line ended properly, so a "." line now ends the text
 
@@ -38,15 +42,12 @@ type dataReader struct {
 }
 
 // newDataReader starts reading a message's text from the session's client.
-func (s *session) newDataReader() *dataReader {
+func (s *session) newDataReader() dataReader {
 	lim := s.srv.limits
-	return &dataReader{
+	return dataReader{
 		in: &s.in, lfOnly: s.lfOnly, maxLine: lim.TextLine, maxSize: lim.MessageSize,
-		// The next line needs a read from the network: that read gets the
-		// data timeout. Lines already buffered need no new deadline
-		// (re-arming it for each line costs more than parsing the line).
-		waitData: func() { s.setReadDeadline(lim.Data) },
-		prevOK:   true, // the 354 reply is followed by the first line
+		timer: s, timeout: lim.Data,
+		prevOK: true, // the 354 reply is followed by the first line
 	}
 }
 
@@ -65,7 +66,10 @@ type textLine struct {
 // go-smtp), never the end of the text.
 func (d *dataReader) next() (textLine, error) {
 	if d.in.buffered() == 0 {
-		d.waitData()
+		// The next line needs a read from the network: that read gets the
+		// data timeout. Lines already buffered need no new deadline
+		// (re-arming it for each line costs more than parsing the line).
+		d.timer.setReadDeadline(d.timeout)
 	}
 	// One octet more than the limit: a dot-stuffed line may be a line of the
 	// limit's length once its stuffing dot is removed (RFC 5321 §4.5.3.1.6

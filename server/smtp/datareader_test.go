@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/access"
@@ -17,7 +18,7 @@ import (
 func readAll(t *testing.T, in string, lfOnly bool, bulk bool) (string, *dataReader, error) {
 	t.Helper()
 	c := newClientReader(strings.NewReader(in))
-	d := &dataReader{in: &c, lfOnly: lfOnly, maxLine: 20, maxSize: 60, waitData: func() {}, prevOK: true}
+	d := &dataReader{in: &c, lfOnly: lfOnly, maxLine: 20, maxSize: 60, timer: noTimer{}, prevOK: true}
 	var got []string
 	for {
 		if bulk {
@@ -38,6 +39,10 @@ func readAll(t *testing.T, in string, lfOnly bool, bulk bool) (string, *dataRead
 		}
 	}
 }
+
+type noTimer struct{}
+
+func (noTimer) setReadDeadline(time.Duration) {}
 
 // TestDataReader: where the text ends, what the transparency dot does, and
 // which fault refuses it, line by line and with lines taken in bulk.

@@ -41,8 +41,8 @@ const maxHeaderBuffer = 64 << 10
 
 // beginMessage asks the queue for a new message; release gives its
 // buffer back.
-func (s *session) beginMessage() *message {
-	m := &message{inHeader: true}
+func (s *session) beginMessage() message {
+	m := message{inHeader: true}
 	m.mw, m.beginErr = s.srv.cfg.Queue.Begin()
 	if m.beginErr != nil {
 		s.srv.log.Error("queue: cannot start a message", "session", s.id, "err", m.beginErr)
