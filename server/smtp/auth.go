@@ -25,21 +25,15 @@ var errBadCredentials = errors.New("wrong user name or password")
 // de-facto mechanism of draft-murchison-sasl-login, which go-sasl no longer
 // serves, so its two prompts are here).
 func (s *session) auth(arg string) smtp.Reply {
-	if s.authUser != "" {
-		return smtp.AlreadyAuthenticated()
-	}
-	if !s.authAllowed() {
-		return smtp.EncryptionRequired()
-	}
-	if blocked, wait := s.srv.cfg.Throttle.Blocked(s.client); blocked {
-		s.trace(transcript.Meta, fmt.Sprintf("AUTH refused: too many failed logins from %s", s.client))
-		return smtp.AuthBlocked(wait)
+	if r := s.authRefused(); r != nil {
+		return *r
 	}
 	mech, ir, hasIR := strings.Cut(arg, " ")
 	if mech == "" {
 		return smtp.SyntaxError("Syntax: AUTH <mechanism> [initial-response], e.g. AUTH PLAIN")
 	}
-	if m := strings.ToUpper(mech); m != sasl.Plain && m != sasl.Login {
+	m := strings.ToUpper(mech)
+	if m != sasl.Plain && m != sasl.Login {
 		// Before the initial response is looked at: an unknown mechanism's
 		// data need not be base64 of anything we know (RFC 4954 §4: 504).
 		return smtp.AuthMechanismUnknown(mech)
@@ -52,77 +46,122 @@ func (s *session) auth(arg string) smtp.Reply {
 		}
 		initial = b
 	}
-	var user string
-	var verdict access.Verdict
-	checked := false
-	check := func(name, password string) error {
-		user = name
-		account := strings.ToLower(name)
-		if strings.Contains(account, "@") {
-			if u, ok := s.srv.cfg.Directory.Resolve(account); ok {
-				account = u
-			}
-		}
-		checked = true
-		verdict = s.srv.cfg.Throttle.Check(s.client, account, func() bool { return s.srv.cfg.Directory.Authenticate(name, password) })
-		if !verdict.OK {
-			return errBadCredentials
-		}
+	a := &authAttempt{s: s}
+	var r *smtp.Reply
+	var err error
+	if m == sasl.Plain {
+		r, err = s.authPlain(a, initial)
+	} else {
+		r, err = s.authLogin(a, initial, hasIR)
+	}
+	if r != nil {
+		return *r
+	}
+	return s.authResult(a, err)
+}
+
+// authRefused refuses AUTH before any exchange: the session is
+// authenticated already, not protected, or its address is blocked for
+// failing too often.
+func (s *session) authRefused() *smtp.Reply {
+	var r smtp.Reply
+	if s.authUser != "" {
+		r = smtp.AlreadyAuthenticated()
+	} else if !s.authAllowed() {
+		r = smtp.EncryptionRequired()
+	} else if blocked, wait := s.srv.cfg.Throttle.Blocked(s.client); blocked {
+		s.trace(transcript.Meta, fmt.Sprintf("AUTH refused: too many failed logins from %s", s.client))
+		r = smtp.AuthBlocked(wait)
+	} else {
 		return nil
 	}
-	var err error
-	switch strings.ToUpper(mech) {
-	case sasl.Plain:
-		srv := sasl.NewPlainServer(func(identity, username, password string) error {
-			if identity != "" && !strings.EqualFold(identity, username) {
-				user = username
-				return errBadCredentials
-			}
-			return check(username, password)
-		})
-		resp := initial
-		for {
-			challenge, done, nerr := srv.Next(resp)
-			if nerr != nil || done {
-				err = nerr
-				break
-			}
-			b, r := s.challenge(base64.StdEncoding.EncodeToString(challenge))
-			if r != nil {
-				return *r
-			}
-			resp = b
-		}
-	case sasl.Login:
-		name := initial
-		if !hasIR {
-			b, r := s.challenge(base64.StdEncoding.EncodeToString([]byte("Username:")))
-			if r != nil {
-				return *r
-			}
-			name = b
-		}
-		pass, r := s.challenge(base64.StdEncoding.EncodeToString([]byte("Password:")))
-		if r != nil {
-			return *r
-		}
-		err = check(string(name), string(pass))
-	default:
-		return smtp.AuthMechanismUnknown(mech)
+	return &r
+}
+
+// authAttempt is what one AUTH exchange's password check found.
+type authAttempt struct {
+	s       *session
+	user    string // the user name the client gave
+	checked bool   // a password was checked
+	verdict access.Verdict
+}
+
+// check checks a user name and password through the login throttle.
+func (a *authAttempt) check(name, password string) error {
+	a.user, a.checked = name, true
+	dir := a.s.srv.cfg.Directory
+	a.verdict = a.s.srv.cfg.Throttle.Check(a.s.client, a.s.account(name), func() bool { return dir.Authenticate(name, password) })
+	if !a.verdict.OK {
+		return errBadCredentials
 	}
-	if verdict.Blocked {
-		s.trace(transcript.Meta, "AUTH refused without checking the password: "+verdict.Message())
-		return smtp.AuthBlockedFor(verdict.Account, verdict.Wait)
+	return nil
+}
+
+// account is the account a user name at AUTH names: the name in lower
+// case, or the user an address of a local domain belongs to.
+func (s *session) account(name string) string {
+	account := strings.ToLower(name)
+	if strings.Contains(account, "@") {
+		if u, ok := s.srv.cfg.Directory.Resolve(account); ok {
+			account = u
+		}
+	}
+	return account
+}
+
+// authPlain runs the PLAIN exchange with go-sasl's server. A reply means
+// the exchange ended without a password check (cancelled, malformed).
+func (s *session) authPlain(a *authAttempt, initial []byte) (*smtp.Reply, error) {
+	srv := sasl.NewPlainServer(func(identity, username, password string) error {
+		if identity != "" && !strings.EqualFold(identity, username) {
+			a.user = username
+			return errBadCredentials
+		}
+		return a.check(username, password)
+	})
+	resp := initial
+	for {
+		challenge, done, err := srv.Next(resp)
+		if err != nil || done {
+			return nil, err
+		}
+		b, r := s.challenge(base64.StdEncoding.EncodeToString(challenge))
+		if r != nil {
+			return r, nil
+		}
+		resp = b
+	}
+}
+
+// authLogin runs the LOGIN exchange: "Username:" unless the initial
+// response gave it, then "Password:".
+func (s *session) authLogin(a *authAttempt, initial []byte, hasIR bool) (*smtp.Reply, error) {
+	name := initial
+	if !hasIR {
+		b, r := s.challenge(base64.StdEncoding.EncodeToString([]byte("Username:")))
+		if r != nil {
+			return r, nil
+		}
+		name = b
+	}
+	pass, r := s.challenge(base64.StdEncoding.EncodeToString([]byte("Password:")))
+	if r != nil {
+		return r, nil
+	}
+	return nil, a.check(string(name), string(pass))
+}
+
+// authResult answers the end of an exchange: 235 and the session is
+// authenticated, or the refusal.
+func (s *session) authResult(a *authAttempt, err error) smtp.Reply {
+	if a.verdict.Blocked {
+		s.trace(transcript.Meta, "AUTH refused without checking the password: "+a.verdict.Message())
+		return smtp.AuthBlockedFor(a.verdict.Account, a.verdict.Wait)
 	}
 	if err != nil {
-		return s.authFailed(user, err, checked, verdict.Delay)
+		return s.authFailed(a.user, err, a.checked, a.verdict.Delay)
 	}
-	name := strings.ToLower(user)
-	if strings.Contains(name, "@") {
-		if u, ok := s.srv.cfg.Directory.Resolve(name); ok {
-			name = u
-		}
-	}
+	name := s.account(a.user)
 	s.authUser = name
 	s.trace(transcript.Meta, "authenticated as "+name)
 	s.srv.log.Info("auth ok", "session", s.id, "user", name)
@@ -154,7 +193,7 @@ func (s *session) challenge(b64 string) ([]byte, *smtp.Reply) {
 	}
 	lim := s.srv.limits
 	s.setReadDeadline(lim.Idle)
-	raw, long, _, err := s.readRaw(lim.AuthLine)
+	raw, long, _, err := s.in.readRaw(lim.AuthLine)
 	if err != nil {
 		r := smtp.Timeout(s.srv.cfg.Hostname)
 		return nil, &r

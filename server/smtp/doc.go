@@ -34,6 +34,16 @@
 // transcript.Event; the session begins with a Meta event "connect from ..."
 // and ends with one that starts with "closed".
 //
+// Where to read, in order: session.go (the command loop: read a line,
+// check it against proto/smtp's state table, run the handler, write the
+// reply), transaction.go (MAIL, RCPT, DATA), data.go (a message's way from
+// the 354 to the queue, step by step), datareader.go (where the text ends,
+// dot-unstuffing and the limits) and message.go (Received: and the header
+// section). The machinery that makes it fast sits behind small types in
+// files of their own and changes no reply: input.go and bulk.go (how lines
+// are read, a large buffer during DATA, lines taken in bulk), input_linux.go
+// (polling for input), copies.go (local copies written after the 250).
+//
 // What it is not: it delivers nothing itself (server/queue does), it does
 // not relay (server/relay), and it has no presentation: annotations are added
 // by the trace renderer in cmd.

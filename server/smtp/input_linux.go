@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -37,9 +38,11 @@ import (
 // little more than a client on the same machine takes to answer a reply.
 const pollInputFor = 60 * time.Microsecond
 
-// input returns what the session reads its client's octets from: c itself,
-// or a pollingInput over it.
-func (s *session) input(c net.Conn) io.Reader {
+// newPollingInput returns what a session reads its client's octets from: c
+// itself, or a pollingInput over it when c is a TCP connection and the
+// machine has two CPUs or more. mayPoll reports whether polling now takes
+// a CPU from nobody; polling is the server's flag that one session polls.
+func newPollingInput(c net.Conn, mayPoll func() bool, polling *atomic.Bool) io.Reader {
 	tc, ok := c.(*net.TCPConn)
 	if !ok || runtime.GOMAXPROCS(0) < 2 {
 		return c
@@ -48,20 +51,20 @@ func (s *session) input(c net.Conn) io.Reader {
 	if err != nil {
 		return c
 	}
-	return &pollingInput{s: s, conn: tc, rc: rc}
+	return &pollingInput{conn: tc, rc: rc, mayPoll: mayPoll, polling: polling}
 }
 
-// pollingInput reads a session's TCP connection, polling for a moment
-// before it waits when that is free (see above).
+// pollingInput reads a session's TCP connection, polling for a moment before
+// it waits when that is free (see above).
 type pollingInput struct {
-	s    *session
-	conn *net.TCPConn
-	rc   syscall.RawConn
+	conn    *net.TCPConn
+	rc      syscall.RawConn
+	mayPoll func() bool
+	polling *atomic.Bool
 }
 
 func (in *pollingInput) Read(p []byte) (int, error) {
-	srv := in.s.srv
-	if len(p) > 0 && in.mayPoll() && srv.polling.CompareAndSwap(false, true) {
+	if len(p) > 0 && in.mayPoll() && in.polling.CompareAndSwap(false, true) {
 		// Poll for readability only; the read itself is the connection's
 		// own, with its deadline, its errors and its EOF.
 		in.rc.Control(func(fd uintptr) {
@@ -77,14 +80,7 @@ func (in *pollingInput) Read(p []byte) (int, error) {
 				}
 			}
 		})
-		srv.polling.Store(false)
+		in.polling.Store(false)
 	}
 	return in.conn.Read(p)
-}
-
-// mayPoll reports whether polling takes a CPU from nobody: this is the
-// only session open, and its last message is not being copied on another
-// thread.
-func (in *pollingInput) mayPoll() bool {
-	return in.s.srv.open.Load() == 1 && !in.s.copyRunning()
 }

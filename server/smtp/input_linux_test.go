@@ -22,9 +22,9 @@ func TestPollingInput(t *testing.T) {
 		sess = s
 	}
 	env.srv.mu.Unlock()
-	in, ok := sess.in.(*pollingInput)
+	in, ok := sess.in.src.(*pollingInput)
 	if !ok {
-		t.Fatalf("a TCP session reads from %T, want a *pollingInput", sess.in)
+		t.Fatalf("a TCP session reads from %T, want a *pollingInput", sess.in.src)
 	}
 	c.do("EHLO client.test", 250)
 	c.do("NOOP", 250)

@@ -5,9 +5,10 @@ package smtp
 import (
 	"io"
 	"net"
+	"sync/atomic"
 )
 
-// input returns what the session reads its client's octets from: on this
-// system, c itself (polling for input is done on Linux only, see
+// newPollingInput returns what a session reads its client's octets from: on
+// this system, c itself (polling for input is done on Linux only, see
 // input_linux.go).
-func (s *session) input(c net.Conn) io.Reader { return c }
+func newPollingInput(c net.Conn, mayPoll func() bool, polling *atomic.Bool) io.Reader { return c }

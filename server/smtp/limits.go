@@ -64,44 +64,32 @@ func DefaultLimits() Limits {
 	}
 }
 
-// WithDefaults returns l with every zero field set to its default.
+// WithDefaults returns l with every zero field set to its default. A
+// negative AuthFailDelay stays: it turns the delay off (tests).
 func (l Limits) WithDefaults() Limits {
 	d := DefaultLimits()
-	if l.CommandLine <= 0 {
-		l.CommandLine = d.CommandLine
-	}
+	orDefault(&l.CommandLine, d.CommandLine)
 	if l.AuthLine < l.CommandLine {
 		l.AuthLine = max(d.AuthLine, l.CommandLine)
 	}
-	if l.TextLine <= 0 {
-		l.TextLine = d.TextLine
-	}
-	if l.Recipients <= 0 {
-		l.Recipients = d.Recipients
-	}
-	if l.MessageSize <= 0 {
-		l.MessageSize = d.MessageSize
-	}
-	if l.Errors <= 0 {
-		l.Errors = d.Errors
-	}
-	if l.Idle <= 0 {
-		l.Idle = d.Idle
-	}
-	if l.Data <= 0 {
-		l.Data = d.Data
-	}
-	if l.Sessions <= 0 {
-		l.Sessions = d.Sessions
-	}
-	if l.SessionsPerClient <= 0 {
-		l.SessionsPerClient = d.SessionsPerClient
-	}
+	orDefault(&l.TextLine, d.TextLine)
+	orDefault(&l.Recipients, d.Recipients)
+	orDefault(&l.MessageSize, d.MessageSize)
+	orDefault(&l.Errors, d.Errors)
+	orDefault(&l.Idle, d.Idle)
+	orDefault(&l.Data, d.Data)
+	orDefault(&l.Sessions, d.Sessions)
+	orDefault(&l.SessionsPerClient, d.SessionsPerClient)
 	if l.AuthFailDelay == 0 {
 		l.AuthFailDelay = d.AuthFailDelay
 	}
-	if l.MinFreeDisk == 0 {
-		l.MinFreeDisk = d.MinFreeDisk
-	}
+	orDefault(&l.MinFreeDisk, d.MinFreeDisk)
 	return l
+}
+
+// orDefault sets *v to d when it is zero or less.
+func orDefault[T int | int64 | uint64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
 }

@@ -1,7 +1,6 @@
 package smtp
 
 import (
-	"bufio"
 	"bytes"
 	"time"
 )
@@ -12,44 +11,6 @@ type cmdLine struct {
 	text    string // without the line ending
 	long    bool   // longer than the command line limit
 	problem string // a line-ending fault, for a 500 5.5.2 reply
-}
-
-// readRaw reads up to and including the next LF. It keeps at most max
-// octets; long reports that the line was longer (the rest is read and
-// dropped, so the session stays in step). crlf reports that the line, however
-// long, ended in CR LF. The returned slice is valid until the next read from
-// the session.
-func (s *session) readRaw(max int) (line []byte, long, crlf bool, err error) {
-	chunk, err := s.r.ReadSlice('\n')
-	if err == nil && len(chunk) <= max {
-		// A whole line in the buffer, the usual case: no copy (a message's
-		// lines are otherwise copied once more than needed).
-		n := len(chunk)
-		return chunk, false, n >= 2 && chunk[n-2] == '\r', nil
-	}
-	s.buf = s.buf[:0]
-	var prev byte // the octet before the current chunk, for a CR LF split across chunks
-	for {
-		if room := max - len(s.buf); len(chunk) <= room {
-			s.buf = append(s.buf, chunk...)
-		} else {
-			long = true
-			if room > 0 {
-				s.buf = append(s.buf, chunk[:room]...)
-			}
-		}
-		switch err {
-		case nil:
-			n := len(chunk)
-			crlf = n >= 2 && chunk[n-2] == '\r' || n == 1 && prev == '\r'
-			return s.buf, long, crlf, nil
-		case bufio.ErrBufferFull:
-			prev = chunk[len(chunk)-1]
-			chunk, err = s.r.ReadSlice('\n')
-		default:
-			return s.buf, long, false, err
-		}
-	}
 }
 
 // setReadDeadline arms the read timeout unless the server is stopping this
@@ -68,9 +29,9 @@ func (s *session) setReadDeadline(d time.Duration) {
 // silently accepted, so the session is never a mix of both.
 func (s *session) readCommand() (cmdLine, error) {
 	lim := s.srv.limits
-	s.endBulk()
+	s.in.endBulk()
 	s.setReadDeadline(lim.Idle)
-	raw, long, crlf, err := s.readRaw(lim.AuthLine)
+	raw, long, crlf, err := s.in.readRaw(lim.AuthLine)
 	if err != nil {
 		return cmdLine{}, err
 	}

@@ -124,7 +124,7 @@ type Server struct {
 	ids access.Counter
 
 	// For waiting on input by polling (input_linux.go): sessions open,
-	// and whether one of them polls.
+	// and whether one of them polls now.
 	open    atomic.Int32
 	polling atomic.Bool
 }
@@ -210,8 +210,6 @@ func (s *Server) admit(c net.Conn) {
 		return
 	}
 	sess := newSession(s, c, ip)
-	sess.in = sess.input(c)
-	sess.r.Reset(sess.in)
 	s.sessions[sess] = struct{}{}
 	s.open.Add(1)
 	s.wg.Add(1)

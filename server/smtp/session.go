@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"runtime/debug"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -19,14 +18,15 @@ import (
 	"github.com/mailx-edu/mailx/proto/transcript"
 )
 
-// session is one client connection.
+// session is one client connection: its protocol state, and two helpers
+// that keep the machinery for speed out of it: in reads the client's lines
+// (input.go) and copies writes the last message's local copies after its
+// reply (copies.go).
 type session struct {
 	srv    *Server
 	id     string
 	conn   net.Conn
-	r      *bufio.Reader // reads go through this: the session's own, or a large one during DATA (bulk.go)
-	small  *bufio.Reader // the session's own while r is a large one, else nil
-	in     io.Reader     // what r reads from before STARTTLS: the connection, or a pollingInput over it
+	in     clientReader
 	w      *bufio.Writer
 	client netip.Addr
 	local  bool // the client is on loopback: AUTH allowed without TLS
@@ -39,37 +39,38 @@ type session struct {
 	esmtp    bool
 	authUser string
 	ext      sessionExt // XCLIENT (xclient.go)
-	errors   int
-	txns     int
-	// afterReply is the queue's work left for after the 250 to DATA
-	// (MessageWriter.Commit's finish); afterReplyInBackground says to run
-	// it on its own goroutine (a large message: see backgroundFinishAt),
-	// and finishing is closed when that run is done.
-	afterReply             func()
-	afterReplyInBackground bool
-	finishing              chan struct{}
+	errors   int        // failed commands so far (Limits.Errors)
+	txns     int        // messages queued in this session
+	copies   localCopies
 
 	// The open transaction.
 	mail  smtp.MailArgs
 	rcpts []string
 
+	// What Shutdown, on another goroutine, reads and sets.
 	mu      sync.Mutex
-	inData  bool
-	stopped bool
-
-	buf []byte // line buffer reused across reads
+	inData  bool // receiving a message: Shutdown lets it finish
+	stopped bool // Shutdown ended the session: the next read fails at once
 }
 
 func newSession(srv *Server, c net.Conn, ip netip.Addr) *session {
-	return &session{
+	s := &session{
 		srv:    srv,
 		id:     srv.cfg.SessionID(),
 		conn:   c,
-		r:      bufio.NewReaderSize(c, 4096),
 		w:      bufio.NewWriterSize(c, 1024),
 		client: ip,
 		local:  ip.IsLoopback(),
 	}
+	s.in = newClientReader(newPollingInput(c, s.mayPoll, &srv.polling))
+	return s
+}
+
+// mayPoll reports whether waiting for input by polling (input_linux.go)
+// takes a CPU from nobody: this is the only session open, and its last
+// message's copies are not being written on another thread.
+func (s *session) mayPoll() bool {
+	return s.srv.open.Load() == 1 && !s.copies.busy()
 }
 
 // handlers run one command each and return the reply; only the loop writes.
@@ -86,19 +87,12 @@ var handlers = map[string]func(*session, string) smtp.Reply{
 	"QUIT":     (*session).quit,
 	"STARTTLS": (*session).starttls,
 	"AUTH":     (*session).auth,
+	"XCLIENT":  (*session).xclient,
 }
 
-// helpVerbs lists the implemented commands for HELP.
-var helpVerbs string
-
-func init() {
-	verbs := make([]string, 0, len(handlers))
-	for v := range handlers {
-		verbs = append(verbs, v)
-	}
-	sort.Strings(verbs)
-	helpVerbs = strings.Join(verbs, " ")
-}
+// helpVerbs lists the commands for HELP. XCLIENT is left out: only
+// trusted clients may use it, and EHLO tells them (xclient.go).
+const helpVerbs = "AUTH DATA EHLO HELO HELP MAIL NOOP QUIT RCPT RSET STARTTLS VRFY"
 
 // errStop ends the session after its last reply.
 var errStop = errors.New("session over")
@@ -116,10 +110,10 @@ func (s *session) run() {
 			s.writeReply(smtp.InternalError(s.srv.cfg.Hostname))
 			s.w.Flush()
 		}
-		s.waitFinish()
+		s.copies.wait()
 		s.trace(transcript.Meta, "closed")
 		s.conn.Close()
-		s.dropBulk()
+		s.in.dropBulk()
 		s.srv.log.Debug("session end", "session", s.id, "messages", s.txns)
 	}()
 	if tc, ok := s.conn.(*tls.Conn); ok {
@@ -151,9 +145,9 @@ func (s *session) run() {
 	}
 }
 
-// step reads one command, runs it and writes the reply.
+// step reads one command, runs it and writes the reply; after a 354 it
+// reads the message text too.
 func (s *session) step() error {
-	lim := s.srv.limits
 	if s.srv.isClosing() {
 		s.send(smtp.ShuttingDown(s.srv.cfg.Hostname))
 		return errStop
@@ -172,8 +166,32 @@ func (s *session) step() error {
 		// Only the next transaction overlaps the last message's Maildir
 		// writes: whoever hears anything else from the server (a QUIT's
 		// 221, a NOOP's 250) finds the message in the mailboxes.
-		s.waitFinish()
+		s.copies.wait()
 	}
+	reply := s.answer(line, verb, arg)
+	prev := s.state
+	s.state = smtp.Next(s.state, verb, reply.Code)
+	if err := s.send(reply); err != nil {
+		return err
+	}
+	if s.tooManyErrors(reply) {
+		return errStop
+	}
+	switch {
+	case reply.Code == 421 || s.state == smtp.Closed:
+		return errStop
+	case verb == "STARTTLS" && reply.Code == 220:
+		return s.upgradeTLS()
+	case s.state == smtp.InData && prev != smtp.InData:
+		return s.data()
+	}
+	return nil
+}
+
+// answer is the reply to one command line: a refusal of the line itself,
+// or its handler's reply. The first reply of an LF-only session says so.
+func (s *session) answer(line cmdLine, verb, arg string) smtp.Reply {
+	lim := s.srv.limits
 	var reply smtp.Reply
 	switch {
 	case line.long && verb == "AUTH":
@@ -191,88 +209,44 @@ func (s *session) step() error {
 			reply = withLFNote(reply, verb)
 		}
 	}
-	prev := s.state
-	s.state = smtp.Next(s.state, verb, reply.Code)
-	if err := s.send(reply); err != nil {
+	return reply
+}
+
+// tooManyErrors counts a failed command and, at the limit, says 421 and
+// reports that the session is over.
+func (s *session) tooManyErrors(reply smtp.Reply) bool {
+	if reply.Code < 400 || reply.Code == 421 {
+		return false
+	}
+	s.errors++
+	if s.errors < s.srv.limits.Errors {
+		return false
+	}
+	s.trace(transcript.Meta, fmt.Sprintf("closing: %d errors in this session", s.errors))
+	s.send(smtp.TooManyErrors(s.srv.cfg.Hostname))
+	return true
+}
+
+// data reads the message text after the 354, answers it, and then starts
+// the message's local copies.
+func (s *session) data() error {
+	final := s.receiveData()
+	if final.Code == 0 {
+		return io.EOF
+	}
+	s.state = smtp.Next(smtp.InData, "DATA", final.Code)
+	err := s.send(final)
+	s.copies.start(s.srv.log, s.id)
+	if err != nil {
 		return err
 	}
-	if reply.Code >= 400 && reply.Code != 421 {
-		s.errors++
-		if s.errors >= lim.Errors {
-			s.trace(transcript.Meta, fmt.Sprintf("closing: %d errors in this session", s.errors))
-			s.send(smtp.TooManyErrors(s.srv.cfg.Hostname))
-			return errStop
-		}
-	}
-	switch {
-	case reply.Code == 421 || s.state == smtp.Closed:
+	if final.Code == 421 {
 		return errStop
-	case verb == "STARTTLS" && reply.Code == 220:
-		return s.upgradeTLS()
-	case s.state == smtp.InData && prev != smtp.InData:
-		final := s.receiveData()
-		if final.Code == 0 {
-			return io.EOF
-		}
-		s.state = smtp.Next(smtp.InData, "DATA", final.Code)
-		err := s.send(final)
-		if finish := s.afterReply; finish != nil {
-			// Even when the reply could not be sent: the message is
-			// accepted, and this puts it into the mailboxes.
-			s.afterReply = nil
-			if s.afterReplyInBackground {
-				done := make(chan struct{})
-				s.finishing = done
-				go func() {
-					defer close(done)
-					defer func() {
-						// As the session's own recover would have done: the
-						// message is safe in the queue, which delivers it on
-						// its next start.
-						if r := recover(); r != nil {
-							s.srv.log.Error("panic writing a message's local copies", "session", s.id, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-						}
-					}()
-					finish()
-				}()
-			} else {
-				finish()
-			}
-		}
-		if err != nil {
-			return err
-		}
-		if final.Code == 421 {
-			return errStop
-		}
-		if final.Code >= 400 {
-			s.errors++
-		}
+	}
+	if final.Code >= 400 {
+		s.errors++
 	}
 	return nil
-}
-
-// waitFinish waits until the last message's work left for after its reply,
-// run in the background, is done.
-func (s *session) waitFinish() {
-	if s.finishing != nil {
-		<-s.finishing
-		s.finishing = nil
-	}
-}
-
-// copyRunning reports whether the last message's copies are being written
-// on another thread right now.
-func (s *session) copyRunning() bool {
-	if s.finishing == nil {
-		return false
-	}
-	select {
-	case <-s.finishing:
-		return false
-	default:
-		return true
-	}
 }
 
 // dispatch checks the verb against proto/smtp's table and runs its handler.
@@ -295,10 +269,7 @@ func (s *session) dispatch(verb, arg string) smtp.Reply {
 func (s *session) readFailed(err error) error {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		s.mu.Lock()
-		stopped := s.stopped
-		s.mu.Unlock()
-		if stopped {
+		if s.isStopped() {
 			s.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
 			s.send(smtp.ShuttingDown(s.srv.cfg.Hostname))
 			return errStop
@@ -331,13 +302,19 @@ func (s *session) interrupt(force bool) {
 	s.conn.SetReadDeadline(time.Now())
 }
 
+func (s *session) isStopped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopped
+}
+
 // send writes a reply and flushes unless the client has pipelined more
 // commands that are already waiting (RFC 2920 §3.1: the server may batch
 // replies to a pipelined group).
 func (s *session) send(r smtp.Reply) error {
 	s.policyDelay()
 	s.writeReply(r)
-	if s.r.Buffered() > 0 && s.state != smtp.InData && r.Code != 354 && r.Code != 334 && r.Code != 221 && r.Code != 421 {
+	if s.in.buffered() > 0 && s.state != smtp.InData && r.Code != 354 && r.Code != 334 && r.Code != 221 && r.Code != 421 {
 		return nil
 	}
 	return s.w.Flush()

@@ -32,14 +32,7 @@ func (s *session) upgradeTLS() error {
 	if err := s.w.Flush(); err != nil {
 		return err
 	}
-	n := s.r.Buffered()
-	if s.small != nil {
-		n += s.small.Buffered()
-		s.small.Discard(s.small.Buffered())
-		s.dropBulk()
-	}
-	if n > 0 {
-		s.r.Discard(s.r.Buffered())
+	if n := s.in.discardBuffered(); n > 0 {
 		s.trace(transcript.Meta, fmt.Sprintf("discarded %d octets sent after STARTTLS before the TLS handshake (command injection, CVE-2011-0411)", n))
 		s.srv.log.Warn("discarded data pipelined after STARTTLS", "session", s.id, "octets", n)
 	}
@@ -54,7 +47,7 @@ func (s *session) upgradeTLS() error {
 	s.mu.Lock()
 	s.conn, s.tls = tc, &st
 	s.mu.Unlock()
-	s.r.Reset(tc)
+	s.in.switchTo(tc)
 	s.w.Reset(tc)
 	s.helo, s.esmtp, s.authUser = "", false, ""
 	s.resetTxn()

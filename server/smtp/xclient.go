@@ -37,10 +37,6 @@ type sessionExt struct {
 	name    string // XCLIENT NAME
 }
 
-func init() {
-	handlers["XCLIENT"] = (*session).xclient
-}
-
 // realPeer is the TCP peer, whatever XCLIENT said.
 func (s *session) realPeer() netip.Addr {
 	if s.ext.changed {
