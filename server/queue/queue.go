@@ -28,7 +28,7 @@ type Queue struct {
 	syncer  *dirSyncer
 	log     *slog.Logger
 	now     func() time.Time
-	policy  Policy
+	policy  Schedule
 	work    chan *Message
 	wake    chan struct{}
 	mailbox sync.Map // user → struct{}: Maildir created this run
@@ -85,9 +85,6 @@ func Open(opts Options) (*Queue, error) {
 	}
 	if q.now == nil {
 		q.now = time.Now
-	}
-	if q.policy == nil {
-		q.policy = DefaultBackoff
 	}
 	if q.opts.ScanEvery <= 0 {
 		q.opts.ScanEvery = time.Second
