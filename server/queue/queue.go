@@ -282,7 +282,7 @@ func (q *Queue) dispatchDue() {
 	q.mu.Lock()
 	ids := make([]string, 0, len(q.msgs))
 	for id, m := range q.msgs {
-		if !m.busy && !m.queued && m.hasDue(now) {
+		if m.phase == waiting && m.hasDue(now) {
 			ids = append(ids, id)
 		}
 	}
@@ -293,30 +293,17 @@ func (q *Queue) dispatchDue() {
 	q.mu.Unlock()
 }
 
-// dispatchLocked hands m to a worker unless one has it or the channel is
-// full (the scanner then finds it later). q.mu is held.
+// dispatchLocked hands a waiting m to a worker, unless the channel is full
+// (the scanner then finds it later). q.mu is held.
 func (q *Queue) dispatchLocked(m *Message) {
-	if m.busy || m.queued || !q.started || q.closed {
+	if !q.started || q.closed || !m.dispatch() {
 		return
 	}
 	select {
 	case q.work <- m:
-		m.queued = true
 	default:
+		m.undispatch()
 	}
-}
-
-func (m *Message) hasDue(now time.Time) bool {
-	for _, r := range m.rcpts {
-		if r.due(now) {
-			return true
-		}
-	}
-	return false
-}
-
-func (r *Recipient) due(now time.Time) bool {
-	return r.State == Pending || r.State == Deferred && !r.NextAttempt.After(now)
 }
 
 func (q *Queue) worker(ctx context.Context) {
@@ -335,12 +322,11 @@ func (q *Queue) worker(ctx context.Context) {
 func (q *Queue) attempt(ctx context.Context, m *Message) {
 	now := q.now()
 	q.mu.Lock()
-	m.queued = false
-	if m.busy || m.deleted || q.msgs[m.ID] != m {
+	if !m.take(true) {
+		// Deleted, or bounced by the administrator, since it was dispatched.
 		q.mu.Unlock()
 		return
 	}
-	m.busy = true
 	var local, remote []int
 	users := map[int]string{}
 	for i, r := range m.rcpts {
@@ -432,18 +418,18 @@ func (q *Queue) finish(ctx context.Context, m *Message, results map[int]Result, 
 		r.Attempts = append(r.Attempts, Attempt{Time: now, Host: res.Host, Code: res.Code, Reply: res.Reply})
 		switch {
 		case res.Code >= 200 && res.Code < 300:
-			r.State, r.NextAttempt = Delivered, time.Time{}
+			r.delivered()
 		case res.Code >= 400 && res.Code < 500:
 			if next, ok := q.policy.NextAttempt(m, r, now); ok {
-				r.State, r.NextAttempt = Deferred, next
+				r.deferUntil(next)
 				q.traceLocked(m, fmt.Sprintf("deferred %s until %s: %s", r.Addr, next.Format(time.RFC3339), res.Reply))
 				break
 			}
-			r.State, r.NextAttempt = Failed, time.Time{}
+			r.fail()
 			failed, failedIdx = append(failed, copyRecipient(r)), append(failedIdx, i)
 			q.traceLocked(m, fmt.Sprintf("gave up on %s after %d attempts: %s", r.Addr, len(r.Attempts), res.Reply))
 		default:
-			r.State, r.NextAttempt = Failed, time.Time{}
+			r.fail()
 			failed, failedIdx = append(failed, copyRecipient(r)), append(failedIdx, i)
 			q.traceLocked(m, fmt.Sprintf("failed %s: %s", r.Addr, res.Reply))
 		}
@@ -456,7 +442,7 @@ func (q *Queue) finish(ctx context.Context, m *Message, results map[int]Result, 
 		} else {
 			q.mu.Lock()
 			for _, i := range failedIdx {
-				m.rcpts[i].State = Bounced
+				m.rcpts[i].bounced()
 			}
 			q.mu.Unlock()
 		}
@@ -464,51 +450,48 @@ func (q *Queue) finish(ctx context.Context, m *Message, results map[int]Result, 
 	q.settle(m)
 }
 
-// settle ends an attempt: removes a message whose recipients are all final
-// (or that was deleted meanwhile), otherwise writes its state if it changed
-// and lets it be dispatched again.
+// settle ends an attempt: it saves the recipients' state if it changed,
+// then removes a message whose recipients are all final (or that was
+// deleted meanwhile), or lets it be dispatched again.
 func (q *Queue) settle(m *Message) {
 	q.mu.Lock()
-	done := m.deleted
-	if !done {
-		done = true
-		for _, r := range m.rcpts {
-			if !r.State.Final() {
-				done = false
-			}
-		}
-	}
 	var state []byte
-	if !done && m.dirty {
+	if m.dirty && !m.allFinal() && m.phase != deleting {
 		state = mustState(m)
 		m.dirty = false
 	}
 	q.mu.Unlock()
-
-	if done {
-		q.mu.Lock()
-		durable := needsDurableRemoval(m)
-		q.mu.Unlock()
-		if err := q.remove(m, durable); err != nil {
-			q.log.Error("queue: remove delivered message", "id", m.ID, "err", err)
-		}
-		q.mu.Lock()
-		delete(q.msgs, m.ID)
-		m.busy = false
-		q.mu.Unlock()
-		return
-	}
 	if state != nil {
+		// Saved while the attempt is still under way: nothing dispatches
+		// the message meanwhile, so a later attempt's state is never
+		// overwritten by this one's.
 		if err := q.saveState(m, state); err != nil {
 			q.log.Error("queue: save state", "id", m.ID, "err", err)
 		}
 	}
 	q.mu.Lock()
-	m.busy = false
+	durable := needsDurableRemoval(m) // before endAttempt forgets a deletion
+	left := m.endAttempt()
+	if left {
+		// Out of q.msgs before its slot is emptied and freed: a reader
+		// (Header) must not take the slot's next message for this one.
+		delete(q.msgs, m.ID)
+	} else {
+		q.dispatchDueLocked(m)
+	}
+	q.mu.Unlock()
+	if left {
+		if err := q.remove(m, durable); err != nil {
+			q.log.Error("queue: remove a message that left the queue", "id", m.ID, "err", err)
+		}
+	}
+}
+
+// dispatchDueLocked dispatches m if a recipient is due now. q.mu is held.
+func (q *Queue) dispatchDueLocked(m *Message) {
 	if m.hasDue(q.now()) {
 		q.dispatchLocked(m)
 	}
-	q.mu.Unlock()
 }
 
 func (q *Queue) saveState(m *Message, state []byte) error {
@@ -573,7 +556,7 @@ func (q *Queue) freeSlot(p string) {
 // after a crash: anything but "every recipient delivered to a local Maildir"
 // (see remove).
 func needsDurableRemoval(m *Message) bool {
-	if m.deleted {
+	if m.removed() {
 		return true
 	}
 	for _, r := range m.rcpts {

@@ -341,8 +341,16 @@ func TestRemoteResultsRetriesAndBounces(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(data, "queue", "state", id+".json")); err != nil || !strings.Contains(string(b), "greylisted") {
 		t.Errorf("state file: %v %s", err, b)
 	}
-	// Not due yet: a scan does nothing. Then due: a second attempt, backoff doubles.
-	q.Kick()
+	// Not due yet: a scan does nothing. The scan runs here rather than in
+	// the scanner, so that what follows it is what it did.
+	q.dispatchDue()
+	q.mu.Lock()
+	ph := q.msgs[id].phase
+	q.mu.Unlock()
+	if n := len(state("soft@far.test").Attempts); ph != waiting || n != 1 {
+		t.Errorf("a scan before the next attempt was due dispatched the message: phase %s, %d attempts", ph, n)
+	}
+	// Then due: a second attempt, backoff doubles.
 	clk.add(time.Minute)
 	q.Kick()
 	waitFor(t, "second attempt", func() bool { return len(state("soft@far.test").Attempts) == 2 })

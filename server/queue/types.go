@@ -29,22 +29,6 @@ type Envelope struct {
 	Folders map[string]string `json:"folders,omitempty"`
 }
 
-// State is where one recipient of a message stands.
-type State string
-
-// The recipient states. Delivered, Failed and Bounced are final.
-const (
-	Pending   State = "pending"   // not tried yet, or released: due now
-	Deferred  State = "deferred"  // a temporary failure; tried again at NextAttempt
-	Held      State = "held"      // put aside by an administrator (mailx queue hold)
-	Delivered State = "delivered" // in the recipient's Maildir or accepted by the next hop
-	Failed    State = "failed"    // permanent failure, no bounce sent (null sender or no bouncer)
-	Bounced   State = "bounced"   // permanent failure and the sender was notified
-)
-
-// Final reports whether nothing more will happen to a recipient in state s.
-func (s State) Final() bool { return s == Delivered || s == Failed || s == Bounced }
-
 // Attempt is one try at delivering to a recipient.
 type Attempt struct {
 	Time  time.Time `json:"time"`
@@ -130,12 +114,10 @@ type Message struct {
 
 	path      string // queue/msg/<id>
 	rcpts     []*Recipient
-	recovered bool // loaded at start: a local delivery may have happened already
-	busy      bool // a worker is delivering it
-	queued    bool // waiting in the work channel
-	deleted   bool // removed while busy: drop when the attempt ends
-	stateFile bool // queue/state/<id>.json exists
-	dirty     bool // recipients changed since the state was last saved
+	phase     phase // where it stands in the queue (state.go); q.mu guards it
+	recovered bool  // loaded at start: a local delivery may have happened already
+	stateFile bool  // queue/state/<id>.json exists
+	dirty     bool  // recipients changed since the state was last saved
 }
 
 // Open returns the message data (CRLF lines, Received: first) for reading.
