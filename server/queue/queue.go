@@ -48,8 +48,6 @@ type Queue struct {
 	started bool
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
-	// unsettle unregisters the journal's settle from maildir.BeforeRemove.
-	unsettle func()
 	// stopped is closed when the queue stops (Start's context).
 	stopped <-chan struct{}
 
@@ -205,8 +203,6 @@ func (q *Queue) Start(ctx context.Context) {
 	q.started = true
 	ctx, q.cancel = context.WithCancel(ctx)
 	q.stopped = ctx.Done()
-	// Readers deleting messages wait for the journal's checkpoint first.
-	q.unsettle = maildir.BeforeRemove(filepath.Join(q.opts.Data, maildir.MailDir), q.journal.settle)
 	q.mu.Unlock()
 	for i := 0; i < q.opts.Workers; i++ {
 		q.wg.Add(1)
@@ -238,18 +234,25 @@ func (q *Queue) Close() error {
 		return nil
 	}
 	q.closed = true
-	cancel, unsettle := q.cancel, q.unsettle
+	cancel := q.cancel
 	q.mu.Unlock()
 	if cancel != nil {
 		cancel()
 	}
 	q.wg.Wait()
-	if unsettle != nil {
-		unsettle()
-	}
 	q.journal.close()
 	return q.lock.Close()
 }
+
+// Settle is the queue's maildir.Settler: POP3 and IMAP call it (through
+// the Mailbox server/mta.go's Settler reaches) before they remove message
+// files. A message the fast path wrote into a Maildir without an fsync
+// stays in the intake journal until a checkpoint has flushed it; a
+// deletion before that checkpoint would come back after a crash, when the
+// journal is replayed. So Settle makes the checkpoint now if one is due
+// (see journal.settle); it costs nothing when none is, as a second after
+// the last delivery, and nothing on a queue that is closed.
+func (q *Queue) Settle() { q.journal.settle() }
 
 // Kick makes the queue look for due recipients now rather than at its next
 // scan (after mailx queue retry, or a clock change in tests).
@@ -469,21 +472,33 @@ func (q *Queue) settle(m *Message) {
 			q.log.Error("queue: save state", "id", m.ID, "err", err)
 		}
 	}
+	// A message that leaves has its slot emptied before it leaves q.msgs:
+	// once List no longer shows it, its slot is free for the next Begin.
 	q.mu.Lock()
-	durable := needsDurableRemoval(m) // before endAttempt forgets a deletion
+	leaving := m.phase == deleting || m.allFinal()
+	durable := needsDurableRemoval(m)
+	q.mu.Unlock()
+	if leaving {
+		q.removeLogged(m, durable)
+	}
+	q.mu.Lock()
 	left := m.endAttempt()
 	if left {
-		// Out of q.msgs before its slot is emptied and freed: a reader
-		// (Header) must not take the slot's next message for this one.
 		delete(q.msgs, m.ID)
 	} else {
 		q.dispatchDueLocked(m)
 	}
 	q.mu.Unlock()
-	if left {
-		if err := q.remove(m, durable); err != nil {
-			q.log.Error("queue: remove a message that left the queue", "id", m.ID, "err", err)
-		}
+	if left && !leaving {
+		q.removeLogged(m, true) // deleted by the administrator meanwhile
+	}
+}
+
+// removeLogged is remove, logging a failure: the message has left the
+// queue either way.
+func (q *Queue) removeLogged(m *Message, durable bool) {
+	if err := q.remove(m, durable); err != nil {
+		q.log.Error("queue: remove a message that left the queue", "id", m.ID, "err", err)
 	}
 }
 
