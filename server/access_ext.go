@@ -18,6 +18,7 @@ func addAccess(m *MTA) error {
 			Hostname:  cfg.Hostname,
 			Accounts:  m.Directory(),
 			MailRoot:  m.MailRoot,
+			Settler:   journalSettler{m},
 			TLS:       m.TLSConfig(),
 			Timeout:   cfg.POP3Timeout,
 			Throttle:  m.Throttle,
@@ -38,6 +39,7 @@ func addAccess(m *MTA) error {
 			Hostname:   cfg.Hostname,
 			Accounts:   m.Directory(),
 			MailRoot:   m.MailRoot,
+			Settler:    journalSettler{m},
 			TLS:        m.TLSConfig(),
 			Autologout: cfg.IMAPAutologout,
 			// APPEND honours min_free_disk as SMTP does (issue 21).

@@ -180,7 +180,14 @@ func TestJournalSettlesBeforeADeletion(t *testing.T) {
 	for range 3 {
 		ids = append(ids, commit(t, q, "carol@far.test", "bob@mx.test"))
 	}
-	f, err := maildir.OpenFolder(maildir.Root(data, "bob"))
+	// As the POP3 and IMAP servers open a mailbox in mailx serve, whose
+	// server/mta.go gives them the queue as their Settler.
+	mb, err := maildir.OpenMailbox(maildir.Root(data, "bob"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb.SetSettler(q)
+	f, err := mb.Folder(maildir.Inbox)
 	if err != nil {
 		t.Fatal(err)
 	}
