@@ -21,6 +21,7 @@ import (
 	"github.com/mailx-edu/mailx/proto/note"
 	"github.com/mailx-edu/mailx/server"
 	"github.com/mailx-edu/mailx/server/accounts"
+	"github.com/mailx-edu/mailx/server/queue"
 )
 
 // serveFlagHooks let other files add flags to mailx serve that write into
@@ -383,7 +384,7 @@ func serveError(err error, cfg server.Config) error {
 		}
 		return failure(fmt.Sprintf("Is another server (or another mailx serve) using that port? Choose another with --%s HOST:PORT%s.", flag, off),
 			"cannot listen for %s on %s: %v", le.Service, le.Addr, cause)
-	case strings.Contains(err.Error(), "another mailx serve"):
+	case errors.Is(err, queue.ErrLocked):
 		return failure("Stop the other server (Ctrl-C in its terminal), or give this one its own --data directory.", "%s", err)
 	}
 	return failure("Check the data directory "+cfg.Data+" (--data) is writable.", "cannot start the server: %w", err)
