@@ -107,7 +107,7 @@ func (q *Queue) journalCommit(id string, data []byte, env Envelope, users []stri
 	if err != nil {
 		return false, nil
 	}
-	seq, err := q.journal.append(kindMessage, eb, data)
+	seq, err := q.journal.append(eb, data)
 	if err != nil {
 		if !errors.Is(err, errJournalClosed) {
 			// If the record reached the disk after all, the slot that now
