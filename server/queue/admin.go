@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/textproto"
 	"sort"
+	"strings"
 )
 
 // List returns a snapshot of every queued message, oldest first.
@@ -85,7 +86,7 @@ func (q *Queue) Header(id string) (textproto.MIMEHeader, string, error) {
 	if err != nil {
 		return nil, raw, err
 	}
-	h, err := textproto.NewReader(bufio.NewReader(stringsReader(raw + "\r\n"))).ReadMIMEHeader()
+	h, err := textproto.NewReader(bufio.NewReader(strings.NewReader(raw + "\r\n"))).ReadMIMEHeader()
 	if err != nil && len(h) == 0 {
 		return nil, raw, fmt.Errorf("queue: %s: header unreadable: %w", id, err)
 	}
@@ -105,7 +106,7 @@ func (q *Queue) Delete(id string) error {
 	if removeNow {
 		delete(q.msgs, id)
 	}
-	q.traceLocked(m, "deleted from the queue by the administrator")
+	q.trace(m, "deleted from the queue by the administrator")
 	q.mu.Unlock()
 	if !removeNow {
 		return nil // the attempt under way removes it when it ends

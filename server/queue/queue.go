@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/maildir"
 )
 
@@ -31,8 +30,9 @@ type Queue struct {
 	policy  Schedule
 	work    chan *Message
 	wake    chan struct{}
-	mailbox sync.Map // user → struct{}: Maildir created this run
-	journal *journal // the intake journal of the local fast path
+	mailbox sync.Map   // user → struct{}: Maildir created this run
+	journal *journal   // the intake journal of the local fast path
+	fast    fastIntake // the journal's side of the seam (durable.go)
 
 	memUsed atomic.Int64 // octets of message data held in memory by Writers
 
@@ -78,6 +78,7 @@ func Open(opts Options) (*Queue, error) {
 		wake:   make(chan struct{}, 1),
 		work:   make(chan *Message, 1<<16),
 	}
+	q.fast = journalIntake{q}
 	if q.log == nil {
 		q.log = slog.New(slog.DiscardHandler)
 	}
@@ -425,16 +426,16 @@ func (q *Queue) finish(ctx context.Context, m *Message, results map[int]Result, 
 		case res.Code >= 400 && res.Code < 500:
 			if next, ok := q.policy.NextAttempt(m, r, now); ok {
 				r.deferUntil(next)
-				q.traceLocked(m, fmt.Sprintf("deferred %s until %s: %s", r.Addr, next.Format(time.RFC3339), res.Reply))
+				q.trace(m, fmt.Sprintf("deferred %s until %s: %s", r.Addr, next.Format(time.RFC3339), res.Reply))
 				break
 			}
 			r.fail()
 			failed, failedIdx = append(failed, copyRecipient(r)), append(failedIdx, i)
-			q.traceLocked(m, fmt.Sprintf("gave up on %s after %d attempts: %s", r.Addr, len(r.Attempts), res.Reply))
+			q.trace(m, fmt.Sprintf("gave up on %s after %d attempts: %s", r.Addr, len(r.Attempts), res.Reply))
 		default:
 			r.fail()
 			failed, failedIdx = append(failed, copyRecipient(r)), append(failedIdx, i)
-			q.traceLocked(m, fmt.Sprintf("failed %s: %s", r.Addr, res.Reply))
+			q.trace(m, fmt.Sprintf("failed %s: %s", r.Addr, res.Reply))
 		}
 	}
 	q.mu.Unlock()
@@ -583,15 +584,9 @@ func needsDurableRemoval(m *Message) bool {
 	return false
 }
 
-func (q *Queue) trace(m *Message, line string) {
-	if q.opts.Trace != nil {
-		q.opts.Trace(transcript.Event{Time: q.now(), Session: m.Envelope.SessionID, Proto: "smtp", Dir: transcript.Meta, Line: line})
-	}
-}
-
-// traceLocked is trace for callers holding q.mu (the hook must not call
-// back into the queue).
-func (q *Queue) traceLocked(m *Message, line string) { q.trace(m, line) }
+// trace reports a decision about m on its SMTP session's trace. Callers
+// may hold q.mu: the hook must not call back into the queue.
+func (q *Queue) trace(m *Message, line string) { q.traceSession(m.Envelope.SessionID, line) }
 
 func copyRecipient(r *Recipient) Recipient {
 	c := *r
