@@ -45,8 +45,9 @@ import (
 // each fsynced. Every acknowledged message is then in its Maildirs exactly
 // once. A file missing because a POP3 or IMAP client deleted it must not be
 // written again: so a deletion (maildir.Folder.Expunge) first has the
-// journal make a checkpoint past every delivered record (settle), and the
-// replay never sees a deleted message's record.
+// journal make a checkpoint past every delivered record (Queue.Settle, the
+// maildir.Settler that server/mta.go gives the POP3 and IMAP servers), and
+// the replay never sees a deleted message's record.
 //
 // A record that fails its checksum, or breaks the sequence, ends the scan
 // of its segment: it was being written when the process died, so no 250
@@ -677,8 +678,8 @@ func (j *journal) checkpoint() error {
 }
 
 // settle makes a checkpoint now if a delivered message is not yet behind
-// one: a POP3 or IMAP client is about to delete messages (see
-// maildir.BeforeRemove), and a replay after a crash must not bring back a
+// one: a POP3 or IMAP client is about to delete messages (Queue.Settle,
+// a maildir.Settler), and a replay after a crash must not bring back a
 // message deleted after its delivery. It costs nothing when the checkpoint
 // is up to date, as it is a second after the last delivery. It cannot help
 // while an older record is still pending (a message whose copies could be
