@@ -16,6 +16,7 @@ func (m *MTA) addAccess() error {
 			Hostname:  cfg.Hostname,
 			Accounts:  m.Directory(),
 			MailRoot:  m.MailRoot,
+			Settler:   journalSettler{m},
 			TLS:       m.TLSConfig(),
 			Timeout:   cfg.POP3Timeout,
 			Throttle:  m.Throttle,
@@ -36,6 +37,7 @@ func (m *MTA) addAccess() error {
 			Hostname:   cfg.Hostname,
 			Accounts:   m.Directory(),
 			MailRoot:   m.MailRoot,
+			Settler:    journalSettler{m},
 			TLS:        m.TLSConfig(),
 			Autologout: cfg.IMAPAutologout,
 			// APPEND honours min_free_disk as SMTP does (issue 21).

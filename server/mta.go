@@ -253,6 +253,19 @@ func (m *MTA) loadAccounts() error {
 	return nil
 }
 
+// journalSettler is what POP3 and IMAP run before they remove message
+// files (maildir.Settler): the queue's Settle, which makes the intake
+// journal's checkpoint first so that a crash cannot bring a deleted
+// message back. The servers are built before the queue opens (New), so it
+// finds the queue when a deletion comes.
+type journalSettler struct{ m *MTA }
+
+func (s journalSettler) Settle() {
+	if q := s.m.queue; q != nil {
+		q.Settle()
+	}
+}
+
 // queueIntake lets the SMTP server write into the queue.
 type queueIntake struct{ m *MTA }
 

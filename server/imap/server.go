@@ -31,6 +31,10 @@ type Config struct {
 	Accounts Accounts
 	// MailRoot returns a user's Maildir root (DATA/mail/<user>).
 	MailRoot func(user string) string
+	// Settler runs before EXPUNGE, MOVE, DELETE or RENAME removes message
+	// files: mailx serve's queue, so that a crash cannot bring a deleted
+	// message back (see maildir.Settler). Nil settles nothing.
+	Settler maildir.Settler
 	// TLS enables STARTTLS, and is used by ServeTLS. Nil: not offered.
 	TLS *tls.Config
 	// Autologout closes a connection idle this long. Default 30 minutes,

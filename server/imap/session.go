@@ -151,6 +151,7 @@ func (ss *session) Login(username, password string) error {
 	for _, m := range mb.Migrated {
 		ss.s.log.Info("imap: folder directory renamed to modified UTF-7, as Dovecot and Courier name them", "user", user, "rename", m)
 	}
+	mb.SetSettler(ss.s.cfg.Settler)
 	ss.user, ss.mb = user, mb
 	ss.c.authed.Store(true)
 	ss.c.trace.Meta("%s logged in", user)

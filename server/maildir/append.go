@@ -172,8 +172,8 @@ func linkOrCopy(from, to string) error {
 func (f *Folder) Renumber(uids []uint32, src any) (from, to []uint32, err error) {
 	if len(uids) > 0 {
 		// The old names disappear: settle the intake journal first, or a
-		// replay after a crash would write them again (see BeforeRemove).
-		settleBeforeRemove(f.dir)
+		// replay after a crash would write them again (see Settler).
+		f.settler.settle()
 	}
 	f.mu.Lock()
 	var v uint64

@@ -67,8 +67,24 @@ func TestDeliverFixedUniqueIsFound(t *testing.T) {
 
 func TestDeliverRecreatesMissingMaildir(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "carol")
-	if _, err := Deliver(root, strings.NewReader("x\r\n"), DeliverOptions{}); err != nil {
+	name, err := Deliver(root, strings.NewReader("x\r\n"), DeliverOptions{})
+	if err != nil {
 		t.Fatalf("Deliver into a missing Maildir: %v", err)
+	}
+	// The Maildir is whole again (a reader needs cur/ and tmp/ too) and
+	// the message is in new/ under the name Deliver returned, with LF line
+	// ends as Maildir files have them.
+	for _, sub := range []string{Cur, New, Tmp} {
+		if st, err := os.Stat(filepath.Join(root, sub)); err != nil || !st.IsDir() {
+			t.Errorf("%s/ after Deliver into a missing Maildir: %v", sub, err)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(root, New, name))
+	if err != nil || string(b) != "x\n" {
+		t.Errorf("new/%s = %q, %v; want the message delivered", name, b, err)
+	}
+	if n, _ := os.ReadDir(filepath.Join(root, New)); len(n) != 1 {
+		t.Errorf("new/ holds %d files, want 1", len(n))
 	}
 }
 

@@ -107,6 +107,8 @@ type Folder struct {
 	// recentFloor is the lowest UID no session has claimed as \Recent
 	// yet (RFC 3501 §2.3.2: a message is recent in one session only).
 	recentFloor uint32
+	// settler runs before message files are removed (see Settler).
+	settler settlerSlot
 }
 
 type listener struct{ fn func(Change) }
@@ -845,11 +847,11 @@ func (f *Folder) findLocked(uid uint32) (int, *Message) {
 
 // Expunge deletes the messages with the given UIDs for good. The files go
 // first, then the index; a crash in between only leaves index lines that the
-// next load ignores. Before any file goes, the settle function registered
-// for this Maildir's tree (BeforeRemove) runs, outside the folder's lock.
+// next load ignores. Before any file goes, the folder's Settler runs,
+// outside the folder's lock.
 func (f *Folder) Expunge(uids []uint32, src any) (removed []uint32, err error) {
 	if len(uids) > 0 {
-		settleBeforeRemove(f.dir)
+		f.settler.settle()
 	}
 	for {
 		f.mu.Lock()

@@ -46,6 +46,8 @@ var (
 type Mailbox struct {
 	root string
 	mu   sync.Mutex // serialises CREATE/DELETE/RENAME and the subscriptions file
+	// settler runs before messages leave the mailbox (SetSettler).
+	settler Settler
 
 	// Migrated lists the folders whose directories OpenMailbox renamed
 	// from UTF-8 (as mailx named them before) to modified UTF-7, as
@@ -193,7 +195,11 @@ func (mb *Mailbox) Folder(name string) (*Folder, error) {
 	if name != Inbox && !isMaildir(dir) {
 		return nil, fmt.Errorf("%w %q", ErrNoFolder, name)
 	}
-	return OpenFolder(dir)
+	f, err := OpenFolder(dir)
+	if err == nil {
+		f.settler.set(mb.settler)
+	}
+	return f, err
 }
 
 func isMaildir(dir string) bool {
@@ -301,8 +307,8 @@ func (mb *Mailbox) Delete(name string) error {
 		return ErrInbox
 	}
 	// Files leave the tree: the intake journal must not bring them back
-	// after a crash (see BeforeRemove), as for Expunge.
-	settleBeforeRemove(mb.root)
+	// after a crash (see Settler), as for Expunge.
+	runSettler(mb.settler)
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
 	dir := mb.dir(name)
@@ -343,7 +349,7 @@ func (mb *Mailbox) Rename(from, to string) error {
 	// Messages leave the folder they were delivered to (all of INBOX's,
 	// for RENAME INBOX): a replay of the intake journal after a crash would
 	// write them into INBOX again. Settle it first, as Expunge does.
-	settleBeforeRemove(mb.root)
+	runSettler(mb.settler)
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
 	if isMaildir(mb.dir(to)) {

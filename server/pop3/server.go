@@ -13,6 +13,7 @@ import (
 	p3 "github.com/mailx-edu/mailx/proto/pop3"
 	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/access"
+	"github.com/mailx-edu/mailx/server/maildir"
 )
 
 // Accounts checks passwords and maps login names to users;
@@ -27,6 +28,10 @@ type Config struct {
 	Accounts Accounts
 	// MailRoot returns a user's Maildir root (DATA/mail/<user>).
 	MailRoot func(user string) string
+	// Settler runs before a deletion removes message files: mailx serve's
+	// queue, so that a crash cannot bring a deleted message back (see
+	// maildir.Settler). Nil settles nothing.
+	Settler maildir.Settler
 	// APOPSecret returns the shared secret APOP needs for a user. Nil (the
 	// default) means APOP is not offered: the greeting carries no timestamp.
 	APOPSecret func(user string) (secret string, ok bool)

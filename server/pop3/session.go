@@ -490,6 +490,7 @@ func (ss *session) open(user string) p3.Response {
 	if err != nil {
 		return fail(err)
 	}
+	mb.SetSettler(ss.s.cfg.Settler)
 	f, err := mb.Folder(maildir.Inbox)
 	if err != nil {
 		return fail(err)

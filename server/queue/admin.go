@@ -7,7 +7,7 @@ import (
 	"io"
 	"net/textproto"
 	"sort"
-	"time"
+	"strings"
 )
 
 // List returns a snapshot of every queued message, oldest first.
@@ -16,7 +16,7 @@ func (q *Queue) List() []Snapshot {
 	defer q.mu.Unlock()
 	out := make([]Snapshot, 0, len(q.msgs))
 	for _, m := range q.msgs {
-		if !m.deleted {
+		if !m.removed() {
 			out = append(out, snapshotLocked(m))
 		}
 	}
@@ -25,7 +25,7 @@ func (q *Queue) List() []Snapshot {
 }
 
 func snapshotLocked(m *Message) Snapshot {
-	s := Snapshot{ID: m.ID, Size: m.Size, Envelope: m.Envelope, Busy: m.busy}
+	s := Snapshot{ID: m.ID, Size: m.Size, Envelope: m.Envelope, Busy: m.busy()}
 	s.Envelope.To = append([]string(nil), m.Envelope.To...)
 	s.Recipients = make([]Recipient, len(m.rcpts))
 	for i, r := range m.rcpts {
@@ -39,7 +39,7 @@ func (q *Queue) lookup(id string) (*Message, error) {
 		return nil, fmt.Errorf("queue: %q: %w (queue ids are 16 hex digits, as `mailx queue list` shows them)", id, ErrNotFound)
 	}
 	m := q.msgs[id]
-	if m == nil || m.deleted {
+	if m == nil || m.removed() {
 		return nil, fmt.Errorf("queue: %s: %w", id, ErrNotFound)
 	}
 	return m, nil
@@ -78,7 +78,7 @@ func (q *Queue) Header(id string) (textproto.MIMEHeader, string, error) {
 	// The message may have left the queue while we read, and its slot been
 	// reused by another: then what we read is not its header.
 	q.mu.Lock()
-	gone := q.msgs[id] != m || m.deleted
+	gone := q.msgs[id] != m || m.removed()
 	q.mu.Unlock()
 	if gone {
 		return nil, "", fmt.Errorf("queue: %s: %w", id, ErrNotFound)
@@ -86,7 +86,7 @@ func (q *Queue) Header(id string) (textproto.MIMEHeader, string, error) {
 	if err != nil {
 		return nil, raw, err
 	}
-	h, err := textproto.NewReader(bufio.NewReader(stringsReader(raw + "\r\n"))).ReadMIMEHeader()
+	h, err := textproto.NewReader(bufio.NewReader(strings.NewReader(raw + "\r\n"))).ReadMIMEHeader()
 	if err != nil && len(h) == 0 {
 		return nil, raw, fmt.Errorf("queue: %s: header unreadable: %w", id, err)
 	}
@@ -102,15 +102,14 @@ func (q *Queue) Delete(id string) error {
 		q.mu.Unlock()
 		return err
 	}
-	m.deleted = true
-	busy := m.busy
-	if !busy {
+	removeNow := m.markDeleted()
+	if removeNow {
 		delete(q.msgs, id)
 	}
-	q.traceLocked(m, "deleted from the queue by the administrator")
+	q.trace(m, "deleted from the queue by the administrator")
 	q.mu.Unlock()
-	if busy {
-		return nil
+	if !removeNow {
+		return nil // the attempt under way removes it when it ends
 	}
 	return q.remove(m, true)
 }
@@ -118,37 +117,18 @@ func (q *Queue) Delete(id string) error {
 // Retry makes the deferred recipients of message id (every message when id is
 // "") due now.
 func (q *Queue) Retry(id string) error {
-	return q.change(id, func(r *Recipient) bool {
-		if r.State == Deferred {
-			r.NextAttempt = time.Time{}
-			r.State = Pending
-			return true
-		}
-		return false
-	})
+	return q.change(id, (*Recipient).retryNow)
 }
 
 // Hold puts the recipients of message id (all messages when "") that are not
 // final aside: they are not tried until Release.
 func (q *Queue) Hold(id string) error {
-	return q.change(id, func(r *Recipient) bool {
-		if !r.State.Final() && r.State != Held {
-			r.State = Held
-			return true
-		}
-		return false
-	})
+	return q.change(id, (*Recipient).hold)
 }
 
 // Release makes held recipients of message id (all when "") due now.
 func (q *Queue) Release(id string) error {
-	return q.change(id, func(r *Recipient) bool {
-		if r.State == Held {
-			r.State, r.NextAttempt = Pending, time.Time{}
-			return true
-		}
-		return false
-	})
+	return q.change(id, (*Recipient).release)
 }
 
 // Bounce fails every recipient of message id that is not final, as if each
@@ -163,11 +143,10 @@ func (q *Queue) Bounce(ctx context.Context, id, reason string) error {
 		q.mu.Unlock()
 		return err
 	}
-	if m.busy {
+	if !m.take(false) {
 		q.mu.Unlock()
 		return fmt.Errorf("queue: %s is being delivered right now; try again in a moment", id)
 	}
-	m.busy = true
 	results := map[int]Result{}
 	for i, r := range m.rcpts {
 		if !r.State.Final() {
@@ -210,7 +189,7 @@ func (q *Queue) change(id string, fn func(*Recipient) bool) error {
 		}
 		if changed {
 			m.dirty = true // a busy message's worker saves it when its attempt ends
-			if !m.busy {
+			if !m.busy() {
 				m.dirty = false
 				saves = append(saves, save{m, mustState(m)})
 			}

@@ -100,10 +100,7 @@ func (b *Bouncer) recipient(msg *Message, r Recipient, action dsn.Action) dsn.Re
 		// A temporary failure that lasted too long: RFC 3463's 4.4.7,
 		// "delivery time expired", with the last reply kept as diagnostic.
 		d.Status = "4.4.7"
-		life := b.Schedule.Lifetime
-		if life <= 0 {
-			life = DefaultBackoff.Lifetime
-		}
+		life := b.Schedule.withDefaults().Lifetime
 		d.Reason = fmt.Sprintf("The mail system kept trying for %s (%d attempts) and every attempt failed temporarily, so it gave up.", HumanDuration(life), len(r.Attempts))
 	}
 	if strings.HasPrefix(last.Reply, "554 5.0.0 returned to sender") {

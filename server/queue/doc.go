@@ -13,7 +13,9 @@
 //	w.Abort()                  // discard: client gone, smuggling, too large
 //
 // Commit returns only when the message and its envelope are on stable
-// storage. The data waits in memory until Commit (a large message spills
+// storage, by one of two durable paths: a queue slot or the intake journal
+// (durable.go says why there are two, and holds the seam between them).
+// The data waits in memory until Commit (a large message spills
 // into its slot as it arrives). On a running queue, a message whose
 // recipients are all local accounts takes the fast path: Commit appends it
 // to the intake journal (queue/journal/, one fdatasync grouped with
@@ -45,11 +47,15 @@
 // §4.4) and Delivered-To prepended. Other recipients go to Options.Remote, a
 // Deliverer (the relay client); without one they are deferred with an
 // explanation. A Deliverer answers each recipient with an SMTP-style Result:
-// 2xx delivered, 4xx deferred until the time Options.Policy picks (or failed
-// when the policy gives up), 5xx failed. Failed recipients are handed to
-// Options.Bounce (the DSN builder), which makes them bounced. When every
-// recipient is final the message leaves the queue. While recipients remain,
-// their state is kept durably in queue/state/<id>.json. Emptying a slot is
+// 2xx delivered, 4xx deferred until the time the retry Schedule picks
+// (Options.Policy: Postfix's 5 minutes doubling to 4000 s, counting the
+// recipient's temporary failures, with a time scale for lessons), or failed
+// once the message has been queued for the Schedule's lifetime (5 days),
+// 5xx failed. Failed recipients are handed to Options.Bounce (Bouncer, the
+// DSN builder), which makes them bounced. When every recipient is final
+// the message leaves the queue. A recipient's State and a message's phase
+// in the queue, with every transition, are in state.go. While recipients
+// remain, their state is kept durably in queue/state/<id>.json. Emptying a slot is
 // fsynced unless every recipient was delivered into a local Maildir (then a
 // slot brought back by a crash finds its Maildir files, see below).
 //
@@ -69,9 +75,15 @@
 // The trace: every decision is reported as a transcript.Meta event on the
 // message's SMTP session ("delivered to bob's Maildir as …", "deferred: …").
 //
-// What it is not: it does not speak SMTP (server/smtp and server/relay do),
-// nor decide retry schedules or build bounces (Policy and Bounce come from
-// the relay side). It follows RFC 5321 §4.4 (trace fields at final delivery),
+// Deletions by POP3 and IMAP clients: a message the journal delivered
+// stays in the journal until a checkpoint has flushed its Maildir files, so
+// a reader's deletion must first wait for that checkpoint, or a crash would
+// bring the message back. Queue.Settle does it; it is the maildir.Settler
+// server/mta.go gives the POP3 and IMAP servers.
+//
+// What it is not: it does not speak SMTP (server/smtp and server/relay do)
+// nor choose a remote route (Options.Remote); the retry Schedule and the
+// Bouncer live here but are configured by server/relay_ext.go. It follows RFC 5321 §4.4 (trace fields at final delivery),
 // §6.1 (reliable delivery: never lose an acknowledged message) and the Maildir
 // specification.
 package queue

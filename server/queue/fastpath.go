@@ -16,17 +16,14 @@ import (
 	"github.com/mailx-edu/mailx/server/maildir"
 )
 
-// The local fast path. A message whose recipients are all local accounts
-// needs no queue slot: it is appended to the journal (journal.go), which
-// makes it durable with one fdatasync shared by the sessions committing at
-// the same moment; the 250 goes out, and then it is written into each
+// The local fast path (why there are two durable paths: durable.go). A
+// message whose recipients are all local accounts is appended to the
+// journal (journal.go); the 250 goes out, and then it is written into each
 // recipient's Maildir (tmp/, rename into new/) without fsyncs, so a POP3 or
 // IMAP client finds it moments after the sender has its reply (see
 // Writer.CommitThen for when exactly the SMTP server writes it). Those
 // files get their flush at the journal's next checkpoint, many at once;
-// until then the journal record is what a crash recovers from. That saves
-// the two flushes in a row per message that Maildir's own rules need (the
-// file, then new/), the slot's bookkeeping and the later re-read.
+// until then the journal record is what a crash recovers from.
 //
 // Crash safety: nothing is written into a Maildir before the journal record
 // is durable, and the record names each copy's file (the unique part holds
@@ -92,12 +89,12 @@ var processID = strconv.Itoa(os.Getpid())
 var leftoverTmp = regexp.MustCompile(`^\d+\.(M\d+P\d+)?Q[0-9A-F]{16}R\d+\.`)
 
 // journalCommit commits a message for local accounts users (one per
-// recipient) through the journal. handled false means the journal could not
-// take it (closed, or its write failed) and the caller queues the message in
-// a slot instead. handled true means the message is on stable storage, and
-// deliver writes it into the Maildirs: the caller runs it once its 250 is
-// sent (see Writer.CommitThen), with data still in hand.
-func (q *Queue) journalCommit(id string, data []byte, env Envelope, users []string) (handled bool, deliver func()) {
+// recipient) through the journal (fastIntake.commit). ok false means the
+// journal could not take it (closed, or its write failed) and the caller
+// queues the message in a slot instead. ok true means the message is on
+// stable storage, and deliver writes it into the Maildirs: the caller runs
+// it once its 250 is sent (see Writer.CommitThen), with data still in hand.
+func (q *Queue) journalCommit(id string, data []byte, env Envelope, users []string) (deliver func(), ok bool) {
 	now := q.now()
 	rec := journalRecord{ID: id, Envelope: env, Deliveries: make([]journalDelivery, len(env.To))}
 	for i, to := range env.To {
@@ -105,18 +102,18 @@ func (q *Queue) journalCommit(id string, data []byte, env Envelope, users []stri
 	}
 	eb, err := json.Marshal(rec)
 	if err != nil {
-		return false, nil
+		return nil, false
 	}
-	seq, err := q.journal.append(kindMessage, eb, data)
+	seq, err := q.journal.append(eb, data)
 	if err != nil {
 		if !errors.Is(err, errJournalClosed) {
 			// If the record reached the disk after all, the slot that now
 			// takes the message has its queue id, and a replay skips it.
 			q.log.Warn("queue: journal append failed; queueing in a slot instead", "id", id, "err", err)
 		}
-		return false, nil
+		return nil, false
 	}
-	return true, func() { q.deliverJournaled(seq, rec, data) }
+	return func() { q.deliverJournaled(seq, rec, data) }, true
 }
 
 // deliverJournaled writes the copies of journaled message rec (record seq)

@@ -56,9 +56,10 @@ func FuzzScanRecords(f *testing.F) {
 		r := encodeRecord(kindMessage, eb, []byte("Subject: x\r\n\r\nhi\r\n"), seq)
 		seg = append(seg, r...)
 	}
-	c := encodeRecord(kindCancel, nil, []byte{0, 0, 0, 0, 0, 0, 0, 2}, 4)
-	seg = append(seg, c...)
 	f.Add(seg)
+	// A record of kind 2 (a cancel, written only by development builds of
+	// 2026-11-22) ends the scan.
+	f.Add(append(seg, encodeRecord(2, nil, []byte{0, 0, 0, 0, 0, 0, 0, 2}, 4)...))
 	f.Add(seg[:len(seg)-3])
 	f.Add(seg[:recordHeaderLen])
 	f.Add([]byte(recordMagic))
@@ -67,12 +68,9 @@ func FuzzScanRecords(f *testing.F) {
 		var total int64
 		var prev uint64
 		n := 0
-		end := scanRecords(bytes.NewReader(b), int64(len(b)), 1, func(kind recordKind, seq uint64, env, data []byte) {
+		end := scanRecords(bytes.NewReader(b), int64(len(b)), 1, func(seq uint64, env, data []byte) {
 			if n == 0 && seq != 1 || n > 0 && seq != prev+1 {
 				t.Fatalf("record %d follows %d", seq, prev)
-			}
-			if kind != kindMessage && kind != kindCancel {
-				t.Fatalf("accepted kind %d", kind)
 			}
 			prev = seq
 			n++

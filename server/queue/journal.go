@@ -45,8 +45,9 @@ import (
 // each fsynced. Every acknowledged message is then in its Maildirs exactly
 // once. A file missing because a POP3 or IMAP client deleted it must not be
 // written again: so a deletion (maildir.Folder.Expunge) first has the
-// journal make a checkpoint past every delivered record (settle), and the
-// replay never sees a deleted message's record.
+// journal make a checkpoint past every delivered record (Queue.Settle, the
+// maildir.Settler that server/mta.go gives the POP3 and IMAP servers), and
+// the replay never sees a deleted message's record.
 //
 // A record that fails its checksum, or breaks the sequence, ends the scan
 // of its segment: it was being written when the process died, so no 250
@@ -109,18 +110,13 @@ const (
 	maxRecordData   = 64 << 20
 )
 
+// recordKind is a record's kind byte. There is one kind: a journalRecord
+// and the message data. (Development builds of 2026-11-22 also wrote a
+// kind 2, a cancel, for a journaled message refused after all; none has
+// since, and a record of another kind ends the scan like a damaged one.)
 type recordKind byte
 
-const (
-	// kindMessage holds a journalRecord and the message data.
-	kindMessage recordKind = 1
-	// kindCancel takes back an earlier record whose message was not
-	// acknowledged after all: its data is the cancelled sequence number.
-	// Builds since the Maildir copies are written after the 250 no longer
-	// write it (nothing journaled is refused any more), but a journal left
-	// by an earlier one may hold it, so the replay still honours it.
-	kindCancel recordKind = 2
-)
+const kindMessage recordKind = 1
 
 // journalRecord is a message record's envelope: the queue id, where each
 // recipient's copy goes, and the SMTP envelope.
@@ -340,7 +336,7 @@ func sealHead(head []byte, seq uint64, payloadCRC uint32) {
 // what a recycled segment held before). The first record must carry
 // sequence number first, the segment's name. It returns the offset where
 // the valid records end.
-func scanRecords(r io.ReaderAt, size int64, first uint64, fn func(kind recordKind, seq uint64, env, data []byte)) int64 {
+func scanRecords(r io.ReaderAt, size int64, first uint64, fn func(seq uint64, env, data []byte)) int64 {
 	var off int64
 	prev := first - 1
 	hdr := make([]byte, recordHeaderLen)
@@ -355,7 +351,7 @@ func scanRecords(r io.ReaderAt, size int64, first uint64, fn func(kind recordKin
 		seq := binary.BigEndian.Uint64(hdr[5:])
 		envLen := int64(binary.BigEndian.Uint32(hdr[13:]))
 		dataLen := int64(binary.BigEndian.Uint32(hdr[17:]))
-		if kind != kindMessage && kind != kindCancel || envLen > maxEnvelope || dataLen > maxRecordData ||
+		if kind != kindMessage || envLen > maxEnvelope || dataLen > maxRecordData ||
 			off+recordHeaderLen+envLen+dataLen > size || seq != prev+1 {
 			break
 		}
@@ -367,7 +363,7 @@ func scanRecords(r io.ReaderAt, size int64, first uint64, fn func(kind recordKin
 		if crc32.Update(c, castagnoli, hdr[4:21]) != binary.BigEndian.Uint32(hdr[21:]) {
 			break
 		}
-		fn(kind, seq, payload[:envLen], payload[envLen:])
+		fn(seq, payload[:envLen], payload[envLen:])
 		prev = seq
 		off += recordHeaderLen + envLen + dataLen
 	}
@@ -377,8 +373,8 @@ func scanRecords(r io.ReaderAt, size int64, first uint64, fn func(kind recordKin
 // append writes a record and returns once it is on stable storage (its
 // fdatasync grouped with concurrent appends). The record stays pending until
 // done is called for it and a checkpoint has passed.
-func (j *journal) append(kind recordKind, env, data []byte) (uint64, error) {
-	head, payloadCRC := recordHead(kind, env, data)
+func (j *journal) append(env, data []byte) (uint64, error) {
+	head, payloadCRC := recordHead(kindMessage, env, data)
 	recLen := int64(len(head) + len(data))
 	j.mu.Lock()
 	if j.closed {
@@ -682,8 +678,8 @@ func (j *journal) checkpoint() error {
 }
 
 // settle makes a checkpoint now if a delivered message is not yet behind
-// one: a POP3 or IMAP client is about to delete messages (see
-// maildir.BeforeRemove), and a replay after a crash must not bring back a
+// one: a POP3 or IMAP client is about to delete messages (Queue.Settle,
+// a maildir.Settler), and a replay after a crash must not bring back a
 // message deleted after its delivery. It costs nothing when the checkpoint
 // is up to date, as it is a second after the last delivery. It cannot help
 // while an older record is still pending (a message whose copies could be
@@ -757,83 +753,24 @@ func (j *journal) close() {
 }
 
 // replayJournal delivers every message record at or after the checkpoint
-// that no cancel record took back and no queue slot holds (a message moved
-// to a slot has its queue id there), then checkpoints past all of them and
-// deletes the segments.
+// that no queue slot holds (a message moved to a slot has its queue id
+// there), then checkpoints past all of them and deletes the segments.
 func (q *Queue) replayJournal() error {
 	j := q.journal
-	entries, err := os.ReadDir(j.dir)
+	segPaths, err := j.listSegments()
 	if err != nil {
-		return fmt.Errorf("queue: %w", err)
+		return err
 	}
-	var segPaths []string
-	for _, e := range entries {
-		name := e.Name()
-		switch {
-		case strings.HasPrefix(name, segmentPrefix):
-			segPaths = append(segPaths, filepath.Join(j.dir, name))
-		case strings.HasPrefix(name, sparePrefix):
-			// Left by a crash: reused if whole, else deleted.
-			p := filepath.Join(j.dir, name)
-			if fi, err := e.Info(); err == nil && fi.Size() == segmentSize && len(j.spares) < sparesMax {
-				j.spares = append(j.spares, p)
-			} else {
-				os.Remove(p)
-			}
-			if n, err := strconv.Atoi(strings.TrimPrefix(name, sparePrefix)); err == nil {
-				j.spareN = max(j.spareN, n+1)
-			}
-		}
-	}
-	sort.Strings(segPaths) // named by their first sequence number, in hex of fixed width
-	type replay struct {
-		seq  uint64
-		rec  journalRecord
-		data []byte
-	}
-	var todo []replay
-	cancelled := map[uint64]bool{}
-	for _, p := range segPaths {
-		f, err := os.Open(p)
-		if err != nil {
-			return fmt.Errorf("queue: %w", err)
-		}
-		fi, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return fmt.Errorf("queue: %w", err)
-		}
-		first, err := strconv.ParseUint(strings.TrimPrefix(filepath.Base(p), segmentPrefix), 16, 64)
-		if err != nil {
-			f.Close()
-			q.log.Warn("queue: a journal segment with an unexpected name; skipped", "path", p)
-			continue
-		}
-		scanRecords(f, fi.Size(), first, func(kind recordKind, seq uint64, env, data []byte) {
-			j.next = max(j.next, seq+1)
-			if seq < j.ckptAt {
-				return
-			}
-			switch kind {
-			case kindCancel:
-				cancelled[binary.BigEndian.Uint64(data)] = true
-			case kindMessage:
-				var rec journalRecord
-				if err := json.Unmarshal(env, &rec); err != nil || !validID(rec.ID) || len(rec.Deliveries) == 0 {
-					q.log.Error("queue: journal record with a valid checksum but an unreadable envelope; skipped", "seq", seq, "err", err)
-					return
-				}
-				todo = append(todo, replay{seq, rec, data})
-			}
-		})
-		f.Close()
+	todo, err := q.scanJournal(segPaths)
+	if err != nil {
+		return err
 	}
 	for _, r := range todo {
 		q.ids.atLeast(r.rec.ID)
 		q.mu.Lock()
 		queued := q.msgs[r.rec.ID] != nil
 		q.mu.Unlock()
-		if cancelled[r.seq] || queued || q.replayed[r.seq] {
+		if queued || q.replayed[r.seq] {
 			continue
 		}
 		if err := q.replayRecord(r.rec, r.data); err != nil {
@@ -856,6 +793,80 @@ func (q *Queue) replayJournal() error {
 	}
 	q.replayed = nil
 	return nil
+}
+
+// listSegments returns the journal's segments in sequence order, and takes
+// the spares a crash left (reused if whole, else deleted).
+func (j *journal) listSegments() ([]string, error) {
+	entries, err := os.ReadDir(j.dir)
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	var segPaths []string
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case strings.HasPrefix(name, segmentPrefix):
+			segPaths = append(segPaths, filepath.Join(j.dir, name))
+		case strings.HasPrefix(name, sparePrefix):
+			p := filepath.Join(j.dir, name)
+			if fi, err := e.Info(); err == nil && fi.Size() == segmentSize && len(j.spares) < sparesMax {
+				j.spares = append(j.spares, p)
+			} else {
+				os.Remove(p)
+			}
+			if n, err := strconv.Atoi(strings.TrimPrefix(name, sparePrefix)); err == nil {
+				j.spareN = max(j.spareN, n+1)
+			}
+		}
+	}
+	sort.Strings(segPaths) // named by their first sequence number, in hex of fixed width
+	return segPaths, nil
+}
+
+// replay is a journaled message to put back: its record and data.
+type replay struct {
+	seq  uint64
+	rec  journalRecord
+	data []byte
+}
+
+// scanJournal reads the valid records of every segment that are at or
+// after the checkpoint, and moves the journal's next sequence number past
+// every record found.
+func (q *Queue) scanJournal(segPaths []string) ([]replay, error) {
+	j := q.journal
+	var todo []replay
+	for _, p := range segPaths {
+		first, err := strconv.ParseUint(strings.TrimPrefix(filepath.Base(p), segmentPrefix), 16, 64)
+		if err != nil {
+			q.log.Warn("queue: a journal segment with an unexpected name; skipped", "path", p)
+			continue
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+		scanRecords(f, fi.Size(), first, func(seq uint64, env, data []byte) {
+			j.next = max(j.next, seq+1)
+			if seq < j.ckptAt {
+				return
+			}
+			var rec journalRecord
+			if err := json.Unmarshal(env, &rec); err != nil || !validID(rec.ID) || len(rec.Deliveries) == 0 {
+				q.log.Error("queue: journal record with a valid checksum but an unreadable envelope; skipped", "seq", seq, "err", err)
+				return
+			}
+			todo = append(todo, replay{seq, rec, data})
+		})
+		f.Close()
+	}
+	return todo, nil
 }
 
 // replayRecord makes sure each copy of a journaled message is durably in

@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/maildir"
 )
 
@@ -28,11 +27,12 @@ type Queue struct {
 	syncer  *dirSyncer
 	log     *slog.Logger
 	now     func() time.Time
-	policy  Policy
+	policy  Schedule
 	work    chan *Message
 	wake    chan struct{}
-	mailbox sync.Map // user → struct{}: Maildir created this run
-	journal *journal // the intake journal of the local fast path
+	mailbox sync.Map   // user → struct{}: Maildir created this run
+	journal *journal   // the intake journal of the local fast path
+	fast    fastIntake // the journal's side of the seam (durable.go)
 
 	memUsed atomic.Int64 // octets of message data held in memory by Writers
 
@@ -48,8 +48,6 @@ type Queue struct {
 	started bool
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
-	// unsettle unregisters the journal's settle from maildir.BeforeRemove.
-	unsettle func()
 	// stopped is closed when the queue stops (Start's context).
 	stopped <-chan struct{}
 
@@ -80,14 +78,12 @@ func Open(opts Options) (*Queue, error) {
 		wake:   make(chan struct{}, 1),
 		work:   make(chan *Message, 1<<16),
 	}
+	q.fast = journalIntake{q}
 	if q.log == nil {
 		q.log = slog.New(slog.DiscardHandler)
 	}
 	if q.now == nil {
 		q.now = time.Now
-	}
-	if q.policy == nil {
-		q.policy = DefaultBackoff
 	}
 	if q.opts.ScanEvery <= 0 {
 		q.opts.ScanEvery = time.Second
@@ -208,8 +204,6 @@ func (q *Queue) Start(ctx context.Context) {
 	q.started = true
 	ctx, q.cancel = context.WithCancel(ctx)
 	q.stopped = ctx.Done()
-	// Readers deleting messages wait for the journal's checkpoint first.
-	q.unsettle = maildir.BeforeRemove(filepath.Join(q.opts.Data, maildir.MailDir), q.journal.settle)
 	q.mu.Unlock()
 	for i := 0; i < q.opts.Workers; i++ {
 		q.wg.Add(1)
@@ -241,18 +235,25 @@ func (q *Queue) Close() error {
 		return nil
 	}
 	q.closed = true
-	cancel, unsettle := q.cancel, q.unsettle
+	cancel := q.cancel
 	q.mu.Unlock()
 	if cancel != nil {
 		cancel()
 	}
 	q.wg.Wait()
-	if unsettle != nil {
-		unsettle()
-	}
 	q.journal.close()
 	return q.lock.Close()
 }
+
+// Settle is the queue's maildir.Settler: POP3 and IMAP call it (through
+// the Mailbox server/mta.go's Settler reaches) before they remove message
+// files. A message the fast path wrote into a Maildir without an fsync
+// stays in the intake journal until a checkpoint has flushed it; a
+// deletion before that checkpoint would come back after a crash, when the
+// journal is replayed. So Settle makes the checkpoint now if one is due
+// (see journal.settle); it costs nothing when none is, as a second after
+// the last delivery, and nothing on a queue that is closed.
+func (q *Queue) Settle() { q.journal.settle() }
 
 // Kick makes the queue look for due recipients now rather than at its next
 // scan (after mailx queue retry, or a clock change in tests).
@@ -285,7 +286,7 @@ func (q *Queue) dispatchDue() {
 	q.mu.Lock()
 	ids := make([]string, 0, len(q.msgs))
 	for id, m := range q.msgs {
-		if !m.busy && !m.queued && m.hasDue(now) {
+		if m.phase == waiting && m.hasDue(now) {
 			ids = append(ids, id)
 		}
 	}
@@ -296,30 +297,17 @@ func (q *Queue) dispatchDue() {
 	q.mu.Unlock()
 }
 
-// dispatchLocked hands m to a worker unless one has it or the channel is
-// full (the scanner then finds it later). q.mu is held.
+// dispatchLocked hands a waiting m to a worker, unless the channel is full
+// (the scanner then finds it later). q.mu is held.
 func (q *Queue) dispatchLocked(m *Message) {
-	if m.busy || m.queued || !q.started || q.closed {
+	if !q.started || q.closed || !m.dispatch() {
 		return
 	}
 	select {
 	case q.work <- m:
-		m.queued = true
 	default:
+		m.undispatch()
 	}
-}
-
-func (m *Message) hasDue(now time.Time) bool {
-	for _, r := range m.rcpts {
-		if r.due(now) {
-			return true
-		}
-	}
-	return false
-}
-
-func (r *Recipient) due(now time.Time) bool {
-	return r.State == Pending || r.State == Deferred && !r.NextAttempt.After(now)
 }
 
 func (q *Queue) worker(ctx context.Context) {
@@ -338,12 +326,11 @@ func (q *Queue) worker(ctx context.Context) {
 func (q *Queue) attempt(ctx context.Context, m *Message) {
 	now := q.now()
 	q.mu.Lock()
-	m.queued = false
-	if m.busy || m.deleted || q.msgs[m.ID] != m {
+	if !m.take(true) {
+		// Deleted, or bounced by the administrator, since it was dispatched.
 		q.mu.Unlock()
 		return
 	}
-	m.busy = true
 	var local, remote []int
 	users := map[int]string{}
 	for i, r := range m.rcpts {
@@ -435,20 +422,20 @@ func (q *Queue) finish(ctx context.Context, m *Message, results map[int]Result, 
 		r.Attempts = append(r.Attempts, Attempt{Time: now, Host: res.Host, Code: res.Code, Reply: res.Reply})
 		switch {
 		case res.Code >= 200 && res.Code < 300:
-			r.State, r.NextAttempt = Delivered, time.Time{}
+			r.delivered()
 		case res.Code >= 400 && res.Code < 500:
 			if next, ok := q.policy.NextAttempt(m, r, now); ok {
-				r.State, r.NextAttempt = Deferred, next
-				q.traceLocked(m, fmt.Sprintf("deferred %s until %s: %s", r.Addr, next.Format(time.RFC3339), res.Reply))
+				r.deferUntil(next)
+				q.trace(m, fmt.Sprintf("deferred %s until %s: %s", r.Addr, next.Format(time.RFC3339), res.Reply))
 				break
 			}
-			r.State, r.NextAttempt = Failed, time.Time{}
+			r.fail()
 			failed, failedIdx = append(failed, copyRecipient(r)), append(failedIdx, i)
-			q.traceLocked(m, fmt.Sprintf("gave up on %s after %d attempts: %s", r.Addr, len(r.Attempts), res.Reply))
+			q.trace(m, fmt.Sprintf("gave up on %s after %d attempts: %s", r.Addr, len(r.Attempts), res.Reply))
 		default:
-			r.State, r.NextAttempt = Failed, time.Time{}
+			r.fail()
 			failed, failedIdx = append(failed, copyRecipient(r)), append(failedIdx, i)
-			q.traceLocked(m, fmt.Sprintf("failed %s: %s", r.Addr, res.Reply))
+			q.trace(m, fmt.Sprintf("failed %s: %s", r.Addr, res.Reply))
 		}
 	}
 	q.mu.Unlock()
@@ -459,7 +446,7 @@ func (q *Queue) finish(ctx context.Context, m *Message, results map[int]Result, 
 		} else {
 			q.mu.Lock()
 			for _, i := range failedIdx {
-				m.rcpts[i].State = Bounced
+				m.rcpts[i].bounced()
 			}
 			q.mu.Unlock()
 		}
@@ -467,51 +454,60 @@ func (q *Queue) finish(ctx context.Context, m *Message, results map[int]Result, 
 	q.settle(m)
 }
 
-// settle ends an attempt: removes a message whose recipients are all final
-// (or that was deleted meanwhile), otherwise writes its state if it changed
-// and lets it be dispatched again.
+// settle ends an attempt: it saves the recipients' state if it changed,
+// then removes a message whose recipients are all final (or that was
+// deleted meanwhile), or lets it be dispatched again.
 func (q *Queue) settle(m *Message) {
 	q.mu.Lock()
-	done := m.deleted
-	if !done {
-		done = true
-		for _, r := range m.rcpts {
-			if !r.State.Final() {
-				done = false
-			}
-		}
-	}
 	var state []byte
-	if !done && m.dirty {
+	if m.dirty && !m.allFinal() && m.phase != deleting {
 		state = mustState(m)
 		m.dirty = false
 	}
 	q.mu.Unlock()
-
-	if done {
-		q.mu.Lock()
-		durable := needsDurableRemoval(m)
-		q.mu.Unlock()
-		if err := q.remove(m, durable); err != nil {
-			q.log.Error("queue: remove delivered message", "id", m.ID, "err", err)
-		}
-		q.mu.Lock()
-		delete(q.msgs, m.ID)
-		m.busy = false
-		q.mu.Unlock()
-		return
-	}
 	if state != nil {
+		// Saved while the attempt is still under way: nothing dispatches
+		// the message meanwhile, so a later attempt's state is never
+		// overwritten by this one's.
 		if err := q.saveState(m, state); err != nil {
 			q.log.Error("queue: save state", "id", m.ID, "err", err)
 		}
 	}
+	// A message that leaves has its slot emptied before it leaves q.msgs:
+	// once List no longer shows it, its slot is free for the next Begin.
 	q.mu.Lock()
-	m.busy = false
+	leaving := m.phase == deleting || m.allFinal()
+	durable := needsDurableRemoval(m)
+	q.mu.Unlock()
+	if leaving {
+		q.removeLogged(m, durable)
+	}
+	q.mu.Lock()
+	left := m.endAttempt()
+	if left {
+		delete(q.msgs, m.ID)
+	} else {
+		q.dispatchDueLocked(m)
+	}
+	q.mu.Unlock()
+	if left && !leaving {
+		q.removeLogged(m, true) // deleted by the administrator meanwhile
+	}
+}
+
+// removeLogged is remove, logging a failure: the message has left the
+// queue either way.
+func (q *Queue) removeLogged(m *Message, durable bool) {
+	if err := q.remove(m, durable); err != nil {
+		q.log.Error("queue: remove a message that left the queue", "id", m.ID, "err", err)
+	}
+}
+
+// dispatchDueLocked dispatches m if a recipient is due now. q.mu is held.
+func (q *Queue) dispatchDueLocked(m *Message) {
 	if m.hasDue(q.now()) {
 		q.dispatchLocked(m)
 	}
-	q.mu.Unlock()
 }
 
 func (q *Queue) saveState(m *Message, state []byte) error {
@@ -576,7 +572,7 @@ func (q *Queue) freeSlot(p string) {
 // after a crash: anything but "every recipient delivered to a local Maildir"
 // (see remove).
 func needsDurableRemoval(m *Message) bool {
-	if m.deleted {
+	if m.removed() {
 		return true
 	}
 	for _, r := range m.rcpts {
@@ -588,15 +584,9 @@ func needsDurableRemoval(m *Message) bool {
 	return false
 }
 
-func (q *Queue) trace(m *Message, line string) {
-	if q.opts.Trace != nil {
-		q.opts.Trace(transcript.Event{Time: q.now(), Session: m.Envelope.SessionID, Proto: "smtp", Dir: transcript.Meta, Line: line})
-	}
-}
-
-// traceLocked is trace for callers holding q.mu (the hook must not call
-// back into the queue).
-func (q *Queue) traceLocked(m *Message, line string) { q.trace(m, line) }
+// trace reports a decision about m on its SMTP session's trace. Callers
+// may hold q.mu: the hook must not call back into the queue.
+func (q *Queue) trace(m *Message, line string) { q.traceSession(m.Envelope.SessionID, line) }
 
 func copyRecipient(r *Recipient) Recipient {
 	c := *r

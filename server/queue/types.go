@@ -29,22 +29,6 @@ type Envelope struct {
 	Folders map[string]string `json:"folders,omitempty"`
 }
 
-// State is where one recipient of a message stands.
-type State string
-
-// The recipient states. Delivered, Failed and Bounced are final.
-const (
-	Pending   State = "pending"   // not tried yet, or released: due now
-	Deferred  State = "deferred"  // a temporary failure; tried again at NextAttempt
-	Held      State = "held"      // put aside by an administrator (mailx queue hold)
-	Delivered State = "delivered" // in the recipient's Maildir or accepted by the next hop
-	Failed    State = "failed"    // permanent failure, no bounce sent (null sender or no bouncer)
-	Bounced   State = "bounced"   // permanent failure and the sender was notified
-)
-
-// Final reports whether nothing more will happen to a recipient in state s.
-func (s State) Final() bool { return s == Delivered || s == Failed || s == Bounced }
-
 // Attempt is one try at delivering to a recipient.
 type Attempt struct {
 	Time  time.Time `json:"time"`
@@ -86,40 +70,6 @@ type Deliverer interface {
 	Deliver(ctx context.Context, msg *Message, rcpts []Recipient) []Result
 }
 
-// Policy decides when a temporarily failed recipient is tried again.
-type Policy interface {
-	// NextAttempt is called after a 4xx attempt at now (already appended to
-	// r.Attempts). It returns the time of the next attempt, or ok false to
-	// give up: the recipient then fails and is bounced.
-	NextAttempt(msg *Message, r *Recipient, now time.Time) (next time.Time, ok bool)
-}
-
-// Backoff is the default Policy, after Postfix: wait Min after the first
-// failure, doubling each time up to Max, and give up once the message has
-// been queued for Lifetime.
-type Backoff struct {
-	Min, Max, Lifetime time.Duration
-}
-
-// DefaultBackoff is Postfix's schedule: minimal_backoff_time 300s,
-// maximal_backoff_time 4000s, maximal_queue_lifetime 5d.
-var DefaultBackoff = Backoff{Min: 5 * time.Minute, Max: 4000 * time.Second, Lifetime: 5 * 24 * time.Hour}
-
-// NextAttempt implements Policy.
-func (b Backoff) NextAttempt(msg *Message, r *Recipient, now time.Time) (time.Time, bool) {
-	if b.Lifetime > 0 && now.Sub(msg.Envelope.Received) >= b.Lifetime {
-		return time.Time{}, false
-	}
-	wait := b.Min
-	for i := 1; i < len(r.Attempts) && wait < b.Max; i++ {
-		wait *= 2
-	}
-	if b.Max > 0 && wait > b.Max {
-		wait = b.Max
-	}
-	return now.Add(wait), true
-}
-
 // Options configure a Queue.
 type Options struct {
 	// Data is the server's data directory: the queue lives in Data/queue and
@@ -134,8 +84,9 @@ type Options struct {
 	// Remote delivers non-local recipients; nil defers them with an
 	// explanation.
 	Remote Deliverer
-	// Policy schedules retries; nil means DefaultBackoff.
-	Policy Policy
+	// Policy is the retry schedule of temporarily failed recipients; its
+	// zero value is Postfix's (see Schedule).
+	Policy Schedule
 	// Bounce is called with recipients that just failed permanently; when it
 	// returns nil they become Bounced. It typically queues an RFC 3464 DSN to
 	// the sender (never to the null sender). Nil leaves them Failed.
@@ -163,12 +114,10 @@ type Message struct {
 
 	path      string // queue/msg/<id>
 	rcpts     []*Recipient
-	recovered bool // loaded at start: a local delivery may have happened already
-	busy      bool // a worker is delivering it
-	queued    bool // waiting in the work channel
-	deleted   bool // removed while busy: drop when the attempt ends
-	stateFile bool // queue/state/<id>.json exists
-	dirty     bool // recipients changed since the state was last saved
+	phase     phase // where it stands in the queue (state.go); q.mu guards it
+	recovered bool  // loaded at start: a local delivery may have happened already
+	stateFile bool  // queue/state/<id>.json exists
+	dirty     bool  // recipients changed since the state was last saved
 }
 
 // Open returns the message data (CRLF lines, Received: first) for reading.

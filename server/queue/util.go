@@ -7,8 +7,6 @@ import (
 	"strings"
 )
 
-func stringsReader(s string) io.Reader { return strings.NewReader(s) }
-
 // readHeaderBlock reads lines up to the blank line that ends a header
 // section (or the end of r) and returns them, CRLF-terminated.
 func readHeaderBlock(r io.Reader) (string, error) {

@@ -17,7 +17,7 @@ import (
 //
 // The data is held in memory (up to memMax octets, within the queue's
 // memBudget) until Commit: a message for local accounts only is then
-// journaled and written into their Maildirs (see journalCommit), and any
+// journaled and written into their Maildirs (see durable.go), and any
 // other one into a queue slot. A message that outgrows the memory is
 // spilled into its slot as it arrives.
 type Writer struct {
@@ -187,7 +187,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 // A message held in memory whose recipients are all local accounts is
 // appended to the journal (one fdatasync, grouped with concurrent commits)
 // and written into their Maildirs, and the queue keeps nothing (see
-// journalCommit in fastpath.go and journal.go). Any other message goes into
+// durable.go, fastpath.go and journal.go). Any other message goes into
 // its slot, which is fsynced and, if new, its directory too
 // (grouped with concurrent commits); a reused slot already has a durable
 // name, so one fsync is enough.
@@ -233,8 +233,9 @@ func (w *Writer) CommitThen(env Envelope) (id string, finish func(), err error) 
 		return "", nil, errors.New("queue: envelope without recipients")
 	}
 	if w.f == nil {
-		if users, ok := w.q.fastPath(env); ok && !w.slot {
-			if handled, deliver := w.q.journalCommit(w.id, w.mem, env, users); handled {
+		// Held in memory: the journal may take it (durable.go).
+		if !w.slot {
+			if deliver, ok := w.q.fast.commit(w.id, w.mem, env); ok {
 				return w.id, func() {
 					deliver()
 					w.releaseMem()
@@ -280,7 +281,7 @@ func (w *Writer) CommitThen(env Envelope) (id string, finish func(), err error) 
 	q.mu.Lock()
 	q.msgs[m.ID] = m
 	// The SMTP session's own line says "queued as"; this one says where.
-	q.traceLocked(m, fmt.Sprintf("%s stored in queue slot msg/%s (%d octets, %d recipient(s)), fsynced before the 250; a worker delivers it next", m.ID, filepath.Base(w.path), m.Size, len(m.rcpts)))
+	q.trace(m, fmt.Sprintf("%s stored in queue slot msg/%s (%d octets, %d recipient(s)), fsynced before the 250; a worker delivers it next", m.ID, filepath.Base(w.path), m.Size, len(m.rcpts)))
 	q.dispatchLocked(m)
 	q.mu.Unlock()
 	return m.ID, nil, nil

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strconv"
 	"strings"
 	"time"
 
@@ -127,23 +126,25 @@ func (c *Client) session(ctx context.Context, sess string, tr func(transcript.Di
 	return c.sessionTLS(ctx, sess, tr, t, msg, rcpts, !c.cfg.NoTLS)
 }
 
+// sessionTLS is session with STARTTLS on or off: the steps of an SMTP
+// client session in order. Connect; read the greeting and say EHLO (greet);
+// upgrade to TLS if offered (startTLS), saying EHLO again; check what the
+// message needs of the server (announce); then the mail transaction.
 func (c *Client) sessionTLS(ctx context.Context, sess string, tr func(transcript.Dir, string), t target, msg *queue.Message, rcpts []string, useTLS bool) ([]queue.Result, bool) {
 	host := t.addr
 	if t.host != "" && !isIP(t.host) {
 		host = t.host + "[" + t.addr + "]"
 	}
 	all := func(r queue.Result) []queue.Result { return repeat(r, len(rcpts)) }
-	tr(transcript.Meta, "connecting to "+host)
-	dctx, cancel := context.WithTimeout(ctx, c.to.Connect)
-	conn, err := c.cfg.Dial(dctx, "tcp", t.addr)
-	cancel()
-	if err != nil {
-		tr(transcript.Meta, "cannot connect: "+err.Error())
-		return all(failure(host, 451, "4.4.1", "cannot connect to %s: %s", host, netError(err))), true
+	conn, res, ok := c.connect(ctx, tr, t.addr, host)
+	if !ok {
+		return all(res), true
 	}
 	local := conn.LocalAddr().String()
 	hop := c.cfg.Hops.register(local, sess, c.cfg.Hostname)
 	defer c.cfg.Hops.forget(local)
+	// Both close whichever connection is current: the TCP one, or the TLS
+	// one on top of it after STARTTLS.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	defer func() { conn.Close() }()
@@ -158,54 +159,100 @@ func (c *Client) sessionTLS(ctx context.Context, sess string, tr func(transcript
 		tr(transcript.Meta, "connection lost "+when+": "+err.Error())
 		return failure(host, 451, "4.4.2", "connection to %s lost %s: %s", host, when, netError(err))
 	}
-
-	greeting, err := cv.read("", c.to.Greeting)
-	if err != nil {
-		return all(lost("before the greeting", err)), true
-	}
-	if greeting.Code != 220 {
-		tr(transcript.Meta, "the server does not want to talk: trying the next exchanger, if any")
-		cv.quit()
-		return all(fromReply(host, greeting)), true
-	}
-
-	ext, res, ok := c.hello(cv, host, lost)
+	ext, res, ok := c.greet(cv, host, lost)
 	if !ok {
 		return all(res), true
 	}
 	if _, offered := ext["STARTTLS"]; offered && useTLS {
-		r, err := cv.cmd("STARTTLS", c.to.Command)
-		switch {
-		case err != nil:
-			return all(lost("after STARTTLS", err)), true
-		case r.Code == 220:
-			tconn, verr, herr := c.handshake(conn, t)
-			if herr != nil {
-				tr(transcript.Meta, "TLS handshake failed ("+herr.Error()+"): connecting again without TLS")
-				conn.Close()
-				return c.sessionTLS(ctx, sess, tr, t, msg, rcpts, false)
-			}
-			st := tconn.ConnectionState()
-			desc := fmt.Sprintf("tls: %s, %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite))
-			if verr != nil {
-				desc += "; certificate NOT verified (" + verr.Error() + "), accepted anyway: opportunistic TLS encrypts but does not authenticate (RFC 7435)"
-			} else {
-				desc += "; certificate verified for " + t.host
-			}
-			tr(transcript.Meta, desc)
-			conn = tconn
-			cv.attach(tconn)
-			if ext, res, ok = c.hello(cv, host, lost); !ok {
-				return all(res), true
-			}
-		default:
-			tr(transcript.Meta, "the server declined STARTTLS: continuing without encryption")
+		tconn, tlsExt, res, outcome := c.startTLS(cv, conn, t, host, lost)
+		switch outcome {
+		case tlsFailed:
+			return all(res), true
+		case tlsAgainPlain:
+			conn.Close()
+			return c.sessionTLS(ctx, sess, tr, t, msg, rcpts, false)
+		case tlsOn:
+			conn, ext = tconn, tlsExt
 		}
 	}
 	if ext, res, ok = c.announce(cv, host, ext, lost); !ok {
 		return all(res), true
 	}
 	return c.transaction(cv, host, ext, msg, rcpts, lost)
+}
+
+// connect dials addr within the connect timeout. A failure is a temporary
+// one for every recipient (451 4.4.1): the next exchanger may answer.
+func (c *Client) connect(ctx context.Context, tr func(transcript.Dir, string), addr, host string) (net.Conn, queue.Result, bool) {
+	tr(transcript.Meta, "connecting to "+host)
+	dctx, cancel := context.WithTimeout(ctx, c.to.Connect)
+	conn, err := c.cfg.Dial(dctx, "tcp", addr)
+	cancel()
+	if err != nil {
+		tr(transcript.Meta, "cannot connect: "+err.Error())
+		return nil, failure(host, 451, "4.4.1", "cannot connect to %s: %s", host, netError(err)), false
+	}
+	return conn, queue.Result{}, true
+}
+
+// greet reads the server's greeting and says EHLO (or HELO). A greeting
+// other than 220 (RFC 5321 §4.2: 554 means "no service here") ends the
+// session politely; the caller tries the next exchanger.
+func (c *Client) greet(cv *conv, host string, lost func(string, error) queue.Result) (map[string][]string, queue.Result, bool) {
+	greeting, err := cv.read("", c.to.Greeting)
+	if err != nil {
+		return nil, lost("before the greeting", err), false
+	}
+	if greeting.Code != 220 {
+		cv.tr(transcript.Meta, "the server does not want to talk: trying the next exchanger, if any")
+		cv.quit()
+		return nil, fromReply(host, greeting), false
+	}
+	return c.hello(cv, host, lost)
+}
+
+// tlsOutcome is how a STARTTLS attempt ended.
+type tlsOutcome int
+
+const (
+	tlsOn         tlsOutcome = iota // encrypted, and EHLO said again over TLS
+	tlsDeclined                     // the server refused STARTTLS: go on in clear text
+	tlsAgainPlain                   // the handshake failed: connect again without TLS
+	tlsFailed                       // the connection was lost or EHLO failed: the Result says why
+)
+
+// startTLS asks for TLS (RFC 3207) and, once the handshake is done, says
+// EHLO again, as the extensions may differ over TLS. Opportunistic TLS
+// (RFC 7435): a certificate that does not verify is recorded in the trace
+// and accepted, and a failed handshake means trying again in clear text.
+func (c *Client) startTLS(cv *conv, conn net.Conn, t target, host string, lost func(string, error) queue.Result) (*tls.Conn, map[string][]string, queue.Result, tlsOutcome) {
+	r, err := cv.cmd("STARTTLS", c.to.Command)
+	if err != nil {
+		return nil, nil, lost("after STARTTLS", err), tlsFailed
+	}
+	if r.Code != 220 {
+		cv.tr(transcript.Meta, "the server declined STARTTLS: continuing without encryption")
+		return nil, nil, queue.Result{}, tlsDeclined
+	}
+	tconn, verr, herr := c.handshake(conn, t)
+	if herr != nil {
+		cv.tr(transcript.Meta, "TLS handshake failed ("+herr.Error()+"): connecting again without TLS")
+		return nil, nil, queue.Result{}, tlsAgainPlain
+	}
+	st := tconn.ConnectionState()
+	desc := fmt.Sprintf("tls: %s, %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite))
+	if verr != nil {
+		desc += "; certificate NOT verified (" + verr.Error() + "), accepted anyway: opportunistic TLS encrypts but does not authenticate (RFC 7435)"
+	} else {
+		desc += "; certificate verified for " + t.host
+	}
+	cv.tr(transcript.Meta, desc)
+	cv.attach(tconn)
+	ext, res, ok := c.hello(cv, host, lost)
+	if !ok {
+		return tconn, nil, res, tlsFailed
+	}
+	return tconn, ext, queue.Result{}, tlsOn
 }
 
 // hello sends EHLO, falling back to HELO when the server does not know EHLO
@@ -268,196 +315,6 @@ func (c *Client) handshake(conn net.Conn, t target) (*tls.Conn, error, error) {
 		_, verr = st.PeerCertificates[0].Verify(x509.VerifyOptions{DNSName: name, Roots: cfg.RootCAs, Intermediates: inter})
 	}
 	return tconn, verr, nil
-}
-
-// transaction sends one message: MAIL, the RCPTs, DATA and the text.
-func (c *Client) transaction(cv *conv, host string, ext map[string][]string, msg *queue.Message, rcpts []string, lost func(string, error) queue.Result) ([]queue.Result, bool) {
-	results := make([]queue.Result, len(rcpts))
-	decided := make([]bool, len(rcpts))
-	env := msg.Envelope
-	_, utf8OK := ext["SMTPUTF8"]
-
-	// SIZE (RFC 1870): do not send what the server said it will refuse.
-	if p := ext["SIZE"]; len(p) > 0 {
-		if max, err := strconv.ParseInt(p[0], 10, 64); err == nil && max > 0 && msg.Size > max {
-			cv.tr(transcript.Meta, fmt.Sprintf("the message (%d octets) is larger than the %d the server accepts (SIZE): not sending it", msg.Size, max))
-			cv.quit()
-			return repeat(failure(host, 552, "5.3.4", "message of %d octets exceeds the %d octets %s accepts (its EHLO SIZE)", msg.Size, max, host), len(rcpts)), false
-		}
-	}
-	from, ok := wireAddr(env.From, utf8OK)
-	if !ok {
-		cv.tr(transcript.Meta, "the sender address needs SMTPUTF8 and the server does not offer it")
-		cv.quit()
-		return repeat(failure(host, 553, "5.6.7", "<%s>: the sender address is not ASCII and %s does not offer SMTPUTF8 (RFC 6531)", env.From, host), len(rcpts)), false
-	}
-	mail := "MAIL FROM:<" + from + ">"
-	if _, ok := ext["SIZE"]; ok {
-		mail += " SIZE=" + strconv.FormatInt(msg.Size, 10)
-	}
-	if _, ok := ext["8BITMIME"]; ok && strings.EqualFold(env.BodyType, "8BITMIME") {
-		mail += " BODY=8BITMIME"
-	}
-	if env.SMTPUTF8 && utf8OK {
-		mail += " SMTPUTF8"
-	}
-	var lines []string // RCPT lines, and the recipients they are for
-	var who []int
-	for i, a := range rcpts {
-		w, ok := wireAddr(a, utf8OK)
-		if !ok {
-			results[i], decided[i] = failure(host, 553, "5.6.7", "<%s>: the address is not ASCII and %s does not offer SMTPUTF8 (RFC 6531)", a, host), true
-			continue
-		}
-		lines = append(lines, "RCPT TO:<"+w+">")
-		who = append(who, i)
-	}
-	if len(lines) == 0 {
-		cv.quit()
-		return results, false
-	}
-	_, pipelining := ext["PIPELINING"]
-	accepted := 0
-	fillRest := func(r queue.Result) {
-		for i := range results {
-			if !decided[i] {
-				results[i], decided[i] = r, true
-			}
-		}
-	}
-	if pipelining {
-		// RFC 2920 §3.1: MAIL, every RCPT and DATA may go in one group;
-		// the replies come back in the same order.
-		cv.tr(transcript.Meta, fmt.Sprintf("PIPELINING: sending MAIL, %d RCPT and DATA at once", len(lines)))
-		expect := cv.state
-		group := append(append([]string{mail}, lines...), "DATA")
-		for _, l := range group {
-			if err := cv.send(l, expect); err != nil {
-				fillRest(lost("while sending commands", err))
-				return results, true
-			}
-			verb, _ := smtp.Verb(l)
-			expect = smtp.Next(expect, verb, successCode(verb))
-		}
-		if err := cv.w.Flush(); err != nil {
-			fillRest(lost("while sending commands", err))
-			return results, true
-		}
-	}
-	// MAIL
-	if !pipelining {
-		err := cv.send(mail, cv.state)
-		if err == nil {
-			err = cv.w.Flush()
-		}
-		if err != nil {
-			fillRest(lost("while sending MAIL FROM", err))
-			return results, true
-		}
-	}
-	r, err := cv.read("MAIL", c.to.Command)
-	if err != nil {
-		fillRest(lost("after MAIL FROM", err))
-		return results, true
-	}
-	if r.Code/100 != 2 {
-		fillRest(fromReply(host, r))
-		if r.Code == 421 {
-			return results, true
-		}
-		if pipelining {
-			// The pipelined RCPTs and DATA get replies too (503s): read them
-			// so the session stays in step, then say goodbye.
-			for range lines {
-				if _, err := cv.read("RCPT", c.to.Command); err != nil {
-					return results, false
-				}
-			}
-			if r, err := cv.read("DATA", c.to.DataInit); err != nil || r.Code == 354 {
-				return results, false
-			}
-		}
-		cv.quit()
-		return results, false
-	}
-	// RCPT
-	for k, l := range lines {
-		if !pipelining {
-			if err := cv.send(l, cv.state); err != nil {
-				fillRest(lost("after RCPT TO", err))
-				return results, accepted == 0
-			}
-			cv.w.Flush()
-		}
-		r, err := cv.read("RCPT", c.to.Command)
-		if err != nil {
-			fillRest(lost("after RCPT TO", err))
-			return results, accepted == 0
-		}
-		i := who[k]
-		if r.Code/100 == 2 {
-			accepted++
-			continue
-		}
-		results[i], decided[i] = fromReply(host, r), true
-		if r.Code == 421 {
-			fillRest(fromReply(host, r))
-			return results, accepted == 0
-		}
-	}
-	// DATA
-	if !pipelining {
-		if accepted == 0 {
-			cv.quit()
-			return results, false
-		}
-		if err := cv.send("DATA", cv.state); err != nil {
-			fillRest(lost("after DATA", err))
-			return results, true
-		}
-		cv.w.Flush()
-	}
-	r, err = cv.read("DATA", c.to.DataInit)
-	if err != nil {
-		fillRest(lost("after DATA", err))
-		return results, true
-	}
-	if r.Code != 354 {
-		if accepted > 0 {
-			fillRest(fromReply(host, r))
-		}
-		cv.quit()
-		return results, r.Code == 421
-	}
-	if accepted == 0 {
-		// RFC 2920 §3.1: the server said 354 although no recipient was
-		// accepted; end the empty message so the session stays in step.
-		cv.tr(transcript.Meta, "no recipient was accepted: ending DATA at once with an empty message")
-		cv.send(".", cv.state)
-		cv.w.Flush()
-		cv.read(".", c.to.DataEnd)
-		cv.quit()
-		return results, false
-	}
-	if err := c.sendText(cv, msg); err != nil {
-		fillRest(lost("while sending the message", err))
-		return results, true
-	}
-	r, err = cv.read(".", c.to.DataEnd)
-	if err != nil {
-		// The server may have taken the message: RFC 5321 §4.1.1.4 and
-		// §6.1 accept the risk of a duplicate over the risk of a loss.
-		fillRest(lost("after the end of the message (it may arrive twice)", err))
-		return results, false
-	}
-	if r.Code/100 == 2 {
-		if id := smtp.QueueID(r); id != "" {
-			cv.tr(transcript.Meta, fmt.Sprintf("%s accepted the message for %d recipient(s) as queue id %s", host, accepted, id))
-		}
-	}
-	fillRest(fromReply(host, r))
-	cv.quit()
-	return results, false
 }
 
 // successCode is the reply a command gets when all goes well: what a
