@@ -5,8 +5,8 @@
 // The facts (verbs, syntax, states, RFC references, the hints a wrong state
 // gets) stay in each protocol's package; this package only answers the
 // questions every table is asked the same way: is this verb known, is it
-// allowed in this state, in which states would it be allowed, and how does a
-// command line split into verb and argument. The server enforces the answers
+// allowed in this state, how does a command line split into verb and
+// argument, and what is a state's short name. The server enforces the answers
 // and the explorer explains them, so the two can never disagree.
 //
 // It does no I/O and knows no protocol. RFCs: none of its own; the verb

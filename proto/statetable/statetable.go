@@ -18,7 +18,7 @@ type Row[S comparable] interface {
 //		"RETR": {Verb: "RETR", In: []State{Transaction}, ...},
 //	}
 //
-// and asks it Lookup, Allowed and StatesOf; ranging over it and indexing it
+// and asks it Lookup and Allowed; ranging over it and indexing it
 // work as on any map.
 type Table[S comparable, C Row[S]] map[string]C
 
@@ -33,16 +33,6 @@ func (t Table[S, C]) Lookup(verb string) (C, bool) {
 func (t Table[S, C]) Allowed(verb string, s S) bool {
 	c, ok := t.Lookup(verb)
 	return ok && slices.Contains(c.States(), s)
-}
-
-// StatesOf returns the states in which verb is allowed, nil for an unknown
-// verb. A wrong-state hint uses it to say what to do first.
-func (t Table[S, C]) StatesOf(verb string) []S {
-	c, ok := t.Lookup(verb)
-	if !ok {
-		return nil
-	}
-	return c.States()
 }
 
 // Verb splits a command line into its upper-case verb and the rest, the way

@@ -1,9 +1,6 @@
 package statetable
 
-import (
-	"slices"
-	"testing"
-)
+import "testing"
 
 type state int
 
@@ -55,15 +52,6 @@ func TestAllowed(t *testing.T) {
 		if got := table.Allowed(tc.verb, tc.s); got != tc.want {
 			t.Errorf("Allowed(%q, %d) = %v; want %v", tc.verb, tc.s, got, tc.want)
 		}
-	}
-}
-
-func TestStatesOf(t *testing.T) {
-	if got := table.StatesOf("bye"); !slices.Equal(got, []state{start, open}) {
-		t.Errorf("StatesOf(bye) = %v", got)
-	}
-	if got := table.StatesOf("NOPE"); got != nil {
-		t.Errorf("StatesOf(NOPE) = %v; want nil", got)
 	}
 }
 
