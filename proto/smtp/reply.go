@@ -54,9 +54,16 @@ func (r Reply) Wire() []string {
 		}
 		text := l
 		if r.Enhanced != "" {
-			text = r.Enhanced + " " + l
+			text = r.Enhanced
+			if l != "" {
+				text += " " + l
+			}
 		}
-		out[i] = strings.TrimRight(strconv.Itoa(r.Code)+sep+text, " ")
+		if text == "" && sep == " " {
+			// A bare code is a whole last line (RFC 5321 §4.2): "250".
+			sep = ""
+		}
+		out[i] = strconv.Itoa(r.Code) + sep + text
 	}
 	return out
 }
@@ -168,27 +175,6 @@ func (b *ReplyBuilder) Reply() Reply { return b.reply }
 
 // Lines returns how many lines have been added.
 func (b *ReplyBuilder) Len() int { return b.n }
-
-// ParseReply parses a complete reply given as raw lines without CRLF.
-func ParseReply(lines []string) (Reply, error) {
-	var b ReplyBuilder
-	for i, l := range lines {
-		done, err := b.Add(l)
-		if err != nil {
-			return Reply{}, fmt.Errorf("line %d: %w", i+1, err)
-		}
-		if done && i != len(lines)-1 {
-			return Reply{}, fmt.Errorf("line %d: reply ended before its last line", i+1)
-		}
-		if !done && i == len(lines)-1 {
-			return Reply{}, fmt.Errorf("line %d: multi-line reply has no final line (code followed by a space)", i+1)
-		}
-	}
-	if b.Len() == 0 {
-		return Reply{}, ErrShortLine
-	}
-	return b.Reply(), nil
-}
 
 // NewReply builds a reply from a code, an enhanced code (may be empty) and
 // text lines.
