@@ -53,3 +53,20 @@ func Name[S ~int](names []string, s S) string {
 	}
 	return names[s]
 }
+
+// Verbs returns every verb of the table, those allowed in state s first and
+// then the others, each group in alphabetical order: the order in which the
+// explorer offers completions.
+func (t Table[S, C]) Verbs(s S) []string {
+	var now, later []string
+	for v, c := range t {
+		if slices.Contains(c.States(), s) {
+			now = append(now, v)
+		} else {
+			later = append(later, v)
+		}
+	}
+	slices.Sort(now)
+	slices.Sort(later)
+	return append(now, later...)
+}

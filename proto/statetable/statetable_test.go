@@ -77,3 +77,22 @@ func TestName(t *testing.T) {
 		}
 	}
 }
+
+func TestVerbs(t *testing.T) {
+	for s, want := range map[state][]string{
+		start: {"BYE", "HELLO", "SEND"},
+		open:  {"BYE", "SEND", "HELLO"},
+		done:  {"BYE", "HELLO", "SEND"},
+	} {
+		got := table.Verbs(s)
+		if len(got) != len(want) {
+			t.Fatalf("Verbs(%d) = %q; want %q", s, got, want)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("Verbs(%d) = %q; want %q", s, got, want)
+				break
+			}
+		}
+	}
+}
