@@ -372,8 +372,12 @@ func (p *parser) lab(n *yaml.Node) LabSpec {
 		}
 		lab.Files = append(lab.Files, name)
 	}
-	lab.Web = p.boolean(m["web"], "web")
-	lab.DNS = p.boolean(m["dns"], "dns")
+	if p.boolean(m["web"], "web") {
+		lab.Web = true
+	}
+	if p.boolean(m["dns"], "dns") {
+		lab.DNS = true // records or a second domain turn it on too
+	}
 	if v := p.integer(m["max-size"], "max-size"); v != nil {
 		if *v < 1024 {
 			p.add(m["max-size"].Line, "max-size must be at least 1024 bytes, not %d", *v)
