@@ -249,4 +249,3 @@ func (t *previewReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-

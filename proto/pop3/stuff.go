@@ -61,4 +61,3 @@ func JoinBody(lines []string) string {
 	}
 	return strings.Join(lines, "\r\n") + "\r\n"
 }
-

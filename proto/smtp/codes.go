@@ -107,4 +107,3 @@ func severityOf(code int) note.Severity {
 	}
 	return note.Info
 }
-
