@@ -164,6 +164,11 @@ func (b *ReplyBuilder) Add(raw string) (done bool, err error) {
 	if b.n == 0 {
 		b.reply.Code = rl.Code
 		b.reply.Enhanced = enh
+	} else if b.reply.Enhanced == "" {
+		// RFC 2034 §4: a reply with enhanced codes carries one on every
+		// line. When the first line has none, what looks like one on a
+		// later line is text.
+		text = rl.Text
 	}
 	b.reply.Lines = append(b.reply.Lines, text)
 	b.n++
