@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -413,17 +412,7 @@ func (p *IMAP) Completions() []string {
 	if p.idle {
 		return []string{"DONE"}
 	}
-	var now, later []string
-	for name := range imap.Commands {
-		if imap.Allowed(name, p.state) {
-			now = append(now, name)
-		} else {
-			later = append(later, name)
-		}
-	}
-	slices.Sort(now)
-	slices.Sort(later)
-	return append(now, later...)
+	return imap.Commands.Verbs(p.state)
 }
 
 // Explain implements Protocol: a command (FETCH), a status (OK, NO, BAD), a

@@ -7,8 +7,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/emersion/go-sasl"
-
 	"github.com/mailx-edu/mailx/proto/imap"
 	"github.com/mailx-edu/mailx/proto/note"
 	"github.com/mailx-edu/mailx/proto/pop3"
@@ -27,23 +25,14 @@ func (p *IMAP) Meta() []MetaCommand {
 }
 
 func imapAuth(ctx context.Context, s *Session, args []string) error {
-	if len(args) != 3 || !strings.EqualFold(args[0], "plain") {
-		s.r.Warning(`usage: \auth plain USER PASS (nothing was sent)`)
-		return nil
-	}
 	p, ok := s.Protocol().(*IMAP)
-	if !ok {
+	if !ok || !authPlainArgs(s, args) {
 		return nil
 	}
-	if s.conn != nil && s.conn.TLSState == nil {
-		s.r.Warning("this connection is not encrypted: anyone on the path can decode the password (use \\tls first, except on a lab server)")
-	}
-	_, ir, err := sasl.NewPlainClient("", args[1], args[2]).Start()
+	enc, err := plainResponse(s, args[1], args[2])
 	if err != nil {
 		return err
 	}
-	enc := base64.StdEncoding.EncodeToString(ir)
-	s.r.Note(note.Note{Summary: fmt.Sprintf("PLAIN sends \"\\0%s\\0%s\" (authorisation id, NUL, user, NUL, password) in base64: %s", args[1], strings.Repeat("*", len(args[2])), enc), Ref: "RFC 4616 §2"})
 	if imap.HasCapability(p.Capabilities(), "SASL-IR") {
 		s.r.Note(note.Note{Summary: "the server offers SASL-IR, so the answer goes on the AUTHENTICATE line itself", Ref: "RFC 4959"})
 		_, err = s.Exchange(ctx, "AUTHENTICATE PLAIN "+enc)

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/emersion/go-sasl"
+
 	"github.com/mailx-edu/mailx/explore/render"
 	"github.com/mailx-edu/mailx/proto/note"
 )
@@ -151,4 +153,32 @@ func metaQuit(ctx context.Context, s *Session, _ []string) error {
 	}
 	_, err := s.Exchange(ctx, s.p.Quit())
 	return err
+}
+
+// authPlainArgs checks the arguments of POP3's and IMAP's \auth plain USER
+// PASS, saying what is wrong when nothing will be sent, and warns when the
+// connection is not encrypted. (SMTP's AUTH line carries that warning in its
+// own annotation.)
+func authPlainArgs(s *Session, args []string) bool {
+	if len(args) != 3 || !strings.EqualFold(args[0], "plain") {
+		s.r.Warning(`usage: \auth plain USER PASS (nothing was sent)`)
+		return false
+	}
+	if s.conn != nil && s.conn.TLSState == nil {
+		s.r.Warning("this connection is not encrypted: anyone on the path can decode the password (use \\tls first, except on a lab server)")
+	}
+	return true
+}
+
+// plainResponse returns the SASL PLAIN initial response for user and pass
+// in base64 (RFC 4616: authorisation id, NUL, user, NUL, password), and
+// shows the student what it holds with the password masked.
+func plainResponse(s *Session, user, pass string) (string, error) {
+	_, ir, err := sasl.NewPlainClient("", user, pass).Start()
+	if err != nil {
+		return "", err
+	}
+	enc := base64.StdEncoding.EncodeToString(ir)
+	s.r.Note(note.Note{Summary: fmt.Sprintf("PLAIN sends \"\\0%s\\0%s\" (authorisation id, NUL, user, NUL, password) in base64: %s", user, strings.Repeat("*", len(pass)), enc), Ref: "RFC 4616 §2"})
+	return enc, nil
 }

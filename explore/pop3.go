@@ -2,12 +2,9 @@ package explore
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/emersion/go-sasl"
 
 	"github.com/mailx-edu/mailx/explore/mimeview"
 	"github.com/mailx-edu/mailx/explore/render"
@@ -239,17 +236,7 @@ func (p *POP3) Prompt() string {
 
 // Completions implements Protocol: commands allowed now first.
 func (p *POP3) Completions() []string {
-	var now, later []string
-	for v := range pop3.Commands {
-		if pop3.Allowed(v, p.state) {
-			now = append(now, v)
-		} else {
-			later = append(later, v)
-		}
-	}
-	slices.Sort(now)
-	slices.Sort(later)
-	return append(now, later...)
+	return pop3.Commands.Verbs(p.state)
 }
 
 // Explain implements Protocol: a command (RETR), a status (+OK, -ERR), a
@@ -339,19 +326,13 @@ func pop3APOP(ctx context.Context, s *Session, args []string) error {
 }
 
 func pop3Auth(ctx context.Context, s *Session, args []string) error {
-	if len(args) != 3 || !strings.EqualFold(args[0], "plain") {
-		s.r.Warning(`usage: \auth plain USER PASS (nothing was sent)`)
+	if !authPlainArgs(s, args) {
 		return nil
 	}
-	if s.conn != nil && s.conn.TLSState == nil {
-		s.r.Warning("this connection is not encrypted: anyone on the path can decode the password (use \\tls first, except on a lab server)")
-	}
-	_, ir, err := sasl.NewPlainClient("", args[1], args[2]).Start()
+	enc, err := plainResponse(s, args[1], args[2])
 	if err != nil {
 		return err
 	}
-	enc := base64.StdEncoding.EncodeToString(ir)
-	s.r.Note(note.Note{Summary: fmt.Sprintf("PLAIN sends \"\\0%s\\0%s\" (authorisation id, NUL, user, NUL, password) in base64: %s", args[1], strings.Repeat("*", len(args[2])), enc), Ref: "RFC 4616 §2"})
 	_, err = s.Exchange(ctx, "AUTH PLAIN "+enc)
 	return err
 }

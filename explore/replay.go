@@ -123,14 +123,6 @@ func (s *Session) replayMeta(text string) {
 	}
 	if strings.HasPrefix(text, "tls:") && s.pendingTLS {
 		s.pendingTLS = false
-		s.mu.Lock()
-		if ta, ok := s.p.(TLSAware); ok {
-			ta.SetTLS(true)
-		}
-		notes := s.p.TLSDone()
-		s.mu.Unlock()
-		for _, n := range notes {
-			s.r.Note(n)
-		}
+		s.tlsDone()
 	}
 }

@@ -389,6 +389,14 @@ func (s *Session) upgrade(ctx context.Context) error {
 	for _, n := range s.conn.TLSNotes(s.opts.Now()) {
 		s.r.Note(n)
 	}
+	s.tlsDone()
+	return nil
+}
+
+// tlsDone tells the protocol that the connection is now encrypted (a live
+// handshake, or a "tls:" event in a replay) and shows what it says about
+// that.
+func (s *Session) tlsDone() {
 	s.mu.Lock()
 	if ta, ok := s.p.(TLSAware); ok {
 		ta.SetTLS(true)
@@ -398,7 +406,6 @@ func (s *Session) upgrade(ctx context.Context) error {
 	for _, n := range notes {
 		s.r.Note(n)
 	}
-	return nil
 }
 
 // StartTLS sends the protocol's STARTTLS command and upgrades on success.

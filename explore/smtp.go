@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/emersion/go-sasl"
-
 	"github.com/mailx-edu/mailx/explore/render"
 	"github.com/mailx-edu/mailx/proto/note"
 	"github.com/mailx-edu/mailx/proto/smtp"
@@ -148,35 +146,22 @@ func (p *SMTP) Prompt() string {
 
 // Completions implements Protocol: commands allowed now first.
 func (p *SMTP) Completions() []string {
-	var now, later []string
-	for v := range smtp.Commands {
-		if smtp.Allowed(v, p.a.State()) {
-			now = append(now, v)
-		} else {
-			later = append(later, v)
-		}
-	}
-	slices.Sort(now)
-	slices.Sort(later)
 	if p.a.State() == smtp.InData {
 		return []string{".", "From: ", "To: ", "Subject: ", "Date: ", "Message-ID: ", "MIME-Version: 1.0", "Content-Type: "}
 	}
 	// The two commands whose argument keyword students mistype most get
 	// their whole prefix offered too, whatever the state.
-	withArgs := func(vs []string) []string {
-		var out []string
-		for _, v := range vs {
-			out = append(out, v)
-			switch v {
-			case "MAIL":
-				out = append(out, "MAIL FROM:<")
-			case "RCPT":
-				out = append(out, "RCPT TO:<")
-			}
+	var out []string
+	for _, v := range smtp.Commands.Verbs(p.a.State()) {
+		out = append(out, v)
+		switch v {
+		case "MAIL":
+			out = append(out, "MAIL FROM:<")
+		case "RCPT":
+			out = append(out, "RCPT TO:<")
 		}
-		return out
 	}
-	return append(withArgs(now), withArgs(later)...)
+	return out
 }
 
 // Explain implements Protocol.
@@ -247,12 +232,10 @@ func smtpAuth(ctx context.Context, s *Session, args []string) error {
 // SMTPAuthPlain logs in with AUTH PLAIN and an initial response (RFC 4954
 // §4, RFC 4616), explaining what the base64 holds, and returns the reply.
 func SMTPAuthPlain(ctx context.Context, s *Session, user, pass string) (*Response, error) {
-	_, ir, err := sasl.NewPlainClient("", user, pass).Start()
+	enc, err := plainResponse(s, user, pass)
 	if err != nil {
 		return nil, err
 	}
-	enc := base64.StdEncoding.EncodeToString(ir)
-	s.r.Note(note.Note{Summary: fmt.Sprintf("PLAIN sends \"\\0%s\\0%s\" (authorisation id, NUL, user, NUL, password) in base64: %s", user, strings.Repeat("*", len(pass)), enc), Ref: "RFC 4616 §2"})
 	return s.Exchange(ctx, "AUTH PLAIN "+enc)
 }
 

@@ -74,22 +74,25 @@ func NewWire(r io.Reader, limits Limits) *Wire {
 // is accepted (many test servers do it) and BareLF reports it.
 func (w *Wire) ReadLine() (string, error) {
 	var line []byte
+	// tooLong keeps what fits so the student sees the start of the line; the
+	// rest of it is dropped: the session cannot continue in step.
+	tooLong := func() (string, error) {
+		return string(line[:min(len(line), w.limits.Line)]), fmt.Errorf("server sent a %w of %d octets", ErrLineTooLong, w.limits.Line)
+	}
 	for {
 		chunk, err := w.r.ReadSlice('\n')
 		if len(line)+len(chunk) > w.limits.Line+2 {
-			// Keep what fits so the student sees the start of the line, then
-			// drop the rest of it: the session cannot continue in step.
-			room := w.limits.Line - len(line)
-			if room > 0 {
-				line = append(line, chunk[:min(room, len(chunk))]...)
-			}
-			return string(line), fmt.Errorf("server sent a %w of %d octets", ErrLineTooLong, w.limits.Line)
+			line = append(line, chunk[:min(max(w.limits.Line-len(line), 0), len(chunk))]...)
+			return tooLong()
 		}
 		line = append(line, chunk...)
 		if err == bufio.ErrBufferFull {
 			continue
 		}
 		if err != nil {
+			if len(line) > w.limits.Line {
+				return tooLong()
+			}
 			if err == io.EOF && len(line) > 0 {
 				return string(line), io.ErrUnexpectedEOF
 			}
@@ -102,6 +105,9 @@ func (w *Wire) ReadLine() (string, error) {
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 		w.bareLF = false
+	}
+	if len(line) > w.limits.Line {
+		return tooLong()
 	}
 	return string(line), nil
 }

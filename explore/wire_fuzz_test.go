@@ -67,3 +67,19 @@ func TestWireReadLine(t *testing.T) {
 		}
 	}
 }
+
+// TestWireLineLimitAtEdges: the limit holds for a line cut off by the end of
+// input and for one ended by a bare LF, not only for a CRLF line.
+func TestWireLineLimitAtEdges(t *testing.T) {
+	for _, in := range []string{strings.Repeat("z", 11), strings.Repeat("z", 12), strings.Repeat("z", 11) + "\n"} {
+		w := NewWire(strings.NewReader(in), Limits{Line: 10})
+		got, err := w.ReadLine()
+		if got != strings.Repeat("z", 10) || !errors.Is(err, ErrLineTooLong) {
+			t.Errorf("ReadLine(%q) = %q, %v; want 10 octets and ErrLineTooLong", in, got, err)
+		}
+	}
+	w := NewWire(strings.NewReader(strings.Repeat("z", 10)+"\n"), Limits{Line: 10})
+	if got, err := w.ReadLine(); got != strings.Repeat("z", 10) || err != nil {
+		t.Errorf("a line of exactly the limit: %q, %v", got, err)
+	}
+}

@@ -9,6 +9,26 @@ import (
 	"os"
 )
 
+// regrade judges step s again on its records, in order, with match (false
+// for a record of another kind): the first record that matches passes the
+// step, else the last verdict stands. A pass whose lab check failed at the
+// time does not count, since the lab has moved on since.
+func regrade(s Step, sr *StepResult, mine []record, match func(record) (Verdict, bool)) {
+	for _, rc := range mine {
+		v, ok := match(rc)
+		if !ok {
+			continue
+		}
+		if v.OK && s.Expect.HasLabCheck() && !rc.Passed {
+			v = fail("lab", "the lab did not show the expected result then")
+		}
+		sr.OK, sr.Why = v.OK, v.Why
+		if v.OK {
+			return
+		}
+	}
+}
+
 // Grade re-runs a lesson's checks for auto-grading, without the student:
 // talk and run steps are checked again on the exchanges and commands recorded
 // while the student worked (the same matching the runner used, so a record
@@ -37,24 +57,15 @@ func Grade(ctx context.Context, l *Lesson, w Workspace, lab LabView) (*Result, e
 		case ActRead:
 			sr.OK = anyPassed(mine)
 		case ActTalk, ActRun:
-			for _, rc := range mine {
-				var v Verdict
+			regrade(s, &sr, mine, func(rc record) (Verdict, bool) {
 				switch {
 				case rc.Exchange != nil && s.Action == ActTalk:
-					v = s.Expect.MatchExchange(*rc.Exchange)
+					return s.Expect.MatchExchange(*rc.Exchange), true
 				case rc.Run != nil && s.Action == ActRun:
-					v = s.Expect.MatchRun(*rc.Run, vars)
-				default:
-					continue
+					return s.Expect.MatchRun(*rc.Run, vars), true
 				}
-				if v.OK && s.Expect.HasLabCheck() && !rc.Passed {
-					v = fail("lab", "the lab did not show the expected result then")
-				}
-				sr.OK, sr.Why = v.OK, v.Why
-				if v.OK {
-					break
-				}
-			}
+				return Verdict{}, false
+			})
 			if len(mine) == 0 {
 				sr.Why = "not attempted"
 			}
@@ -69,19 +80,12 @@ func Grade(ctx context.Context, l *Lesson, w Workspace, lab LabView) (*Result, e
 				sr.OK, sr.Why = v.OK, v.Why
 			}
 		case ActAsk:
-			for _, rc := range mine {
+			regrade(s, &sr, mine, func(rc record) (Verdict, bool) {
 				if rc.Run == nil {
-					continue
+					return Verdict{}, false
 				}
-				v := s.Expect.matchAnswer(rc.Run.Answer)
-				if v.OK && s.Expect.HasLabCheck() && !rc.Passed {
-					v = fail("lab", "the lab did not show the expected result then")
-				}
-				sr.OK, sr.Why = v.OK, v.Why
-				if v.OK {
-					break
-				}
-			}
+				return s.Expect.matchAnswer(rc.Run.Answer), true
+			})
 			if len(mine) == 0 {
 				sr.Why = "not answered"
 			}

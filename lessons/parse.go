@@ -176,6 +176,22 @@ func (p *parser) regex(n *yaml.Node, what string) *regexp.Regexp {
 	return re
 }
 
+// boolean reads a yes/no field: true, yes or on; false, no or off (any
+// case). A missing field is false.
+func (p *parser) boolean(n *yaml.Node, what string) bool {
+	if n == nil {
+		return false
+	}
+	switch strings.ToLower(p.str(n, what)) {
+	case "true", "yes", "on":
+		return true
+	case "false", "no", "off":
+	default:
+		p.add(n.Line, "%s must be true or false, not %q", what, n.Value)
+	}
+	return false
+}
+
 func (p *parser) integer(n *yaml.Node, what string) *int {
 	if n == nil {
 		return nil
@@ -364,23 +380,11 @@ func (p *parser) lab(n *yaml.Node) LabSpec {
 		}
 		lab.Files = append(lab.Files, name)
 	}
-	if v, ok := m["web"]; ok {
-		switch strings.ToLower(p.str(v, "web")) {
-		case "true", "yes", "on":
-			lab.Web = true
-		case "false", "no", "off":
-		default:
-			p.add(v.Line, "web must be true or false, not %q", v.Value)
-		}
+	if p.boolean(m["web"], "web") {
+		lab.Web = true
 	}
-	if v, ok := m["dns"]; ok {
-		switch strings.ToLower(p.str(v, "dns")) {
-		case "true", "yes", "on":
-			lab.DNS = true
-		case "false", "no", "off":
-		default:
-			p.add(v.Line, "dns must be true or false, not %q", v.Value)
-		}
+	if p.boolean(m["dns"], "dns") {
+		lab.DNS = true // records or a second domain turn it on too
 	}
 	if v := p.integer(m["max-size"], "max-size"); v != nil {
 		if *v < 1024 {

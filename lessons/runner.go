@@ -333,18 +333,8 @@ func (r *Runner) step(ctx context.Context, i int) (int, error) {
 	switch s.Action {
 	case ActRead:
 		if r.Interactive {
-			for {
-				line, rerr := r.In.ReadLine("(press Enter) ")
-				if rerr != nil {
-					return i, rerr
-				}
-				if handled, merr := r.lessonMeta(i, line); handled {
-					if merr != nil {
-						return i, merr
-					}
-					continue
-				}
-				break
+			if _, err := r.nextLine(i, "(press Enter) "); err != nil {
+				return i, err
 			}
 		}
 		r.succeed(s, sr, record{})
@@ -622,15 +612,9 @@ func (r *Runner) talkSteps(ctx context.Context, idx []int) error {
 					Next: fmt.Sprintf("type the earlier commands of this session again here (from step %d), or \\back to redo them step by step", b+1), Severity: note.Warning})
 			}
 		}
-		line, err := r.In.ReadLine(sess.Prompt() + "> ")
+		line, err := r.nextLine(cur, sess.Prompt()+"> ")
 		if err != nil {
 			return err
-		}
-		if handled, err := r.lessonMeta(cur, line); handled {
-			if err != nil {
-				return err
-			}
-			continue
 		}
 		x, err := sess.Send(ctx, line)
 		if err != nil {
@@ -678,7 +662,8 @@ func (r *Runner) talkSteps(ctx context.Context, idx []int) error {
 	return nil
 }
 
-// nextLine reads the student's next line at step i; the lesson's own
+// nextLine reads the student's next line at step i, for every kind of step
+// that reads one (read, talk, run, web, ask); the lesson's own
 // meta-commands (\hint, \lesson, \back, \quit) are handled here, and an
 // error from them (\back, \quit) ends the step as a read error would.
 func (r *Runner) nextLine(i int, prompt string) (string, error) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mailx-edu/mailx/proto/dsn"
+	"github.com/mailx-edu/mailx/proto/dsn/dsntest"
 	"github.com/mailx-edu/mailx/proto/mx"
 	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/accounts"
@@ -113,7 +114,7 @@ func readDSN(t *testing.T, path string) *dsn.Report {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rep, err := dsn.Parse(f)
+	rep, err := dsntest.Read(f)
 	if err != nil {
 		t.Fatalf("%s is not a delivery status notification: %v", path, err)
 	}

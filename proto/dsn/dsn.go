@@ -10,6 +10,8 @@ import (
 	"mime/quotedprintable"
 	"strings"
 	"time"
+
+	"github.com/mailx-edu/mailx/proto/smtp"
 )
 
 // Action is what happened to one recipient (RFC 3464 §2.3.3).
@@ -252,24 +254,8 @@ func validAction(a Action) bool {
 }
 
 // validStatus checks RFC 3464 §2.3.4's status-code: class.subject.detail
-// with class 2, 4 or 5.
-func validStatus(s string) bool {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 || len(parts[0]) != 1 || !strings.Contains("245", parts[0]) {
-		return false
-	}
-	for _, p := range parts[1:] {
-		if len(p) == 0 || len(p) > 3 {
-			return false
-		}
-		for i := 0; i < len(p); i++ {
-			if p[i] < '0' || p[i] > '9' {
-				return false
-			}
-		}
-	}
-	return true
-}
+// with class 2, 4 or 5, the RFC 3463 enhanced status code SMTP replies carry.
+func validStatus(s string) bool { return smtp.IsEnhanced(s) }
 
 // writeField writes "Key: value" folded at spaces so no line passes 78
 // characters where that is possible (RFC 5322 §2.1.1); a long word is kept

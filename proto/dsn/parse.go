@@ -3,28 +3,18 @@ package dsn
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net/mail"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Limits for Parse: a notification is small, so anything beyond these is
-// malformed or hostile.
-const (
-	MaxSize       = 4 << 20 // whole message, bytes
-	MaxParts      = 16      // MIME parts in the report
-	MaxRecipients = 1000    // per-recipient groups
-	maxFieldLine  = 4096    // one unfolded field
-)
-
-// Report is a notification read back by Parse.
+// Report is what a delivery status notification says. ParseStatus fills
+// the fields of its message/delivery-status part (ReportingMTA and the
+// recipients); a reader of the whole message (proto/dsn/dsntest) fills the
+// header fields, the human part and the original headers too.
 type Report struct {
 	From      string    `json:"from"`
 	To        string    `json:"to"`
@@ -45,6 +35,13 @@ type Report struct {
 	OriginalHeaders []byte `json:"original_headers,omitempty"`
 }
 
+// Limits for ParseStatus: a notification is small, so anything beyond
+// these is malformed or hostile.
+const (
+	MaxRecipients = 1000 // per-recipient groups
+	maxFieldLine  = 4096 // one unfolded field
+)
+
 // MaxStatusSize bounds the message/delivery-status part ParseStatus reads:
 // a thousand recipient groups of a few hundred bytes each fit with room to
 // spare.
@@ -62,99 +59,6 @@ func ParseStatus(body []byte) (*Report, error) {
 	rep := &Report{}
 	err := rep.parseStatus(body)
 	return rep, err
-}
-
-// ErrNotDSN is returned when a message is not a multipart/report with
-// report-type=delivery-status.
-var ErrNotDSN = errors.New("dsn: not a delivery status notification (multipart/report; report-type=delivery-status)")
-
-// Parse reads a delivery status notification. It accepts mailx's own and
-// other MTAs' (RFC 3464 and RFC 6533's message/global-delivery-status).
-func Parse(r io.Reader) (*Report, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("dsn: read: %w", err)
-	}
-	if len(data) > MaxSize {
-		return nil, fmt.Errorf("dsn: message larger than %d bytes", MaxSize)
-	}
-	msg, err := mail.ReadMessage(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("dsn: header section: %w", err)
-	}
-	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/report" || !strings.EqualFold(params["report-type"], "delivery-status") {
-		return nil, ErrNotDSN
-	}
-	if params["boundary"] == "" {
-		return nil, errors.New("dsn: multipart/report without a boundary parameter")
-	}
-	rep := &Report{
-		From:      msg.Header.Get("From"),
-		To:        msg.Header.Get("To"),
-		Subject:   msg.Header.Get("Subject"),
-		MessageID: strings.Trim(msg.Header.Get("Message-ID"), "<> "),
-	}
-	if d, err := msg.Header.Date(); err == nil {
-		rep.Date = d
-	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	sawStatus := false
-	for i := 0; ; i++ {
-		if i >= MaxParts {
-			return nil, fmt.Errorf("dsn: more than %d MIME parts", MaxParts)
-		}
-		p, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("dsn: MIME part %d: %w", i+1, err)
-		}
-		body, err := io.ReadAll(p)
-		if err != nil {
-			return nil, fmt.Errorf("dsn: MIME part %d: %w", i+1, err)
-		}
-		pt, _, err := mime.ParseMediaType(p.Header.Get("Content-Type"))
-		if err != nil {
-			pt = "text/plain" // RFC 2045 §5.2 default
-		}
-		if strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "base64") {
-			dec, err := base64.StdEncoding.DecodeString(strings.Map(dropSpace, string(body)))
-			if err != nil {
-				return nil, fmt.Errorf("dsn: MIME part %d: bad base64: %w", i+1, err)
-			}
-			body = dec
-		}
-		switch {
-		case pt == "message/delivery-status" || pt == "message/global-delivery-status":
-			if sawStatus {
-				return nil, errors.New("dsn: more than one delivery-status part")
-			}
-			sawStatus = true
-			if err := rep.parseStatus(body); err != nil {
-				return nil, err
-			}
-		case pt == "text/rfc822-headers" || pt == "message/global-headers":
-			rep.OriginalHeaders = bytes.TrimRight(body, "\r\n")
-		case pt == "message/rfc822" || pt == "message/global":
-			head, _, _ := bytes.Cut(body, []byte("\r\n\r\n"))
-			rep.OriginalHeaders = bytes.TrimRight(head, "\r\n")
-		case pt == "text/plain" && rep.Human == "" && !sawStatus:
-			rep.Human = strings.ReplaceAll(string(body), "\r\n", "\n")
-		}
-	}
-	if !sawStatus {
-		return nil, errors.New("dsn: no message/delivery-status part")
-	}
-	return rep, nil
-}
-
-func dropSpace(r rune) rune {
-	if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
-		return -1
-	}
-	return r
 }
 
 // field is one unfolded "Name: value" line of a delivery-status group.

@@ -1,6 +1,7 @@
 // Package imap is mailx's knowledge of IMAP4rev1 for the explorer: the
 // session states and which commands each allows, a tag generator, the
-// response reader (untagged "*" lines, literals {n} read to the exact octet,
+// response reader ReadResponse, fed lines by the explorer's wire reader
+// (untagged "*" lines, literals {n} read to the exact octet,
 // "+" continuations and the tagged OK/NO/BAD completion), and the
 // explanations of every command, response, response code and capability,
 // including where IMAP differs from POP3.

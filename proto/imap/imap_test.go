@@ -1,10 +1,7 @@
 package imap
 
 import (
-	"errors"
-	"io"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -62,54 +59,6 @@ func TestParse(t *testing.T) {
 		if got := Parse(tc.line); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("Parse(%q) = %+v, want %+v", tc.line, got, tc.want)
 		}
-	}
-}
-
-func TestReadResponseLiterals(t *testing.T) {
-	body := "Subject: hi\r\n\r\nline {3}\r\n"
-	wire := "* 1 FETCH (UID 7 BODY[] {" + strconv.Itoa(len(body)) + "}\r\n" + body + " FLAGS (\\Seen))\r\n" +
-		"* LIST () \"/\" {5}\r\nhello\r\n" + "a003 OK done\r\n"
-	rd := NewReader(strings.NewReader(wire), Limits{})
-	r, err := rd.ReadResponse()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Type != "FETCH" || len(r.Literals) != 1 || r.Literals[0] != body {
-		t.Fatalf("FETCH response = %+v", r)
-	}
-	wantRaw := []string{"* 1 FETCH (UID 7 BODY[] {25}", "Subject: hi", "", "line {3}", " FLAGS (\\Seen))"}
-	if !reflect.DeepEqual(r.Raw, wantRaw) {
-		t.Errorf("Raw = %q, want %q", r.Raw, wantRaw)
-	}
-	if want := []bool{false, true, true, true, false}; !reflect.DeepEqual(r.InLiteral, want) {
-		t.Errorf("InLiteral = %v, want %v", r.InLiteral, want)
-	}
-	r, err = rd.ReadResponse()
-	if err != nil || r.Type != "LIST" || r.Literals[0] != "hello" || !reflect.DeepEqual(r.Raw, []string{"* LIST () \"/\" {5}", "hello"}) {
-		t.Errorf("LIST with a literal name = %+v, %v", r, err)
-	}
-	r, err = rd.ReadResponse()
-	if err != nil || r.Kind != Tagged || r.Tag != "a003" {
-		t.Errorf("tagged = %+v, %v", r, err)
-	}
-	if _, err := rd.ReadResponse(); err != io.EOF {
-		t.Errorf("end: %v", err)
-	}
-}
-
-func TestReadResponseErrors(t *testing.T) {
-	rd := NewReader(strings.NewReader("* 1 FETCH (BODY[] {100}\r\nshort"), Limits{})
-	r, err := rd.ReadResponse()
-	if !errors.Is(err, io.ErrUnexpectedEOF) || len(r.Literals) != 1 || r.Literals[0] != "short" {
-		t.Errorf("early close in a literal: %+v, %v", r, err)
-	}
-	rd = NewReader(strings.NewReader("* 1 FETCH (BODY[] {99999999}\r\n"), Limits{Literal: 1000})
-	if _, err := rd.ReadResponse(); !errors.Is(err, ErrLiteralTooLarge) {
-		t.Errorf("huge literal: %v", err)
-	}
-	rd = NewReader(strings.NewReader(strings.Repeat("x", 300)+"\r\n"), Limits{Line: 100})
-	if _, err := rd.ReadResponse(); !errors.Is(err, ErrLineTooLong) {
-		t.Errorf("long line: %v", err)
 	}
 }
 

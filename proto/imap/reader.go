@@ -1,21 +1,17 @@
 package imap
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 )
 
-// Limits bound what the reader accepts from a server. Each default is next
-// to its reason.
+// Limits bound what ReadResponse accepts from a server. Each default is
+// next to its reason. Lines themselves are bounded by the LineReader (the
+// explorer's wire reader, explore.Wire): IMAP has no line limit of its own
+// (RFC 3501 §4 leaves long data to literals).
 type Limits struct {
-	// Line is the longest line: 1 MiB. IMAP has no line limit (RFC 3501
-	// §4 leaves it to literals), and a SEARCH answer on a big mailbox or a
-	// FETCH of many flags runs long, but a line without end must not be
-	// buffered forever.
-	Line int
 	// Literal is the largest literal: 64 MiB, above any normal message.
 	Literal int64
 	// Literals is the most literals one response may carry: 1024, enough for
@@ -24,19 +20,19 @@ type Limits struct {
 }
 
 // DefaultLimits are the limits mailx uses unless told otherwise.
-var DefaultLimits = Limits{Line: 1 << 20, Literal: 64 << 20, Literals: 1024}
+var DefaultLimits = Limits{Literal: 64 << 20, Literals: 1024}
 
 // Reader errors.
 var (
-	ErrLineTooLong     = errors.New("imap: line too long")
 	ErrLiteralTooLarge = errors.New("imap: literal too large")
 	ErrTooManyLiterals = errors.New("imap: too many literals in one response")
 )
 
-// LineReader is where ReadResponse gets its data: the Reader here, or the
-// explorer's wire and replay readers. ReadLine returns one line without its
-// line ending (io.EOF at a clean end, io.ErrUnexpectedEOF with the partial
-// line when the peer closed mid-line); ReadFull returns exactly n octets.
+// LineReader is where ReadResponse gets its data: the explorer's wire
+// reader on a live connection (explore.Wire) or its replay of a recorded
+// transcript. ReadLine returns one line without its line ending (io.EOF at
+// a clean end, io.ErrUnexpectedEOF with the partial line when the peer
+// closed mid-line) and bounds its length; ReadFull returns exactly n octets.
 type LineReader interface {
 	ReadLine() (string, error)
 	ReadFull(n int) ([]byte, error)
@@ -124,68 +120,3 @@ func splitWire(s string, spans [][2]int) ([]string, []bool) {
 	}
 	return lines, in
 }
-
-// Reader reads IMAP responses from an io.Reader with limits; tests and
-// tools use it, the explorer reads through its own wire.
-type Reader struct {
-	br  *bufio.Reader
-	lim Limits
-}
-
-// NewReader returns a Reader on r; zero limits take DefaultLimits.
-func NewReader(r io.Reader, lim Limits) *Reader {
-	if lim.Line <= 0 {
-		lim.Line = DefaultLimits.Line
-	}
-	br, ok := r.(*bufio.Reader)
-	if !ok {
-		br = bufio.NewReader(r)
-	}
-	return &Reader{br: br, lim: lim}
-}
-
-// ReadLine implements LineReader.
-func (r *Reader) ReadLine() (string, error) {
-	var buf []byte
-	for {
-		chunk, err := r.br.ReadSlice('\n')
-		if len(buf)+len(chunk) > r.lim.Line+2 {
-			return "", fmt.Errorf("%w: more than %d octets", ErrLineTooLong, r.lim.Line)
-		}
-		buf = append(buf, chunk...)
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if err != nil {
-			if len(buf) > r.lim.Line {
-				return "", fmt.Errorf("%w: more than %d octets", ErrLineTooLong, r.lim.Line)
-			}
-			if errors.Is(err, io.EOF) && len(buf) > 0 {
-				return string(buf), io.ErrUnexpectedEOF
-			}
-			return string(buf), err
-		}
-		break
-	}
-	buf = buf[:len(buf)-1]
-	if n := len(buf); n > 0 && buf[n-1] == '\r' {
-		buf = buf[:n-1]
-	}
-	if len(buf) > r.lim.Line {
-		return "", fmt.Errorf("%w: more than %d octets", ErrLineTooLong, r.lim.Line)
-	}
-	return string(buf), nil
-}
-
-// ReadFull implements LineReader.
-func (r *Reader) ReadFull(n int) ([]byte, error) {
-	if n < 0 || int64(n) > r.lim.Literal && r.lim.Literal > 0 {
-		return nil, fmt.Errorf("%w: %d octets", ErrLiteralTooLarge, n)
-	}
-	buf := make([]byte, n)
-	got, err := io.ReadFull(r.br, buf)
-	return buf[:got], err
-}
-
-// ReadResponse reads one response with the Reader's limits.
-func (r *Reader) ReadResponse() (Response, error) { return ReadResponse(r, r.lim) }

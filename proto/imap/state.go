@@ -2,6 +2,8 @@ package imap
 
 import (
 	"strings"
+
+	"github.com/mailx-edu/mailx/proto/statetable"
 )
 
 // State is where an IMAP session stands (RFC 3501 §3).
@@ -23,18 +25,13 @@ const (
 
 // String returns the state's short name, used in the explorer's prompt
 // (imap:selected>) and in traces.
-func (s State) String() string {
-	switch s {
-	case NotAuthenticated:
-		return "not-authenticated"
-	case Authenticated:
-		return "authenticated"
-	case Selected:
-		return "selected"
-	case Logout:
-		return "logout"
-	}
-	return "unknown"
+func (s State) String() string { return statetable.Name(stateNames[:], s) }
+
+var stateNames = [...]string{
+	NotAuthenticated: "not-authenticated",
+	Authenticated:    "authenticated",
+	Selected:         "selected",
+	Logout:           "logout",
 }
 
 // Command describes one IMAP command.
@@ -49,6 +46,9 @@ type Command struct {
 	VsPOP3 string
 }
 
+// States implements statetable.Row.
+func (c Command) States() []State { return c.In }
+
 var (
 	anyState    = []State{NotAuthenticated, Authenticated, Selected}
 	notAuth     = []State{NotAuthenticated}
@@ -59,7 +59,7 @@ var (
 // Commands is the IMAP command table: every IMAP4rev1 command plus IDLE,
 // MOVE, NAMESPACE, ENABLE and UNSELECT. UID is the prefix of the UID
 // variants; see UIDCommands.
-var Commands = map[string]Command{
+var Commands = statetable.Table[State, Command]{
 	"CAPABILITY":   {Name: "CAPABILITY", Syntax: "CAPABILITY", Summary: "Asks which IMAP version and extensions the server supports.", In: anyState, Ref: "RFC 3501 §6.1.1"},
 	"NOOP":         {Name: "NOOP", Syntax: "NOOP", Summary: "Does nothing, but gives the server a chance to report changes (new mail, flags) as untagged responses.", In: anyState, Ref: "RFC 3501 §6.1.2"},
 	"LOGOUT":       {Name: "LOGOUT", Syntax: "LOGOUT", Summary: "Ends the session; the server sends * BYE, then the tagged OK, and closes.", In: anyState, Ref: "RFC 3501 §6.1.3"},
@@ -108,24 +108,10 @@ var UIDCommands = map[string]string{
 }
 
 // Lookup returns the command for a name, case-insensitively.
-func Lookup(name string) (Command, bool) {
-	c, ok := Commands[strings.ToUpper(name)]
-	return c, ok
-}
+func Lookup(name string) (Command, bool) { return Commands.Lookup(name) }
 
 // Allowed reports whether the command may be sent in state s.
-func Allowed(name string, s State) bool {
-	c, ok := Lookup(name)
-	if !ok {
-		return false
-	}
-	for _, in := range c.In {
-		if in == s {
-			return true
-		}
-	}
-	return false
-}
+func Allowed(name string, s State) bool { return Commands.Allowed(name, s) }
 
 // ParsedCommand is a command line split into its parts.
 type ParsedCommand struct {

@@ -2,6 +2,7 @@ package mime
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"testing"
@@ -142,7 +143,7 @@ func TestParseCharsets(t *testing.T) {
 func base64Lines(b []byte) string {
 	var out bytes.Buffer
 	w := &lineWrapper{w: &out, width: 76}
-	enc := newB64(w)
+	enc := base64.NewEncoder(base64.StdEncoding, w)
 	enc.Write(b)
 	enc.Close()
 	w.end()

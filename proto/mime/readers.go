@@ -249,6 +249,3 @@ func (t *previewReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-// newB64 returns a base64 encoder writing to w.
-func newB64(w io.Writer) io.WriteCloser { return base64.NewEncoder(base64.StdEncoding, w) }

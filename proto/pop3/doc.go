@@ -1,15 +1,16 @@
 // Package pop3 is mailx's knowledge of the Post Office Protocol version 3:
 // the session states (AUTHORIZATION, TRANSACTION, UPDATE) and which commands
 // each allows, which responses are multi-line, the +OK/-ERR status line and
-// its RFC 2449 response codes, byte-stuffing, the APOP digest, a response
-// reader that keeps the raw wire lines, and the explanations of every command
-// and response.
+// its RFC 2449 response codes, byte-stuffing, the APOP digest, the response
+// reader (ReadResponse) that keeps the raw wire lines, and the explanations of
+// every command and response.
 //
 // The POP3 server (server/pop3) enforces this table and the explorer (explore)
 // explains it, so the two can never disagree. This package does no network
 // I/O policy, holds no server, and writes no terminal output: explanations are
-// returned as note.Note values, and the Reader reads whatever io.Reader the
-// caller hands it.
+// returned as note.Note values, and ReadResponse reads lines from the
+// LineReader the caller hands it (the explorer's wire reader, explore.Wire,
+// which bounds each line; the explorer's replays of recorded transcripts).
 //
 // What it is not: a mail store or a client library with retries. For writing
 // a dot-stuffed message body on the server side, net/textproto's DotWriter

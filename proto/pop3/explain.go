@@ -3,6 +3,8 @@ package pop3
 import (
 	"encoding/base64"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -67,7 +69,7 @@ func ExplainCommand(line string, s State) []note.Note {
 	c, ok := Lookup(verb)
 	if !ok {
 		return []note.Note{{Summary: fmt.Sprintf("%q is not a POP3 command", verb),
-			Detail: "POP3 commands: USER, PASS, APOP, AUTH, STLS, CAPA, STAT, LIST, RETR, DELE, NOOP, RSET, TOP, UIDL, QUIT.",
+			Detail: "POP3 commands: " + strings.Join(slices.Sorted(maps.Keys(Commands)), ", ") + ".",
 			Next:   "The server will answer -ERR; " + nextFor(s),
 			Ref:    "RFC 1939 §3", Severity: note.Warning}}
 	}

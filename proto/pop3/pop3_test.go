@@ -1,8 +1,6 @@
 package pop3
 
 import (
-	"errors"
-	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -134,87 +132,6 @@ func TestParseStatus(t *testing.T) {
 	}
 }
 
-func TestReplyHelpersRoundTrip(t *testing.T) {
-	for _, r := range []Response{
-		OK("maildrop has 2 messages"),
-		Err("no such message"),
-		ErrCode("in-use", "another session has the maildrop"),
-		OKMulti("2 messages", []string{"1 120", "2 200"}),
-		OKMulti("message follows", []string{"Subject: dots", "", ".", "..two", "end"}),
-		OKMulti("empty", nil),
-	} {
-		wire := r.Wire()
-		rd := NewReader(strings.NewReader(strings.Join(wire, "\r\n")+"\r\n"), Limits{})
-		got, err := rd.ReadResponse(r.Multi)
-		if err != nil {
-			t.Fatalf("ReadResponse(%q): %v", wire, err)
-		}
-		if got.StatusLine() != r.StatusLine() || !reflect.DeepEqual(got.Raw, wire) || got.Code != r.Code {
-			t.Errorf("round trip of %q: got %+v", wire, got)
-		}
-		if r.Multi && len(got.Lines)+len(r.Lines) > 0 && !reflect.DeepEqual(got.Lines, r.Lines) {
-			t.Errorf("round trip of %q: lines %q, want %q", wire, got.Lines, r.Lines)
-		}
-	}
-	if got := ErrCode("in-use", "x").Error(); got != "-ERR [IN-USE] x" {
-		t.Errorf("ErrCode().Error() = %q", got)
-	}
-}
-
-func TestReaderMultiLineStuffed(t *testing.T) {
-	wire := "+OK 64 octets\r\nSubject: x\r\n\r\n..\r\n...dots\r\n.\r\n+OK next\n"
-	rd := NewReader(strings.NewReader(wire), Limits{})
-	r, err := rd.ReadResponse(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"Subject: x", "", ".", "..dots"}; !reflect.DeepEqual(r.Lines, want) {
-		t.Errorf("Lines = %q, want %q", r.Lines, want)
-	}
-	if want := []string{"+OK 64 octets", "Subject: x", "", "..", "...dots", "."}; !reflect.DeepEqual(r.Raw, want) {
-		t.Errorf("Raw = %q, want %q", r.Raw, want)
-	}
-	if r.Unstuffed != 2 {
-		t.Errorf("Unstuffed = %d, want 2", r.Unstuffed)
-	}
-	r2, err := rd.ReadResponse(false)
-	if err != nil || r2.Text != "next" || rd.BareLF != 1 {
-		t.Errorf("second response = %+v, %v, bareLF %d", r2, err, rd.BareLF)
-	}
-	if _, err := rd.ReadResponse(false); err != io.EOF {
-		t.Errorf("at end: err = %v, want io.EOF", err)
-	}
-}
-
-func TestReaderErrors(t *testing.T) {
-	// -ERR is single-line even when the command's +OK would be multi-line.
-	rd := NewReader(strings.NewReader("-ERR no such message\r\n+OK\r\n"), Limits{})
-	if r, err := rd.ReadResponse(true); err != nil || r.Status != StatusErr || r.Multi {
-		t.Errorf("-ERR to RETR: %+v, %v", r, err)
-	}
-	// Early close inside a multi-line response keeps what arrived.
-	rd = NewReader(strings.NewReader("+OK\r\n1 100\r\n2 20"), Limits{})
-	r, err := rd.ReadResponse(true)
-	if !errors.Is(err, io.ErrUnexpectedEOF) || len(r.Raw) != 3 || r.Raw[2] != "2 20" {
-		t.Errorf("early close: %+v, %v", r, err)
-	}
-	// A line beyond the limit.
-	rd = NewReader(strings.NewReader("+OK "+strings.Repeat("x", 100)+"\r\n"), Limits{Line: 50})
-	if _, err := rd.ReadResponse(false); !errors.Is(err, ErrLineTooLong) {
-		t.Errorf("long line: err = %v, want ErrLineTooLong", err)
-	}
-	// A response beyond the total limit.
-	rd = NewReader(strings.NewReader("+OK\r\n"+strings.Repeat("line\r\n", 100)+".\r\n"), Limits{Response: 200})
-	if _, err := rd.ReadResponse(true); !errors.Is(err, ErrResponseTooLong) {
-		t.Errorf("long response: err = %v, want ErrResponseTooLong", err)
-	}
-	// Not POP3 at all.
-	rd = NewReader(strings.NewReader("220 smtp.example ESMTP\r\n"), Limits{})
-	if r, err := rd.ReadResponse(false); err == nil || len(r.Raw) != 1 {
-		t.Errorf("SMTP banner: %+v, %v; want error with the raw line", r, err)
-	}
-}
-
 func TestStuffing(t *testing.T) {
 	body := "Subject: t\r\n\r\n.\r\n.hidden\r\nplain\r\n"
 	lines := SplitBody(body)
@@ -232,9 +149,6 @@ func TestStuffing(t *testing.T) {
 	}
 	if JoinBody(back) != body {
 		t.Errorf("round trip = %q, want %q", JoinBody(back), body)
-	}
-	if got := Size([]byte("a\nb\r\nc\n")); got != 9 {
-		t.Errorf("Size = %d, want 9 (bare LF counts as CRLF)", got)
 	}
 }
 

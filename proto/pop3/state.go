@@ -2,6 +2,8 @@ package pop3
 
 import (
 	"strings"
+
+	"github.com/mailx-edu/mailx/proto/statetable"
 )
 
 // State is where a POP3 session stands, as both ends see it (RFC 1939 §3).
@@ -25,18 +27,13 @@ const (
 
 // String returns the state's name, used in the explorer's prompt
 // (pop3:transaction>) and in traces.
-func (s State) String() string {
-	switch s {
-	case Authorization:
-		return "authorization"
-	case Transaction:
-		return "transaction"
-	case Update:
-		return "update"
-	case Closed:
-		return "closed"
-	}
-	return "unknown"
+func (s State) String() string { return statetable.Name(stateNames[:], s) }
+
+var stateNames = [...]string{
+	Authorization: "authorization",
+	Transaction:   "transaction",
+	Update:        "update",
+	Closed:        "closed",
 }
 
 // Multi says when a command's positive response is multi-line, ending with a
@@ -65,6 +62,9 @@ type Command struct {
 	Ref     string  // where the RFC defines it
 }
 
+// States implements statetable.Row.
+func (c Command) States() []State { return c.In }
+
 var (
 	authOnly  = []State{Authorization}
 	transOnly = []State{Transaction}
@@ -74,7 +74,7 @@ var (
 // Commands is the POP3 command table: every verb of RFC 1939, 2449, 2595 and
 // 5034, its syntax, the states in which it may be sent, and whether its
 // response is multi-line.
-var Commands = map[string]Command{
+var Commands = statetable.Table[State, Command]{
 	"USER": {Verb: "USER", Syntax: "USER name", Summary: "Names the mailbox to open; the password follows with PASS.", In: authOnly, MinArgs: 1, MaxArgs: 1, Ref: "RFC 1939 §7"},
 	"PASS": {Verb: "PASS", Syntax: "PASS string", Summary: "Gives the password for the name sent with USER; on +OK the maildrop is locked and opened.", In: authOnly, MinArgs: 1, MaxArgs: -1, Ref: "RFC 1939 §7"},
 	"APOP": {Verb: "APOP", Syntax: "APOP name digest", Summary: "Logs in without sending the password: digest is MD5(greeting timestamp + shared secret) in lower-case hex.", In: authOnly, MinArgs: 2, MaxArgs: 2, Ref: "RFC 1939 §7"},
@@ -93,34 +93,16 @@ var Commands = map[string]Command{
 }
 
 // Lookup returns the command for a verb, case-insensitively.
-func Lookup(verb string) (Command, bool) {
-	c, ok := Commands[strings.ToUpper(verb)]
-	return c, ok
-}
+func Lookup(verb string) (Command, bool) { return Commands.Lookup(verb) }
 
 // Allowed reports whether verb may be sent in state s. Unknown verbs are not
 // allowed anywhere.
-func Allowed(verb string, s State) bool {
-	c, ok := Lookup(verb)
-	if !ok {
-		return false
-	}
-	for _, in := range c.In {
-		if in == s {
-			return true
-		}
-	}
-	return false
-}
+func Allowed(verb string, s State) bool { return Commands.Allowed(verb, s) }
 
 // Verb splits a command line into its upper-case verb and the rest, the way
 // both server and explorer read it: "retr 1" gives "RETR", "1". Keywords are
 // case-insensitive (RFC 1939 §3); arguments keep their case.
-func Verb(line string) (verb, rest string) {
-	line = strings.TrimLeft(line, " ")
-	v, r, _ := strings.Cut(line, " ")
-	return strings.ToUpper(v), strings.TrimSpace(r)
-}
+func Verb(line string) (verb, rest string) { return statetable.Verb(line) }
 
 // Args splits the argument part of a command line as the server must: PASS
 // takes the rest of the line as one argument (a password may contain spaces),

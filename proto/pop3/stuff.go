@@ -61,16 +61,3 @@ func JoinBody(lines []string) string {
 	}
 	return strings.Join(lines, "\r\n") + "\r\n"
 }
-
-// Size returns the number of octets body occupies in a maildrop with CRLF line
-// endings, the figure STAT and LIST must report (RFC 1939 §5): a bare LF
-// counts as CRLF.
-func Size(body []byte) int {
-	n := len(body)
-	for i, c := range body {
-		if c == '\n' && (i == 0 || body[i-1] != '\r') {
-			n++
-		}
-	}
-	return n
-}

@@ -42,7 +42,7 @@ func FuzzAnnotator(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		a := NewAnnotator()
 		for _, line := range strings.Split(in, "\n") {
-			if r, err := ParseReply([]string{line}); err == nil {
+			if r, err := readReply([]string{line}); err == nil {
 				a.Server(r)
 				continue
 			}

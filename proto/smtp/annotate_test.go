@@ -38,7 +38,7 @@ func TestAnnotatorWarnings(t *testing.T) {
 			a.Server(Reply{Code: 220, Lines: []string{"mx.test"}})
 			for i := 0; i+1 < len(tc.setup); i += 2 {
 				a.Client(tc.setup[i])
-				r, err := ParseReply([]string{tc.setup[i+1]})
+				r, err := readReply([]string{tc.setup[i+1]})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -76,7 +76,7 @@ func TestAnnotatorDataMode(t *testing.T) {
 	a.Server(Reply{Code: 220})
 	for i := 0; i < len(steps); i += 2 {
 		a.Client(steps[i])
-		r, _ := ParseReply([]string{steps[i+1]})
+		r, _ := readReply([]string{steps[i+1]})
 		a.Server(r)
 	}
 	if a.State() != InData {
@@ -141,7 +141,7 @@ func TestReplyContext(t *testing.T) {
 		{"NOOP", Greeted, "299 odd", "299 is not a standard code"},
 	}
 	for _, tc := range tests {
-		r, err := ParseReply([]string{tc.reply})
+		r, err := readReply([]string{tc.reply})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +202,7 @@ func TestQueueID(t *testing.T) {
 		"250 Ok":                                             "",
 	}
 	for line, want := range tests {
-		r, err := ParseReply([]string{line})
+		r, err := readReply([]string{line})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -107,12 +107,3 @@ func severityOf(code int) note.Severity {
 	}
 	return note.Info
 }
-
-// Codes returns every catalogued reply code, for tests and \help listings.
-func Codes() []int {
-	out := make([]int, 0, len(codes))
-	for c := range codes {
-		out = append(out, c)
-	}
-	return out
-}

@@ -17,9 +17,6 @@ func Greeting(host string) Reply {
 	return NewReply(220, "", host+" ESMTP mailx ready")
 }
 
-// OK is a plain 250 with the given enhanced code and text.
-func OK(enhanced, text string) Reply { return NewReply(250, enhanced, text) }
-
 // SenderOK accepts MAIL FROM.
 //
 //	S: 250 2.1.0 Sender <alice@mailx.test> ok

@@ -54,9 +54,16 @@ func (r Reply) Wire() []string {
 		}
 		text := l
 		if r.Enhanced != "" {
-			text = r.Enhanced + " " + l
+			text = r.Enhanced
+			if l != "" {
+				text += " " + l
+			}
 		}
-		out[i] = strings.TrimRight(strconv.Itoa(r.Code)+sep+text, " ")
+		if text == "" && sep == " " {
+			// A bare code is a whole last line (RFC 5321 §4.2): "250".
+			sep = ""
+		}
+		out[i] = strconv.Itoa(r.Code) + sep + text
 	}
 	return out
 }
@@ -157,6 +164,11 @@ func (b *ReplyBuilder) Add(raw string) (done bool, err error) {
 	if b.n == 0 {
 		b.reply.Code = rl.Code
 		b.reply.Enhanced = enh
+	} else if b.reply.Enhanced == "" {
+		// RFC 2034 §4: a reply with enhanced codes carries one on every
+		// line. When the first line has none, what looks like one on a
+		// later line is text.
+		text = rl.Text
 	}
 	b.reply.Lines = append(b.reply.Lines, text)
 	b.n++
@@ -168,27 +180,6 @@ func (b *ReplyBuilder) Reply() Reply { return b.reply }
 
 // Lines returns how many lines have been added.
 func (b *ReplyBuilder) Len() int { return b.n }
-
-// ParseReply parses a complete reply given as raw lines without CRLF.
-func ParseReply(lines []string) (Reply, error) {
-	var b ReplyBuilder
-	for i, l := range lines {
-		done, err := b.Add(l)
-		if err != nil {
-			return Reply{}, fmt.Errorf("line %d: %w", i+1, err)
-		}
-		if done && i != len(lines)-1 {
-			return Reply{}, fmt.Errorf("line %d: reply ended before its last line", i+1)
-		}
-		if !done && i == len(lines)-1 {
-			return Reply{}, fmt.Errorf("line %d: multi-line reply has no final line (code followed by a space)", i+1)
-		}
-	}
-	if b.Len() == 0 {
-		return Reply{}, ErrShortLine
-	}
-	return b.Reply(), nil
-}
 
 // NewReply builds a reply from a code, an enhanced code (may be empty) and
 // text lines.

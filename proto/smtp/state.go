@@ -2,6 +2,8 @@ package smtp
 
 import (
 	"strings"
+
+	"github.com/mailx-edu/mailx/proto/statetable"
 )
 
 // State is where an SMTP session stands, as both ends see it.
@@ -18,22 +20,15 @@ const (
 
 // String returns the state's short name, used in the explorer's prompt
 // (smtp:mail>) and in traces.
-func (s State) String() string {
-	switch s {
-	case Connected:
-		return "connected"
-	case Greeted:
-		return "greeted"
-	case InMail:
-		return "mail"
-	case InRcpt:
-		return "rcpt"
-	case InData:
-		return "data"
-	case Closed:
-		return "closed"
-	}
-	return "unknown"
+func (s State) String() string { return statetable.Name(stateNames[:], s) }
+
+var stateNames = [...]string{
+	Connected: "connected",
+	Greeted:   "greeted",
+	InMail:    "mail",
+	InRcpt:    "rcpt",
+	InData:    "data",
+	Closed:    "closed",
 }
 
 // Command describes one SMTP verb.
@@ -45,11 +40,14 @@ type Command struct {
 	Ref     string  // where the RFC defines it
 }
 
+// States implements statetable.Row.
+func (c Command) States() []State { return c.In }
+
 var anyState = []State{Connected, Greeted, InMail, InRcpt}
 
 // Commands is the SMTP command table: every verb mailx knows, its syntax and
 // the states in which it may be sent.
-var Commands = map[string]Command{
+var Commands = statetable.Table[State, Command]{
 	"HELO":     {Verb: "HELO", Syntax: "HELO <domain>", Summary: "Introduces the client by name (old style: no extensions).", In: anyState, Ref: "RFC 5321 §4.1.1.1"},
 	"EHLO":     {Verb: "EHLO", Syntax: "EHLO <domain>", Summary: "Introduces the client and asks which extensions the server supports.", In: anyState, Ref: "RFC 5321 §4.1.1.1"},
 	"MAIL":     {Verb: "MAIL", Syntax: "MAIL FROM:<reverse-path> [SIZE=n] [BODY=8BITMIME] [SMTPUTF8]", Summary: "Starts a mail transaction and gives the envelope sender, where bounces go.", In: []State{Greeted}, Ref: "RFC 5321 §4.1.1.2"},
@@ -68,34 +66,16 @@ var Commands = map[string]Command{
 }
 
 // Lookup returns the command for a verb, case-insensitively.
-func Lookup(verb string) (Command, bool) {
-	c, ok := Commands[strings.ToUpper(verb)]
-	return c, ok
-}
+func Lookup(verb string) (Command, bool) { return Commands.Lookup(verb) }
 
 // Allowed reports whether verb may be sent in state s. Unknown verbs are not
 // allowed anywhere.
-func Allowed(verb string, s State) bool {
-	c, ok := Lookup(verb)
-	if !ok {
-		return false
-	}
-	for _, in := range c.In {
-		if in == s {
-			return true
-		}
-	}
-	return false
-}
+func Allowed(verb string, s State) bool { return Commands.Allowed(verb, s) }
 
 // Verb splits a command line into its upper-case verb and the rest, the way
 // both server and explorer read it: "mail from:<a@b>" gives "MAIL",
 // "from:<a@b>".
-func Verb(line string) (verb, rest string) {
-	line = strings.TrimLeft(line, " ")
-	v, r, _ := strings.Cut(line, " ")
-	return strings.ToUpper(v), strings.TrimSpace(r)
-}
+func Verb(line string) (verb, rest string) { return statetable.Verb(line) }
 
 // Next returns the state after verb got a reply with the given code in state s.
 // It is the one transition function shared by server, relay client and explorer.

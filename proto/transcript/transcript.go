@@ -278,20 +278,6 @@ func (h *Header) set(text string) error {
 	return nil
 }
 
-// Write writes a whole transcript.
-func (t *Transcript) Write(w io.Writer) error {
-	tw, err := NewWriter(w, t.Header)
-	if err != nil {
-		return err
-	}
-	for _, l := range t.Lines {
-		if err := tw.Write(l.Dir, l.Text); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func clip(s string) string {
 	if len(s) > 40 {
 		return s[:40] + "..."

@@ -2,6 +2,7 @@ package transcript
 
 import (
 	"bytes"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -30,7 +31,7 @@ func sampleTranscript() *Transcript {
 func TestRoundTrip(t *testing.T) {
 	want := sampleTranscript()
 	var b bytes.Buffer
-	if err := want.Write(&b); err != nil {
+	if err := writeAll(want, &b); err != nil {
 		t.Fatal(err)
 	}
 	got, err := Read(&b)
@@ -47,7 +48,7 @@ func TestRoundTrip(t *testing.T) {
 
 func TestFileFormat(t *testing.T) {
 	var b bytes.Buffer
-	if err := sampleTranscript().Write(&b); err != nil {
+	if err := writeAll(sampleTranscript(), &b); err != nil {
 		t.Fatal(err)
 	}
 	want := `# mailx transcript v1
@@ -106,7 +107,7 @@ func TestCRLFFileAccepted(t *testing.T) {
 // Write and Read to the same lines.
 func FuzzRead(f *testing.F) {
 	var b bytes.Buffer
-	sampleTranscript().Write(&b)
+	writeAll(sampleTranscript(), &b)
 	f.Add(b.String())
 	f.Add(magic + "\nS: 220 x\nC! \"a\\nb\"\n# event\n")
 	f.Add(magic + "\n# port: 99999\n")
@@ -116,7 +117,7 @@ func FuzzRead(f *testing.F) {
 			return
 		}
 		var out bytes.Buffer
-		if err := tr.Write(&out); err != nil {
+		if err := writeAll(tr, &out); err != nil {
 			t.Fatal(err)
 		}
 		again, err := Read(&out)
@@ -133,4 +134,19 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// writeAll writes a whole transcript through the Writer that the explorer,
+// the server's trace and the lessons use.
+func writeAll(t *Transcript, w io.Writer) error {
+	tw, err := NewWriter(w, t.Header)
+	if err != nil {
+		return err
+	}
+	for _, l := range t.Lines {
+		if err := tw.Write(l.Dir, l.Text); err != nil {
+			return err
+		}
+	}
+	return nil
 }

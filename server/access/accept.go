@@ -1,6 +1,7 @@
 package access
 
 import (
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -89,6 +90,21 @@ func (a *Acceptor) Serve(l net.Listener, handle func(net.Conn)) error {
 		delay = 0
 		handle(c)
 	}
+}
+
+// ErrNoTLS is returned by ServeTLS when the server has no TLS configuration:
+// implicit TLS (POP3S, IMAPS) needs a certificate.
+var ErrNoTLS = errors.New("implicit TLS needs a certificate: the server's Config.TLS is nil")
+
+// ServeTLS is Serve for implicit TLS (POP3S on port 995, IMAPS on 993, RFC
+// 8314): every connection accepted on l starts with a TLS handshake under
+// cfg before handle sees it. A nil cfg fails with ErrNoTLS and l is left
+// open for the caller.
+func (a *Acceptor) ServeTLS(l net.Listener, cfg *tls.Config, handle func(net.Conn)) error {
+	if cfg == nil {
+		return ErrNoTLS
+	}
+	return a.Serve(tls.NewListener(l, cfg), handle)
 }
 
 // Closing reports whether Close was called.

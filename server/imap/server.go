@@ -3,7 +3,6 @@ package imap
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -162,10 +161,7 @@ func (s *Server) Serve(l net.Listener) error { return s.acc.Serve(l, s.start) }
 
 // ServeTLS serves implicit-TLS IMAP (IMAPS) on l with Config.TLS.
 func (s *Server) ServeTLS(l net.Listener) error {
-	if s.cfg.TLS == nil {
-		return errors.New("imap: ServeTLS needs Config.TLS")
-	}
-	return s.Serve(tls.NewListener(l, s.cfg.TLS))
+	return s.acc.ServeTLS(l, s.cfg.TLS, s.start)
 }
 
 // start wires a client connection to go-imap through an in-memory pipe and

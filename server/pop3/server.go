@@ -3,7 +3,6 @@ package pop3
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -117,10 +116,7 @@ func (s *Server) Serve(l net.Listener) error { return s.acc.Serve(l, s.start) }
 
 // ServeTLS serves implicit-TLS POP3 (POP3S) on l with Config.TLS.
 func (s *Server) ServeTLS(l net.Listener) error {
-	if s.cfg.TLS == nil {
-		return errors.New("pop3: ServeTLS needs Config.TLS")
-	}
-	return s.Serve(tls.NewListener(l, s.cfg.TLS))
+	return s.acc.ServeTLS(l, s.cfg.TLS, s.start)
 }
 
 // BudgetClass is POP3's class in a shared access.Budget.

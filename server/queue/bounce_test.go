@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mailx-edu/mailx/proto/dsn"
+	"github.com/mailx-edu/mailx/proto/dsn/dsntest"
 )
 
 func TestScheduleWaitsAndScale(t *testing.T) {
@@ -145,7 +146,7 @@ func TestRetriesThenBounceIntoSendersMaildir(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep, err := dsn.Parse(f)
+		rep, err := dsntest.Read(f)
 		f.Close()
 		if err != nil {
 			t.Fatalf("%s is not a DSN: %v", p, err)
