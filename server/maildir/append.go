@@ -198,7 +198,7 @@ func (f *Folder) Renumber(uids []uint32, src any) (from, to []uint32, err error)
 	var moved []*Message
 	for i := len(f.msgs) - 1; i >= 0; i-- {
 		m := f.msgs[i]
-		if !want[m.UID] {
+		if !want[m.UID] || m.expunging {
 			continue
 		}
 		key := UniqueName(time.Now()) + ",S=" + strconv.FormatInt(m.raw, 10) + ",W=" + strconv.FormatInt(m.Size, 10) +
