@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -103,8 +104,10 @@ type Folder struct {
 	durable    uint64     // version of the index last fsynced
 	// durableNext is UIDNEXT, or the reservation R when higher, in the
 	// durable index: UIDs from it on are recorded only in their files'
-	// names (",U=") until the next durable write.
-	durableNext uint32
+	// names (",U=") until the next durable write. Written under writeMu,
+	// read without it: a removal checks it with the folder locked, and
+	// must not wait for an fsync under way.
+	durableNext atomic.Uint32
 	// reserve is the highest reservation R written into an index since
 	// the last Tighten: every later index carries at least this much, so
 	// whichever one a crash leaves on disk covers the UIDs given.
@@ -299,26 +302,28 @@ func (f *Folder) refreshLocked(force bool) error {
 	if idx != nil {
 		reserved = idx.reserved
 	}
-	changed := !f.loaded
+	changed := !f.loaded // UIDs were given: the index must be durable
+	vanished := false    // messages went: the index may follow lazily
 
 	// Messages that vanished: expunge from the highest sequence number down,
-	// so each number is still valid when the listener sees it.
+	// so each number is still valid when the listener sees it. Those that
+	// Expunge is unlinking are its to report.
 	for i := len(f.msgs) - 1; i >= 0; i-- {
 		m := f.msgs[i]
-		if _, ok := disk[m.Key]; ok {
+		if _, ok := disk[m.Key]; ok || m.expunging {
 			continue
 		}
 		f.emit(Change{Kind: Expunged, Seq: uint32(i + 1), UID: m.UID})
 		delete(f.byKey, m.Key)
 		f.msgs = append(f.msgs[:i], f.msgs[i+1:]...)
-		changed = true
+		vanished = true
 	}
 	// Messages still there: pick up renames (flags changed by another program).
 	for i, m := range f.msgs {
-		d := disk[m.Key]
+		d, ok := disk[m.Key]
 		delete(disk, m.Key)
-		if d.name == m.name && d.isNew == m.New {
-			continue
+		if !ok || d.name == m.name && d.isNew == m.New {
+			continue // unchanged, or being expunged
 		}
 		_, info, _ := SplitName(d.name)
 		fl, ex := ParseInfo(info)
@@ -398,6 +403,10 @@ func (f *Folder) refreshLocked(force bool) error {
 				break
 			}
 		}
+	}
+	if vanished && !changed && !f.indexOwed {
+		// Removals a crash may undo harmlessly: written like EXPUNGE's.
+		return f.writeIndex(f.dirtyLocked(), f.validity, f.next, f.msgs, needIndex)
 	}
 	if changed || f.indexOwed {
 		// Durable at once: rare (new deliveries found, or changes made by
@@ -500,7 +509,16 @@ func (f *Folder) covered(v uint64, need int) bool {
 // that is on disk already. It never waits for the folder lock: a caller
 // may hold it.
 func (f *Folder) writeIndex(version uint64, validity, next uint32, msgs []*Message, need int) error {
-	f.writeMu.Lock()
+	if need == needIndex {
+		// Nothing waits for this write (see indexEvery): with another
+		// under way (perhaps an fsync), it is left to a later one rather
+		// than waited for with the folder locked.
+		if !f.writeMu.TryLock() {
+			return nil
+		}
+	} else {
+		f.writeMu.Lock()
+	}
 	defer f.writeMu.Unlock()
 	if f.covered(version, need) {
 		return nil
@@ -543,7 +561,8 @@ func (f *Folder) writeIndex(version uint64, validity, next uint32, msgs []*Messa
 	}
 	f.written, f.indexAt = version, time.Now()
 	if durable {
-		f.durable, f.durableNext = version, reserved
+		f.durable = version
+		f.durableNext.Store(reserved)
 	}
 	return nil
 }
@@ -578,7 +597,7 @@ func (f *Folder) Tighten() {
 		return
 	}
 	f.written, f.reserve, f.indexAt = f.version, f.next, time.Now()
-	f.durableNext = min(f.durableNext, f.next)
+	f.durableNext.Store(min(f.durableNext.Load(), f.next))
 }
 
 // FlushDovecot brings the folder's index and dovecot-uidlist up to date
@@ -652,9 +671,7 @@ func (f *Folder) dirtyLocked() uint64 {
 // a durable index if one of them is above what the durable index covers
 // (its UID lives only in its file name, which is going away).
 func (f *Folder) needForRemovalLocked(uids []uint32) int {
-	f.writeMu.Lock()
-	dn := f.durableNext
-	f.writeMu.Unlock()
+	dn := f.durableNext.Load()
 	for _, u := range uids {
 		if u >= dn && u < f.next {
 			return needDurable | needReserve
@@ -669,6 +686,21 @@ func (f *Folder) needForRemovalLocked(uids []uint32) int {
 // go on reading and flagging while the disk syncs, and concurrent APPENDs
 // share one fsync: a group commit.
 func (f *Folder) commitIndex(v uint64, need int) error {
+	if need == needIndex {
+		// Nothing waits for this one (see indexEvery): with a write under
+		// way, or one done within indexEvery, it is left to a later one.
+		f.idxMu.Lock()
+		busy := f.idxWriting
+		f.idxMu.Unlock()
+		if busy || !f.writeMu.TryLock() {
+			return nil
+		}
+		done := f.covered(v, need)
+		f.writeMu.Unlock()
+		if done {
+			return nil
+		}
+	}
 	f.idxMu.Lock()
 	for f.idxWriting {
 		f.idxCond.Wait()
@@ -1029,7 +1061,24 @@ func (f *Folder) Open(uid uint32) (io.ReadCloser, Message, error) {
 	f.mu.Unlock()
 	fh, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		// Renamed since (flags changed by another program): look again.
+		// Renamed since: by another session of this process (STORE), which
+		// the list already shows, or by another program, which a rescan
+		// finds.
+		f.mu.Lock()
+		_, m = f.findLocked(uid)
+		switch {
+		case m == nil || m.expunging:
+			f.mu.Unlock()
+			return nil, msg, ErrNoMessage
+		case f.path(m) != path:
+			msg, path = *m, f.path(m)
+			f.mu.Unlock()
+			fh, err = os.Open(path)
+		default:
+			f.mu.Unlock()
+		}
+	}
+	if errors.Is(err, os.ErrNotExist) {
 		if rerr := f.Refresh(); rerr != nil {
 			return nil, msg, rerr
 		}
