@@ -65,7 +65,10 @@ func (f *Folder) adopt(tmp, key string, flags Flags, keywords []string, size, ra
 		}
 	}()
 	defer f.mu.Unlock()
-	if err := f.refreshSoonLocked(); err != nil {
+	// No look at the disk beyond the first: deliveries found later get
+	// later UIDs, which IMAP allows, and this lock is what every session
+	// of the folder waits for.
+	if err := f.loadedLocked(); err != nil {
 		os.Remove(tmp)
 		return 0, err
 	}

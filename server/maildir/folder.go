@@ -1101,14 +1101,28 @@ func (f *Folder) Open(uid uint32) (io.ReadCloser, Message, error) {
 	return newCRLFReader(fh), msg, nil
 }
 
-// UIDValidity returns the folder's UIDVALIDITY, loading it if needed.
+// UIDValidity returns the folder's UIDVALIDITY, loading it if needed. It
+// never changes for a Folder (a folder deleted and created again is
+// another Folder), so it needs no look at the disk once loaded.
 func (f *Folder) UIDValidity() (uint32, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.refreshSoonLocked(); err != nil {
+	if err := f.loadedLocked(); err != nil {
 		return 0, err
 	}
 	return f.validity, nil
+}
+
+// loadedLocked loads the folder if it is not yet, and reports ErrGone for
+// one deleted or renamed.
+func (f *Folder) loadedLocked() error {
+	if f.gone {
+		return ErrGone
+	}
+	if !f.loaded {
+		return f.refreshLocked(false)
+	}
+	return nil
 }
 
 // ClaimRecent returns the UIDs from..to-1 of the messages that are \Recent
