@@ -98,7 +98,8 @@ func parseUIDList(data []byte) (*uidlist, error) {
 		size, err2 := strconv.ParseInt(f[1], 10, 64)
 		raw, err3 := strconv.ParseInt(f[2], 10, 64)
 		ns, err4 := strconv.ParseInt(f[3], 10, 64)
-		if err != nil || err2 != nil || err3 != nil || err4 != nil || uid == 0 || size < 0 || raw < 0 {
+		if err != nil || err2 != nil || err3 != nil || err4 != nil || uid == 0 || uid >= 1<<32-1 || size < 0 || raw < 0 {
+			// (UID 2^32-1 would leave no UIDNEXT: a damaged record.)
 			continue
 		}
 		if uint32(uid) >= l.next {
