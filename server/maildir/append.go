@@ -59,7 +59,7 @@ func (f *Folder) adopt(tmp, key string, flags Flags, keywords []string, size, ra
 	var v uint64
 	defer func() {
 		if v > 0 {
-			if cerr := f.commitIndex(v, needCur); err == nil {
+			if cerr := f.commitIndex(v, needCur|needIndex); err == nil {
 				err = cerr
 			}
 		}
@@ -91,7 +91,9 @@ func (f *Folder) adopt(tmp, key string, flags Flags, keywords []string, size, ra
 	f.msgs = append(f.msgs, m)
 	f.byKey[key] = m
 	f.emit(Change{Kind: Exists, Count: uint32(len(f.msgs))})
-	v = f.dirtyLocked() // cur/ and the index are synced by commitIndex
+	// cur/ is synced by commitIndex; the index (and with it Dovecot's
+	// copy) is rewritten at most once per indexEvery.
+	v = f.dirtyLocked()
 	return m.UID, nil
 }
 

@@ -707,6 +707,9 @@ func (f *Folder) commitIndex(v uint64, need int) error {
 	}
 	f.writeMu.Lock()
 	done := f.covered(v, need)
+	if need&needIndex != 0 && need != needIndex && (f.written >= v || time.Since(f.indexAt) < indexEvery) {
+		need &^= needIndex // the index part is deferred: no snapshot for it
+	}
 	f.writeMu.Unlock()
 	if done {
 		f.idxMu.Unlock()
