@@ -349,8 +349,13 @@ func (c *conn) downstream() {
 			return
 		}
 		c.wmu.Lock()
+		// A tagged line ends a command and "+" asks for the client's next
+		// line: nothing follows until the client sends more, so either
+		// goes out at once instead of after coalesce.
+		final := false
 		if complete {
 			text := strings.TrimSuffix(strings.TrimSuffix(string(line), "\n"), "\r")
+			final = len(text) > 0 && text[0] != '*'
 			if t, _ := c.loginTag.Load().(string); t != "" && strings.HasPrefix(text, t+" ") {
 				c.loginTag.Store("")
 			}
@@ -367,7 +372,7 @@ func (c *conn) downstream() {
 					c.cw.WriteString(l + "\r\n")
 				}
 				c.wmu.Unlock()
-				if br.Buffered() == 0 && !c.more(br) {
+				if br.Buffered() == 0 {
 					c.wmu.Lock()
 					werr := c.cw.Flush()
 					c.wmu.Unlock()
@@ -405,7 +410,7 @@ func (c *conn) downstream() {
 			c.cw.Write(line)
 		}
 		c.wmu.Unlock()
-		if br.Buffered() == 0 && !c.more(br) {
+		if br.Buffered() == 0 && (final || !c.more(br)) {
 			c.wmu.Lock()
 			werr := c.cw.Flush()
 			c.wmu.Unlock()

@@ -206,6 +206,17 @@ func (ss *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options 
 	}
 	needMeta := options.Envelope || options.BodyStructure != nil
 	needBody := len(options.BodySection) > 0 || len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0
+	// Header sections alone (HEADER, HEADER.FIELDS, RFC822.HEADER) can be
+	// cut from the cached header without opening the file.
+	headerOnly := needBody && len(options.BinarySection) == 0 && len(options.BinarySectionSize) == 0
+	for _, bs := range options.BodySection {
+		if bs.Specifier != imap.PartSpecifierHeader || len(bs.Part) > 0 {
+			headerOnly = false
+		}
+	}
+	if headerOnly {
+		needMeta = true
+	}
 	for _, t := range sel.resolve(numSet) {
 		m := t.msg
 		var buf []byte
@@ -215,7 +226,9 @@ func (ss *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options 
 			metaKey = sel.f.Dir() + "\x00" + m.Key
 			md = ss.s.meta.get(metaKey)
 		}
-		if needBody || needMeta && md == nil {
+		if headerOnly && md != nil && md.header != nil {
+			buf = md.header
+		} else if needBody || needMeta && md == nil {
 			rc, cur, err := sel.f.Open(m.UID)
 			if errors.Is(err, maildir.ErrNoMessage) {
 				continue // expunged meanwhile by another session

@@ -26,6 +26,32 @@ var maxDepth = mime.DefaultLimits.Depth
 type meta struct {
 	env *imap.Envelope
 	bs  imap.BodyStructure
+	// header is the message's header with the blank line that ends it
+	// (CRLF line ends), when at most maxCachedHeader octets: FETCH
+	// BODY.PEEK[HEADER], RFC822.HEADER and HEADER.FIELDS are answered from
+	// it without opening the file. Nil when longer.
+	header []byte
+}
+
+// maxCachedHeader bounds the header a meta keeps (50,000 of them at most).
+const maxCachedHeader = 8 << 10
+
+// headerOfMessage returns the header block of a message with CRLF line
+// ends, blank line included, or nil if it is longer than maxCachedHeader.
+func headerOfMessage(buf []byte) []byte {
+	end := len(buf)
+	switch {
+	case bytes.HasPrefix(buf, []byte("\r\n")):
+		end = 2 // no header fields at all
+	default:
+		if i := bytes.Index(buf, []byte("\r\n\r\n")); i >= 0 {
+			end = i + 4
+		}
+	}
+	if end > maxCachedHeader {
+		return nil
+	}
+	return bytes.Clone(buf[:end])
 }
 
 // metaCache holds meta by folder directory and message key, bounded: when
@@ -66,7 +92,7 @@ func (c *metaCache) put(key string, v *meta) {
 // computeMeta parses a message (with CRLF line ends) for ENVELOPE and
 // BODYSTRUCTURE.
 func computeMeta(buf []byte) *meta {
-	md := &meta{env: envelope(buf)}
+	md := &meta{env: envelope(buf), header: headerOfMessage(buf)}
 	tree, _ := mime.Parse(bytes.NewReader(buf), mime.Options{Preview: -1})
 	if tree != nil && tree.Body != nil && partDepth(tree.Body) >= maxDepth {
 		md.bs = treeStructure(tree.Body)

@@ -59,13 +59,16 @@ func (f *Folder) adopt(tmp, key string, flags Flags, keywords []string, size, ra
 	var v uint64
 	defer func() {
 		if v > 0 {
-			if cerr := f.commitIndex(v, needCur); err == nil {
+			if cerr := f.commitIndex(v, needCur|needIndex); err == nil {
 				err = cerr
 			}
 		}
 	}()
 	defer f.mu.Unlock()
-	if err := f.refreshSoonLocked(); err != nil {
+	// No look at the disk beyond the first: deliveries found later get
+	// later UIDs, which IMAP allows, and this lock is what every session
+	// of the folder waits for.
+	if err := f.loadedLocked(); err != nil {
 		os.Remove(tmp)
 		return 0, err
 	}
@@ -88,7 +91,9 @@ func (f *Folder) adopt(tmp, key string, flags Flags, keywords []string, size, ra
 	f.msgs = append(f.msgs, m)
 	f.byKey[key] = m
 	f.emit(Change{Kind: Exists, Count: uint32(len(f.msgs))})
-	v = f.dirtyLocked() // cur/ and the index are synced by commitIndex
+	// cur/ is synced by commitIndex; the index (and with it Dovecot's
+	// copy) is rewritten at most once per indexEvery.
+	v = f.dirtyLocked()
 	return m.UID, nil
 }
 
@@ -198,7 +203,7 @@ func (f *Folder) Renumber(uids []uint32, src any) (from, to []uint32, err error)
 	var moved []*Message
 	for i := len(f.msgs) - 1; i >= 0; i-- {
 		m := f.msgs[i]
-		if !want[m.UID] {
+		if !want[m.UID] || m.expunging {
 			continue
 		}
 		key := UniqueName(time.Now()) + ",S=" + strconv.FormatInt(m.raw, 10) + ",W=" + strconv.FormatInt(m.Size, 10) +

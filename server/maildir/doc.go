@@ -22,9 +22,11 @@
 // in the folder's dovecot-keywords file, and UIDs are read from Dovecot's
 // dovecot-uidlist when mailx takes over a folder and copied into it for
 // Dovecot. mailx's own index, mailx-uidlist, is the authority: written in
-// group commits outside the folder lock, fsynced when it must be (a file
-// appended by IMAP carries its UID in its name, ",U=", so a crash cannot
-// renumber it).
+// group commits outside the folder lock, at most once a second unless it
+// must be durable (a file appended by IMAP carries its UID in its name,
+// ",U=", so a crash cannot renumber it; before such a file is removed the
+// index is made durable with a reservation of the next UIDs, so none is
+// ever given twice).
 //
 // What it is not: a general mailbox library (no mbox, no MH), and it does no
 // protocol work. It follows the Maildir specification

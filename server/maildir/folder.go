@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -32,6 +33,9 @@ type Message struct {
 
 	raw  int64  // octets in the file; equal to Size when it is stored with CRLF
 	name string // current file name within new/ or cur/
+	// expunging: Expunge is unlinking the file with the folder unlocked;
+	// nothing may rename it meanwhile.
+	expunging bool
 }
 
 // ChangeKind says what a Change reports.
@@ -98,12 +102,20 @@ type Folder struct {
 	written    uint64     // version of the index file
 	curSynced  uint64     // version up to which cur/ was fsynced
 	durable    uint64     // version of the index last fsynced
-	// durableNext is UIDNEXT in the durable index: UIDs from it on are
-	// recorded only in their files' names (",U=") until the next one.
-	durableNext uint32
-	dovecotAt   time.Time // when dovecot-uidlist was last written
-	dovecotVer  uint64    // and which version it holds
-	checked     time.Time // last RefreshSoon that looked at the disk
+	// durableNext is UIDNEXT, or the reservation R when higher, in the
+	// durable index: UIDs from it on are recorded only in their files'
+	// names (",U=") until the next durable write. Written under writeMu,
+	// read without it: a removal checks it with the folder locked, and
+	// must not wait for an fsync under way.
+	durableNext atomic.Uint32
+	// reserve is the highest reservation R written into an index since
+	// the last Tighten: every later index carries at least this much, so
+	// whichever one a crash leaves on disk covers the UIDs given.
+	reserve    uint32
+	indexAt    time.Time // when the index was last written
+	dovecotAt  time.Time // when dovecot-uidlist was last written
+	dovecotVer uint64    // and which version it holds
+	checked    time.Time // last RefreshSoon that looked at the disk
 	// recentFloor is the lowest UID no session has claimed as \Recent
 	// yet (RFC 3501 §2.3.2: a message is recent in one session only).
 	recentFloor uint32
@@ -288,26 +300,32 @@ func (f *Folder) refreshLocked(force bool) error {
 		}
 		f.validity, f.next = idx.validity, idx.next
 	}
-	changed := !f.loaded
+	var reserved uint32 // the loaded index's reservation, applied after the scan
+	if idx != nil {
+		reserved = idx.reserved
+	}
+	changed := !f.loaded // UIDs were given: the index must be durable
+	vanished := false    // messages went: the index may follow lazily
 
 	// Messages that vanished: expunge from the highest sequence number down,
-	// so each number is still valid when the listener sees it.
+	// so each number is still valid when the listener sees it. Those that
+	// Expunge is unlinking are its to report.
 	for i := len(f.msgs) - 1; i >= 0; i-- {
 		m := f.msgs[i]
-		if _, ok := disk[m.Key]; ok {
+		if _, ok := disk[m.Key]; ok || m.expunging {
 			continue
 		}
 		f.emit(Change{Kind: Expunged, Seq: uint32(i + 1), UID: m.UID})
 		delete(f.byKey, m.Key)
 		f.msgs = append(f.msgs[:i], f.msgs[i+1:]...)
-		changed = true
+		vanished = true
 	}
 	// Messages still there: pick up renames (flags changed by another program).
 	for i, m := range f.msgs {
-		d := disk[m.Key]
+		d, ok := disk[m.Key]
 		delete(disk, m.Key)
-		if d.name == m.name && d.isNew == m.New {
-			continue
+		if !ok || d.name == m.name && d.isNew == m.New {
+			continue // unchanged, or being expunged
 		}
 		_, info, _ := SplitName(d.name)
 		fl, ex := ParseInfo(info)
@@ -370,6 +388,12 @@ func (f *Folder) refreshLocked(force bool) error {
 			changed = true
 		}
 	}
+	if reserved > f.next {
+		// UIDs up to the reservation may have been given to files a crash
+		// took before the index saw them go: new messages start above.
+		f.next = reserved
+		changed = true
+	}
 	f.loaded, f.dirty = true, false
 	f.newMod, f.curMod, f.scanned = nst.ModTime(), cst.ModTime(), scanned
 	if !wasLoaded {
@@ -381,6 +405,10 @@ func (f *Folder) refreshLocked(force bool) error {
 				break
 			}
 		}
+	}
+	if vanished && !changed && !f.indexOwed {
+		// Removals a crash may undo harmlessly: written like EXPUNGE's.
+		return f.writeIndex(f.dirtyLocked(), f.validity, f.next, f.msgs, needIndex)
 	}
 	if changed || f.indexOwed {
 		// Durable at once: rare (new deliveries found, or changes made by
@@ -458,20 +486,41 @@ const (
 	// before files whose UIDs only their names recorded go away (a later
 	// load could otherwise give those UIDs again), and for RENAME INBOX.
 	needDurable
+	// needReserve, with needDurable: the durable index also reserves the
+	// next reserveChunk UIDs, so that removing the messages appended
+	// meanwhile needs no fsync of its own (asked for before removals).
+	needReserve
 )
 
-// covered reports whether what version v needs is on disk already.
-// writeMu must be held.
+// indexEvery is how often at most the index is rewritten for changes that
+// need no durable index: appended messages carry their UIDs in their names
+// (needCur) and expunged ones are merely ignored by a load that does not
+// find their files, so a crash before the write loses nothing. Rewriting
+// the whole index for every APPEND and EXPUNGE of a busy folder is what
+// this saves; FlushDovecot writes what is left when a session leaves.
+const indexEvery = time.Second
+
+// covered reports whether what version v needs is on disk already (or,
+// for needIndex, deferred by indexEvery). writeMu must be held.
 func (f *Folder) covered(v uint64, need int) bool {
-	return (need&needIndex == 0 || f.written >= v) && (need&needCur == 0 || f.curSynced >= v) &&
-		(need&needDurable == 0 || f.durable >= v)
+	return (need&needIndex == 0 || f.written >= v || time.Since(f.indexAt) < indexEvery) &&
+		(need&needCur == 0 || f.curSynced >= v) && (need&needDurable == 0 || f.durable >= v)
 }
 
 // writeIndex writes the index of the given version as need asks, unless
 // that is on disk already. It never waits for the folder lock: a caller
 // may hold it.
 func (f *Folder) writeIndex(version uint64, validity, next uint32, msgs []*Message, need int) error {
-	f.writeMu.Lock()
+	if need == needIndex {
+		// Nothing waits for this write (see indexEvery): with another
+		// under way (perhaps an fsync), it is left to a later one rather
+		// than waited for with the folder locked.
+		if !f.writeMu.TryLock() {
+			return nil
+		}
+	} else {
+		f.writeMu.Lock()
+	}
 	defer f.writeMu.Unlock()
 	if f.covered(version, need) {
 		return nil
@@ -483,8 +532,8 @@ func (f *Folder) writeIndex(version uint64, validity, next uint32, msgs []*Messa
 		f.curSynced = version
 	}
 	durable := need&needDurable != 0 && f.durable < version
-	if !durable && f.written >= version {
-		return nil
+	if !durable && (need&needIndex == 0 || f.written >= version || time.Since(f.indexAt) < indexEvery) {
+		return nil // needCur alone, or deferred (see indexEvery)
 	}
 	if durable {
 		// The cross-process lock guards the durable index; the writes in
@@ -495,35 +544,84 @@ func (f *Folder) writeIndex(version uint64, validity, next uint32, msgs []*Messa
 		}
 		defer unlock()
 	}
-	if err := writeUIDList(f.dir, validity, next, msgs, durable); err != nil {
+	// A durable write before a removal reserves the next reserveChunk
+	// UIDs, so that EXPUNGE of the messages appended meanwhile needs no
+	// fsync of its own; every write carries the highest reservation made.
+	reserved := max(next, f.reserve)
+	if durable && need&needReserve != 0 {
+		reserved = max(next+reserveChunk, f.reserve)
+	}
+	if err := writeUIDList(f.dir, validity, next, reserved, msgs, durable); err != nil {
 		return err
 	}
+	f.reserve = reserved
 	// Dovecot's copy: with every durable write, and otherwise at most once
 	// a second (FlushDovecot catches up when the last session leaves).
 	if durable || time.Since(f.dovecotAt) > time.Second {
 		writeDovecotUIDList(f.dir, validity, next, msgs)
 		f.dovecotAt, f.dovecotVer = time.Now(), version
 	}
-	f.written = version
+	f.written, f.indexAt = version, time.Now()
 	if durable {
-		f.durable, f.durableNext = version, next
+		f.durable = version
+		f.durableNext.Store(reserved)
 	}
 	return nil
 }
 
-// FlushDovecot brings the folder's dovecot-uidlist up to date if index
-// writes since the last one skipped it, so that Dovecot taking over the
-// Maildir sees every UID mailx gave. The IMAP server calls it when a
-// session leaves the folder.
-func (f *Folder) FlushDovecot() {
+// reserveChunk is how many UIDs past UIDNEXT a durable index write
+// reserves. A removal of a message appended under the reservation needs no
+// durable index write first (see needForRemovalLocked); the price is that
+// after a crash UIDNEXT jumps by up to this much, which IMAP allows (UIDs
+// only have to grow). A clean end (Tighten) leaves no gap.
+const reserveChunk = 512
+
+// Tighten gives back the UIDs reserved and not used, so that UIDNEXT after
+// a restart continues without a gap. It runs when a session leaves the
+// folder; the write is atomic but not fsynced: whichever index a crash
+// leaves covers every UID handed out (later removals of UIDs from UIDNEXT
+// on make the index durable first again).
+func (f *Folder) Tighten() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.writeMu.Lock()
-	stale := f.dovecotVer < f.written
-	f.writeMu.Unlock()
-	if !stale {
+	defer f.writeMu.Unlock()
+	if !f.loaded || f.gone || f.reserve <= f.next {
 		return
 	}
+	msgs := make([]*Message, len(f.msgs))
+	for i, m := range f.msgs {
+		c := *m
+		msgs[i] = &c
+	}
+	f.version++
+	if err := writeUIDList(f.dir, f.validity, f.next, f.next, msgs, false); err != nil {
+		return
+	}
+	f.written, f.reserve, f.indexAt = f.version, f.next, time.Now()
+	f.durableNext.Store(min(f.durableNext.Load(), f.next))
+}
+
+// FlushDovecot brings the folder's index and dovecot-uidlist up to date
+// if writes since the last ones were deferred (see indexEvery), so that
+// Dovecot taking over the Maildir sees every UID mailx gave, and gives back
+// unused reserved UIDs (Tighten). The IMAP server calls it when a session
+// leaves the folder.
+func (f *Folder) FlushDovecot() {
+	f.Tighten()
 	f.mu.Lock()
+	if f.gone || !f.loaded {
+		f.mu.Unlock()
+		return
+	}
 	version, validity, next := f.version, f.validity, f.next
+	f.writeMu.Lock()
+	stale := f.written < version || f.dovecotVer < version
+	f.writeMu.Unlock()
+	if !stale {
+		f.mu.Unlock()
+		return
+	}
 	msgs := make([]*Message, len(f.msgs))
 	for i, m := range f.msgs {
 		c := *m
@@ -532,6 +630,12 @@ func (f *Folder) FlushDovecot() {
 	f.mu.Unlock()
 	f.writeMu.Lock()
 	defer f.writeMu.Unlock()
+	if f.written < version {
+		reserved := max(next, f.reserve)
+		if writeUIDList(f.dir, validity, next, reserved, msgs, false) == nil {
+			f.written, f.reserve, f.indexAt = version, reserved, time.Now()
+		}
+	}
 	if version > f.dovecotVer {
 		writeDovecotUIDList(f.dir, validity, next, msgs)
 		f.dovecotAt, f.dovecotVer = time.Now(), version
@@ -569,12 +673,10 @@ func (f *Folder) dirtyLocked() uint64 {
 // a durable index if one of them is above what the durable index covers
 // (its UID lives only in its file name, which is going away).
 func (f *Folder) needForRemovalLocked(uids []uint32) int {
-	f.writeMu.Lock()
-	dn := f.durableNext
-	f.writeMu.Unlock()
+	dn := f.durableNext.Load()
 	for _, u := range uids {
 		if u >= dn && u < f.next {
-			return needDurable
+			return needDurable | needReserve
 		}
 	}
 	return needIndex
@@ -586,12 +688,30 @@ func (f *Folder) needForRemovalLocked(uids []uint32) int {
 // go on reading and flagging while the disk syncs, and concurrent APPENDs
 // share one fsync: a group commit.
 func (f *Folder) commitIndex(v uint64, need int) error {
+	if need == needIndex {
+		// Nothing waits for this one (see indexEvery): with a write under
+		// way, or one done within indexEvery, it is left to a later one.
+		f.idxMu.Lock()
+		busy := f.idxWriting
+		f.idxMu.Unlock()
+		if busy || !f.writeMu.TryLock() {
+			return nil
+		}
+		done := f.covered(v, need)
+		f.writeMu.Unlock()
+		if done {
+			return nil
+		}
+	}
 	f.idxMu.Lock()
 	for f.idxWriting {
 		f.idxCond.Wait()
 	}
 	f.writeMu.Lock()
 	done := f.covered(v, need)
+	if need&needIndex != 0 && need != needIndex && (f.written >= v || time.Since(f.indexAt) < indexEvery) {
+		need &^= needIndex // the index part is deferred: no snapshot for it
+	}
 	f.writeMu.Unlock()
 	if done {
 		f.idxMu.Unlock()
@@ -602,10 +722,13 @@ func (f *Folder) commitIndex(v uint64, need int) error {
 
 	f.mu.Lock()
 	version, validity, next := f.version, f.validity, f.next
-	msgs := make([]*Message, len(f.msgs))
-	for i, m := range f.msgs {
-		c := *m
-		msgs[i] = &c
+	var msgs []*Message
+	if need&(needIndex|needDurable) != 0 {
+		msgs = make([]*Message, len(f.msgs))
+		for i, m := range f.msgs {
+			c := *m
+			msgs[i] = &c
+		}
 	}
 	f.mu.Unlock()
 	err := f.writeIndex(version, validity, next, msgs, need)
@@ -754,7 +877,7 @@ func (f *Folder) SeeNew() error {
 		return err
 	}
 	for _, m := range f.msgs {
-		if !m.New {
+		if !m.New || m.expunging {
 			continue
 		}
 		to := curName(m.Key, m.Flags, m.Extra)
@@ -805,8 +928,8 @@ func (f *Folder) SetFlagsKeywords(uids []uint32, op Op, flags Flags, keywords []
 	var out []Message
 	for _, uid := range uids {
 		i, m := f.findLocked(uid)
-		if m == nil {
-			continue
+		if m == nil || m.expunging {
+			continue // gone, or going (Expunge is unlinking it)
 		}
 		nf := m.Flags
 		switch op {
@@ -859,7 +982,7 @@ func (f *Folder) Expunge(uids []uint32, src any) (removed []uint32, err error) {
 			f.mu.Unlock()
 			return nil, ErrGone
 		}
-		if len(uids) == 0 || f.needForRemovalLocked(uids) != needDurable {
+		if len(uids) == 0 || f.needForRemovalLocked(uids)&needDurable == 0 {
 			break
 		}
 		// Some of these UIDs are recorded only in their files' names: make
@@ -868,31 +991,44 @@ func (f *Folder) Expunge(uids []uint32, src any) (removed []uint32, err error) {
 		// folder unlocked, shared with any other waiting for one.
 		v := f.dirtyLocked()
 		f.mu.Unlock()
-		if err := f.commitIndex(v, needDurable); err != nil {
+		if err := f.commitIndex(v, needDurable|needReserve); err != nil {
 			return nil, err
 		}
 	}
-	var v uint64
-	need := needIndex
-	defer func() {
-		if v > 0 {
-			if cerr := f.commitIndex(v, need); err == nil {
-				err = cerr
-			}
-		}
-	}()
-	defer f.mu.Unlock()
+	// The files are unlinked with the folder unlocked: on a busy disk an
+	// unlink takes a fraction of a millisecond, and every other session's
+	// FETCH, STORE and after-command check would wait for an EXPUNGE of
+	// fifty messages. Marked expunging, the messages stay listed meanwhile
+	// but nothing renames their files (SetFlags, SeeNew, Renumber skip
+	// them), so the names unlinked are the names they have.
 	want := make(map[uint32]bool, len(uids))
 	for _, u := range uids {
 		want[u] = true
 	}
-	for i := len(f.msgs) - 1; i >= 0; i-- {
-		m := f.msgs[i]
-		if !want[m.UID] {
+	type victim struct {
+		m    *Message
+		path string
+	}
+	var victims []victim
+	for _, m := range f.msgs {
+		if want[m.UID] && !m.expunging {
+			m.expunging = true
+			victims = append(victims, victim{m, f.path(m)})
+		}
+	}
+	f.mu.Unlock()
+	unlinked := make(map[*Message]bool, len(victims))
+	for _, vc := range victims {
+		if rerr := os.Remove(vc.path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+			err = fmt.Errorf("maildir: expunge: %w", rerr)
 			continue
 		}
-		if rerr := os.Remove(f.path(m)); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
-			err = fmt.Errorf("maildir: expunge: %w", rerr)
+		unlinked[vc.m] = true
+	}
+	f.mu.Lock()
+	for i := len(f.msgs) - 1; i >= 0; i-- {
+		m := f.msgs[i]
+		if !unlinked[m] {
 			continue
 		}
 		f.emit(Change{Kind: Expunged, Seq: uint32(i + 1), UID: m.UID, Source: src})
@@ -900,8 +1036,18 @@ func (f *Folder) Expunge(uids []uint32, src any) (removed []uint32, err error) {
 		f.msgs = append(f.msgs[:i], f.msgs[i+1:]...)
 		removed = append(removed, m.UID)
 	}
+	for _, vc := range victims {
+		vc.m.expunging = false // only those whose unlink failed are still listed
+	}
+	var v uint64
 	if len(removed) > 0 {
 		v = f.dirtyLocked()
+	}
+	f.mu.Unlock()
+	if v > 0 {
+		if cerr := f.commitIndex(v, needIndex); err == nil {
+			err = cerr
+		}
 	}
 	return removed, err
 }
@@ -920,13 +1066,30 @@ func (f *Folder) Open(uid uint32) (io.ReadCloser, Message, error) {
 	f.mu.Unlock()
 	fh, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		// Renamed since (flags changed by another program): look again.
+		// Renamed since: by another session of this process (STORE), which
+		// the list already shows, or by another program, which a rescan
+		// finds.
+		f.mu.Lock()
+		_, m = f.findLocked(uid)
+		switch {
+		case m == nil || m.expunging:
+			f.mu.Unlock()
+			return nil, msg, ErrNoMessage
+		case f.path(m) != path:
+			msg, path = *m, f.path(m)
+			f.mu.Unlock()
+			fh, err = os.Open(path)
+		default:
+			f.mu.Unlock()
+		}
+	}
+	if errors.Is(err, os.ErrNotExist) {
 		if rerr := f.Refresh(); rerr != nil {
 			return nil, msg, rerr
 		}
 		f.mu.Lock()
 		_, m = f.findLocked(uid)
-		if m == nil {
+		if m == nil || m.expunging {
 			f.mu.Unlock()
 			return nil, msg, ErrNoMessage
 		}
@@ -943,14 +1106,28 @@ func (f *Folder) Open(uid uint32) (io.ReadCloser, Message, error) {
 	return newCRLFReader(fh), msg, nil
 }
 
-// UIDValidity returns the folder's UIDVALIDITY, loading it if needed.
+// UIDValidity returns the folder's UIDVALIDITY, loading it if needed. It
+// never changes for a Folder (a folder deleted and created again is
+// another Folder), so it needs no look at the disk once loaded.
 func (f *Folder) UIDValidity() (uint32, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.refreshSoonLocked(); err != nil {
+	if err := f.loadedLocked(); err != nil {
 		return 0, err
 	}
 	return f.validity, nil
+}
+
+// loadedLocked loads the folder if it is not yet, and reports ErrGone for
+// one deleted or renamed.
+func (f *Folder) loadedLocked() error {
+	if f.gone {
+		return ErrGone
+	}
+	if !f.loaded {
+		return f.refreshLocked(false)
+	}
+	return nil
 }
 
 // ClaimRecent returns the UIDs from..to-1 of the messages that are \Recent

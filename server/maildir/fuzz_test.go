@@ -13,6 +13,8 @@ func FuzzParseUIDList(f *testing.F) {
 	f.Add([]byte("mailx-uidlist 1 V1 N1\n"))
 	f.Add([]byte("mailx-uidlist 1 V4294967295 N4294967295\n4294967295 1 1 1 k\n"))
 	f.Add([]byte("3 V1 N2\n1 key\n"))
+	f.Add([]byte("mailx-uidlist 1 V7 N3 R515\n1 10 9 0 a\n2 10 9 0 b,U=2\n"))
+	f.Add([]byte("mailx-uidlist 1 V7 N3 R\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := parseUIDList(data)
 		if err != nil || l == nil {

@@ -419,13 +419,16 @@ func (f *Folder) moveAllTo(dir string) (err error) {
 	}
 	for i := len(f.msgs) - 1; i >= 0; i-- {
 		m := f.msgs[i]
+		if m.expunging {
+			continue // Expunge is unlinking it: it goes, it does not move
+		}
 		err := os.Rename(f.path(m), filepath.Join(dir, Cur, curName(m.Key, m.Flags, m.Extra)))
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("maildir: rename INBOX: %w", err)
 		}
 		f.emit(Change{Kind: Expunged, Seq: uint32(i + 1), UID: m.UID})
 		delete(f.byKey, m.Key)
-		f.msgs = f.msgs[:i]
+		f.msgs = append(f.msgs[:i], f.msgs[i+1:]...)
 	}
 	v = f.dirtyLocked()
 	return nil

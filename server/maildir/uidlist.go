@@ -22,8 +22,13 @@ import (
 //
 // Format, one record per line:
 //
-//	mailx-uidlist 1 V<uidvalidity> N<uidnext>
+//	mailx-uidlist 1 V<uidvalidity> N<uidnext> [R<reserved>]
 //	<uid> <octets with CRLF> <octets on disk> <arrival, Unix nanoseconds> <key>
+//
+// R, when present, says UIDs below it may have been handed out to files
+// that carry their UID only in their names (",U="): a load gives new
+// messages UIDs from R on, so none is ever given twice, while such a file
+// still found keeps the UID its name records (see reserveChunk).
 const UIDListName = "mailx-uidlist"
 
 const uidlistMagic = "mailx-uidlist 1"
@@ -40,6 +45,7 @@ type entry struct {
 type uidlist struct {
 	validity uint32
 	next     uint32
+	reserved uint32 // R: UIDs below it may be in use (0: none beyond next)
 	entries  map[string]entry
 }
 
@@ -66,6 +72,14 @@ func parseUIDList(data []byte) (*uidlist, error) {
 		return nil, fmt.Errorf("maildir: %s is empty", UIDListName)
 	}
 	head := strings.Fields(sc.Text())
+	var reserved uint64
+	if len(head) == 5 && strings.HasPrefix(head[4], "R") {
+		r, err := strconv.ParseUint(head[4][1:], 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("maildir: %s: bad reservation in %q", UIDListName, clip(sc.Text()))
+		}
+		reserved, head = r, head[:4]
+	}
 	if len(head) != 4 || head[0]+" "+head[1] != uidlistMagic || !strings.HasPrefix(head[2], "V") || !strings.HasPrefix(head[3], "N") {
 		return nil, fmt.Errorf("maildir: %s: first line %q is not a mailx uidlist header", UIDListName, clip(sc.Text()))
 	}
@@ -74,7 +88,7 @@ func parseUIDList(data []byte) (*uidlist, error) {
 	if err1 != nil || err2 != nil || v == 0 || n == 0 {
 		return nil, fmt.Errorf("maildir: %s: bad UIDVALIDITY or UIDNEXT in %q", UIDListName, clip(sc.Text()))
 	}
-	l := &uidlist{validity: uint32(v), next: uint32(n), entries: map[string]entry{}}
+	l := &uidlist{validity: uint32(v), next: uint32(n), reserved: uint32(reserved), entries: map[string]entry{}}
 	for sc.Scan() {
 		f := strings.SplitN(sc.Text(), " ", 5)
 		if len(f) != 5 || !validFileName(f[4]) {
@@ -84,7 +98,8 @@ func parseUIDList(data []byte) (*uidlist, error) {
 		size, err2 := strconv.ParseInt(f[1], 10, 64)
 		raw, err3 := strconv.ParseInt(f[2], 10, 64)
 		ns, err4 := strconv.ParseInt(f[3], 10, 64)
-		if err != nil || err2 != nil || err3 != nil || err4 != nil || uid == 0 || size < 0 || raw < 0 {
+		if err != nil || err2 != nil || err3 != nil || err4 != nil || uid == 0 || uid >= 1<<32-1 || size < 0 || raw < 0 {
+			// (UID 2^32-1 would leave no UIDNEXT: a damaged record.)
 			continue
 		}
 		if uint32(uid) >= l.next {
@@ -102,9 +117,14 @@ func parseUIDList(data []byte) (*uidlist, error) {
 // Without durable, the file is written and renamed but not fsynced: a crash
 // may then leave the previous index, which is safe for the changes that ask
 // for no more (see needIndex).
-func writeUIDList(dir string, validity, next uint32, msgs []*Message, durable bool) error {
+func writeUIDList(dir string, validity, next, reserved uint32, msgs []*Message, durable bool) error {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s V%d N%d\n", uidlistMagic, validity, next)
+	b.Grow(64 + len(msgs)*80)
+	fmt.Fprintf(&b, "%s V%d N%d", uidlistMagic, validity, next)
+	if reserved > next {
+		fmt.Fprintf(&b, " R%d", reserved)
+	}
+	b.WriteByte('\n')
 	for _, m := range msgs {
 		fmt.Fprintf(&b, "%d %d %d %d %s\n", m.UID, m.Size, m.raw, m.Date.UnixNano(), m.Key)
 	}
