@@ -1,0 +1,88 @@
+package testkit
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// Conn is a line-oriented loopback connection for tests that speak a
+// protocol by hand and must see exactly what goes over the wire. Every read
+// and write is bounded by a deadline (set at Dial, renewed with Deadline), so
+// a server that never answers fails the test instead of hanging it.
+type Conn struct {
+	T    TB
+	Conn net.Conn      // the connection; replace it (and R) after STARTTLS
+	R    *bufio.Reader // reads from Conn
+}
+
+// Dial connects to addr (a loopback address) within 5 seconds and gives
+// every later read and write 30 seconds, after which they fail. The
+// connection is closed in t.Cleanup.
+func Dial(t TB, addr string) *Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+		return nil
+	}
+	return Wrap(t, c)
+}
+
+// Wrap is Dial for a connection made another way (net.Pipe, TLS, a source
+// address of its own choosing).
+func Wrap(t TB, c net.Conn) *Conn {
+	t.Helper()
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	return &Conn{T: t, Conn: c, R: bufio.NewReader(c)}
+}
+
+// Deadline gives the next reads and writes d from now.
+func (c *Conn) Deadline(d time.Duration) { c.Conn.SetDeadline(time.Now().Add(d)) }
+
+// Line reads one line and returns it without its line ending. It fails the
+// test on an error, and when the line does not end in CRLF (the line ending
+// SMTP, POP3 and IMAP require).
+func (c *Conn) Line() string {
+	c.T.Helper()
+	l, err := c.R.ReadString('\n')
+	if err != nil {
+		c.T.Fatalf("read: %v (got %q)", err, l)
+		return ""
+	}
+	if !strings.HasSuffix(l, "\r\n") {
+		c.T.Fatalf("line %q does not end in CRLF", l)
+	}
+	return strings.TrimSuffix(l, "\r\n")
+}
+
+// Raw writes s as it is.
+func (c *Conn) Raw(s string) {
+	c.T.Helper()
+	if _, err := c.Conn.Write([]byte(s)); err != nil {
+		c.T.Fatalf("write %q: %v", s, err)
+	}
+}
+
+// Send writes one line, formatted, followed by CRLF.
+func (c *Conn) Send(format string, args ...any) {
+	c.T.Helper()
+	c.Raw(fmt.Sprintf(format, args...) + "\r\n")
+}
+
+// Closed reports whether the peer closes the connection within 10 seconds.
+// A peer that sends a byte instead (consumed), or keeps the connection open
+// and silent, makes it false.
+func (c *Conn) Closed() bool {
+	c.Conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err := c.R.ReadByte()
+	if err == nil {
+		return false
+	}
+	var ne net.Error
+	return !(errors.As(err, &ne) && ne.Timeout())
+}

@@ -1,0 +1,188 @@
+package testkit
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// recorder is a TB that records failures and skips instead of stopping, so
+// the tests below can check that each helper fails when it should.
+type recorder struct {
+	testing.TB
+	failed, skipped bool
+	msg             string
+	cleanups        []func()
+}
+
+func (r *recorder) Helper() {}
+func (r *recorder) Fatalf(f string, a ...any) {
+	r.failed = true
+	r.msg = fmt.Sprintf(f, a...)
+}
+func (r *recorder) Errorf(f string, a ...any) { r.Fatalf(f, a...) }
+func (r *recorder) Skipf(f string, a ...any) {
+	r.skipped = true
+	r.msg = fmt.Sprintf(f, a...)
+}
+func (r *recorder) Cleanup(f func())        { r.cleanups = append(r.cleanups, f) }
+func (r *recorder) Logf(f string, a ...any) {}
+func (r *recorder) done() {
+	for i := len(r.cleanups) - 1; i >= 0; i-- {
+		r.cleanups[i]()
+	}
+}
+
+func TestEventuallyPassesWhenTheConditionTurnsTrue(t *testing.T) {
+	var r recorder
+	n := 0
+	Eventually(&r, 5*time.Second, func() bool { n++; return n == 5 }, "never")
+	if r.failed || n != 5 {
+		t.Errorf("failed=%v after %d polls (%s)", r.failed, n, r.msg)
+	}
+}
+
+func TestEventuallyFailsOnTimeout(t *testing.T) {
+	var r recorder
+	start := time.Now()
+	Eventually(&r, 100*time.Millisecond, func() bool { return false }, "queue has %d messages", 3)
+	if !r.failed || !strings.Contains(r.msg, "queue has 3 messages") || !strings.Contains(r.msg, "100ms") {
+		t.Errorf("failed=%v msg=%q", r.failed, r.msg)
+	}
+	if d := time.Since(start); d < 100*time.Millisecond {
+		t.Errorf("gave up after %v, before the timeout", d)
+	}
+}
+
+func TestEventuallyLooksOnceMoreAtTheDeadline(t *testing.T) {
+	var r recorder
+	calls := 0
+	Eventually(&r, 0, func() bool { calls++; return true }, "x")
+	if r.failed || calls != 1 {
+		t.Errorf("failed=%v calls=%d", r.failed, calls)
+	}
+}
+
+func TestFreeAddrIsLoopbackAndFree(t *testing.T) {
+	addr := FreeAddr(t)
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host != "127.0.0.1" {
+		t.Fatalf("FreeAddr = %q (%v)", addr, err)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listen on the free address: %v", err)
+	}
+	l.Close()
+}
+
+func TestGolden(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.ToSlash(filepath.Join(dir, "sub", "x.golden"))
+
+	var missing recorder
+	Golden(&missing, path, []byte("a\n"))
+	if !missing.failed || !strings.Contains(missing.msg, "-update") {
+		t.Errorf("missing file: failed=%v msg=%q", missing.failed, missing.msg)
+	}
+
+	*update = true
+	var write recorder
+	Golden(&write, path, []byte("a\nb\n"))
+	*update = false
+	if write.failed {
+		t.Fatalf("-update failed: %s", write.msg)
+	}
+	if b, _ := os.ReadFile(filepath.FromSlash(path)); string(b) != "a\nb\n" {
+		t.Fatalf("-update wrote %q", b)
+	}
+
+	var same recorder
+	Golden(&same, path, []byte("a\nb\n"))
+	if same.failed {
+		t.Errorf("equal output failed: %s", same.msg)
+	}
+
+	var differ recorder
+	Golden(&differ, path, []byte("a\nc\n"))
+	if !differ.failed || !strings.Contains(differ.msg, `line 2: got "c", want "b"`) {
+		t.Errorf("different output: failed=%v msg=%q", differ.failed, differ.msg)
+	}
+
+	var shorter recorder
+	Golden(&shorter, path, []byte("a\n"))
+	if !shorter.failed || !strings.Contains(shorter.msg, "line 2") {
+		t.Errorf("shorter output: failed=%v msg=%q", shorter.failed, shorter.msg)
+	}
+}
+
+func TestNeedCommand(t *testing.T) {
+	var r recorder
+	NeedCommand(&r, "mailx-no-such-program", "mailx-peer")
+	if !r.skipped || r.msg != "mailx-no-such-program not installed (apt-get install mailx-peer)" {
+		t.Errorf("skipped=%v msg=%q", r.skipped, r.msg)
+	}
+}
+
+// lineServer accepts one connection and writes out, then keeps it open until
+// the test ends (hold) or closes it.
+func lineServer(t *testing.T, out string, hold bool) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop); l.Close() })
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.Write([]byte(out))
+		if hold {
+			<-stop
+		}
+	}()
+	return l.Addr().String()
+}
+
+func TestConnLines(t *testing.T) {
+	c := Dial(t, lineServer(t, "220 ready\r\nbare\n", false))
+	if got := c.Line(); got != "220 ready" {
+		t.Errorf("Line = %q", got)
+	}
+	var r recorder
+	c.T = &r
+	c.Line()
+	if !r.failed || !strings.Contains(r.msg, "CRLF") {
+		t.Errorf("a bare LF line: failed=%v msg=%q", r.failed, r.msg)
+	}
+	c.T = t
+	if !c.Closed() {
+		t.Error("Closed = false after the server closed")
+	}
+}
+
+func TestConnClosedIsFalseWhileOpen(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits 10 s for a connection that stays open")
+	}
+	c := Dial(t, lineServer(t, "", true))
+	if c.Closed() {
+		t.Error("Closed = true for a connection the server kept open")
+	}
+}
+
+func TestDialFailsWhenNobodyListens(t *testing.T) {
+	var r recorder
+	defer r.done()
+	Dial(&r, FreeAddr(t))
+	if !r.failed {
+		t.Error("Dial to a closed port did not fail")
+	}
+}
