@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
 
 const (
@@ -83,7 +85,7 @@ func TestMimeDecodeGolden(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			checkGolden(t, tc.golden, []byte(out))
+			testkit.Golden(t, "testdata/"+tc.golden, []byte(out))
 		})
 	}
 }
@@ -209,14 +211,14 @@ func TestMimeEncode(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	checkGolden(t, "mime/encode-explain.golden", []byte(out))
+	testkit.Golden(t, "testdata/mime/encode-explain.golden", []byte(out))
 
 	// The message itself decodes back to what went in.
 	code, msg, errOut := runMain(t, "", args...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	checkGolden(t, "mime/encode-crepe.eml", []byte(msg))
+	testkit.Golden(t, "testdata/mime/encode-crepe.eml", []byte(msg))
 	code, out, _ = runMain(t, msg, "mime", "decode", "-", "--part", "1")
 	if code != 0 || out != "Dear Bob,\nPlease find a picture of a crêpe.\n" {
 		t.Errorf("text part: exit %d %q", code, out)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mailx-edu/mailx/proto/mx/mxtest"
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
 
 // startMXZone serves testdata/mx/zone.txt with the misbehaviours the tests
@@ -131,7 +132,7 @@ func TestMXLookupGolden(t *testing.T) {
 			if strings.Contains(got, "\x1b[") {
 				t.Error("plain output contains colour escapes")
 			}
-			checkGolden(t, "mx/"+tc.name+".golden", []byte(got))
+			testkit.Golden(t, "testdata/mx/"+tc.name+".golden", []byte(got))
 		})
 	}
 }

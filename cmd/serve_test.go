@@ -17,6 +17,7 @@ import (
 	"github.com/mailx-edu/mailx/explore/render"
 	"github.com/mailx-edu/mailx/proto/imap"
 	"github.com/mailx-edu/mailx/proto/pop3"
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server"
 )
@@ -366,18 +367,7 @@ func TestTraceRendererGolden(t *testing.T) {
 	if st := tr.sessions["s3"].other.(*imapTrace).state; st != imap.Selected {
 		t.Errorf("IMAP trace state = %v, want selected", st)
 	}
-	path := filepath.Join("testdata", "serve", "trace.golden")
-	if *update {
-		os.MkdirAll(filepath.Dir(path), 0o755)
-		os.WriteFile(path, []byte(b.String()), 0o644)
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./cmd -run TraceRendererGolden -update creates it)", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("trace differs from %s:\n%s", path, b.String())
-	}
+	testkit.Golden(t, "testdata/serve/trace.golden", []byte(b.String()))
 }
 
 func TestBannerAddresses(t *testing.T) {

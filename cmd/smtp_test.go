@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mailx-edu/mailx/proto/mx/mxtest"
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
 
 // fakeMTA is a small SMTP server in the test process on 127.0.0.1:0: enough
@@ -169,7 +170,7 @@ func TestSMTPTalkPipe(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q\n%s", code, stderr, out)
 	}
-	checkGolden(t, "smtp/talk_pipe.golden", []byte(portRE.ReplaceAllString(out, "127.0.0.1:PORT")))
+	testkit.Golden(t, "testdata/smtp/talk_pipe.golden", []byte(portRE.ReplaceAllString(out, "127.0.0.1:PORT")))
 	msgs := f.got()
 	if len(msgs) != 1 || !strings.Contains(msgs[0], "\n.hidden\n") {
 		t.Errorf("server stored %q; want one message with the line .hidden", msgs)
@@ -257,7 +258,7 @@ func TestSMTPReplayExamples(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%s: exit %d %s", name, code, stderr)
 		}
-		checkGolden(t, "smtp/replay_"+name+".golden", []byte(out))
+		testkit.Golden(t, "testdata/smtp/replay_"+name+".golden", []byte(out))
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mailx-edu/mailx/explore/render"
 	"github.com/mailx-edu/mailx/proto/imap"
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/proto/transcript"
 )
 
@@ -116,7 +117,7 @@ func TestIMAPSessionGolden(t *testing.T) {
 	if got := s.Last().Payload; got != "" {
 		t.Errorf("LOGOUT payload = %q", got)
 	}
-	golden(t, "imap_session", out)
+	testkit.Golden(t, "testdata/imap_session.golden", []byte(out))
 
 	tr, err := transcript.Read(&rec)
 	if err != nil {
@@ -126,7 +127,7 @@ func TestIMAPSessionGolden(t *testing.T) {
 	if err := Replay(context.Background(), tr, Options{Protocol: NewIMAP(), Render: render.New(&replay, render.Options{})}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "imap_replay", replay.String())
+	testkit.Golden(t, "testdata/imap_replay.golden", []byte(replay.String()))
 	for _, want := range []string{"S: * 1 FETCH (FLAGS (\\Seen) BODY[] {" + strconv.Itoa(len(imapMessage)) + "}", "S: Crepes at noon?", "C: DONE", "a007 OK: IDLE ended"} {
 		if !strings.Contains(replay.String(), want) {
 			t.Errorf("replay lacks %q", want)

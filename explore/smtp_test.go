@@ -13,6 +13,7 @@ import (
 
 	"github.com/mailx-edu/mailx/explore/render"
 	"github.com/mailx-edu/mailx/proto/smtp"
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/proto/transcript"
 )
 
@@ -65,7 +66,7 @@ func TestSMTPSessionGolden(t *testing.T) {
 	if !slices.Contains(got, "RCPT TO: jill@mx.test") {
 		t.Errorf("the student's line was not sent as typed; got %q", got)
 	}
-	golden(t, "smtp_session", out)
+	testkit.Golden(t, "testdata/smtp_session.golden", []byte(out))
 	if len(exchanges) != 8 { // greeting + 7 awaited commands
 		t.Errorf("OnExchange called %d times, want 8", len(exchanges))
 	}
@@ -112,7 +113,7 @@ func TestSMTPRecordReplayRoundTrip(t *testing.T) {
 	if !strings.Contains(out.String(), "550 = mailbox unavailable") || !strings.Contains(out.String(), "dot-stuffed") {
 		t.Errorf("replay lacks annotations:\n%s", out.String())
 	}
-	golden(t, "smtp_replay", out.String())
+	testkit.Golden(t, "testdata/smtp_replay.golden", []byte(out.String()))
 }
 
 func TestSMTPServerClosesEarly(t *testing.T) {
