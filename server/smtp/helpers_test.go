@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -290,9 +291,12 @@ func (c *client) startTLS() {
 	c.r = bufio.NewReader(tc)
 }
 
-// closed reports whether the server closed the connection.
+// closed reports whether the server closes the connection within 10
+// seconds; a server that keeps it open and silent, or sends more, makes it
+// false.
 func (c *client) closed() bool {
-	c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	_, err := c.r.ReadByte()
-	return err != nil
+	var ne net.Error
+	return err != nil && !(errors.As(err, &ne) && ne.Timeout())
 }
