@@ -61,3 +61,15 @@ type TB interface {
 	Cleanup(func())
 	Logf(format string, args ...any)
 }
+
+// Later is an argument of Eventually's message evaluated when the message
+// is written, on timeout, instead of when Eventually is called: the state the
+// test gave up on, not the state it started from.
+//
+//	testkit.Eventually(t, 30*time.Second, func() bool { return q.Len() == 0 },
+//		"%d messages still queued", testkit.Later(func() any { return q.Len() }))
+type Later func() any
+
+// Format formats the value Later returns now, with the verb and flags it was
+// given.
+func (l Later) Format(f fmt.State, verb rune) { fmt.Fprintf(f, fmt.FormatString(f, verb), l()) }

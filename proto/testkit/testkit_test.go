@@ -186,3 +186,13 @@ func TestDialFailsWhenNobodyListens(t *testing.T) {
 		t.Error("Dial to a closed port did not fail")
 	}
 }
+
+func TestEventuallyMessageShowsTheStateAtTimeout(t *testing.T) {
+	var r recorder
+	n := 0
+	Eventually(&r, 20*time.Millisecond, func() bool { n++; return false }, "polled %03d times, first %d",
+		Later(func() any { return n }), n)
+	if want := fmt.Sprintf("polled %03d times, first 0", n); !strings.HasSuffix(r.msg, want) || n < 2 {
+		t.Errorf("msg = %q, want it to end in %q", r.msg, want)
+	}
+}

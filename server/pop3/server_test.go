@@ -13,6 +13,7 @@ import (
 	"time"
 
 	p3 "github.com/mailx-edu/mailx/proto/pop3"
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/access"
 	"github.com/mailx-edu/mailx/server/maildir"
@@ -218,21 +219,17 @@ func TestDropBeforeQuitKeepsMessages(t *testing.T) {
 	c.expect("DELE 2", "+OK")
 	c.conn.Close()
 	// The server releases the lock once it notices; a new session gets in.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	var r string
+	testkit.Eventually(t, 30*time.Second, func() bool {
 		c2 := dial(t, e.addr)
+		defer c2.conn.Close()
 		c2.expect("USER alice", "+OK")
-		r := c2.cmd("PASS hungry")
-		if strings.HasPrefix(r, "+OK") {
-			c2.expect("QUIT", "+OK")
-			break
+		if r = c2.cmd("PASS hungry"); !strings.HasPrefix(r, "+OK") {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("maildrop still locked: %s", r)
-		}
-		c2.conn.Close()
-		time.Sleep(10 * time.Millisecond)
-	}
+		c2.expect("QUIT", "+OK")
+		return true
+	}, "maildrop still locked: %s", testkit.Later(func() any { return r }))
 	msgs := inbox(t, e.data)
 	if len(msgs) != 2 {
 		t.Fatalf("after a dropped connection the maildrop holds %d messages, want 2", len(msgs))

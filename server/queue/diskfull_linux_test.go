@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
 
 // smallFS mounts a tmpfs of size octets for the test, or skips when the
@@ -110,13 +112,8 @@ func TestReplayOnAFullDiskWaitsForSpace(t *testing.T) {
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for q2.ReplayPending() && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if q2.ReplayPending() {
-		t.Fatal("the replay did not run within 30 s of space returning")
-	}
+	testkit.Eventually(t, 30*time.Second, func() bool { return !q2.ReplayPending() },
+		"the replay did not run after space returned")
 	for user, want := range map[string][]string{"bob": ids, "alice": ids[1:]} {
 		got := subjects(t, data, user)
 		for _, id := range want {

@@ -34,7 +34,7 @@ func TestPollingInput(t *testing.T) {
 		t.Error("the only session open may not poll")
 	}
 	c2 := connect(t, env.addr)
-	testkit.Eventually(t, 30*time.Second, func() bool { return env.srv.open.Load() == 2 }, "%d sessions open, want 2", env.srv.open.Load())
+	testkit.Eventually(t, 30*time.Second, func() bool { return env.srv.open.Load() == 2 }, "%d sessions open, want 2", testkit.Later(func() any { return env.srv.open.Load() }))
 	if in.mayPoll() {
 		t.Error("a session polls while another is open")
 	}
