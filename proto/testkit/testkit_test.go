@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -194,5 +195,42 @@ func TestEventuallyMessageShowsTheStateAtTimeout(t *testing.T) {
 		Later(func() any { return n }), n)
 	if want := fmt.Sprintf("polled %03d times, first 0", n); !strings.HasSuffix(r.msg, want) || n < 2 {
 		t.Errorf("msg = %q, want it to end in %q", r.msg, want)
+	}
+}
+
+func TestWaitListening(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var ok recorder
+	WaitListening(&ok, l.Addr().String(), 5*time.Second, nil, nil)
+	if ok.failed {
+		t.Errorf("a listening address: %s", ok.msg)
+	}
+
+	var nobody recorder
+	WaitListening(&nobody, FreeAddr(t), 100*time.Millisecond, nil, func() string { return "the log" })
+	if !nobody.failed || !strings.Contains(nobody.msg, "nothing listens") || !strings.Contains(nobody.msg, "the log") {
+		t.Errorf("nobody listening: failed=%v msg=%q", nobody.failed, nobody.msg)
+	}
+
+	exited := make(chan struct{})
+	close(exited)
+	var gone recorder
+	WaitListening(&gone, FreeAddr(t), time.Minute, exited, nil)
+	if !gone.failed || !strings.Contains(gone.msg, "exited before listening") {
+		t.Errorf("server gone: failed=%v msg=%q", gone.failed, gone.msg)
+	}
+}
+
+func TestStartPeerFailsWhenTheProgramExits(t *testing.T) {
+	sh := NeedCommand(t, "sh", "dash")
+	var r recorder
+	defer r.done()
+	StartPeer(&r, FreeAddr(t), exec.Command(sh, "-c", "echo cannot bind; exit 3"))
+	if !r.failed || !strings.Contains(r.msg, "cannot bind") {
+		t.Errorf("failed=%v msg=%q", r.failed, r.msg)
 	}
 }
