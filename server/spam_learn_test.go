@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/server/accounts"
 	"github.com/mailx-edu/mailx/server/maildir"
 )
@@ -150,18 +151,17 @@ func TestMovingIntoJunkTeachesTheFilter(t *testing.T) {
 // waitFileWith waits until a file in dir contains s, and returns its text.
 func waitFileWith(t *testing.T, dir, s string) string {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	var text string
+	testkit.Eventually(t, 30*time.Second, func() bool {
 		es, _ := os.ReadDir(dir)
 		for _, e := range es {
 			b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
 			if strings.Contains(string(b), s) {
-				return string(b)
+				text = string(b)
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no message in %s contains %q after 15s", dir, s)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return false
+	}, "no message in %s contains %q", dir, s)
+	return text
 }
