@@ -221,17 +221,11 @@ func TestServeBinary(t *testing.T) {
 		}
 	}
 	smtpExchange(t, addr, "bob+test@mailx.test")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		// The welcome message and the one just sent.
-		if files, _ := filepath.Glob(filepath.Join(data, "mail", "bob", "new", "*")); len(files) == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("message not in bob's Maildir after 10s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	// The welcome message and the one just sent.
+	testkit.Eventually(t, 30*time.Second, func() bool {
+		files, _ := filepath.Glob(filepath.Join(data, "mail", "bob", "new", "*"))
+		return len(files) == 2
+	}, "message not in bob's Maildir")
 	cmd.Process.Signal(os.Interrupt)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit after interrupt: %v; stderr %s", err, stderr.String())

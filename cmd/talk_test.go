@@ -11,34 +11,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailx-edu/mailx/server"
+	"github.com/mailx-edu/mailx/proto/testkit"
+	"github.com/mailx-edu/mailx/server/servertest"
 )
 
 // startTalkServe runs mailx serve's MTA in the test process with SMTP, POP3
 // and IMAP on loopback ports, and its generated self-signed certificate.
-func startTalkServe(t *testing.T) *server.MTA {
+func startTalkServe(t *testing.T) *servertest.MTA {
 	t.Helper()
-	return startTestMTA(t, server.Config{Data: t.TempDir(), SMTPAddr: "127.0.0.1:0", SubmissionAddr: "off",
-		POP3Addr: "127.0.0.1:0", IMAPAddr: "127.0.0.1:0", NoTranscripts: true})
-}
-
-// startTestMTA starts mailx serve's MTA with cfg in the test process and
-// shuts it down when the test ends.
-func startTestMTA(t *testing.T, cfg server.Config) *server.MTA {
-	t.Helper()
-	m, err := server.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		m.Shutdown(ctx)
-	})
-	return m
+	return servertest.Start(t, servertest.Options{Services: []string{servertest.SMTP, servertest.POP3, servertest.IMAP}})
 }
 
 // TestTalkStartTLSAgainstServe: --starttls upgrades each protocol's session
@@ -224,16 +205,11 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// waitFor polls out until it contains want, failing after 15 s.
+// waitFor waits until out contains want, failing after 30 s.
 func waitFor(t *testing.T, out *syncBuffer, want string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(out.String(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q within 15s:\n%s", want, out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.Eventually(t, 30*time.Second, func() bool { return strings.Contains(out.String(), want) },
+		"no %q:\n%s", want, out)
 }
 
 // TestIMAPTalkAgainstServe drives `mailx imap talk` against mailx serve's
@@ -266,18 +242,13 @@ func TestIMAPTalkAgainstServe(t *testing.T) {
 	type_("LOGIN alice hungry")
 	waitFor(t, out, "a001 OK")
 	// The first message may still be on its way from the queue to the Maildir.
-	deadline := time.Now().Add(15 * time.Second)
-	for n := 2; ; n++ {
+	n := 1
+	testkit.Eventually(t, 30*time.Second, func() bool {
+		n++
 		type_("SELECT INBOX")
 		waitFor(t, out, "a00"+strconv.Itoa(n)+" OK")
-		if strings.Contains(out.String(), "* 1 EXISTS") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the first message never reached INBOX:\n%s", out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return strings.Contains(out.String(), "* 1 EXISTS")
+	}, "the first message never reached INBOX:\n%s", out)
 	type_("SEARCH SUBJECT lunch", "FETCH 1 (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])", `STORE 1 +FLAGS (\Flagged)`, "IDLE")
 	waitFor(t, out, "S: + ")
 	send("dinner")
