@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,9 +50,11 @@ func (in *gatedInput) ReadLine(string) (string, error) {
 		return "", errorsEOF
 	}
 	if want, ok := in.gates[in.next]; ok {
-		deadline := time.Now().Add(5 * time.Second)
-		for !strings.Contains(in.out.String(), want) && time.Now().Before(deadline) {
-			time.Sleep(2 * time.Millisecond)
+		// Wait for the output the next line depends on; if it never comes,
+		// end the session with an error the test reports, rather than type
+		// the line anyway and let the test pass or fail by chance.
+		if !testkit.Poll(30*time.Second, func() bool { return strings.Contains(in.out.String(), want) }) {
+			return "", fmt.Errorf("test input: %q never appeared before line %d (%q):\n%s", want, in.next+1, in.lines[in.next], in.out.String())
 		}
 	}
 	in.next++

@@ -19,17 +19,19 @@ import (
 // another goroutine.
 func Eventually(t TB, timeout time.Duration, cond func() bool, format string, args ...any) {
 	t.Helper()
-	if waitFor(timeout, cond) {
+	if Poll(timeout, cond) {
 		return
 	}
 	t.Fatalf("after %v: %s", timeout, fmt.Sprintf(format, args...))
 }
 
-// waitFor is Eventually without the test: it reports whether cond became
-// true within timeout. cond is always tried at least once, and once more at
+// Poll is Eventually without the test, for code that has no testing.TB at
+// hand (a fake's goroutine, an input reader): it reports whether cond became
+// true within timeout, polling with the same backoff. The caller must act on
+// false. cond is always tried at least once, and once more at
 // the deadline, so a slow machine that misses every poll still gets a last
 // look.
-func waitFor(timeout time.Duration, cond func() bool) bool {
+func Poll(timeout time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(timeout)
 	pause := time.Millisecond
 	for {

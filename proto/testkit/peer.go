@@ -55,7 +55,7 @@ func StartPeer(t TB, addr string, cmd *exec.Cmd) *Peer {
 func WaitListening(t TB, addr string, timeout time.Duration, exited <-chan struct{}, output func() string) {
 	t.Helper()
 	gone := false
-	ok := waitFor(timeout, func() bool {
+	ok := Poll(timeout, func() bool {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.Close()

@@ -308,14 +308,12 @@ func TestIdleSeesDelivery(t *testing.T) {
 	if l := a.line(); !strings.HasPrefix(l, "+") {
 		t.Fatalf("IDLE = %q", l)
 	}
-	start := time.Now()
 	e.deliver(t, "alice", "Subject: new\r\n\r\nhello\r\n")
-	a.conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	// Only that the push arrives, without a command: how fast it arrives is
+	// BenchmarkIdlePush's to measure, not a loaded test machine's to judge.
+	a.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 	if l := a.line(); l != "* 3 EXISTS" {
 		t.Fatalf("in IDLE after a delivery: %q", l)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("delivery pushed after %s, want under a second", d)
 	}
 	a.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	fmt.Fprintf(a.conn, "DONE\r\n")
