@@ -6,6 +6,8 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -386,7 +388,27 @@ func TestBadLoginsAndNames(t *testing.T) {
 	if out := c.ok(`LIST "" "Archive*"`); !has(out, "Archive.2025") || has(out, "Archive.2024") {
 		t.Errorf("LIST after RENAME = %q", out)
 	}
+	root := maildir.Root(e.data, "alice")
+	if _, err := os.Stat(filepath.Join(root, ".Archive.2025", "cur")); err != nil {
+		t.Errorf("the renamed folder is not on disk: %v", err)
+	}
 	c.ok("DELETE Archive.2025")
+	if out := c.ok(`LIST "" "Archive*"`); has(out, "Archive.2025") {
+		t.Errorf("LIST after DELETE = %q", out)
+	}
+	if _, err := os.Stat(filepath.Join(root, ".Archive.2025")); !os.IsNotExist(err) {
+		t.Errorf("the deleted folder's directory is still on disk: %v", err)
+	}
+	// None of the refused names made a directory, inside the Maildir or
+	// (through "..") outside it.
+	for _, dir := range []string{root, filepath.Dir(root), e.data} {
+		es, _ := os.ReadDir(dir)
+		for _, en := range es {
+			if n := en.Name(); strings.Contains(n, "etc") || strings.Contains(n, "hidden") || strings.Contains(n, "x..y") || n == "a" || strings.HasPrefix(n, ".a") {
+				t.Errorf("a refused CREATE left %s in %s", n, dir)
+			}
+		}
+	}
 	if out := c.cmd("DELETE INBOX"); !has(out, " NO ") {
 		t.Errorf("DELETE INBOX = %q", out)
 	}

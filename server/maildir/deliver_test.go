@@ -65,10 +65,29 @@ func TestDeliverFixedUniqueIsFound(t *testing.T) {
 	}
 }
 
+// TestDeliverRecreatesMissingMaildir: a Maildir removed by hand (or never
+// made) is created again, with its three directories, and the message is in
+// new/ with its content.
 func TestDeliverRecreatesMissingMaildir(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "carol")
-	if _, err := Deliver(root, strings.NewReader("x\r\n"), DeliverOptions{}); err != nil {
+	name, err := Deliver(root, strings.NewReader("Subject: x\r\n\r\nhello\r\n"), DeliverOptions{})
+	if err != nil {
 		t.Fatalf("Deliver into a missing Maildir: %v", err)
+	}
+	for _, sub := range []string{Tmp, New, Cur} {
+		if fi, err := os.Stat(filepath.Join(root, sub)); err != nil || !fi.IsDir() {
+			t.Errorf("%s/ not created: %v", sub, err)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(root, New, name))
+	if err != nil {
+		t.Fatalf("the delivered message %q is not in new/: %v", name, err)
+	}
+	if string(b) != "Subject: x\n\nhello\n" {
+		t.Errorf("new/%s holds %q, want the message with LF line endings", name, b)
+	}
+	if es, _ := os.ReadDir(filepath.Join(root, Tmp)); len(es) != 0 {
+		t.Errorf("tmp/ still holds %d files after the delivery", len(es))
 	}
 }
 
