@@ -234,3 +234,20 @@ func TestStartPeerFailsWhenTheProgramExits(t *testing.T) {
 		t.Errorf("failed=%v msg=%q", r.failed, r.msg)
 	}
 }
+
+func TestRun(t *testing.T) {
+	sh := NeedCommand(t, "sh", "dash")
+	if got := Run(t, 10*time.Second, exec.Command(sh, "-c", "echo out; echo err >&2")); got != "out\nerr\n" {
+		t.Errorf("Run = %q", got)
+	}
+	var failing recorder
+	Run(&failing, 10*time.Second, exec.Command(sh, "-c", "echo why; exit 2"))
+	if !failing.failed || !strings.Contains(failing.msg, "exit status 2") || !strings.Contains(failing.msg, "why") {
+		t.Errorf("a failing program: failed=%v msg=%q", failing.failed, failing.msg)
+	}
+	var slow recorder
+	Run(&slow, 100*time.Millisecond, exec.Command(sh, "-c", "sleep 30"))
+	if !slow.failed || !strings.Contains(slow.msg, "killed") {
+		t.Errorf("a program past its time: failed=%v msg=%q", slow.failed, slow.msg)
+	}
+}
