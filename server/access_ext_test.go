@@ -80,13 +80,11 @@ func TestAccessServersReadDeliveries(t *testing.T) {
 	}
 	for _, p := range []string{"pop3", "imap"} {
 		var session string
-		ev.mu.Lock()
-		for _, e := range ev.all {
+		for _, e := range ev.All() {
 			if e.Proto == p && e.Dir == transcript.Meta && strings.HasPrefix(e.Line, "connect from") {
 				session = e.Session
 			}
 		}
-		ev.mu.Unlock()
 		if session == "" {
 			t.Fatalf("no %s session in the trace", p)
 		}

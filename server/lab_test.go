@@ -121,10 +121,8 @@ func readDSN(t *testing.T, path string) *dsn.Report {
 }
 
 func (e *events) text() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	var b strings.Builder
-	for _, ev := range e.all {
+	for _, ev := range e.All() {
 		b.WriteString("[" + ev.Session + "] " + ev.Dir.String() + ": " + ev.Line + "\n")
 	}
 	return b.String()

@@ -4,16 +4,17 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/accounts"
 )
@@ -22,22 +23,12 @@ func init() { accounts.HashCost = bcrypt.MinCost }
 
 // events collects trace events and lets a test wait for one.
 type events struct {
-	mu   sync.Mutex
-	all  []transcript.Event
-	more chan struct{}
+	testkit.Recorder[transcript.Event]
 }
 
-func newEvents() *events { return &events{more: make(chan struct{}, 1)} }
+func newEvents() *events { return &events{} }
 
-func (e *events) hook(ev transcript.Event) {
-	e.mu.Lock()
-	e.all = append(e.all, ev)
-	e.mu.Unlock()
-	select {
-	case e.more <- struct{}{}:
-	default:
-	}
-}
+func (e *events) hook(ev transcript.Event) { e.Add(ev) }
 
 // waitMeta waits (at most 30 s) for a Meta event of session (any when "")
 // containing s, looking at past events too. The bound is generous because
@@ -45,22 +36,9 @@ func (e *events) hook(ev transcript.Event) {
 // (a benchmark, a CI neighbour) that alone has taken seconds under -race.
 func (e *events) waitMeta(t *testing.T, session, s string) transcript.Event {
 	t.Helper()
-	timeout := time.After(30 * time.Second)
-	for {
-		e.mu.Lock()
-		for _, ev := range e.all {
-			if ev.Dir == transcript.Meta && strings.Contains(ev.Line, s) && (session == "" || ev.Session == session) {
-				e.mu.Unlock()
-				return ev
-			}
-		}
-		e.mu.Unlock()
-		select {
-		case <-e.more:
-		case <-timeout:
-			t.Fatalf("no trace event containing %q within 30s", s)
-		}
-	}
+	return e.Wait(t, 30*time.Second, fmt.Sprintf("containing %q", s), func(ev transcript.Event) bool {
+		return ev.Dir == transcript.Meta && strings.Contains(ev.Line, s) && (session == "" || ev.Session == session)
+	})
 }
 
 // testConfig listens on loopback port 0 everywhere.

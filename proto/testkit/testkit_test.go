@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -249,5 +250,67 @@ func TestRun(t *testing.T) {
 	Run(&slow, 100*time.Millisecond, exec.Command(sh, "-c", "sleep 30"))
 	if !slow.failed || !strings.Contains(slow.msg, "killed") {
 		t.Errorf("a program past its time: failed=%v msg=%q", slow.failed, slow.msg)
+	}
+}
+
+func TestRecorderWait(t *testing.T) {
+	var r Recorder[string]
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		r.Add("connected")
+		r.Add("delivered to alice")
+	}()
+	if got := r.Wait(t, 10*time.Second, "about alice", func(s string) bool { return strings.Contains(s, "alice") }); got != "delivered to alice" {
+		t.Errorf("Wait = %q", got)
+	}
+	if got := r.Wait(t, 10*time.Second, "connected", func(s string) bool { return s == "connected" }); got != "connected" {
+		t.Errorf("Wait for a past value = %q", got)
+	}
+	var rec recorder
+	r.Wait(&rec, 20*time.Millisecond, "about bob", func(s string) bool { return strings.Contains(s, "bob") })
+	if !rec.failed || !strings.Contains(rec.msg, "nothing about bob") || !strings.Contains(rec.msg, "delivered to alice") {
+		t.Errorf("waiting for what never comes: failed=%v msg=%q", rec.failed, rec.msg)
+	}
+	if n := len(r.All()); n != 2 {
+		t.Errorf("All has %d values, want 2", n)
+	}
+}
+
+// stuckServer accepts and never lets Shutdown finish in time.
+type stuckServer struct{ stuck bool }
+
+func (s *stuckServer) Serve(l net.Listener) error {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return err
+		}
+		c.Write([]byte("hello\r\n"))
+		c.Close()
+	}
+}
+
+func (s *stuckServer) Shutdown(ctx context.Context) error {
+	if s.stuck {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+func TestServe(t *testing.T) {
+	var r recorder
+	addr := Serve(&r, &stuckServer{})
+	if got := Dial(t, addr).Line(); got != "hello" {
+		t.Errorf("greeting %q", got)
+	}
+	r.done()
+	if r.failed {
+		t.Errorf("a clean shutdown failed the test: %s", r.msg)
+	}
+	var stuck recorder
+	Serve(&stuck, &stuckServer{stuck: true})
+	stuck.done()
+	if !stuck.failed || !strings.Contains(stuck.msg, "shutting the server down") {
+		t.Errorf("a stuck shutdown: failed=%v msg=%q", stuck.failed, stuck.msg)
 	}
 }

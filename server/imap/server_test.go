@@ -2,17 +2,16 @@ package imap
 
 import (
 	"bufio"
-	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/access"
 	"github.com/mailx-edu/mailx/server/maildir"
@@ -40,8 +39,7 @@ type env struct {
 	addr   string
 	srv    *Server
 	tls    *tlscert.Result
-	mu     sync.Mutex
-	events []transcript.Event
+	events testkit.Recorder[transcript.Event]
 }
 
 const (
@@ -74,35 +72,19 @@ func startIMAP(t testing.TB, mod func(*Config)) *env {
 		MailRoot: func(u string) string { return maildir.Root(e.data, u) },
 		TLS:      cert.ServerConfig(),
 		Throttle: &access.Throttle{Delay: time.Millisecond},
-		Trace: func(ev transcript.Event) {
-			e.mu.Lock()
-			e.events = append(e.events, ev)
-			e.mu.Unlock()
-		},
+		Trace:    e.events.Add,
 	}
 	if mod != nil {
 		mod(&cfg)
 	}
 	e.srv = New(cfg)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.addr = ln.Addr().String()
-	go e.srv.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		e.srv.Shutdown(ctx)
-	})
+	e.addr = testkit.Serve(t, e.srv)
 	return e
 }
 
 func (e *env) trace() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	var b strings.Builder
-	for _, ev := range e.events {
+	for _, ev := range e.events.All() {
 		fmt.Fprintf(&b, "%s %s %s\n", ev.Session, ev.Dir, ev.Line)
 	}
 	return b.String()

@@ -2,13 +2,11 @@ package pop3
 
 import (
 	"bufio"
-	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -45,8 +43,7 @@ type env struct {
 	data   string
 	addr   string
 	srv    *Server
-	mu     sync.Mutex
-	events []transcript.Event
+	events testkit.Recorder[transcript.Event]
 }
 
 // the two messages of the seeds' POP3 session; the second has a line that
@@ -69,27 +66,13 @@ func startPOP3(t *testing.T, mod func(*Config)) *env {
 		Accounts: practice,
 		MailRoot: func(u string) string { return maildir.Root(e.data, u) },
 		Throttle: &access.Throttle{Delay: time.Millisecond},
-		Trace: func(ev transcript.Event) {
-			e.mu.Lock()
-			e.events = append(e.events, ev)
-			e.mu.Unlock()
-		},
+		Trace:    e.events.Add,
 	}
 	if mod != nil {
 		mod(&cfg)
 	}
 	e.srv = New(cfg)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.addr = ln.Addr().String()
-	go e.srv.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		e.srv.Shutdown(ctx)
-	})
+	e.addr = testkit.Serve(t, e.srv)
 	return e
 }
 
@@ -353,10 +336,8 @@ func TestTraceAndTimeout(t *testing.T) {
 	if l := c.line(); !strings.Contains(l, "autologout") {
 		t.Errorf("after the timeout: %q", l)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	var seen []string
-	for _, ev := range e.events {
+	for _, ev := range e.events.All() {
 		if ev.Proto != "pop3" || ev.Session == "" {
 			t.Errorf("event %+v lacks proto or session", ev)
 		}

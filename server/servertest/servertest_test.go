@@ -70,7 +70,7 @@ func TestEventsWaitFails(t *testing.T) {
 	}
 	r := &failRecorder{TB: t}
 	ev.Wait(r, 50*time.Millisecond, "for bob", func(e transcript.Event) bool { return strings.Contains(e.Line, "bob") })
-	if !r.failed || !strings.Contains(r.msg, "delivered to alice") {
+	if !r.failed || !strings.Contains(r.msg, "delivered to alice") || !strings.Contains(r.msg, "for bob") {
 		t.Errorf("Wait for a missing event: failed=%v msg=%q", r.failed, r.msg)
 	}
 }
