@@ -3,9 +3,7 @@ package cmd
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"net"
-	"net/smtp"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -79,28 +77,7 @@ func crashAfterIMAP(t *testing.T, bin string, cmds []string, want map[string]str
 	}
 	imapCmd("LOGIN bob crash-test") // before the mail: bcrypt takes its time
 
-	sc, err := smtp.Dial(smtpAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, subject := range []string{"s1", "s2"} {
-		err := sc.Mail("carol@far.test")
-		if err == nil {
-			err = sc.Rcpt("bob@mx.test")
-		}
-		var w io.WriteCloser
-		if err == nil {
-			w, err = sc.Data()
-		}
-		if err == nil {
-			io.WriteString(w, "Subject: "+subject+"\r\n\r\nHello.\r\n")
-			err = w.Close()
-		}
-		if err != nil {
-			t.Fatalf("sending %q: %v", subject, err)
-		}
-	}
-	sc.Quit()
+	sendPlain(t, smtpAddr, "carol@far.test", "bob@mx.test", "Subject: s1\r\n\r\nHello.\r\n", "Subject: s2\r\n\r\nHello.\r\n")
 	start := time.Now()
 	testkit.Eventually(t, 30*time.Second, func() bool { return strings.Contains(imapCmd("STATUS INBOX (MESSAGES)"), "MESSAGES 2") },
 		"the messages did not arrive in INBOX")

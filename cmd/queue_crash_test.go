@@ -194,28 +194,8 @@ func TestServeCrashAfterPOP3Delete(t *testing.T) {
 	bin := buildBinary(t)
 	data := t.TempDir()
 	srv := startServeBinary(t, bin, data, "smtp", "pop3")
-	sc, err := smtp.Dial(srv.addr(t, "smtp")) // no STARTTLS: the test does not trust the server's certificate
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, subject := range []string{"delete me", "keep me"} {
-		err := sc.Mail("carol@far.test")
-		if err == nil {
-			err = sc.Rcpt("bob@mx.test")
-		}
-		var w io.WriteCloser
-		if err == nil {
-			w, err = sc.Data()
-		}
-		if err == nil {
-			io.WriteString(w, "Subject: "+subject+"\r\n\r\nHello.\r\n")
-			err = w.Close()
-		}
-		if err != nil {
-			t.Fatalf("sending %q: %v", subject, err)
-		}
-	}
-	sc.Quit()
+	sendPlain(t, srv.addr(t, "smtp"), "carol@far.test", "bob@mx.test",
+		"Subject: delete me\r\n\r\nHello.\r\n", "Subject: keep me\r\n\r\nHello.\r\n")
 	c, err := net.DialTimeout("tcp", srv.addrs["pop3"], 5*time.Second)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"net/smtp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,4 +103,39 @@ func startServeBinary(t *testing.T, bin, data string, services ...string) *serve
 		p.addr(t, s)
 	}
 	return p
+}
+
+// sendPlain sends each message from → to in one SMTP session, without
+// STARTTLS (the tests do not trust the server's certificate), and fails the
+// test if any step is refused.
+func sendPlain(t *testing.T, addr, from, to string, msgs ...string) {
+	t.Helper()
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Hello("test.client"); err != nil {
+		t.Fatalf("EHLO: %v", err)
+	}
+	for i, msg := range msgs {
+		err := c.Mail(from)
+		if err == nil {
+			err = c.Rcpt(to)
+		}
+		var w io.WriteCloser
+		if err == nil {
+			w, err = c.Data()
+		}
+		if err == nil {
+			io.WriteString(w, msg)
+			err = w.Close()
+		}
+		if err != nil {
+			t.Fatalf("sending message %d: %v", i+1, err)
+		}
+	}
+	if err := c.Quit(); err != nil {
+		t.Fatalf("QUIT: %v", err)
+	}
 }

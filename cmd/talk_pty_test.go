@@ -4,7 +4,6 @@ package cmd
 
 import (
 	"fmt"
-	"net/smtp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -276,9 +275,7 @@ func TestPTYIMAPIdlePush(t *testing.T) {
 	s.waitPrompt()
 	s.tmux("send-keys", "-t", "t", "-l", "DO")
 	msg := "From: bob@mailx.test\r\nTo: alice@mailx.test\r\nSubject: ping\r\n\r\nhi\r\n"
-	if err := sendPlain(m.Addr("smtp"), "bob@mailx.test", "alice@mailx.test", msg); err != nil {
-		t.Fatal(err)
-	}
+	sendPlain(t, m.Addr("smtp"), "bob@mailx.test", "alice@mailx.test", msg)
 	sc := s.waitFor(regexp.MustCompile(`S: \* \d+ EXISTS`))
 	testkit.Eventually(t, 30*time.Second, func() bool {
 		trim := strings.TrimRight(sc, "\n ")
@@ -301,34 +298,4 @@ func TestPTYIMAPIdlePush(t *testing.T) {
 	if !strings.Contains(sc, "EXIT=0") || !strings.Contains(sc, "C: DONE") {
 		t.Errorf("IDLE session:\n%s", sc)
 	}
-}
-
-// sendPlain delivers one message over SMTP without STARTTLS (the test
-// server's certificate is self-signed).
-func sendPlain(addr, from, to, msg string) error {
-	c, err := smtp.Dial(addr)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if err := c.Hello("test.client"); err != nil {
-		return err
-	}
-	if err := c.Mail(from); err != nil {
-		return err
-	}
-	if err := c.Rcpt(to); err != nil {
-		return err
-	}
-	w, err := c.Data()
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write([]byte(msg)); err != nil {
-		return err
-	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	return c.Quit()
 }
