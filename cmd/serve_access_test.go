@@ -1,9 +1,7 @@
 package cmd
 
 import (
-	"bufio"
 	"context"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -20,32 +18,14 @@ func startAccessServe(t *testing.T) (*servertest.MTA, string) {
 	t.Helper()
 	m := servertest.Start(t, servertest.Options{Services: []string{servertest.SMTP, servertest.POP3}})
 	data := m.Data
-	c, err := net.DialTimeout("tcp", m.Addr("smtp"), 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	r := bufio.NewReader(c)
-	reply := func(code string) {
-		t.Helper()
-		for {
-			l, err := r.ReadString('\n')
-			if err != nil || !strings.HasPrefix(l, code) {
-				t.Fatalf("SMTP: got %q (%v), want %s", l, err, code)
-			}
-			if len(l) > 3 && l[3] == ' ' {
-				return
-			}
-		}
-	}
-	reply("220")
+	c := testkit.Dial(t, m.Addr("smtp"))
+	defer c.Conn.Close()
+	c.Exchange("", "220")
 	for _, s := range [][2]string{{"EHLO client.test", "250"}, {"MAIL FROM:<bob@example.com>", "250"}, {"RCPT TO:<alice@mailx.test>", "250"},
 		{"DATA", "354"}, {"Subject: lunch\r\n\r\nAre you hungry?\r\n.", "250"},
 		{"MAIL FROM:<bob@example.com>", "250"}, {"RCPT TO:<alice@mailx.test>", "250"},
 		{"DATA", "354"}, {"Subject: dinner\r\n\r\n..Still hungry? (SMTP stuffs this dot too)\r\n.", "250"}, {"QUIT", "221"}} {
-		c.Write([]byte(s[0] + "\r\n"))
-		reply(s[1])
+		c.Exchange(s[0], s[1])
 	}
 	root := filepath.Join(data, "mail", "alice")
 	testkit.Eventually(t, 30*time.Second, func() bool { return len(maildirFiles(root)) >= 2 },

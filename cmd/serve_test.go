@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -154,36 +153,14 @@ func TestServeRunsAndStops(t *testing.T) {
 // smtpExchange sends one message to rcpt and checks every reply.
 func smtpExchange(t *testing.T, addr, rcpt string) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	r := bufio.NewReader(c)
-	expect := func(code string) {
-		t.Helper()
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				t.Fatalf("reading reply: %v", err)
-			}
-			if len(line) >= 4 && line[3] == '-' {
-				continue
-			}
-			if !strings.HasPrefix(line, code) {
-				t.Fatalf("got %q, want %s", line, code)
-			}
-			return
-		}
-	}
-	expect("220")
+	c := testkit.Dial(t, addr)
+	defer c.Conn.Close()
+	c.Exchange("", "220")
 	for _, step := range [][2]string{
 		{"EHLO test.client", "250"}, {"MAIL FROM:<carol@example.com>", "250"}, {"RCPT TO:<" + rcpt + ">", "250"},
 		{"DATA", "354"}, {"Subject: from the test\r\n\r\nHello.\r\n.", "250"}, {"QUIT", "221"},
 	} {
-		io.WriteString(c, step[0]+"\r\n")
-		expect(step[1])
+		c.Exchange(step[0], step[1])
 	}
 }
 

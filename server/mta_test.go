@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -73,32 +72,11 @@ func startMTA(t *testing.T, cfg Config) *MTA {
 // smtpSession runs lines against addr, checking each reply's code.
 func smtpSession(t *testing.T, addr string, steps [][2]string) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	r := bufio.NewReader(c)
-	read := func(want string) {
-		t.Helper()
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				t.Fatalf("read: %v", err)
-			}
-			if len(line) < 4 || line[3] == ' ' {
-				if !strings.HasPrefix(line, want) {
-					t.Fatalf("got %q, want %s", line, want)
-				}
-				return
-			}
-		}
-	}
-	read("220")
+	c := testkit.Dial(t, addr)
+	defer c.Conn.Close()
+	c.Exchange("", "220")
 	for _, s := range steps {
-		c.Write([]byte(s[0]))
-		read(s[1])
+		c.Exchange(strings.TrimSuffix(s[0], "\r\n"), s[1])
 	}
 }
 

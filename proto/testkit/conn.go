@@ -86,3 +86,35 @@ func (c *Conn) Closed() bool {
 	var ne net.Error
 	return !(errors.As(err, &ne) && ne.Timeout())
 }
+
+// Reply reads one reply in the SMTP shape (RFC 5321 §4.2.1: "250-..."
+// lines continue, "250 ..." ends it) and returns its lines.
+func (c *Conn) Reply() []string {
+	c.T.Helper()
+	var lines []string
+	for {
+		l := c.Line()
+		lines = append(lines, l)
+		if len(l) < 4 || l[3] != '-' {
+			return lines
+		}
+	}
+}
+
+// Exchange sends line (nothing when it is "", to read a greeting) and reads
+// a reply in the SMTP shape, failing the test unless every line of it starts
+// with code (such as "250" or "5"). It returns the reply's lines.
+func (c *Conn) Exchange(line, code string) []string {
+	c.T.Helper()
+	if line != "" {
+		c.Send("%s", line)
+	}
+	r := c.Reply()
+	for _, l := range r {
+		if !strings.HasPrefix(l, code) {
+			c.T.Fatalf("after %q: got %q, want %s", line, r, code)
+			break
+		}
+	}
+	return r
+}

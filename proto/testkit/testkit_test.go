@@ -314,3 +314,17 @@ func TestServe(t *testing.T) {
 		t.Errorf("a stuck shutdown: failed=%v msg=%q", stuck.failed, stuck.msg)
 	}
 }
+
+func TestConnExchange(t *testing.T) {
+	c := Dial(t, lineServer(t, "220 ready\r\n250-mx.test\r\n250-SIZE\r\n250 OK\r\n550 no\r\n", true))
+	c.Exchange("", "220")
+	if r := c.Exchange("EHLO me", "250"); len(r) != 3 || r[2] != "250 OK" {
+		t.Errorf("EHLO reply %q", r)
+	}
+	var rec recorder
+	c.T = &rec
+	c.Exchange("RCPT TO:<x@y>", "250")
+	if !rec.failed || !strings.Contains(rec.msg, `"550 no"`) {
+		t.Errorf("a 550 where 250 was wanted: failed=%v msg=%q", rec.failed, rec.msg)
+	}
+}
