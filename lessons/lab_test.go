@@ -96,11 +96,19 @@ func TestBuiltinAnswers(t *testing.T) {
 				// scripts only need the bounce to come.
 				l.Lab.Lifetime = 20 * time.Second
 			}
+			played := map[bool]bool{}
 			for _, a := range l.Answers {
 				kind := "wrong"
 				if a.Right {
 					kind = "right"
 				}
+				// With -short (CI's race run), one right and one wrong script
+				// a lesson: every lab still starts, is played and is checked,
+				// in a fraction of the time all the scripts take.
+				if testing.Short() && played[a.Right] {
+					continue
+				}
+				played[a.Right] = true
 				t.Run(kind+"/"+a.Name, func(t *testing.T) {
 					ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 					defer cancel()
