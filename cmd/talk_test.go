@@ -7,7 +7,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -186,27 +185,8 @@ func TestSMTPReplayStepsOnTerminal(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the session's IDLE reader and the
-// test reading it at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // waitFor waits until out contains want, failing after 30 s.
-func waitFor(t *testing.T, out *syncBuffer, want string) {
+func waitFor(t *testing.T, out *testkit.Buffer, want string) {
 	t.Helper()
 	testkit.Eventually(t, 30*time.Second, func() bool { return strings.Contains(out.String(), want) },
 		"no %q:\n%s", want, out)
@@ -229,8 +209,8 @@ func TestIMAPTalkAgainstServe(t *testing.T) {
 	send("lunch")
 
 	pr, pw := io.Pipe()
-	out := &syncBuffer{}
-	errOut := &syncBuffer{}
+	out := &testkit.Buffer{}
+	errOut := &testkit.Buffer{}
 	ios := &IOStreams{In: pr, Out: out, ErrOut: errOut, Env: func(string) string { return "" }}
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,31 +16,13 @@ import (
 	"github.com/mailx-edu/mailx/proto/transcript"
 )
 
-// syncBuffer is an output buffer tests may read while the session writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // gatedInput gives lines like LinesInput, but before a line listed in gates
 // it waits until the output shows the gate's text: pushed IDLE updates then
 // appear in a fixed order in golden files.
 type gatedInput struct {
 	lines []string
 	gates map[int]string
-	out   *syncBuffer
+	out   *testkit.Buffer
 	next  int
 }
 
@@ -66,7 +47,7 @@ func (in *gatedInput) Interactive() bool { return false }
 // runIMAP runs a scripted IMAP session and returns its plain output.
 func runIMAP(t *testing.T, f *fakeServer, lines []string, gates map[int]string, mod func(*Options, *DialOptions)) (string, *Session, error) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testkit.Buffer{}
 	_, s, err := runSMTP(t, f, nil, func(o *Options, d *DialOptions) {
 		o.Protocol = NewIMAP()
 		o.Render = render.New(out, render.Options{})

@@ -30,7 +30,7 @@ func NeedCommand(t TB, name, debianPackage string) string {
 // when the program exits non-zero, cannot start or runs out of time.
 func Run(t TB, timeout time.Duration, cmd *exec.Cmd) string {
 	t.Helper()
-	out := &lockedBuffer{}
+	out := &Buffer{}
 	if cmd.Stdout == nil {
 		cmd.Stdout = out
 	}

@@ -13,7 +13,7 @@ import (
 type Peer struct {
 	Cmd  *exec.Cmd
 	Done <-chan struct{} // closed when the program has exited
-	out  *lockedBuffer
+	out  *Buffer
 }
 
 // Output returns what the program has written to stdout and stderr so far.
@@ -26,7 +26,7 @@ func (p *Peer) Output() string { return p.out.String() }
 // within 30 seconds: an external program gives no other readiness signal.
 func StartPeer(t TB, addr string, cmd *exec.Cmd) *Peer {
 	t.Helper()
-	out := &lockedBuffer{}
+	out := &Buffer{}
 	if cmd.Stdout == nil {
 		cmd.Stdout = out
 	}
@@ -83,19 +83,23 @@ func WaitListening(t TB, addr string, timeout time.Duration, exited <-chan struc
 	t.Fatalf("nothing listens on %s after %v%s", addr, timeout, said)
 }
 
-// lockedBuffer is a bytes.Buffer a program writes to while the test reads.
-type lockedBuffer struct {
+// Buffer is an output buffer that one goroutine (a session, a program's
+// output copier) may write while the test reads it. The zero value is empty
+// and ready.
+type Buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (l *Buffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+// String returns what was written so far.
+func (l *Buffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
