@@ -64,7 +64,9 @@ func startMTA(t *testing.T, cfg Config) *MTA {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		m.Shutdown(ctx)
+		if err := m.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
 	})
 	return m
 }

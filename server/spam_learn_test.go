@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"net"
 	"net/smtp"
@@ -100,18 +99,7 @@ func TestMovingIntoJunkTeachesTheFilter(t *testing.T) {
 			{Domain: "hamburger.test", Users: []accounts.Credential{{Name: "bob", Password: "burger"}}, SMTPAddr: "127.0.0.1:0", IMAPAddr: "127.0.0.1:0"},
 		},
 	}
-	l, err := NewLab(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		l.Shutdown(ctx)
-	})
+	l := runLab(t, cfg)
 	ham := l.MTA("hamburger.test")
 	inbox := filepath.Join(ham.MailRoot("bob"), maildir.New)
 	junk := filepath.Join(ham.MailRoot("bob"), ".Junk", maildir.New)
