@@ -30,13 +30,7 @@ func NeedCommand(t TB, name, debianPackage string) string {
 // when the program exits non-zero, cannot start or runs out of time.
 func Run(t TB, timeout time.Duration, cmd *exec.Cmd) string {
 	t.Helper()
-	out := &Buffer{}
-	if cmd.Stdout == nil {
-		cmd.Stdout = out
-	}
-	if cmd.Stderr == nil {
-		cmd.Stderr = out
-	}
+	out := collectOutput(cmd)
 	if cmd.WaitDelay == 0 {
 		// A killed program's children may hold its output open: stop
 		// waiting for them a little after it exits.

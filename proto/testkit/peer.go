@@ -26,13 +26,7 @@ func (p *Peer) Output() string { return p.out.String() }
 // within 30 seconds: an external program gives no other readiness signal.
 func StartPeer(t TB, addr string, cmd *exec.Cmd) *Peer {
 	t.Helper()
-	out := &Buffer{}
-	if cmd.Stdout == nil {
-		cmd.Stdout = out
-	}
-	if cmd.Stderr == nil {
-		cmd.Stderr = out
-	}
+	out := collectOutput(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", cmd.Path, err)
 		return nil
@@ -81,6 +75,19 @@ func WaitListening(t TB, addr string, timeout time.Duration, exited <-chan struc
 		return
 	}
 	t.Fatalf("nothing listens on %s after %v%s", addr, timeout, said)
+}
+
+// collectOutput points cmd's stdout and stderr, where not already set, at
+// one Buffer and returns it.
+func collectOutput(cmd *exec.Cmd) *Buffer {
+	out := &Buffer{}
+	if cmd.Stdout == nil {
+		cmd.Stdout = out
+	}
+	if cmd.Stderr == nil {
+		cmd.Stderr = out
+	}
+	return out
 }
 
 // Buffer is an output buffer that one goroutine (a session, a program's
