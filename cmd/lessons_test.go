@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
 
 func TestLessonsFlags(t *testing.T) {
@@ -251,9 +253,7 @@ func TestLessonsReport(t *testing.T) {
 // the answers are checked against the bridge's transcripts; the grader
 // then reads the same transcripts from disk.
 func TestLessonsWebMailBinary(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl not installed (Debian package curl): the web mail lesson's scripts use it")
-	}
+	testkit.NeedCommand(t, "curl", "curl") // the web mail lesson's scripts use it
 	bin := buildBinary(t)
 	home := t.TempDir()
 	env := append(os.Environ(), "MAILX_HOME="+home, "NO_COLOR=1")

@@ -28,9 +28,7 @@ type ptyScreen struct {
 
 func newPTYScreen(t *testing.T, width int, args ...string) *ptyScreen {
 	t.Helper()
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux not installed (Debian package tmux): the terminal tests need a real terminal emulator")
-	}
+	testkit.NeedCommand(t, "tmux", "tmux") // the terminal tests need a real terminal emulator
 	bin := buildBinary(t)
 	home := t.TempDir()
 	s := &ptyScreen{t: t, socket: filepath.Join(home, "tmux.sock"), width: width}

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
 
 var (
@@ -87,9 +89,7 @@ func TestBuiltinAnswers(t *testing.T) {
 				t.Errorf("%s has %d right and %d wrong answer scripts; a built-in lesson needs at least 4 and 3", l.Name, right, wrong)
 			}
 			if usesCurl(l) {
-				if _, err := exec.LookPath("curl"); err != nil {
-					t.Skip("curl not installed (Debian package curl): the web mail lesson's answer scripts use it")
-				}
+				testkit.NeedCommand(t, "curl", "curl") // the web mail lesson's answer scripts use it
 			}
 			if l.Lab.Lifetime > 20*time.Second {
 				// The queue lesson gives a student time to look; its answer
