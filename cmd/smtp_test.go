@@ -204,9 +204,7 @@ func TestSMTPTalkFailures(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "the input ended before QUIT") {
 		t.Errorf("script without QUIT: exit %d, stderr %q", code, stderr)
 	}
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	closed := ln.Addr().String()
-	ln.Close()
+	closed := testkit.FreeAddr(t) // nothing listens there
 	_, stderr, code = runMailx(t, "QUIT\n", "smtp", "talk", closed)
 	if code != 1 || !strings.Contains(stderr, "nothing listens on "+closed) || !strings.Contains(stderr, "mailx serve") {
 		t.Errorf("refused: exit %d, stderr %q", code, stderr)

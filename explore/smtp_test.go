@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -228,13 +229,9 @@ func TestTLSVerificationExplained(t *testing.T) {
 
 func TestConnectionRefusedExplained(t *testing.T) {
 	// A port that was just free and is closed again: nothing listens there.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	_, err = Dial(context.Background(), "127.0.0.1", port, DialOptions{Timeout: time.Second})
+	_, p, _ := net.SplitHostPort(testkit.FreeAddr(t))
+	port, _ := strconv.Atoi(p)
+	_, err := Dial(context.Background(), "127.0.0.1", port, DialOptions{Timeout: time.Second})
 	var ce *ConnError
 	if !errors.As(err, &ce) {
 		t.Fatalf("err = %v", err)
