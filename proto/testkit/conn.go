@@ -2,7 +2,6 @@ package testkit
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -72,19 +71,6 @@ func (c *Conn) Raw(s string) {
 func (c *Conn) Send(format string, args ...any) {
 	c.T.Helper()
 	c.Raw(fmt.Sprintf(format, args...) + "\r\n")
-}
-
-// Closed reports whether the peer closes the connection within 10 seconds.
-// A peer that sends a byte instead (consumed), or keeps the connection open
-// and silent, makes it false.
-func (c *Conn) Closed() bool {
-	c.Conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	_, err := c.R.ReadByte()
-	if err == nil {
-		return false
-	}
-	var ne net.Error
-	return !(errors.As(err, &ne) && ne.Timeout())
 }
 
 // Reply reads one reply in the SMTP shape (RFC 5321 §4.2.1: "250-..."

@@ -1,9 +1,12 @@
 // Package testkit holds the helpers mailx's tests share: waiting for a
-// condition without sleeping a fixed time (Eventually), a free loopback
-// address (FreeAddr), golden files rewritten with -update (Golden), skipping a
-// test whose third-party peer is not installed while naming its Debian package
-// (NeedCommand), and a line-oriented loopback connection with deadlines
-// (Dial).
+// condition without sleeping a fixed time (Eventually, Poll, Recorder), a
+// free loopback address (FreeAddr), golden files rewritten with -update
+// (Golden), skipping a test whose third-party peer is not installed while
+// naming its Debian package (NeedCommand), running client programs and
+// third-party servers with time limits (Run, StartPeer), a scripted
+// loopback connection with deadlines (Dial, Conn.Exchange), a server on
+// 127.0.0.1:0 with a waited shutdown (Serve), and a small full disk
+// (SmallDisk, FillDisk). docs/testkit.md shows them in use.
 //
 // It is imported only by _test.go files. It depends on nothing but the
 // standard library and the testing package, and it sits under proto because

@@ -15,13 +15,8 @@ import (
 //
 // rewrites the golden files the tests compare with. Review the diff like code.
 // A test package that imports testkit must not define its own -update flag
-// (the flag package would panic on the second definition); it reads this one
-// with Updating.
+// (the flag package would panic on the second definition).
 var update = flag.Bool("update", false, "rewrite golden files in testdata/ instead of comparing with them")
-
-// Updating reports whether the tests run with -update, for the rare test that
-// writes its expected output itself instead of through Golden.
-func Updating() bool { return *update }
 
 // Golden compares got with the file at path (slash-separated, relative to the
 // test's package directory, normally "testdata/NAME.golden") and fails the

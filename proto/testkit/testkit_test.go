@@ -164,20 +164,6 @@ func TestConnLines(t *testing.T) {
 	if !r.failed || !strings.Contains(r.msg, "CRLF") {
 		t.Errorf("a bare LF line: failed=%v msg=%q", r.failed, r.msg)
 	}
-	c.T = t
-	if !c.Closed() {
-		t.Error("Closed = false after the server closed")
-	}
-}
-
-func TestConnClosedIsFalseWhileOpen(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits 10 s for a connection that stays open")
-	}
-	c := Dial(t, lineServer(t, "", true))
-	if c.Closed() {
-		t.Error("Closed = true for a connection the server kept open")
-	}
 }
 
 func TestDialFailsWhenNobodyListens(t *testing.T) {

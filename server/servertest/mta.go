@@ -62,7 +62,7 @@ var lowCost sync.Once
 func Start(t testing.TB, o Options) *MTA {
 	t.Helper()
 	lowCost.Do(func() { accounts.HashCost = bcrypt.MinCost })
-	m, err := server.New(Config(t, o))
+	m, err := server.New(config(t, o))
 	if err != nil {
 		t.Fatalf("servertest: %v", err)
 	}
@@ -79,9 +79,8 @@ func Start(t testing.TB, o Options) *MTA {
 	return &MTA{MTA: m, Data: m.Config().Data}
 }
 
-// Config is the configuration Start uses, for a test that builds the server
-// itself (to check New's errors, or to run mailx serve's command on it).
-func Config(t testing.TB, o Options) server.Config {
+// config is the configuration Start uses.
+func config(t testing.TB, o Options) server.Config {
 	t.Helper()
 	data := o.Data
 	if data == "" {
