@@ -2,74 +2,17 @@ package cmd
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"net/smtp"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-)
 
-// startIMAPServe starts the built binary with SMTP and IMAP on free
-// loopback ports and returns the process and both addresses.
-func startIMAPServe(t *testing.T, bin, data string) (*exec.Cmd, string, string) {
-	t.Helper()
-	args := []string{"serve", "--json", "--no-welcome", "--data", data, "--domain", "mx.test", "--user", "bob:crash-test",
-		"--smtp", "127.0.0.1:0", "--imap", "127.0.0.1:0", "--submission", "off", "--pop3", "off"}
-	c := exec.Command(bin, args...)
-	c.Env = append(os.Environ(), "MAILX_HOME="+filepath.Join(data, "home"), "NO_COLOR=1")
-	out, err := c.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	c.Stderr = &stderr
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Process.Kill(); c.Wait() })
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		if sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		io.Copy(io.Discard, out)
-	}()
-	var smtpAddr, imapAddr string
-	select {
-	case l := <-lines:
-		var report struct {
-			Event  string `json:"event"`
-			Listen []struct{ Name, Addr string }
-		}
-		if json.Unmarshal([]byte(l), &report) != nil || report.Event != "started" {
-			t.Fatalf("mailx serve did not start: %q, stderr:\n%s", l, stderr.String())
-		}
-		for _, s := range report.Listen {
-			switch s.Name {
-			case "smtp":
-				smtpAddr = s.Addr
-			case "imap":
-				imapAddr = s.Addr
-			}
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("mailx serve printed nothing in 30 s; stderr:\n%s", stderr.String())
-	}
-	if smtpAddr == "" || imapAddr == "" {
-		t.Fatal("no smtp or imap listener in the start-up report")
-	}
-	return c, smtpAddr, imapAddr
-}
+	"github.com/mailx-edu/mailx/proto/testkit"
+)
 
 // TestServeCrashAfterIMAPMoves is issue 21's item 6: messages delivered,
 // then at once moved by IMAP out of INBOX, then SIGKILL well within the
@@ -102,7 +45,8 @@ func TestServeCrashAfterIMAPMoves(t *testing.T) {
 
 func crashAfterIMAP(t *testing.T, bin string, cmds []string, want map[string]string) {
 	data := t.TempDir()
-	srv, smtpAddr, imapAddr := startIMAPServe(t, bin, data)
+	srv := startServeBinary(t, bin, data, "smtp", "imap")
+	smtpAddr, imapAddr := srv.addr(t, "smtp"), srv.addr(t, "imap")
 	ic, err := net.DialTimeout("tcp", imapAddr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -133,47 +77,19 @@ func crashAfterIMAP(t *testing.T, bin string, cmds []string, want map[string]str
 	}
 	imapCmd("LOGIN bob crash-test") // before the mail: bcrypt takes its time
 
-	sc, err := smtp.Dial(smtpAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, subject := range []string{"s1", "s2"} {
-		err := sc.Mail("carol@far.test")
-		if err == nil {
-			err = sc.Rcpt("bob@mx.test")
-		}
-		var w io.WriteCloser
-		if err == nil {
-			w, err = sc.Data()
-		}
-		if err == nil {
-			io.WriteString(w, "Subject: "+subject+"\r\n\r\nHello.\r\n")
-			err = w.Close()
-		}
-		if err != nil {
-			t.Fatalf("sending %q: %v", subject, err)
-		}
-	}
-	sc.Quit()
+	sendPlain(t, smtpAddr, "carol@far.test", "bob@mx.test", "Subject: s1\r\n\r\nHello.\r\n", "Subject: s2\r\n\r\nHello.\r\n")
 	start := time.Now()
-	for !strings.Contains(imapCmd("STATUS INBOX (MESSAGES)"), "MESSAGES 2") {
-		if time.Since(start) > 5*time.Second {
-			t.Fatal("the messages did not arrive in INBOX")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testkit.Eventually(t, 30*time.Second, func() bool { return strings.Contains(imapCmd("STATUS INBOX (MESSAGES)"), "MESSAGES 2") },
+		"the messages did not arrive in INBOX")
 	for _, c := range cmds {
 		imapCmd(c)
 	}
 	if d := time.Since(start); d > 900*time.Millisecond {
 		t.Logf("the IMAP steps took %s: a periodic checkpoint may have come first, and the test proves less", d)
 	}
-	srv.Process.Kill()
-	srv.Wait()
+	srv.kill(t)
 
-	srv2, _, _ := startIMAPServe(t, bin, data)
-	srv2.Process.Kill()
-	srv2.Wait()
+	startServeBinary(t, bin, data, "smtp", "imap").kill(t)
 	where := map[string][]string{}
 	root := filepath.Join(data, "mail", "bob")
 	filepath.Walk(root, func(path string, info os.FileInfo, err error) error {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
 
 func TestLessonsFlags(t *testing.T) {
@@ -91,19 +93,7 @@ func TestLessonsStartScriptedBinary(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	c = exec.Command(bin, "lessons", "check", "starttls", "--json")
-	c.Env = env
-	out, err = c.Output()
-	if err != nil {
-		t.Fatalf("check: %v\n%s", err, out)
-	}
-	var res struct {
-		Completed bool
-		Passed    int
-	}
-	if err := json.Unmarshal(out, &res); err != nil || !res.Completed || res.Passed != 3 {
-		t.Errorf("check = %s (%v)", out, err)
-	}
+	checkCompleted(t, bin, env, "starttls", 3)
 
 	for _, f := range []struct{ format, want string }{
 		{"junit", `<testsuite name="mailx lessons starttls" tests="3" failures="0">`},
@@ -251,9 +241,7 @@ func TestLessonsReport(t *testing.T) {
 // the answers are checked against the bridge's transcripts; the grader
 // then reads the same transcripts from disk.
 func TestLessonsWebMailBinary(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl not installed (Debian package curl): the web mail lesson's scripts use it")
-	}
+	testkit.NeedCommand(t, "curl", "curl") // the web mail lesson's scripts use it
 	bin := buildBinary(t)
 	home := t.TempDir()
 	env := append(os.Environ(), "MAILX_HOME="+home, "NO_COLOR=1")
@@ -281,17 +269,23 @@ append
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	c = exec.CommandContext(ctx, bin, "lessons", "check", "web-mail-bridge", "--json")
+	checkCompleted(t, bin, env, "web-mail-bridge", 7)
+}
+
+// checkCompleted runs `mailx lessons check LESSON --json` and wants the
+// lesson completed with passed checks passing.
+func checkCompleted(t *testing.T, bin string, env []string, lesson string, passed int) {
+	t.Helper()
+	c := exec.Command(bin, "lessons", "check", lesson, "--json")
 	c.Env = env
-	out, err = c.Output()
-	if err != nil {
-		t.Fatalf("check: %v\n%s", err, out)
-	}
+	var stderr strings.Builder // kept out of the JSON
+	c.Stderr = &stderr
+	out := testkit.Run(t, time.Minute, c)
 	var res struct {
 		Completed bool
 		Passed    int
 	}
-	if err := json.Unmarshal(out, &res); err != nil || !res.Completed || res.Passed != 7 {
-		t.Errorf("check: %+v %v\n%s", res, err, out)
+	if err := json.Unmarshal([]byte(out), &res); err != nil || !res.Completed || res.Passed != passed {
+		t.Errorf("lessons check %s = %+v (%v), want completed with %d passed\n%s", lesson, res, err, passed, out)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
 
 const (
@@ -83,7 +85,7 @@ func TestMimeDecodeGolden(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			checkGolden(t, tc.golden, []byte(out))
+			testkit.Golden(t, "testdata/"+tc.golden, []byte(out))
 		})
 	}
 }
@@ -209,14 +211,14 @@ func TestMimeEncode(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	checkGolden(t, "mime/encode-explain.golden", []byte(out))
+	testkit.Golden(t, "testdata/mime/encode-explain.golden", []byte(out))
 
 	// The message itself decodes back to what went in.
 	code, msg, errOut := runMain(t, "", args...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	checkGolden(t, "mime/encode-crepe.eml", []byte(msg))
+	testkit.Golden(t, "testdata/mime/encode-crepe.eml", []byte(msg))
 	code, out, _ = runMain(t, msg, "mime", "decode", "-", "--part", "1")
 	if code != 0 || out != "Dear Bob,\nPlease find a picture of a crêpe.\n" {
 		t.Errorf("text part: exit %d %q", code, out)
@@ -385,10 +387,7 @@ func TestMimeEncodeNameFallback(t *testing.T) {
 	if !strings.Contains(msg, `filename*=utf-8''caf%C3%A9.txt`) || !strings.Contains(msg, `name="=?utf-8?b?Y2Fmw6kudHh0?="`) {
 		t.Errorf("the name is not in both forms:\n%s", msg)
 	}
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not installed (Debian package python3): the name is not read back by Python's email package")
-	}
+	python := testkit.NeedCommand(t, "python3", "python3") // reads the name back with Python's email package
 	c := exec.Command(python, "-c", `import sys, email
 from email import policy
 m = email.message_from_string(sys.stdin.read(), policy=policy.default)

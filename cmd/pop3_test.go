@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/spf13/cobra"
 )
 
@@ -100,11 +101,8 @@ func TestPOP3TalkBinaryThroughPipe(t *testing.T) {
 }
 
 func TestPOP3TalkRefusedExplained(t *testing.T) {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
 	ios, _, errOut := TestIO("")
-	if code := run(context.Background(), []string{"pop3", "talk", "127.0.0.1:" + strconv.Itoa(port)}, ios); code != ExitFailure || !strings.Contains(errOut.String(), "connection refused") {
+	if code := run(context.Background(), []string{"pop3", "talk", testkit.FreeAddr(t)}, ios); code != ExitFailure || !strings.Contains(errOut.String(), "connection refused") {
 		t.Errorf("exit %d, stderr %s", code, errOut)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mailx-edu/mailx/server/control"
 	"github.com/mailx-edu/mailx/server/queue"
 )
 
@@ -34,17 +33,7 @@ func TestQueueActionFlags(t *testing.T) {
 // each.
 func TestQueueActions(t *testing.T) {
 	data, id := queuedData(t)
-	q, err := queue.Open(queue.Options{Data: data})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
-	s, err := control.Start(context.Background(), data, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	control.RegisterQueue(s, q)
+	q := serveQueue(t, data)
 	state := func() queue.State {
 		snap, err := q.Get(id)
 		if err != nil {

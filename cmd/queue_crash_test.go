@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -17,85 +16,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
-
-// queueServeProc is a `mailx serve` subprocess.
-type queueServeProc struct {
-	cmd  *exec.Cmd
-	smtp string // bound SMTP address
-	pop3 string // bound POP3 address, with pop3 on
-}
-
-// startQueueServe starts the built binary on data with every listener but SMTP
-// (and POP3 if pop3) off, and reads the bound addresses from its JSON
-// start-up report.
-func startQueueServe(t *testing.T, bin, data string, pop3 ...bool) *queueServeProc {
-	t.Helper()
-	args := []string{"serve", "--json", "--no-welcome", "--data", data, "--domain", "mx.test", "--user", "bob:crash-test",
-		"--smtp", "127.0.0.1:0", "--max-sessions-per-client", "1000"}
-	withPOP3 := len(pop3) > 0 && pop3[0]
-	if withPOP3 {
-		args = append(args, "--pop3", "127.0.0.1:0")
-	}
-	help, _ := exec.Command(bin, "serve", "--help").CombinedOutput()
-	for _, l := range []string{"submission", "smtps", "pop3", "pop3s", "imap", "imaps"} {
-		if l == "pop3" && withPOP3 {
-			continue
-		}
-		if strings.Contains(string(help), "--"+l+" ") {
-			args = append(args, "--"+l, "off")
-		}
-	}
-	c := exec.Command(bin, args...)
-	c.Env = append(os.Environ(), "MAILX_HOME="+filepath.Join(data, "home"), "NO_COLOR=1")
-	out, err := c.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	c.Stderr = &stderr
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &queueServeProc{cmd: c}
-	t.Cleanup(func() { c.Process.Kill(); c.Wait() })
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		if sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		io.Copy(io.Discard, out)
-	}()
-	select {
-	case l, ok := <-lines:
-		var report struct {
-			Event  string `json:"event"`
-			Listen []struct{ Name, Addr string }
-		}
-		if !ok || json.Unmarshal([]byte(l), &report) != nil || report.Event != "started" {
-			c.Process.Kill()
-			c.Wait()
-			t.Fatalf("mailx serve did not start: first line %q, stderr:\n%s", l, stderr.String())
-		}
-		for _, s := range report.Listen {
-			switch s.Name {
-			case "smtp":
-				p.smtp = s.Addr
-			case "pop3":
-				p.pop3 = s.Addr
-			}
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("mailx serve printed nothing in 30 s; stderr:\n%s", stderr.String())
-	}
-	if p.smtp == "" {
-		t.Fatal("no smtp listener in the start-up report")
-	}
-	return p
-}
 
 // TestServeCrashKeepsAcknowledgedMail is the issue's crash test: 20 SMTP
 // sessions send to the built `mailx serve`, which is killed with SIGKILL in
@@ -108,7 +31,8 @@ func TestServeCrashKeepsAcknowledgedMail(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	data := t.TempDir()
-	srv := startQueueServe(t, bin, data)
+	srv := startServeBinary(t, bin, data, "smtp")
+	smtpAddr := srv.addr(t, "smtp")
 
 	const sessions, killAfter = 20, 300
 	var mu sync.Mutex
@@ -123,7 +47,7 @@ func TestServeCrashKeepsAcknowledgedMail(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := smtp.Dial(srv.smtp)
+			c, err := smtp.Dial(smtpAddr)
 			if err != nil {
 				t.Errorf("dial: %v", err)
 				return
@@ -184,29 +108,20 @@ func TestServeCrashKeepsAcknowledgedMail(t *testing.T) {
 	case <-time.After(40 * time.Second):
 		t.Fatal("the server acknowledged too few messages in 40 s")
 	}
-	if err := srv.cmd.Process.Kill(); err != nil { // SIGKILL on Unix, TerminateProcess on Windows
-		t.Fatal(err)
-	}
-	srv.cmd.Wait()
+	srv.kill(t)
 	close(stop)
 	wg.Wait()
 	mu.Lock()
 	t.Logf("%d messages started, %d acknowledged before SIGKILL (%s)", len(started), len(acked), runtime.GOOS)
 	mu.Unlock()
 
-	srv2 := startQueueServe(t, bin, data)
-	_ = srv2
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		out, err := exec.Command(bin, "queue", "list", "--json", "--data", data).Output()
-		if err == nil && strings.TrimSpace(string(out)) == "[]" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("queue not empty 30 s after restart: %s %v", out, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	startServeBinary(t, bin, data, "smtp")
+	var out []byte
+	var err error
+	testkit.Eventually(t, 60*time.Second, func() bool {
+		out, err = exec.Command(bin, "queue", "list", "--json", "--data", data).Output()
+		return err == nil && strings.TrimSpace(string(out)) == "[]"
+	}, "queue not empty after restart: %s %v", testkit.Later(func() any { return out }), testkit.Later(func() any { return err }))
 
 	subject := regexp.MustCompile(`(?m)^Subject: crash (\d+)$`)
 	// All recipients are local, so messages take the queue's fast path:
@@ -278,33 +193,10 @@ func TestServeCrashAfterPOP3Delete(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	data := t.TempDir()
-	srv := startQueueServe(t, bin, data, true)
-	if srv.pop3 == "" {
-		t.Fatal("no pop3 listener in the start-up report")
-	}
-	sc, err := smtp.Dial(srv.smtp) // no STARTTLS: the test does not trust the server's certificate
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, subject := range []string{"delete me", "keep me"} {
-		err := sc.Mail("carol@far.test")
-		if err == nil {
-			err = sc.Rcpt("bob@mx.test")
-		}
-		var w io.WriteCloser
-		if err == nil {
-			w, err = sc.Data()
-		}
-		if err == nil {
-			io.WriteString(w, "Subject: "+subject+"\r\n\r\nHello.\r\n")
-			err = w.Close()
-		}
-		if err != nil {
-			t.Fatalf("sending %q: %v", subject, err)
-		}
-	}
-	sc.Quit()
-	c, err := net.DialTimeout("tcp", srv.pop3, 5*time.Second)
+	srv := startServeBinary(t, bin, data, "smtp", "pop3")
+	sendPlain(t, srv.addr(t, "smtp"), "carol@far.test", "bob@mx.test",
+		"Subject: delete me\r\n\r\nHello.\r\n", "Subject: keep me\r\n\r\nHello.\r\n")
+	c, err := net.DialTimeout("tcp", srv.addrs["pop3"], 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,12 +224,10 @@ func TestServeCrashAfterPOP3Delete(t *testing.T) {
 		}
 	}
 	c.Close()
-	srv.cmd.Process.Kill() // at once: well within the second before a periodic checkpoint
-	srv.cmd.Wait()
+	srv.kill(t) // at once: well within the second before a periodic checkpoint
 
-	srv2 := startQueueServe(t, bin, data)
-	srv2.cmd.Process.Kill()
-	srv2.cmd.Wait()
+	srv2 := startServeBinary(t, bin, data, "smtp")
+	srv2.kill(t)
 	subjects := map[string]int{}
 	for _, sub := range []string{"new", "cur"} {
 		es, _ := os.ReadDir(filepath.Join(data, "mail", "bob", sub))

@@ -99,19 +99,27 @@ func TestQueueWithoutData(t *testing.T) {
 	}
 }
 
-func TestQueueCommandsThroughRunningServer(t *testing.T) {
-	data, id := queuedData(t)
+// serveQueue opens the queue on data and its control endpoint, as a
+// running mailx serve does, until the test ends.
+func serveQueue(t *testing.T, data string) *queue.Queue {
+	t.Helper()
 	q, err := queue.Open(queue.Options{Data: data})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer q.Close()
+	t.Cleanup(func() { q.Close() })
 	s, err := control.Start(context.Background(), data, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	control.RegisterQueue(s, q)
+	return q
+}
+
+func TestQueueCommandsThroughRunningServer(t *testing.T) {
+	data, id := queuedData(t)
+	q := serveQueue(t, data)
 
 	ios, out, errOut := TestIO("")
 	if code := Main([]string{"queue", "list", "--data", data, "--json"}, ios); code != 0 {

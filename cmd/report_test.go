@@ -1,15 +1,14 @@
 package cmd
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/mailx-edu/mailx/server/servertest"
 )
 
 const reportSession = "EHLO student.test\nMAIL FROM:<alice@mailx.test>\nRCPT TO:<nobody@elsewhere.example>\nRCPT TO:<bob@mailx.test>\nDATA\nSubject: lab 1\n\nHello Bob, ``` and <b>not bold</b>.\n.\nQUIT\n"
@@ -116,16 +115,7 @@ func TestTranscriptExport(t *testing.T) {
 // screenshot beside the report, and a copy in $MAILX_SCREENSHOTS when set
 // (MAILX_SCREENSHOTS=$PWD/shots go test ./cmd -run Chromium, to look at it).
 func TestReportInChromium(t *testing.T) {
-	browser := ""
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			browser = p
-			break
-		}
-	}
-	if browser == "" {
-		t.Skip("chromium not installed (Debian package chromium): the report is not opened in a browser")
-	}
+	ctx := servertest.Chromium(t, 90*time.Second, chromedp.WindowSize(1000, 1400))
 	m := startTalkServe(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "lab1.html")
@@ -133,29 +123,6 @@ func TestReportInChromium(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q\n%s", code, stderr, out)
 	}
-	// The profile is not under t.TempDir: Chromium may still be writing it
-	// for a moment after it quits, and TempDir's removal would fail the test.
-	profile, err := os.MkdirTemp("", "mailx-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for i := 0; i < 50 && os.RemoveAll(profile) != nil; i++ {
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(browser), chromedp.UserDataDir(profile),
-		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.WindowSize(1000, 1400),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelT()
 	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+filepath.ToSlash(path)), chromedp.WaitVisible("#session")); err != nil {
 		t.Fatalf("chromium: open the report: %v", err)
 	}

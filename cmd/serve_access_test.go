@@ -1,60 +1,35 @@
 package cmd
 
 import (
-	"bufio"
 	"context"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/mailx-edu/mailx/server"
+	"github.com/mailx-edu/mailx/proto/testkit"
+	"github.com/mailx-edu/mailx/server/servertest"
 )
 
 // startAccessServe runs mailx serve's MTA in the test process on loopback
 // port 0 and delivers the two messages of the seeds' POP3 session to alice.
-func startAccessServe(t *testing.T) (*server.MTA, string) {
+func startAccessServe(t *testing.T) (*servertest.MTA, string) {
 	t.Helper()
-	data := t.TempDir()
-	m := startTestMTA(t, server.Config{Data: data, SMTPAddr: "127.0.0.1:0", SubmissionAddr: "off",
-		POP3Addr: "127.0.0.1:0", IMAPAddr: "off", NoTranscripts: true})
-	c, err := net.DialTimeout("tcp", m.Addr("smtp"), 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	r := bufio.NewReader(c)
-	reply := func(code string) {
-		t.Helper()
-		for {
-			l, err := r.ReadString('\n')
-			if err != nil || !strings.HasPrefix(l, code) {
-				t.Fatalf("SMTP: got %q (%v), want %s", l, err, code)
-			}
-			if len(l) > 3 && l[3] == ' ' {
-				return
-			}
-		}
-	}
-	reply("220")
+	m := servertest.Start(t, servertest.Options{Services: []string{servertest.SMTP, servertest.POP3}})
+	data := m.Data
+	c := testkit.Dial(t, m.Addr("smtp"))
+	defer c.Conn.Close()
+	c.Exchange("", "220")
 	for _, s := range [][2]string{{"EHLO client.test", "250"}, {"MAIL FROM:<bob@example.com>", "250"}, {"RCPT TO:<alice@mailx.test>", "250"},
 		{"DATA", "354"}, {"Subject: lunch\r\n\r\nAre you hungry?\r\n.", "250"},
 		{"MAIL FROM:<bob@example.com>", "250"}, {"RCPT TO:<alice@mailx.test>", "250"},
 		{"DATA", "354"}, {"Subject: dinner\r\n\r\n..Still hungry? (SMTP stuffs this dot too)\r\n.", "250"}, {"QUIT", "221"}} {
-		c.Write([]byte(s[0] + "\r\n"))
-		reply(s[1])
+		c.Exchange(s[0], s[1])
 	}
 	root := filepath.Join(data, "mail", "alice")
-	deadline := time.Now().Add(10 * time.Second)
-	for len(maildirFiles(root)) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("the two messages did not reach alice's Maildir")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.Eventually(t, 30*time.Second, func() bool { return len(maildirFiles(root)) >= 2 },
+		"the two messages did not reach alice's Maildir")
 	return m, root
 }
 
@@ -102,17 +77,10 @@ func TestDroppedPOP3SessionKeepsMail(t *testing.T) {
 		t.Errorf("mailx pop3 talk exited 0 although the input ended before QUIT:\n%s", out)
 	}
 	// The server notices the drop and releases the maildrop; mail stays.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		out, err := runTalk(t, m.Addr("pop3"), "user alice\npass hungry\nstat\nquit\n")
-		if err == nil && strings.Contains(out, "S: +OK 2 ") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after a dropped session:\n%s", out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.Eventually(t, 30*time.Second, func() bool {
+		out, err = runTalk(t, m.Addr("pop3"), "user alice\npass hungry\nstat\nquit\n")
+		return err == nil && strings.Contains(out, "S: +OK 2 ")
+	}, "after a dropped session: %v\n%s", testkit.Later(func() any { return err }), testkit.Later(func() any { return out }))
 	if files := maildirFiles(root); len(files) != 2 {
 		t.Errorf("after a dropped session alice's Maildir holds %d messages, want 2", len(files))
 	}

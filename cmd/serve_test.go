@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 	"github.com/mailx-edu/mailx/explore/render"
 	"github.com/mailx-edu/mailx/proto/imap"
 	"github.com/mailx-edu/mailx/proto/pop3"
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server"
 )
@@ -153,36 +153,14 @@ func TestServeRunsAndStops(t *testing.T) {
 // smtpExchange sends one message to rcpt and checks every reply.
 func smtpExchange(t *testing.T, addr, rcpt string) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	r := bufio.NewReader(c)
-	expect := func(code string) {
-		t.Helper()
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				t.Fatalf("reading reply: %v", err)
-			}
-			if len(line) >= 4 && line[3] == '-' {
-				continue
-			}
-			if !strings.HasPrefix(line, code) {
-				t.Fatalf("got %q, want %s", line, code)
-			}
-			return
-		}
-	}
-	expect("220")
+	c := testkit.Dial(t, addr)
+	defer c.Conn.Close()
+	c.Exchange("", "220")
 	for _, step := range [][2]string{
 		{"EHLO test.client", "250"}, {"MAIL FROM:<carol@example.com>", "250"}, {"RCPT TO:<" + rcpt + ">", "250"},
 		{"DATA", "354"}, {"Subject: from the test\r\n\r\nHello.\r\n.", "250"}, {"QUIT", "221"},
 	} {
-		io.WriteString(c, step[0]+"\r\n")
-		expect(step[1])
+		c.Exchange(step[0], step[1])
 	}
 }
 
@@ -220,17 +198,11 @@ func TestServeBinary(t *testing.T) {
 		}
 	}
 	smtpExchange(t, addr, "bob+test@mailx.test")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		// The welcome message and the one just sent.
-		if files, _ := filepath.Glob(filepath.Join(data, "mail", "bob", "new", "*")); len(files) == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("message not in bob's Maildir after 10s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	// The welcome message and the one just sent.
+	testkit.Eventually(t, 30*time.Second, func() bool {
+		files, _ := filepath.Glob(filepath.Join(data, "mail", "bob", "new", "*"))
+		return len(files) == 2
+	}, "message not in bob's Maildir")
 	cmd.Process.Signal(os.Interrupt)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit after interrupt: %v; stderr %s", err, stderr.String())
@@ -366,18 +338,7 @@ func TestTraceRendererGolden(t *testing.T) {
 	if st := tr.sessions["s3"].other.(*imapTrace).state; st != imap.Selected {
 		t.Errorf("IMAP trace state = %v, want selected", st)
 	}
-	path := filepath.Join("testdata", "serve", "trace.golden")
-	if *update {
-		os.MkdirAll(filepath.Dir(path), 0o755)
-		os.WriteFile(path, []byte(b.String()), 0o644)
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./cmd -run TraceRendererGolden -update creates it)", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("trace differs from %s:\n%s", path, b.String())
-	}
+	testkit.Golden(t, "testdata/serve/trace.golden", []byte(b.String()))
 }
 
 func TestBannerAddresses(t *testing.T) {

@@ -6,16 +6,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mailx-edu/mailx/server"
 	"github.com/mailx-edu/mailx/server/accounts"
+	"github.com/mailx-edu/mailx/server/servertest"
 )
 
 // startUserServer runs an MTA on data whose accounts come from users (--user)
 // or, when users is nil, from the accounts file.
 func startUserServer(t *testing.T, data string, users []accounts.Credential) {
 	t.Helper()
-	startTestMTA(t, server.Config{Data: data, SMTPAddr: "127.0.0.1:0", SubmissionAddr: "off",
-		POP3Addr: "off", IMAPAddr: "off", NoTranscripts: true, Users: users})
+	servertest.Start(t, servertest.Options{Data: data, Services: []string{servertest.SMTP}, Users: users})
 }
 
 func TestServeUserRefusesWhileFlagsHoldTheAccounts(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mailx-edu/mailx/proto/mx/mxtest"
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
 
 // fakeMTA is a small SMTP server in the test process on 127.0.0.1:0: enough
@@ -169,7 +170,7 @@ func TestSMTPTalkPipe(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q\n%s", code, stderr, out)
 	}
-	checkGolden(t, "smtp/talk_pipe.golden", []byte(portRE.ReplaceAllString(out, "127.0.0.1:PORT")))
+	testkit.Golden(t, "testdata/smtp/talk_pipe.golden", []byte(portRE.ReplaceAllString(out, "127.0.0.1:PORT")))
 	msgs := f.got()
 	if len(msgs) != 1 || !strings.Contains(msgs[0], "\n.hidden\n") {
 		t.Errorf("server stored %q; want one message with the line .hidden", msgs)
@@ -203,9 +204,7 @@ func TestSMTPTalkFailures(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "the input ended before QUIT") {
 		t.Errorf("script without QUIT: exit %d, stderr %q", code, stderr)
 	}
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	closed := ln.Addr().String()
-	ln.Close()
+	closed := testkit.FreeAddr(t) // nothing listens there
 	_, stderr, code = runMailx(t, "QUIT\n", "smtp", "talk", closed)
 	if code != 1 || !strings.Contains(stderr, "nothing listens on "+closed) || !strings.Contains(stderr, "mailx serve") {
 		t.Errorf("refused: exit %d, stderr %q", code, stderr)
@@ -257,7 +256,7 @@ func TestSMTPReplayExamples(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%s: exit %d %s", name, code, stderr)
 		}
-		checkGolden(t, "smtp/replay_"+name+".golden", []byte(out))
+		testkit.Golden(t, "testdata/smtp/replay_"+name+".golden", []byte(out))
 	}
 }
 
@@ -322,45 +321,12 @@ func TestSMTPBinaryThroughPipe(t *testing.T) {
 	}
 }
 
-// freePort returns a loopback port that was free a moment ago, for peers
-// that cannot be told to pick their own and report it.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// waitListening waits until addr accepts connections, or fails the test.
-func waitListening(t *testing.T, addr string, done <-chan struct{}) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case <-done:
-			t.Fatalf("the server exited before listening on %s", addr)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	t.Fatalf("nothing listens on %s after 10s", addr)
-}
-
 // TestSMTPAgainstPostfixSmtpSink talks to Postfix's smtp-sink, a real SMTP
 // server nobody here wrote, and checks dot-stuffing end to end in its dump.
 func TestSMTPAgainstPostfixSmtpSink(t *testing.T) {
-	sink := "/usr/sbin/smtp-sink"
+	sink := "/usr/sbin/smtp-sink" // not on a user's PATH
 	if _, err := os.Stat(sink); err != nil {
-		if sink, err = exec.LookPath("smtp-sink"); err != nil {
-			t.Skip("smtp-sink not installed (Debian package postfix)")
-		}
+		sink = testkit.NeedCommand(t, "smtp-sink", "postfix")
 	}
 	// smtp-sink drops root privileges to nobody, who cannot enter t.TempDir()'s
 	// private parent, so the dump directory lives directly under the temp root.
@@ -370,39 +336,28 @@ func TestSMTPAgainstPostfixSmtpSink(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	os.Chmod(dir, 0o777)
-	addr := freePort(t)
+	addr := testkit.FreeAddr(t)
 	args := []string{"-d", filepath.Join(dir, "msg.%M.")}
 	if os.Geteuid() == 0 {
 		args = append([]string{"-u", "nobody"}, args...)
 	}
-	cmd := exec.Command(sink, append(args, addr, "10")...)
-	var errOut bytes.Buffer
-	cmd.Stderr = &errOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() { cmd.Process.Kill(); <-done })
-	waitListening(t, addr, done)
+	peer := testkit.StartPeer(t, addr, exec.Command(sink, append(args, addr, "10")...))
 
 	out, stderr, code := runMailx(t, labSession, "smtp", "talk", addr)
 	if code != 0 {
-		t.Fatalf("exit %d: %s\n%s\nsmtp-sink: %s", code, stderr, out, errOut.String())
+		t.Fatalf("exit %d: %s\n%s\nsmtp-sink: %s", code, stderr, out, peer.Output())
 	}
 	if !strings.Contains(out, "XFORWARD") || !strings.Contains(out, "Postfix extension") {
 		t.Errorf("smtp-sink's EHLO keywords not explained:\n%s", out)
 	}
 	var dump []byte
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	testkit.Eventually(t, 30*time.Second, func() bool {
 		files, _ := filepath.Glob(filepath.Join(dir, "msg.*"))
 		if len(files) == 1 {
 			dump, _ = os.ReadFile(files[0])
-			if bytes.Contains(dump, []byte("fetch a pail?")) {
-				break
-			}
 		}
-	}
+		return bytes.Contains(dump, []byte("fetch a pail?"))
+	}, "smtp-sink did not store the whole message: %q", testkit.Later(func() any { return dump }))
 	if !bytes.Contains(dump, []byte("\n.hidden\n")) || bytes.Contains(dump, []byte("..hidden")) {
 		t.Errorf("smtp-sink stored:\n%s\nwant the line .hidden exactly", dump)
 	}

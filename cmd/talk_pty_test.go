@@ -4,7 +4,6 @@ package cmd
 
 import (
 	"fmt"
-	"net/smtp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
 
 // ptyScreen runs the built mailx in a real terminal: a detached tmux
@@ -27,9 +28,7 @@ type ptyScreen struct {
 
 func newPTYScreen(t *testing.T, width int, args ...string) *ptyScreen {
 	t.Helper()
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux not installed (Debian package tmux): the terminal tests need a real terminal emulator")
-	}
+	testkit.NeedCommand(t, "tmux", "tmux") // the terminal tests need a real terminal emulator
 	bin := buildBinary(t)
 	home := t.TempDir()
 	s := &ptyScreen{t: t, socket: filepath.Join(home, "tmux.sock"), width: width}
@@ -61,20 +60,15 @@ func (s *ptyScreen) screen(joined bool) string {
 	return s.tmux(args...)
 }
 
-// waitFor polls the screen until re matches, for up to 20 seconds.
+// waitFor polls the screen until re matches, for up to 30 seconds.
 func (s *ptyScreen) waitFor(re *regexp.Regexp) string {
 	s.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		sc := s.screen(false)
-		if re.MatchString(sc) {
-			return sc
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("the screen never showed %v:\n%s", re, sc)
-		}
-		time.Sleep(30 * time.Millisecond)
-	}
+	var sc string
+	testkit.Eventually(s.t, 30*time.Second, func() bool {
+		sc = s.screen(false)
+		return re.MatchString(sc)
+	}, "the screen never showed %v:\n%s", re, testkit.Later(func() any { return sc }))
+	return sc
 }
 
 // waitPrompt waits until the screen ends with an empty prompt, so that the
@@ -82,18 +76,13 @@ func (s *ptyScreen) waitFor(re *regexp.Regexp) string {
 // are echoed by the terminal itself, at column 0).
 func (s *ptyScreen) waitPrompt() {
 	s.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		sc := strings.TrimRight(s.screen(false), "\n ")
+	var sc string
+	testkit.Eventually(s.t, 30*time.Second, func() bool {
+		sc = strings.TrimRight(s.screen(false), "\n ")
 		last := sc[strings.LastIndexByte(sc, '\n')+1:]
-		if m := promptLine.FindStringSubmatch(strings.TrimRight(last, " ")); m != nil && m[2] == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("no prompt at the end of the screen:\n%s", sc)
-		}
-		time.Sleep(30 * time.Millisecond)
-	}
+		m := promptLine.FindStringSubmatch(strings.TrimRight(last, " "))
+		return m != nil && m[2] == ""
+	}, "no prompt at the end of the screen:\n%s", testkit.Later(func() any { return sc }))
 }
 
 // typeLine types line and Enter, as a student would.
@@ -284,23 +273,17 @@ func TestPTYIMAPIdlePush(t *testing.T) {
 	s.waitPrompt()
 	s.tmux("send-keys", "-t", "t", "-l", "DO")
 	msg := "From: bob@mailx.test\r\nTo: alice@mailx.test\r\nSubject: ping\r\n\r\nhi\r\n"
-	if err := sendPlain(m.Addr("smtp"), "bob@mailx.test", "alice@mailx.test", msg); err != nil {
-		t.Fatal(err)
-	}
+	sendPlain(t, m.Addr("smtp"), "bob@mailx.test", "alice@mailx.test", msg)
 	sc := s.waitFor(regexp.MustCompile(`S: \* \d+ EXISTS`))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.Eventually(t, 30*time.Second, func() bool {
 		trim := strings.TrimRight(sc, "\n ")
 		last := trim[strings.LastIndexByte(trim, '\n')+1:]
 		if m := promptLine.FindStringSubmatch(strings.TrimRight(last, " ")); m != nil && m[2] == "DO" {
-			break
+			return true
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after the push, the screen does not end with the prompt and the half-typed line:\n%s", sc)
-		}
-		time.Sleep(50 * time.Millisecond)
 		sc = s.screen(false)
-	}
+		return false
+	}, "after the push, the screen does not end with the prompt and the half-typed line:\n%s", testkit.Later(func() any { return sc }))
 	s.typeLine("NE")
 	s.waitFor(regexp.MustCompile(`S: a003 OK`))
 	s.typeLine("LOGOUT")
@@ -313,34 +296,4 @@ func TestPTYIMAPIdlePush(t *testing.T) {
 	if !strings.Contains(sc, "EXIT=0") || !strings.Contains(sc, "C: DONE") {
 		t.Errorf("IDLE session:\n%s", sc)
 	}
-}
-
-// sendPlain delivers one message over SMTP without STARTTLS (the test
-// server's certificate is self-signed).
-func sendPlain(addr, from, to, msg string) error {
-	c, err := smtp.Dial(addr)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if err := c.Hello("test.client"); err != nil {
-		return err
-	}
-	if err := c.Mail(from); err != nil {
-		return err
-	}
-	if err := c.Rcpt(to); err != nil {
-		return err
-	}
-	w, err := c.Data()
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write([]byte(msg)); err != nil {
-		return err
-	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	return c.Quit()
 }

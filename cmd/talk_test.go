@@ -7,38 +7,18 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/mailx-edu/mailx/server"
+	"github.com/mailx-edu/mailx/proto/testkit"
+	"github.com/mailx-edu/mailx/server/servertest"
 )
 
 // startTalkServe runs mailx serve's MTA in the test process with SMTP, POP3
 // and IMAP on loopback ports, and its generated self-signed certificate.
-func startTalkServe(t *testing.T) *server.MTA {
+func startTalkServe(t *testing.T) *servertest.MTA {
 	t.Helper()
-	return startTestMTA(t, server.Config{Data: t.TempDir(), SMTPAddr: "127.0.0.1:0", SubmissionAddr: "off",
-		POP3Addr: "127.0.0.1:0", IMAPAddr: "127.0.0.1:0", NoTranscripts: true})
-}
-
-// startTestMTA starts mailx serve's MTA with cfg in the test process and
-// shuts it down when the test ends.
-func startTestMTA(t *testing.T, cfg server.Config) *server.MTA {
-	t.Helper()
-	m, err := server.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		m.Shutdown(ctx)
-	})
-	return m
+	return servertest.Start(t, servertest.Options{Services: []string{servertest.SMTP, servertest.POP3, servertest.IMAP}})
 }
 
 // TestTalkStartTLSAgainstServe: --starttls upgrades each protocol's session
@@ -205,35 +185,11 @@ func TestSMTPReplayStepsOnTerminal(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the session's IDLE reader and the
-// test reading it at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// waitFor polls out until it contains want, failing after 15 s.
-func waitFor(t *testing.T, out *syncBuffer, want string) {
+// waitFor waits until out contains want, failing after 30 s.
+func waitFor(t *testing.T, out *testkit.Buffer, want string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(out.String(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q within 15s:\n%s", want, out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.Eventually(t, 30*time.Second, func() bool { return strings.Contains(out.String(), want) },
+		"no %q:\n%s", want, out)
 }
 
 // TestIMAPTalkAgainstServe drives `mailx imap talk` against mailx serve's
@@ -253,8 +209,8 @@ func TestIMAPTalkAgainstServe(t *testing.T) {
 	send("lunch")
 
 	pr, pw := io.Pipe()
-	out := &syncBuffer{}
-	errOut := &syncBuffer{}
+	out := &testkit.Buffer{}
+	errOut := &testkit.Buffer{}
 	ios := &IOStreams{In: pr, Out: out, ErrOut: errOut, Env: func(string) string { return "" }}
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
@@ -266,18 +222,13 @@ func TestIMAPTalkAgainstServe(t *testing.T) {
 	type_("LOGIN alice hungry")
 	waitFor(t, out, "a001 OK")
 	// The first message may still be on its way from the queue to the Maildir.
-	deadline := time.Now().Add(15 * time.Second)
-	for n := 2; ; n++ {
+	n := 1
+	testkit.Eventually(t, 30*time.Second, func() bool {
+		n++
 		type_("SELECT INBOX")
 		waitFor(t, out, "a00"+strconv.Itoa(n)+" OK")
-		if strings.Contains(out.String(), "* 1 EXISTS") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the first message never reached INBOX:\n%s", out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return strings.Contains(out.String(), "* 1 EXISTS")
+	}, "the first message never reached INBOX:\n%s", out)
 	type_("SEARCH SUBJECT lunch", "FETCH 1 (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])", `STORE 1 +FLAGS (\Flagged)`, "IDLE")
 	waitFor(t, out, "S: + ")
 	send("dinner")

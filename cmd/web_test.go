@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailx-edu/mailx/server"
 	"github.com/mailx-edu/mailx/server/accounts"
+	"github.com/mailx-edu/mailx/server/servertest"
 )
 
 func TestWebFlags(t *testing.T) {
@@ -53,19 +53,8 @@ func TestWebBadInput(t *testing.T) {
 // TestWebRuns starts mailx web against an in-process server, logs in over
 // HTTP and finds the session's transcript file.
 func TestWebRuns(t *testing.T) {
-	m, err := server.New(server.Config{Data: t.TempDir(), SMTPAddr: "127.0.0.1:0", SubmissionAddr: "127.0.0.1:0",
-		IMAPAddr: "127.0.0.1:0", POP3Addr: "off", Users: []accounts.Credential{{Name: "alice", Password: "hungry"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		m.Shutdown(ctx)
-	})
+	m := servertest.Start(t, servertest.Options{Services: []string{servertest.SMTP, servertest.Submission, servertest.IMAP},
+		Users: []accounts.Credential{{Name: "alice", Password: "hungry"}}})
 	dir := filepath.Join(t.TempDir(), "transcripts")
 	ios, out, _ := TestIO("")
 	ready := make(chan string, 1)

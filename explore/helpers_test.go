@@ -10,11 +10,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"flag"
 	"math/big"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,8 +19,6 @@ import (
 
 	"github.com/mailx-edu/mailx/explore/render"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 // step is one exchange a scripted server expects: a client line starting
 // with want (case-insensitive), answered with reply ("\n" separates lines;
@@ -188,24 +183,4 @@ func runSMTP(t *testing.T, f *fakeServer, lines []string, mod func(*Options, *Di
 	s := NewSession(c, o)
 	err = s.Run(ctx)
 	return out.String(), s, err
-}
-
-// golden compares got with testdata/name.golden, rewriting it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("output differs from %s (go test -update rewrites it; review the diff):\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
 }

@@ -4,34 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mailx-edu/mailx/explore/render"
 	"github.com/mailx-edu/mailx/proto/imap"
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/proto/transcript"
 )
-
-// syncBuffer is an output buffer tests may read while the session writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // gatedInput gives lines like LinesInput, but before a line listed in gates
 // it waits until the output shows the gate's text: pushed IDLE updates then
@@ -39,7 +22,7 @@ func (s *syncBuffer) String() string {
 type gatedInput struct {
 	lines []string
 	gates map[int]string
-	out   *syncBuffer
+	out   *testkit.Buffer
 	next  int
 }
 
@@ -48,9 +31,11 @@ func (in *gatedInput) ReadLine(string) (string, error) {
 		return "", errorsEOF
 	}
 	if want, ok := in.gates[in.next]; ok {
-		deadline := time.Now().Add(5 * time.Second)
-		for !strings.Contains(in.out.String(), want) && time.Now().Before(deadline) {
-			time.Sleep(2 * time.Millisecond)
+		// Wait for the output the next line depends on; if it never comes,
+		// end the session with an error the test reports, rather than type
+		// the line anyway and let the test pass or fail by chance.
+		if !testkit.Poll(30*time.Second, func() bool { return strings.Contains(in.out.String(), want) }) {
+			return "", fmt.Errorf("test input: %q never appeared before line %d (%q):\n%s", want, in.next+1, in.lines[in.next], in.out.String())
 		}
 	}
 	in.next++
@@ -62,7 +47,7 @@ func (in *gatedInput) Interactive() bool { return false }
 // runIMAP runs a scripted IMAP session and returns its plain output.
 func runIMAP(t *testing.T, f *fakeServer, lines []string, gates map[int]string, mod func(*Options, *DialOptions)) (string, *Session, error) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testkit.Buffer{}
 	_, s, err := runSMTP(t, f, nil, func(o *Options, d *DialOptions) {
 		o.Protocol = NewIMAP()
 		o.Render = render.New(out, render.Options{})
@@ -116,7 +101,7 @@ func TestIMAPSessionGolden(t *testing.T) {
 	if got := s.Last().Payload; got != "" {
 		t.Errorf("LOGOUT payload = %q", got)
 	}
-	golden(t, "imap_session", out)
+	testkit.Golden(t, "testdata/imap_session.golden", []byte(out))
 
 	tr, err := transcript.Read(&rec)
 	if err != nil {
@@ -126,7 +111,7 @@ func TestIMAPSessionGolden(t *testing.T) {
 	if err := Replay(context.Background(), tr, Options{Protocol: NewIMAP(), Render: render.New(&replay, render.Options{})}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "imap_replay", replay.String())
+	testkit.Golden(t, "testdata/imap_replay.golden", []byte(replay.String()))
 	for _, want := range []string{"S: * 1 FETCH (FLAGS (\\Seen) BODY[] {" + strconv.Itoa(len(imapMessage)) + "}", "S: Crepes at noon?", "C: DONE", "a007 OK: IDLE ended"} {
 		if !strings.Contains(replay.String(), want) {
 			t.Errorf("replay lacks %q", want)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mailx-edu/mailx/explore/render"
 	"github.com/mailx-edu/mailx/proto/pop3"
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/proto/transcript"
 )
 
@@ -72,7 +73,7 @@ func TestPOP3SeedSessionGolden(t *testing.T) {
 	if !ok || !strings.Contains(msg, "\r\n.\r\n.hidden dot\r\n") {
 		t.Errorf("retrieved message 1 = %q: stuffing not undone", msg)
 	}
-	golden(t, "pop3_seed", out)
+	testkit.Golden(t, "testdata/pop3_seed.golden", []byte(out))
 
 	// Replaying the recording shows the same annotated session.
 	tr, err := transcript.Read(&rec)
@@ -105,7 +106,7 @@ func TestPOP3ErrorsAndHelpers(t *testing.T) {
 	if s.Failures() != 2 {
 		t.Errorf("failures = %d, want 2 (-ERR twice)", s.Failures())
 	}
-	golden(t, "pop3_errors", out)
+	testkit.Golden(t, "testdata/pop3_errors.golden", []byte(out))
 }
 
 func TestPOP3ViewAfterRetr(t *testing.T) {

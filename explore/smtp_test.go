@@ -7,12 +7,14 @@ import (
 	"errors"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mailx-edu/mailx/explore/render"
 	"github.com/mailx-edu/mailx/proto/smtp"
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/proto/transcript"
 )
 
@@ -65,7 +67,7 @@ func TestSMTPSessionGolden(t *testing.T) {
 	if !slices.Contains(got, "RCPT TO: jill@mx.test") {
 		t.Errorf("the student's line was not sent as typed; got %q", got)
 	}
-	golden(t, "smtp_session", out)
+	testkit.Golden(t, "testdata/smtp_session.golden", []byte(out))
 	if len(exchanges) != 8 { // greeting + 7 awaited commands
 		t.Errorf("OnExchange called %d times, want 8", len(exchanges))
 	}
@@ -112,7 +114,7 @@ func TestSMTPRecordReplayRoundTrip(t *testing.T) {
 	if !strings.Contains(out.String(), "550 = mailbox unavailable") || !strings.Contains(out.String(), "dot-stuffed") {
 		t.Errorf("replay lacks annotations:\n%s", out.String())
 	}
-	golden(t, "smtp_replay", out.String())
+	testkit.Golden(t, "testdata/smtp_replay.golden", []byte(out.String()))
 }
 
 func TestSMTPServerClosesEarly(t *testing.T) {
@@ -227,13 +229,9 @@ func TestTLSVerificationExplained(t *testing.T) {
 
 func TestConnectionRefusedExplained(t *testing.T) {
 	// A port that was just free and is closed again: nothing listens there.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	_, err = Dial(context.Background(), "127.0.0.1", port, DialOptions{Timeout: time.Second})
+	_, p, _ := net.SplitHostPort(testkit.FreeAddr(t))
+	port, _ := strconv.Atoi(p)
+	_, err := Dial(context.Background(), "127.0.0.1", port, DialOptions{Timeout: time.Second})
 	var ce *ConnError
 	if !errors.As(err, &ce) {
 		t.Fatalf("err = %v", err)

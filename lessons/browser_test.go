@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/mailx-edu/mailx/explore/render"
+	"github.com/mailx-edu/mailx/server/servertest"
 )
 
 // TestWebLessonInBrowser does lesson 11 as a student does: Chromium logs in
@@ -22,16 +22,7 @@ import (
 // web steps and types the answers. Every check reads the bridge's record
 // of what the real page did.
 func TestWebLessonInBrowser(t *testing.T) {
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		t.Skip("no Chromium: install the Debian package chromium to run the browser test")
-	}
+	bctx := servertest.Chromium(t, 3*time.Minute)
 	l, err := Find("web-mail-bridge")
 	if err != nil {
 		t.Fatal(err)
@@ -49,24 +40,6 @@ func TestWebLessonInBrowser(t *testing.T) {
 		t.Fatalf("web mail at %q", base)
 	}
 
-	// Chromium may still write its profile for a moment after it was told
-	// to stop: remove it with a few tries rather than fail the test.
-	profile, err := os.MkdirTemp("", "mailx-lesson-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for i := 0; i < 50 && os.RemoveAll(profile) != nil; i++ {
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
-	actx, cancelA := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true))
-	defer cancelA()
-	bctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
 	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(bctx, actions...); err != nil {

@@ -13,7 +13,7 @@ import (
 )
 
 // TestAccessServersReadDeliveries: a message accepted by SMTP reaches an
-// IMAP client in IDLE within a second, then the seeds' POP3 session
+// IMAP client in IDLE without a command, then the seeds' POP3 session
 // (user alice / pass hungry / list / retr / dele / quit) downloads and
 // deletes it; both sessions leave transcripts.
 func TestAccessServersReadDeliveries(t *testing.T) {
@@ -47,7 +47,6 @@ func TestAccessServersReadDeliveries(t *testing.T) {
 	ic.Write([]byte("a3 IDLE\r\n"))
 	expect(ir, "+")
 
-	start := time.Now()
 	smtpSession(t, m.Addr("smtp"), [][2]string{
 		{"EHLO client.test\r\n", "250"},
 		{"MAIL FROM:<bob@example.com>\r\n", "250"},
@@ -56,10 +55,9 @@ func TestAccessServersReadDeliveries(t *testing.T) {
 		{"Subject: lunch?\r\n\r\nAre you hungry?\r\n.\r\n", "250"},
 		{"QUIT\r\n", "221"},
 	})
+	// The push must come by itself, within the connection's 30 s deadline;
+	// its speed is server/imap's BenchmarkIdlePush.
 	expect(ir, "* 1 EXISTS")
-	if d := time.Since(start); d > 1500*time.Millisecond {
-		t.Errorf("IDLE saw the delivery %s after the SMTP session began, want about a second at most", d)
-	}
 	ic.Write([]byte("DONE\r\na4 LOGOUT\r\n"))
 	expect(ir, "a4 OK")
 
@@ -82,13 +80,11 @@ func TestAccessServersReadDeliveries(t *testing.T) {
 	}
 	for _, p := range []string{"pop3", "imap"} {
 		var session string
-		ev.mu.Lock()
-		for _, e := range ev.all {
+		for _, e := range ev.All() {
 			if e.Proto == p && e.Dir == transcript.Meta && strings.HasPrefix(e.Line, "connect from") {
 				session = e.Session
 			}
 		}
-		ev.mu.Unlock()
 		if session == "" {
 			t.Fatalf("no %s session in the trace", p)
 		}

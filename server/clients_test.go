@@ -2,42 +2,25 @@ package server
 
 import (
 	"bytes"
-	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
 
 // These tests drive mailx serve with mail clients nobody here wrote:
 // Python's smtplib, swaks and curl. Each message must land in a Maildir.
 
-// need skips the test when a program is missing, naming its Debian package.
-func need(t *testing.T, prog, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(prog)
-	if err != nil {
-		t.Skipf("%s not found: install the Debian package %s to run this test", prog, pkg)
-	}
-	return p
-}
-
 // runClient runs a client program with a time limit and returns its output.
 func runClient(t *testing.T, stdin string, name string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
+	cmd := exec.Command(name, args...)
 	cmd.Stdin = strings.NewReader(stdin)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out.String())
-	}
-	return out.String()
+	return testkit.Run(t, 90*time.Second, cmd)
 }
 
 // waitMaildir waits for n messages in user's new/ and returns their contents.
@@ -45,23 +28,18 @@ func waitMaildir(t *testing.T, ev *events, data, user string, n int) []string {
 	t.Helper()
 	// Generous: the whole suite runs packages in parallel on two cores, and
 	// a loaded machine must not turn a slow delivery into a failure.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		files, _ := filepath.Glob(filepath.Join(data, "mail", user, "new", "*"))
-		if len(files) >= n {
-			var out []string
-			for _, f := range files {
-				b, _ := os.ReadFile(f)
-				out = append(out, string(b))
-			}
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s's Maildir holds %d messages after 60s, want %d", user, len(files), n)
-		}
-		ev.waitMeta(t, "", "delivered to "+user) // returns at once once one was seen; the loop re-checks
-		time.Sleep(10 * time.Millisecond)
+	ev.waitMeta(t, "", "delivered to "+user)
+	var files []string
+	testkit.Eventually(t, 60*time.Second, func() bool {
+		files, _ = filepath.Glob(filepath.Join(data, "mail", user, "new", "*"))
+		return len(files) >= n
+	}, "%s's Maildir holds %d messages, want %d", user, testkit.Later(func() any { return len(files) }), n)
+	var out []string
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		out = append(out, string(b))
 	}
+	return out
 }
 
 const smtplibScript = `
@@ -107,13 +85,13 @@ print("ok")
 `
 
 func TestPythonSmtplib(t *testing.T) {
-	py := need(t, "python3", "python3")
+	py := testkit.NeedCommand(t, "python3", "python3")
 	ev := newEvents()
 	cfg := testConfig(t)
 	cfg.Trace = ev.hook
 	// Remote mail goes to a loopback port nobody listens on: it stays
 	// deferred in the queue, and no test ever asks a real DNS server.
-	cfg.Routes = map[string]string{"example.com": closedPort(t)}
+	cfg.Routes = map[string]string{"example.com": testkit.FreeAddr(t)}
 	m := startMTA(t, cfg)
 	out := runClient(t, "", py, "-c", smtplibScript, port(m.Addr("smtp")), port(m.Addr("submission")), m.Certificate().CertFile)
 	if !strings.Contains(out, "ok") {
@@ -138,21 +116,10 @@ func TestPythonSmtplib(t *testing.T) {
 	}
 }
 
-// closedPort returns a loopback address where nothing listens.
-func closedPort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func port(addr string) string { return addr[strings.LastIndexByte(addr, ':')+1:] }
 
 func TestSwaksWithAttachment(t *testing.T) {
-	swaks := need(t, "swaks", "swaks")
+	swaks := testkit.NeedCommand(t, "swaks", "swaks")
 	ev := newEvents()
 	cfg := testConfig(t)
 	cfg.Trace = ev.hook
@@ -177,7 +144,7 @@ func TestSwaksWithAttachment(t *testing.T) {
 }
 
 func TestCurlSMTP(t *testing.T) {
-	curl := need(t, "curl", "curl")
+	curl := testkit.NeedCommand(t, "curl", "curl")
 	ev := newEvents()
 	cfg := testConfig(t)
 	cfg.Trace = ev.hook

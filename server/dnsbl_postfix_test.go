@@ -17,8 +17,8 @@ import (
 // real Postfix with reject_rbl_client bl.lab.test and mailx's lab server the
 // same RCPT from that client (announced with XCLIENT), and compares the two
 // replies. Postfix runs in a private network and mount namespace (unshare),
-// with its own configuration and queue bind-mounted over /etc/postfix and
-// /var/spool/postfix and dnsmasq serving the zone on that namespace's
+// with its own configuration, queue and data bind-mounted over /etc/postfix,
+// /var/spool/postfix and /var/lib/postfix, and dnsmasq serving the zone on that namespace's
 // 127.0.0.1:53, so nothing on the machine is touched and no packet leaves
 // the namespace's loopback.
 func TestDNSBLReplyMatchesPostfix(t *testing.T) {
@@ -43,7 +43,10 @@ func TestDNSBLReplyMatchesPostfix(t *testing.T) {
 	if out, err := exec.Command("cp", "-a", "/etc/postfix", filepath.Join(dir, "etc")).CombinedOutput(); err != nil {
 		t.Fatalf("copy /etc/postfix: %v %s", err, out)
 	}
+	// The data directory too: a Postfix already running on the machine (a
+	// benchmark's peer) holds /var/lib/postfix/master.lock.
 	os.MkdirAll(filepath.Join(dir, "spool"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "lib"), 0o755)
 	mainCF := fmt.Sprintf(`compatibility_level = 3.6
 myhostname = mx.hamburger.test
 mydestination = hamburger.test
@@ -65,6 +68,8 @@ ip link set lo up
 mount --bind $D/resolv.conf /etc/resolv.conf
 mount --bind $D/etc /etc/postfix
 mount --bind $D/spool /var/spool/postfix
+chown postfix:postfix $D/lib && chmod 0700 $D/lib
+mount --bind $D/lib /var/lib/postfix
 dnsmasq --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces --pid-file=$D/dnsmasq.pid --local=/bl.lab.test/ \
   --address=/66.113.0.203.bl.lab.test/127.0.0.2 --txt-record=66.113.0.203.bl.lab.test,"open relay abused"
 postfix post-install create-missing >/dev/null 2>&1

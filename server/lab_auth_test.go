@@ -8,27 +8,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/server/maildir"
 )
 
 // waitFiles waits until dir (a Maildir folder's new/) holds n messages.
 func waitFiles(t *testing.T, dir string, n int) []string {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		es, _ := os.ReadDir(dir)
-		if len(es) >= n {
-			var out []string
-			for _, e := range es {
-				out = append(out, filepath.Join(dir, e.Name()))
-			}
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s holds %d messages after 15s, want %d", dir, len(es), n)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var es []os.DirEntry
+	testkit.Eventually(t, 30*time.Second, func() bool {
+		es, _ = os.ReadDir(dir)
+		return len(es) >= n
+	}, "%s holds %d messages, want %d", dir, testkit.Later(func() any { return len(es) }), n)
+	var out []string
+	for _, e := range es {
+		out = append(out, filepath.Join(dir, e.Name()))
 	}
+	return out
 }
 
 func TestLabAuthenticationPasses(t *testing.T) {

@@ -43,6 +43,13 @@ func startLabWith(t *testing.T, base Config, hamburgerScenario, data string) (*L
 			{Domain: "hamburger.test", Users: []accounts.Credential{{Name: "bob", Password: "burger"}}, SMTPAddr: "127.0.0.1:0", SubmissionAddr: "127.0.0.1:0", Scenario: hamburgerScenario},
 		},
 	}
+	return runLab(t, cfg), ev
+}
+
+// runLab starts the lab cfg describes and shuts it down when the test ends,
+// failing the test if that takes more than 10 s.
+func runLab(t testing.TB, cfg LabConfig) *Lab {
+	t.Helper()
 	l, err := NewLab(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -51,11 +58,13 @@ func startLabWith(t *testing.T, base Config, hamburgerScenario, data string) (*L
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		l.Shutdown(ctx)
+		if err := l.Shutdown(ctx); err != nil {
+			t.Errorf("lab shutdown: %v", err)
+		}
 	})
-	return l, ev
+	return l
 }
 
 // submit sends a message as user through addr's submission service with
@@ -122,10 +131,8 @@ func readDSN(t *testing.T, path string) *dsn.Report {
 }
 
 func (e *events) text() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	var b strings.Builder
-	for _, ev := range e.all {
+	for _, ev := range e.All() {
 		b.WriteString("[" + ev.Session + "] " + ev.Dir.String() + ": " + ev.Line + "\n")
 	}
 	return b.String()

@@ -1,19 +1,19 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/accounts"
 )
@@ -22,22 +22,12 @@ func init() { accounts.HashCost = bcrypt.MinCost }
 
 // events collects trace events and lets a test wait for one.
 type events struct {
-	mu   sync.Mutex
-	all  []transcript.Event
-	more chan struct{}
+	testkit.Recorder[transcript.Event]
 }
 
-func newEvents() *events { return &events{more: make(chan struct{}, 1)} }
+func newEvents() *events { return &events{} }
 
-func (e *events) hook(ev transcript.Event) {
-	e.mu.Lock()
-	e.all = append(e.all, ev)
-	e.mu.Unlock()
-	select {
-	case e.more <- struct{}{}:
-	default:
-	}
-}
+func (e *events) hook(ev transcript.Event) { e.Add(ev) }
 
 // waitMeta waits (at most 30 s) for a Meta event of session (any when "")
 // containing s, looking at past events too. The bound is generous because
@@ -45,22 +35,9 @@ func (e *events) hook(ev transcript.Event) {
 // (a benchmark, a CI neighbour) that alone has taken seconds under -race.
 func (e *events) waitMeta(t *testing.T, session, s string) transcript.Event {
 	t.Helper()
-	timeout := time.After(30 * time.Second)
-	for {
-		e.mu.Lock()
-		for _, ev := range e.all {
-			if ev.Dir == transcript.Meta && strings.Contains(ev.Line, s) && (session == "" || ev.Session == session) {
-				e.mu.Unlock()
-				return ev
-			}
-		}
-		e.mu.Unlock()
-		select {
-		case <-e.more:
-		case <-timeout:
-			t.Fatalf("no trace event containing %q within 30s", s)
-		}
-	}
+	return e.Wait(t, 30*time.Second, fmt.Sprintf("containing %q", s), func(ev transcript.Event) bool {
+		return ev.Dir == transcript.Meta && strings.Contains(ev.Line, s) && (session == "" || ev.Session == session)
+	})
 }
 
 // testConfig listens on loopback port 0 everywhere.
@@ -87,7 +64,9 @@ func startMTA(t *testing.T, cfg Config) *MTA {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		m.Shutdown(ctx)
+		if err := m.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
 	})
 	return m
 }
@@ -95,32 +74,11 @@ func startMTA(t *testing.T, cfg Config) *MTA {
 // smtpSession runs lines against addr, checking each reply's code.
 func smtpSession(t *testing.T, addr string, steps [][2]string) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	r := bufio.NewReader(c)
-	read := func(want string) {
-		t.Helper()
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				t.Fatalf("read: %v", err)
-			}
-			if len(line) < 4 || line[3] == ' ' {
-				if !strings.HasPrefix(line, want) {
-					t.Fatalf("got %q, want %s", line, want)
-				}
-				return
-			}
-		}
-	}
-	read("220")
+	c := testkit.Dial(t, addr)
+	defer c.Conn.Close()
+	c.Exchange("", "220")
 	for _, s := range steps {
-		c.Write([]byte(s[0]))
-		read(s[1])
+		c.Exchange(strings.TrimSuffix(s[0], "\r\n"), s[1])
 	}
 }
 

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/server/accounts"
 )
 
@@ -18,51 +18,11 @@ import (
 // and into Python's aiosmtpd, and Postfix's smtp-source relays through
 // mailx serve.
 
-// freePort returns a loopback port that was free a moment ago, for peers
-// that cannot report the port they bound.
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// startPeer runs a server program and waits (at most 15 s) until addr
-// accepts connections. It is stopped in t.Cleanup.
+// startPeer runs a server program and waits until addr accepts
+// connections. It is stopped in t.Cleanup.
 func startPeer(t *testing.T, addr string, name string, args ...string) {
 	t.Helper()
-	cmd := exec.Command(name, args...)
-	var errBuf strings.Builder
-	cmd.Stdout, cmd.Stderr = &errBuf, &errBuf
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case <-done:
-			t.Fatalf("%s exited before listening: %s", name, errBuf.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not listen on %s within 15s: %s", name, addr, errBuf.String())
-		}
-		time.Sleep(20 * time.Millisecond) // an external process: no other readiness signal
-	}
+	testkit.StartPeer(t, addr, exec.Command(name, args...))
 }
 
 // relayingMTA starts crepes.test with a static route for far.test to peer.
@@ -83,11 +43,8 @@ func relayingMTA(t *testing.T, peer string, mod func(*Config)) (*MTA, *events) {
 }
 
 func TestRelayIntoPostfixSmtpSink(t *testing.T) {
-	bin, err := exec.LookPath("smtp-sink")
-	if err != nil {
-		t.Skip("smtp-sink not installed (Debian package postfix)")
-	}
-	peer := freePort(t)
+	bin := testkit.NeedCommand(t, "smtp-sink", "postfix")
+	peer := testkit.FreeAddr(t)
 	args := []string{"-c", "-h", "sink.far.test"}
 	if os.Geteuid() == 0 {
 		args = append(args, "-u", "nobody") // smtp-sink refuses to run as root
@@ -110,13 +67,8 @@ func TestRelayIntoPostfixSmtpSink(t *testing.T) {
 
 func waitEmpty(t *testing.T, m *MTA) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for len(m.Queue().List()) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("queue not empty after 20s: %+v", m.Queue().List())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, 30*time.Second, func() bool { return len(m.Queue().List()) == 0 },
+		"queue not empty: %+v", testkit.Later(func() any { return m.Queue().List() }))
 }
 
 // python3WithAiosmtpd finds a Python that can import aiosmtpd: the Debian
@@ -135,7 +87,7 @@ func TestRelayIntoAiosmtpd(t *testing.T) {
 	if py == "" {
 		t.Skip("Python's aiosmtpd not installed (Debian package python3-aiosmtpd)")
 	}
-	peer := freePort(t)
+	peer := testkit.FreeAddr(t)
 	box := filepath.Join(t.TempDir(), "maildir")
 	startPeer(t, peer, py, "-m", "aiosmtpd", "-n", "-l", peer, "-c", "aiosmtpd.handlers.Mailbox", box)
 	m, ev := relayingMTA(t, peer, nil)
@@ -164,12 +116,9 @@ func TestRelayIntoAiosmtpd(t *testing.T) {
 // (--relay-net 127.0.0.1/32), the way an office network is trusted; the
 // submission port would (rightly) answer 530 5.7.0 before MAIL.
 func TestPostfixSmtpSourceRelaysThroughMailx(t *testing.T) {
-	source, err1 := exec.LookPath("smtp-source")
-	sink, err2 := exec.LookPath("smtp-sink")
-	if err1 != nil || err2 != nil {
-		t.Skip("smtp-source/smtp-sink not installed (Debian package postfix)")
-	}
-	peer := freePort(t)
+	source := testkit.NeedCommand(t, "smtp-source", "postfix")
+	sink := testkit.NeedCommand(t, "smtp-sink", "postfix")
+	peer := testkit.FreeAddr(t)
 	args := []string{"-c", "-h", "sink.far.test"}
 	if os.Geteuid() == 0 {
 		args = append(args, "-u", "nobody")

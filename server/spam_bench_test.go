@@ -23,18 +23,7 @@ func BenchmarkChecks(b *testing.B) {
 			{Domain: "hamburger.test", Users: []accounts.Credential{{Name: "bob", Password: "burger"}}, SMTPAddr: "127.0.0.1:0"},
 		},
 	}
-	l, err := NewLab(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := l.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		l.Shutdown(ctx)
-	}()
+	l := runLab(b, cfg)
 	raw := []byte("Received: from laptop ([127.0.0.1]) by mx.crepes.test (mailx) with ESMTPA id 1;\r\n\tMon, 07 Dec 2026 10:00:00 +0000\r\n" +
 		"From: Alice <alice@crepes.test>\r\nTo: Bob <bob@hamburger.test>\r\nSubject: lab notes\r\nDate: " + time.Now().Format(time.RFC1123Z) +
 		"\r\nMessage-ID: <bench@crepes.test>\r\n\r\nHi Bob, the notes from Thursday's lab are in the shared folder.\r\n")

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"net"
 	"net/smtp"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/server/accounts"
 	"github.com/mailx-edu/mailx/server/maildir"
 )
@@ -99,18 +99,7 @@ func TestMovingIntoJunkTeachesTheFilter(t *testing.T) {
 			{Domain: "hamburger.test", Users: []accounts.Credential{{Name: "bob", Password: "burger"}}, SMTPAddr: "127.0.0.1:0", IMAPAddr: "127.0.0.1:0"},
 		},
 	}
-	l, err := NewLab(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		l.Shutdown(ctx)
-	})
+	l := runLab(t, cfg)
 	ham := l.MTA("hamburger.test")
 	inbox := filepath.Join(ham.MailRoot("bob"), maildir.New)
 	junk := filepath.Join(ham.MailRoot("bob"), ".Junk", maildir.New)
@@ -150,18 +139,17 @@ func TestMovingIntoJunkTeachesTheFilter(t *testing.T) {
 // waitFileWith waits until a file in dir contains s, and returns its text.
 func waitFileWith(t *testing.T, dir, s string) string {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	var text string
+	testkit.Eventually(t, 30*time.Second, func() bool {
 		es, _ := os.ReadDir(dir)
 		for _, e := range es {
 			b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
 			if strings.Contains(string(b), s) {
-				return string(b)
+				text = string(b)
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no message in %s contains %q after 15s", dir, s)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return false
+	}, "no message in %s contains %q", dir, s)
+	return text
 }

@@ -3,35 +3,14 @@ package render
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/mailx-edu/mailx/proto/note"
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run go test -update): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s:\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 func sample(r *Renderer) {
 	r.Heading("Connected to 127.0.0.1:2525")
@@ -54,7 +33,7 @@ func sample(r *Renderer) {
 func TestPlainGolden(t *testing.T) {
 	var b bytes.Buffer
 	sample(New(&b, Options{}))
-	golden(t, "plain", b.Bytes())
+	testkit.Golden(t, "testdata/plain.golden", b.Bytes())
 	if strings.Contains(b.String(), "\x1b[") {
 		t.Error("plain output contains ANSI escapes")
 	}

@@ -3,15 +3,12 @@ package dsn
 import (
 	"bytes"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+	"github.com/mailx-edu/mailx/proto/testkit"
+)
 
 var (
 	arrival = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
@@ -52,30 +49,12 @@ func sampleNotice() Notice {
 	}
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run go test -update and review the diff)\ngot:\n%s", path, got)
-	}
-}
-
 func TestBuildGolden(t *testing.T) {
 	msg, err := Build(sampleNotice())
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "bounce", msg)
+	testkit.Golden(t, "testdata/bounce.golden", msg)
 
 	n := sampleNotice()
 	n.Recipients = []Recipient{{
@@ -92,7 +71,7 @@ func TestBuildGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "delay", msg)
+	testkit.Golden(t, "testdata/delay.golden", msg)
 }
 
 func TestBuildWireRules(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
 
 // pyParse is a small Python program that parses a message with Python's
@@ -48,10 +50,7 @@ type pyResult struct {
 // Compose writes exactly as Parse does: same parts, types, file names and
 // decoded bytes.
 func TestPythonParsesCompose(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 is not installed (Debian package python3); it is the independent parser this test compares with")
-	}
+	py := testkit.NeedCommand(t, "python3", "python3") // the independent parser this test compares with
 	rng := rand.New(rand.NewSource(7))
 	dir := t.TempDir()
 	script := filepath.Join(dir, "parse.py")

@@ -330,8 +330,10 @@ func TestLookupErrors(t *testing.T) {
 			if e.Hint() == "" {
 				t.Error("no hint")
 			}
-			if d := time.Since(start); d > 2*time.Second {
-				t.Errorf("took %v; timeouts must stay bounded", d)
+			// Not a speed goal: 2 attempts of 100 ms must not take the
+			// default 2 × 3 s, and 5 s leaves a loaded machine room.
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v; the resolver's Timeout was not honoured", d)
 			}
 		})
 	}
@@ -356,7 +358,7 @@ func TestContextCancelStopsLookup(t *testing.T) {
 	r := &mx.Resolver{Server: addr, Timeout: 10 * time.Second, Attempts: 5}
 	start := time.Now()
 	_, err := r.Lookup(ctx, "multi.test")
-	if err == nil || time.Since(start) > 3*time.Second {
+	if err == nil || time.Since(start) > 5*time.Second { // the context's 50 ms, not 5 attempts of 10 s
 		t.Fatalf("Lookup = %v after %v; want a prompt error", err, time.Since(start))
 	}
 }

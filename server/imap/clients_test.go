@@ -1,7 +1,6 @@
 package imap
 
 import (
-	"context"
 	"net"
 	"os"
 	"os/exec"
@@ -10,23 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/server/maildir"
 )
 
 // run runs a real client program with a time limit and returns its output.
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("%s is not installed (Debian package: %s)", name, name)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, path, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return testkit.Run(t, 30*time.Second, exec.Command(testkit.NeedCommand(t, name, name), args...))
 }
 
 func folderCount(t *testing.T, data, name string) int {

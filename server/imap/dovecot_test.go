@@ -3,129 +3,26 @@
 package imap
 
 import (
-	"bytes"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/mailx-edu/mailx/server/servertest/dovecot"
 
 	"github.com/mailx-edu/mailx/server/maildir"
 )
 
 // startDovecotOn starts a throwaway Dovecot (Debian's dovecot-imapd) whose
-// one user alice (password hungry) has her Maildir at root, IMAP on a free
-// loopback port, everything else in t.TempDir(); it returns the address
-// and a function that stops Dovecot. As root, Dovecot runs mail processes
-// as nobody, so the Maildir is handed to nobody first.
+// one user alice (password hungry) has her Maildir at root; it returns the
+// IMAP address and a function that stops Dovecot.
 func startDovecotOn(t *testing.T, root string) (string, func()) {
 	t.Helper()
-	bin := "/usr/sbin/dovecot"
-	if _, err := os.Stat(bin); err != nil {
-		t.Skip("dovecot is not installed (Debian package dovecot-imapd)")
-	}
-	dir := t.TempDir()
-	uid, gid := os.Getuid(), os.Getgid()
-	internal, login := "", ""
-	if uid == 0 {
-		nobody, err := user.Lookup("nobody")
-		if err != nil {
-			t.Skip("running as root needs the user nobody for Dovecot's mail processes")
-		}
-		uid, _ = strconv.Atoi(nobody.Uid)
-		gid, _ = strconv.Atoi(nobody.Gid)
-		internal, login = "dovecot", "dovenull"
-		openToOthers(root)
-		filepath.Walk(root, func(p string, _ os.FileInfo, _ error) error { return os.Chown(p, uid, gid) })
-	} else {
-		me, err := user.Current()
-		if err != nil {
-			t.Skip("cannot tell the current user for Dovecot's settings")
-		}
-		internal, login = me.Username, me.Username
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	passwd := filepath.Join(dir, "passwd")
-	os.WriteFile(passwd, []byte(fmt.Sprintf("alice:{PLAIN}hungry:%d:%d::%s\n", uid, gid, root)), 0o644)
-	logPath := filepath.Join(dir, "dovecot.log")
-	conf := filepath.Join(dir, "dovecot.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf(`protocols = imap
-listen = 127.0.0.1
-base_dir = %[1]s/run
-state_dir = %[1]s/state
-log_path = %[2]s
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-default_internal_user = %[3]s
-default_login_user = %[4]s
-first_valid_uid = 1
-mail_location = maildir:~
-passdb {
-  driver = passwd-file
-  args = %[5]s
-}
-userdb {
-  driver = passwd-file
-  args = %[5]s
-}
-service imap-login {
-  inet_listener imap {
-    port = %[6]d
-  }
-}
-`, dir, logPath, internal, login, passwd, port)), 0o644)
-	os.MkdirAll(filepath.Join(dir, "state"), 0o755)
-	cmd := exec.Command(bin, "-F", "-c", conf)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start dovecot: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	stop := func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	}
-	t.Cleanup(stop)
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case <-exited:
-			log, _ := os.ReadFile(logPath)
-			t.Fatalf("dovecot exited: %s\n%s", stderr.String(), log)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dovecot did not listen within 15 s: %s", stderr.String())
-		}
-	}
-	return addr, stop
+	d := dovecot.Start(t, dovecot.Options{Maildir: root})
+	return d.IMAP, d.Stop
 }
 
 // folderState is what both servers must agree on for a folder.

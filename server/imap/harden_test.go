@@ -1,11 +1,11 @@
 package imap
 
 import (
-	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/server/access"
 )
 
@@ -29,25 +29,14 @@ func TestLoginTimeoutAndBusy(t *testing.T) {
 
 	dial(t, e.addr)
 	dial(t, e.addr) // with "in": three from 127.0.0.1 (idle has gone)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", e.addr, 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		buf := make([]byte, 200)
-		n, _ := c.Read(buf)
-		c.Close()
-		got := string(buf[:n])
-		if strings.HasPrefix(got, "* BYE [UNAVAILABLE] too busy (3 sessions open from 127.0.0.1, the most allowed per client)") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("fourth connection from one address with a cap of 3: %q", got)
-		}
-		time.Sleep(20 * time.Millisecond) // the idle session may not have ended yet
-	}
+	// The idle session may not have ended yet: try again until it has.
+	var got string
+	testkit.Eventually(t, 30*time.Second, func() bool {
+		c := testkit.Dial(t, e.addr)
+		defer c.Conn.Close()
+		got = c.Line()
+		return strings.HasPrefix(got, "* BYE [UNAVAILABLE] too busy (3 sessions open from 127.0.0.1, the most allowed per client)")
+	}, "fourth connection from one address with a cap of 3: %q", testkit.Later(func() any { return got }))
 	if tr := e.trace(); !strings.Contains(tr, "autologout after 150ms") {
 		t.Errorf("trace lacks the login autologout:\n%s", tr)
 	}

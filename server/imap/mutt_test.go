@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/server/maildir"
 )
 
@@ -20,9 +21,7 @@ import (
 func muttCopyAll(t *testing.T, dir string) string {
 	t.Helper()
 	for _, p := range [][2]string{{"mutt", "mutt"}, {"script", "bsdutils"}} {
-		if _, err := exec.LookPath(p[0]); err != nil {
-			t.Skipf("%s is not installed (Debian package: %s)", p[0], p[1])
-		}
+		testkit.NeedCommand(t, p[0], p[1])
 	}
 	tmp := t.TempDir()
 	rc := filepath.Join(tmp, "muttrc")

@@ -2,15 +2,16 @@ package imap
 
 import (
 	"bufio"
-	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/access"
 	"github.com/mailx-edu/mailx/server/maildir"
@@ -38,8 +39,7 @@ type env struct {
 	addr   string
 	srv    *Server
 	tls    *tlscert.Result
-	mu     sync.Mutex
-	events []transcript.Event
+	events testkit.Recorder[transcript.Event]
 }
 
 const (
@@ -72,35 +72,19 @@ func startIMAP(t testing.TB, mod func(*Config)) *env {
 		MailRoot: func(u string) string { return maildir.Root(e.data, u) },
 		TLS:      cert.ServerConfig(),
 		Throttle: &access.Throttle{Delay: time.Millisecond},
-		Trace: func(ev transcript.Event) {
-			e.mu.Lock()
-			e.events = append(e.events, ev)
-			e.mu.Unlock()
-		},
+		Trace:    e.events.Add,
 	}
 	if mod != nil {
 		mod(&cfg)
 	}
 	e.srv = New(cfg)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.addr = ln.Addr().String()
-	go e.srv.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		e.srv.Shutdown(ctx)
-	})
+	e.addr = testkit.Serve(t, e.srv)
 	return e
 }
 
 func (e *env) trace() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	var b strings.Builder
-	for _, ev := range e.events {
+	for _, ev := range e.events.All() {
 		fmt.Fprintf(&b, "%s %s %s\n", ev.Session, ev.Dir, ev.Line)
 	}
 	return b.String()
@@ -308,14 +292,12 @@ func TestIdleSeesDelivery(t *testing.T) {
 	if l := a.line(); !strings.HasPrefix(l, "+") {
 		t.Fatalf("IDLE = %q", l)
 	}
-	start := time.Now()
 	e.deliver(t, "alice", "Subject: new\r\n\r\nhello\r\n")
-	a.conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	// Only that the push arrives, without a command: how fast it arrives is
+	// BenchmarkIdlePush's to measure, not a loaded test machine's to judge.
+	a.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 	if l := a.line(); l != "* 3 EXISTS" {
 		t.Fatalf("in IDLE after a delivery: %q", l)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("delivery pushed after %s, want under a second", d)
 	}
 	a.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	fmt.Fprintf(a.conn, "DONE\r\n")
@@ -388,7 +370,27 @@ func TestBadLoginsAndNames(t *testing.T) {
 	if out := c.ok(`LIST "" "Archive*"`); !has(out, "Archive.2025") || has(out, "Archive.2024") {
 		t.Errorf("LIST after RENAME = %q", out)
 	}
+	root := maildir.Root(e.data, "alice")
+	if _, err := os.Stat(filepath.Join(root, ".Archive.2025", "cur")); err != nil {
+		t.Errorf("the renamed folder is not on disk: %v", err)
+	}
 	c.ok("DELETE Archive.2025")
+	if out := c.ok(`LIST "" "Archive*"`); has(out, "Archive.2025") {
+		t.Errorf("LIST after DELETE = %q", out)
+	}
+	if _, err := os.Stat(filepath.Join(root, ".Archive.2025")); !os.IsNotExist(err) {
+		t.Errorf("the deleted folder's directory is still on disk: %v", err)
+	}
+	// None of the refused names made a directory, inside the Maildir or
+	// (through "..") outside it.
+	for _, dir := range []string{root, filepath.Dir(root), e.data} {
+		es, _ := os.ReadDir(dir)
+		for _, en := range es {
+			if n := en.Name(); strings.Contains(n, "etc") || strings.Contains(n, "hidden") || strings.Contains(n, "x..y") || n == "a" || strings.HasPrefix(n, ".a") {
+				t.Errorf("a refused CREATE left %s in %s", n, dir)
+			}
+		}
+	}
 	if out := c.cmd("DELETE INBOX"); !has(out, " NO ") {
 		t.Errorf("DELETE INBOX = %q", out)
 	}

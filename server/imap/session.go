@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -24,6 +25,10 @@ type session struct {
 	user string
 	mb   *maildir.Mailbox
 	sel  *selected
+	// idling is held while Idle runs: go-imap returns from an IDLE ended
+	// by EOF without waiting for Idle, so Close takes it before it tears
+	// the session down (Idle ends promptly then: its stop is closed).
+	idling sync.Mutex
 }
 
 // selected is the folder a session has selected, with this session's view
@@ -106,6 +111,8 @@ func (s *Server) newSession(ic *imapserver.Conn) (imapserver.Session, *imapserve
 
 func (ss *session) Close() error {
 	defer ss.s.sessions.Done()
+	ss.idling.Lock()
+	defer ss.idling.Unlock()
 	if ss.sel != nil {
 		ss.sel.st.Close()
 		ss.sel = nil
@@ -587,6 +594,8 @@ func (ss *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 // Idle pushes updates until the client sends DONE; the folder is watched
 // meanwhile, so a delivery shows up within a second.
 func (ss *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+	ss.idling.Lock()
+	defer ss.idling.Unlock()
 	if ss.sel == nil {
 		<-stop
 		return nil

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
 
 // openToOthers makes dir and the directories above it that tests created
@@ -26,28 +28,16 @@ func openToOthers(dir string) {
 // installed) with a time limit, in dir, with HOME set to dir.
 func runIn(t *testing.T, dir, pkg, name string, args ...string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("%s is not installed (Debian package: %s)", name, pkg)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	c := exec.CommandContext(ctx, path, args...)
+	c := exec.Command(testkit.NeedCommand(t, name, pkg), args...)
 	c.Dir = dir
 	c.Env = append(os.Environ(), "HOME="+dir)
-	out, err := c.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return testkit.Run(t, 60*time.Second, c)
 }
 
 // TestMbsyncTwoWay: mbsync (Debian isync) mirrors the account into a local
 // Maildir, then pushes back a flag change, a new message and a new folder.
 func TestMbsyncTwoWay(t *testing.T) {
-	if _, err := exec.LookPath("mbsync"); err != nil {
-		t.Skip("mbsync is not installed (Debian package: isync)")
-	}
+	testkit.NeedCommand(t, "mbsync", "isync")
 	e := startIMAP(t, func(c *Config) { c.Trace = nil })
 	_, port, _ := net.SplitHostPort(e.addr)
 	home := t.TempDir()
@@ -246,9 +236,7 @@ verbose = 0
 // and copies every message to an mbox.
 func TestNeomuttIMAP(t *testing.T) {
 	for _, p := range [][2]string{{"neomutt", "neomutt"}, {"script", "bsdutils"}} {
-		if _, err := exec.LookPath(p[0]); err != nil {
-			t.Skipf("%s is not installed (Debian package: %s)", p[0], p[1])
-		}
+		testkit.NeedCommand(t, p[0], p[1])
 	}
 	e := startIMAP(t, nil)
 	_, port, _ := net.SplitHostPort(e.addr)

@@ -65,26 +65,29 @@ func TestDeliverFixedUniqueIsFound(t *testing.T) {
 	}
 }
 
+// TestDeliverRecreatesMissingMaildir: a Maildir removed by hand (or never
+// made) is created again, with its three directories, and the message is in
+// new/ with its content.
 func TestDeliverRecreatesMissingMaildir(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "carol")
-	name, err := Deliver(root, strings.NewReader("x\r\n"), DeliverOptions{})
+	name, err := Deliver(root, strings.NewReader("Subject: x\r\n\r\nhello\r\n"), DeliverOptions{})
 	if err != nil {
 		t.Fatalf("Deliver into a missing Maildir: %v", err)
 	}
-	// The Maildir is whole again (a reader needs cur/ and tmp/ too) and
-	// the message is in new/ under the name Deliver returned, with LF line
-	// ends as Maildir files have them.
-	for _, sub := range []string{Cur, New, Tmp} {
-		if st, err := os.Stat(filepath.Join(root, sub)); err != nil || !st.IsDir() {
-			t.Errorf("%s/ after Deliver into a missing Maildir: %v", sub, err)
+	for _, sub := range []string{Tmp, New, Cur} {
+		if fi, err := os.Stat(filepath.Join(root, sub)); err != nil || !fi.IsDir() {
+			t.Errorf("%s/ not created: %v", sub, err)
 		}
 	}
 	b, err := os.ReadFile(filepath.Join(root, New, name))
-	if err != nil || string(b) != "x\n" {
-		t.Errorf("new/%s = %q, %v; want the message delivered", name, b, err)
+	if err != nil {
+		t.Fatalf("the delivered message %q is not in new/: %v", name, err)
 	}
-	if n, _ := os.ReadDir(filepath.Join(root, New)); len(n) != 1 {
-		t.Errorf("new/ holds %d files, want 1", len(n))
+	if string(b) != "Subject: x\n\nhello\n" {
+		t.Errorf("new/%s holds %q, want the message with LF line endings", name, b)
+	}
+	if es, _ := os.ReadDir(filepath.Join(root, Tmp)); len(es) != 0 {
+		t.Errorf("tmp/ still holds %d files after the delivery", len(es))
 	}
 }
 

@@ -3,12 +3,12 @@
 package maildir
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
 
 // TestReadingOnAFullDisk: a message delivered before the disk filled up,
@@ -16,11 +16,7 @@ import (
 // cannot be written (POP3 and IMAP logins must not fail on a full disk), with
 // the UIDs the index gets once space returns.
 func TestReadingOnAFullDisk(t *testing.T) {
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=2m,mode=0700"); err != nil {
-		t.Skipf("cannot mount a small tmpfs for the disk-full test (needs root or CAP_SYS_ADMIN): %v", err)
-	}
-	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	dir := testkit.SmallDisk(t, "2m")
 	root := filepath.Join(dir, "alice")
 	if err := Create(root); err != nil {
 		t.Fatal(err)
@@ -35,23 +31,7 @@ func TestReadingOnAFullDisk(t *testing.T) {
 	deliver("two")
 
 	// Fill the disk to the last byte.
-	filler := filepath.Join(dir, "filler")
-	f, err := os.Create(filler)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, chunk := range []int{1 << 16, 512, 1} {
-		b := make([]byte, chunk)
-		for {
-			if _, err := f.Write(b); err != nil {
-				if !errors.Is(err, syscall.ENOSPC) {
-					t.Fatal(err)
-				}
-				break
-			}
-		}
-	}
-	f.Close()
+	filler := testkit.FillDisk(t, dir)
 
 	folder, err := OpenFolder(root)
 	if err != nil {

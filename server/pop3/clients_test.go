@@ -1,28 +1,19 @@
 package pop3
 
 import (
-	"context"
 	"net"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
 
 // run runs a real client program with a time limit and returns its output.
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("%s is not installed (Debian package: %s)", name, map[string]string{"python3": "python3", "curl": "curl"}[name])
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, path, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return testkit.Run(t, 30*time.Second, exec.Command(testkit.NeedCommand(t, name, name), args...))
 }
 
 // TestPythonPoplib: list, retrieve (sizes and byte-stuffing as poplib sees
@@ -34,6 +25,9 @@ func TestPythonPoplib(t *testing.T) {
 	t.Log(out)
 	if !strings.Contains(out, "after 1") || !strings.Contains(out, "done") {
 		t.Errorf("poplib session:\n%s", out)
+	}
+	if msgs := inbox(t, e.data); len(msgs) != 1 {
+		t.Errorf("after poplib's DELE and QUIT the maildrop holds %d messages, want 1", len(msgs))
 	}
 }
 

@@ -2,17 +2,16 @@ package pop3
 
 import (
 	"bufio"
-	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	p3 "github.com/mailx-edu/mailx/proto/pop3"
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/access"
 	"github.com/mailx-edu/mailx/server/maildir"
@@ -44,8 +43,7 @@ type env struct {
 	data   string
 	addr   string
 	srv    *Server
-	mu     sync.Mutex
-	events []transcript.Event
+	events testkit.Recorder[transcript.Event]
 }
 
 // the two messages of the seeds' POP3 session; the second has a line that
@@ -68,27 +66,13 @@ func startPOP3(t *testing.T, mod func(*Config)) *env {
 		Accounts: practice,
 		MailRoot: func(u string) string { return maildir.Root(e.data, u) },
 		Throttle: &access.Throttle{Delay: time.Millisecond},
-		Trace: func(ev transcript.Event) {
-			e.mu.Lock()
-			e.events = append(e.events, ev)
-			e.mu.Unlock()
-		},
+		Trace:    e.events.Add,
 	}
 	if mod != nil {
 		mod(&cfg)
 	}
 	e.srv = New(cfg)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.addr = ln.Addr().String()
-	go e.srv.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		e.srv.Shutdown(ctx)
-	})
+	e.addr = testkit.Serve(t, e.srv)
 	return e
 }
 
@@ -218,21 +202,17 @@ func TestDropBeforeQuitKeepsMessages(t *testing.T) {
 	c.expect("DELE 2", "+OK")
 	c.conn.Close()
 	// The server releases the lock once it notices; a new session gets in.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	var r string
+	testkit.Eventually(t, 30*time.Second, func() bool {
 		c2 := dial(t, e.addr)
+		defer c2.conn.Close()
 		c2.expect("USER alice", "+OK")
-		r := c2.cmd("PASS hungry")
-		if strings.HasPrefix(r, "+OK") {
-			c2.expect("QUIT", "+OK")
-			break
+		if r = c2.cmd("PASS hungry"); !strings.HasPrefix(r, "+OK") {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("maildrop still locked: %s", r)
-		}
-		c2.conn.Close()
-		time.Sleep(10 * time.Millisecond)
-	}
+		c2.expect("QUIT", "+OK")
+		return true
+	}, "maildrop still locked: %s", testkit.Later(func() any { return r }))
 	msgs := inbox(t, e.data)
 	if len(msgs) != 2 {
 		t.Fatalf("after a dropped connection the maildrop holds %d messages, want 2", len(msgs))
@@ -356,10 +336,8 @@ func TestTraceAndTimeout(t *testing.T) {
 	if l := c.line(); !strings.Contains(l, "autologout") {
 		t.Errorf("after the timeout: %q", l)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	var seen []string
-	for _, ev := range e.events {
+	for _, ev := range e.events.All() {
 		if ev.Proto != "pop3" || ev.Session == "" {
 			t.Errorf("event %+v lacks proto or session", ev)
 		}

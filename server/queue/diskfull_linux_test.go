@@ -7,45 +7,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
-
-// smallFS mounts a tmpfs of size octets for the test, or skips when the
-// test may not mount (not root, or in a container without the right).
-func smallFS(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size+",mode=0700"); err != nil {
-		t.Skipf("cannot mount a small tmpfs for the disk-full test (needs root or CAP_SYS_ADMIN): %v", err)
-	}
-	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
-	return dir
-}
-
-// fill writes a file until the file system is full, and returns its path.
-func fill(t *testing.T, dir string) string {
-	t.Helper()
-	p := filepath.Join(dir, "filler")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for _, chunk := range []int{1 << 20, 4096, 1} {
-		b := make([]byte, chunk)
-		for {
-			if _, err := f.Write(b); err != nil {
-				if !errors.Is(err, syscall.ENOSPC) {
-					t.Fatal(err)
-				}
-				break
-			}
-		}
-	}
-	return p
-}
 
 // copyTree copies the crash image src into dst.
 func copyTree(t *testing.T, src, dst string) {
@@ -87,9 +53,9 @@ func TestReplayOnAFullDiskWaitsForSpace(t *testing.T) {
 			os.Remove(p)
 		}
 	}
-	data := filepath.Join(smallFS(t, "48m"), "data")
+	data := filepath.Join(testkit.SmallDisk(t, "48m"), "data")
 	copyTree(t, image, data)
-	filler := fill(t, filepath.Dir(data))
+	filler := testkit.FillDisk(t, filepath.Dir(data))
 
 	q2, err := Open(Options{Data: data, Resolve: localUsers, IsLocalDomain: isLocal})
 	if err != nil {
@@ -110,13 +76,8 @@ func TestReplayOnAFullDiskWaitsForSpace(t *testing.T) {
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for q2.ReplayPending() && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if q2.ReplayPending() {
-		t.Fatal("the replay did not run within 30 s of space returning")
-	}
+	testkit.Eventually(t, 30*time.Second, func() bool { return !q2.ReplayPending() },
+		"the replay did not run after space returned")
 	for user, want := range map[string][]string{"bob": ids, "alice": ids[1:]} {
 		got := subjects(t, data, user)
 		for _, id := range want {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/maildir"
 )
@@ -86,17 +87,11 @@ func commit(t *testing.T, q *Queue, from string, to ...string) string {
 	return id
 }
 
-// waitFor polls cond until it holds; the queue has no other signal for
-// "delivery done", and the wait is bounded.
+// waitFor waits (at most 30 s) until cond holds; the queue has no other
+// signal for "delivery done".
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testkit.Eventually(t, 30*time.Second, cond, "timed out waiting for %s", what)
 }
 
 func maildirFiles(t *testing.T, data, user string) []string {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mailx-edu/mailx/proto/mx"
 	"github.com/mailx-edu/mailx/proto/mx/mxtest"
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/queue"
 	"github.com/mailx-edu/mailx/server/tlscert"
@@ -340,10 +341,7 @@ func portOf(addr string) string {
 func TestMXOrderAndFallback(t *testing.T) {
 	good := startFake(t, &fakeMX{ehlo: []string{"PIPELINING"}})
 	busy := startFake(t, &fakeMX{greeting: "421 4.3.2 mx1 is busy, try later"})
-	// A port that refuses connections: bind and close.
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	dead := l.Addr().String()
-	l.Close()
+	dead := testkit.FreeAddr(t) // a port that refuses connections
 	dns := startDNS(t, "hamburger.test. MX 10 mx0.hamburger.test.\nhamburger.test. MX 20 mx1.hamburger.test.\nhamburger.test. MX 30 mx2.hamburger.test.\n"+
 		"mx0.hamburger.test. A 127.0.0.1\nmx1.hamburger.test. A 127.0.0.1\nmx2.hamburger.test. A 127.0.0.1\n")
 	var ev events

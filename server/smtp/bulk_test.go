@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
 
 // bigBody is a message text larger than the large DATA buffer, so a
@@ -40,13 +42,8 @@ func TestBulkDataThenPipelinedCommands(t *testing.T) {
 		}
 	}
 	// The session gives its large buffer back as it ends, just after the 221.
-	deadline := time.Now().Add(5 * time.Second)
-	for bulkInUse.Load() != 0 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	if n := bulkInUse.Load(); n != 0 {
-		t.Errorf("%d large buffers still in use after the session", n)
-	}
+	testkit.Eventually(t, 30*time.Second, func() bool { return bulkInUse.Load() == 0 },
+		"large buffers still in use after the session")
 }
 
 // TestBulkDataThenSTARTTLSInjection: a STARTTLS pipelined after a large

@@ -3,8 +3,8 @@ package smtp
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	smtp "github.com/mailx-edu/mailx/proto/smtp"
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/accounts"
 	"github.com/mailx-edu/mailx/server/queue"
@@ -115,15 +116,10 @@ type testEnv struct {
 	srv    *Server
 	q      *fakeQueue
 	addr   string
-	mu     sync.Mutex
-	events []transcript.Event
+	events testkit.Recorder[transcript.Event]
 }
 
-func (e *testEnv) trace() []transcript.Event {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]transcript.Event(nil), e.events...)
-}
+func (e *testEnv) trace() []transcript.Event { return e.events.All() }
 
 // hasMeta reports whether a Meta event contains s.
 func (e *testEnv) hasMeta(s string) bool {
@@ -149,11 +145,7 @@ func startServer(t *testing.T, mutate func(*Config), remote ...string) *testEnv 
 		TLS:       testCert.ServerConfig(),
 		Limits:    Limits{AuthFailDelay: time.Millisecond},
 		Now:       func() time.Time { return time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC) },
-		Trace: func(ev transcript.Event) {
-			env.mu.Lock()
-			env.events = append(env.events, ev)
-			env.mu.Unlock()
-		},
+		Trace:     env.events.Add,
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -167,12 +159,7 @@ func startServer(t *testing.T, mutate func(*Config), remote ...string) *testEnv 
 	if len(remote) > 0 {
 		l = &remoteListener{Listener: l, remote: remote[0]}
 	}
-	go env.srv.Serve(l)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		env.srv.Shutdown(ctx)
-	})
+	testkit.ServeOn(t, env.srv, l)
 	return env
 }
 
@@ -290,9 +277,12 @@ func (c *client) startTLS() {
 	c.r = bufio.NewReader(tc)
 }
 
-// closed reports whether the server closed the connection.
+// closed reports whether the server closes the connection within 10
+// seconds; a server that keeps it open and silent, or sends more, makes it
+// false.
 func (c *client) closed() bool {
-	c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	_, err := c.r.ReadByte()
-	return err != nil
+	var ne net.Error
+	return err != nil && !(errors.As(err, &ne) && ne.Timeout())
 }

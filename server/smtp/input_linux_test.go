@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/mailx-edu/mailx/proto/testkit"
 )
 
 // TestPollingInput: a session alone may poll for its client's next line,
@@ -32,25 +34,15 @@ func TestPollingInput(t *testing.T) {
 		t.Error("the only session open may not poll")
 	}
 	c2 := connect(t, env.addr)
-	waitFor(t, "two sessions open", func() bool { return env.srv.open.Load() == 2 })
+	testkit.Eventually(t, 30*time.Second, func() bool { return env.srv.open.Load() == 2 }, "%d sessions open, want 2", testkit.Later(func() any { return env.srv.open.Load() }))
 	if in.mayPoll() {
 		t.Error("a session polls while another is open")
 	}
 	c.do("NOOP", 250)
 	c2.do("QUIT", 221)
 	c.do("QUIT", 221)
-	waitFor(t, "the sessions to end", func() bool { return env.srv.Sessions() == 0 })
+	testkit.Eventually(t, 30*time.Second, func() bool { return env.srv.Sessions() == 0 }, "the sessions did not end")
 	if n, p := env.srv.open.Load(), env.srv.polling.Load(); n != 0 || p {
 		t.Errorf("after the sessions ended: %d open, polling %v; want 0, false", n, p)
-	}
-}
-
-// waitFor polls cond for up to five seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
 	}
 }

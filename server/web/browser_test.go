@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -17,6 +16,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/mailx-edu/mailx/proto/testkit"
+	"github.com/mailx-edu/mailx/server/servertest"
 )
 
 // darkMode makes the page see prefers-color-scheme: dark (or light again).
@@ -37,48 +38,11 @@ func darkMode(on bool) chromedp.Action[chromedp.Void] {
 // MAILX_SCREENSHOTS=$PWD/shots go test ./server/web -run Browser
 var shotsDir = os.Getenv("MAILX_SCREENSHOTS")
 
-// startBrowser starts Debian's chromium headless with a fresh profile, or
+// startBrowser starts Debian's chromium headless for at most 4 minutes, or
 // skips the test when it is not installed.
 func startBrowser(t *testing.T) context.Context {
 	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		t.Skip("no Chromium: install the Debian package chromium to run the browser tests")
-	}
-	// Not t.TempDir: Chromium may still be writing its profile for a moment
-	// after it is told to quit, and TempDir's removal would fail the test.
-	profile, err := os.MkdirTemp("", "mailx-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile), chromedp.WindowSize(1280, 900),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 4*time.Minute)
-	t.Cleanup(func() {
-		cancelT()
-		cancel()
-		cancelA()
-		for i := 0; i < 50 && os.RemoveAll(profile) != nil; i++ {
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-	return ctx
+	return servertest.Chromium(t, 4*time.Minute, chromedp.WindowSize(1280, 900))
 }
 
 // tab opens a new browser context (its own cookies, as another person's
@@ -291,13 +255,8 @@ func TestBrowserXSSCorpus(t *testing.T) {
 		t.Fatalf("the remote image was fetched %d times before the click", n)
 	}
 	must(t, chromedp.Do(ctx, chromedp.Click("#load-remote"), chromedp.WaitVisible("iframe.mailbody")), "load remote images")
-	deadline := time.Now().Add(15 * time.Second)
-	for ping.snapshot()["/remote-image"] == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("after the click the remote image still did not load (so the test could not see a fetch)")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testkit.Eventually(t, 30*time.Second, func() bool { return ping.snapshot()["/remote-image"] > 0 },
+		"after the click the remote image still did not load (so the test could not see a fetch)")
 	for path := range ping.snapshot() {
 		if path != "/remote-image" {
 			t.Errorf("unexpected fetch of %s", path)

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,56 +10,38 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/mailx-edu/mailx/proto/transcript"
-	"github.com/mailx-edu/mailx/server"
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/server/accounts"
+	"github.com/mailx-edu/mailx/server/servertest"
 )
 
 func init() { accounts.HashCost = bcrypt.MinCost }
 
 // lab is a mailx serve in the test process with web mail on a free port.
 type lab struct {
-	t    testing.TB
-	m    *server.MTA
-	URL  string // http://127.0.0.1:PORT
-	data string
-
-	mu     sync.Mutex
-	events []transcript.Event
+	t      testing.TB
+	m      *servertest.MTA
+	URL    string // http://127.0.0.1:PORT
+	data   string
+	events *servertest.Events
 }
 
 func startLab(t testing.TB) *lab {
 	t.Helper()
-	l := &lab{t: t, data: t.TempDir()}
-	m, err := server.New(server.Config{
-		Data: l.data, SMTPAddr: "127.0.0.1:0", SubmissionAddr: "127.0.0.1:0", IMAPAddr: "127.0.0.1:0",
-		POP3Addr: "off", WebAddr: "127.0.0.1:0",
-		Users: []accounts.Credential{{Name: "alice", Password: "hungry"}, {Name: "bob", Password: "burger"}},
-		Trace: func(ev transcript.Event) {
-			l.mu.Lock()
-			l.events = append(l.events, ev)
-			l.mu.Unlock()
-		},
+	l := &lab{t: t, events: servertest.NewEvents()}
+	l.m = servertest.Start(t, servertest.Options{
+		Services:    []string{servertest.SMTP, servertest.Submission, servertest.IMAP, servertest.Web},
+		Users:       []accounts.Credential{{Name: "alice", Password: "hungry"}, {Name: "bob", Password: "burger"}},
+		Transcripts: true,
+		Events:      l.events,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		m.Shutdown(ctx)
-	})
-	l.m = m
-	l.URL = "http://" + m.Addr("web")
+	l.data = l.m.Data
+	l.URL = "http://" + l.m.Addr(servertest.Web)
 	return l
 }
 
@@ -92,13 +73,8 @@ func (l *lab) deliver(rcpt, raw string) {
 		l.t.Fatal(err)
 	}
 	c.Quit()
-	deadline := time.Now().Add(15 * time.Second)
-	for l.count(rcpt) <= before {
-		if time.Now().After(deadline) {
-			l.t.Fatalf("message to %s not delivered within 15 s", rcpt)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testkit.Eventually(l.t, 30*time.Second, func() bool { return l.count(rcpt) > before },
+		"message to %s not delivered", rcpt)
 }
 
 var passwords = map[string]string{"alice": "hungry", "bob": "burger"}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailx-edu/mailx/proto/testkit"
 	"github.com/mailx-edu/mailx/server/web"
 )
 
@@ -58,13 +59,7 @@ func TestLoginReadSendE2E(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("send: %d %s", resp.StatusCode, body)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for l.count("alice") == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("alice never got the reply")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitCount(t, l, "alice", 1)
 	var sent struct{ Total int }
 	l.api("bob", "GET", "/api/v1/messages?folder=Sent", "", &sent)
 	if sent.Total != 1 {
@@ -81,10 +76,9 @@ func TestLoginReadSendE2E(t *testing.T) {
 		t.Error("the password appears in the bridge pane")
 	}
 	// The same lines went to the server's trace and transcript files.
-	l.mu.Lock()
 	var sawSelect bool
 	web := map[string]bool{}
-	for _, ev := range l.events {
+	for _, ev := range l.events.All() {
 		if strings.HasPrefix(ev.Line, "connect web session") || strings.HasPrefix(ev.Line, "connect api session") {
 			web[ev.Session] = true
 		}
@@ -98,7 +92,6 @@ func TestLoginReadSendE2E(t *testing.T) {
 		}
 		sawSelect = sawSelect || strings.HasSuffix(ev.Line, "SELECT INBOX") && ev.Dir == 'C'
 	}
-	l.mu.Unlock()
 	if !sawSelect {
 		t.Error("no SELECT INBOX in the serve trace")
 	}
@@ -221,13 +214,7 @@ func TestAPI(t *testing.T) {
 	if code := l.api("alice", "POST", "/api/v1/send", `{"to":["bob@mailx.test"],"subject":"From the API","text":"Hello Bob"}`, &res); code != 200 || !res.SavedSent {
 		t.Fatalf("send: %d %+v", code, res)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for l.count("bob") == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("not delivered")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitCount(t, l, "bob", 1)
 	var m struct {
 		Subject string
 		Text    string
@@ -440,11 +427,6 @@ func TestComposeAttachmentsForward(t *testing.T) {
 
 func waitCount(t *testing.T, l *lab, user string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for l.count(user) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not get %d messages", user, n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testkit.Eventually(t, 30*time.Second, func() bool { return l.count(user) >= n },
+		"%s has %d messages, want %d", user, testkit.Later(func() any { return l.count(user) }), n)
 }
