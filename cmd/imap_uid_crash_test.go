@@ -81,7 +81,8 @@ func TestServeCrashNeverReusesIMAPUIDs(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	data := t.TempDir()
-	srv, _, imapAddr := startIMAPServe(t, bin, data)
+	srv := startServeBinary(t, bin, data, "imap")
+	imapAddr := srv.addr(t, "imap")
 	s := dialIMAPSession(t, imapAddr)
 	s.do("LOGIN bob crash-test")
 	s.do("SELECT INBOX")
@@ -95,10 +96,9 @@ func TestServeCrashNeverReusesIMAPUIDs(t *testing.T) {
 	s.do(fmt.Sprintf("UID STORE %d:%d +FLAGS.SILENT (\\Deleted)", more[0], more[1]))
 	s.do("EXPUNGE")
 	highest := more[1]
-	srv.Process.Kill() // SIGKILL: no session ends cleanly, no index flush
-	srv.Wait()
+	srv.kill(t) // SIGKILL: no session ends cleanly, no index flush
 
-	_, _, imapAddr = startIMAPServe(t, bin, data)
+	imapAddr = startServeBinary(t, bin, data, "imap").addr(t, "imap")
 	s = dialIMAPSession(t, imapAddr)
 	s.do("LOGIN bob crash-test")
 	s.do("SELECT INBOX")
