@@ -147,35 +147,34 @@ func (sel *selected) resolve(numSet imap.NumSet) []target {
 func staticSeq(set imap.SeqSet, max uint32) imap.SeqSet {
 	out := make(imap.SeqSet, len(set))
 	for i, r := range set {
-		if r.Start == 0 {
-			r.Start = max
-		}
-		if r.Stop == 0 {
-			r.Stop = max
-		}
-		if r.Start > r.Stop {
-			r.Start, r.Stop = r.Stop, r.Start
-		}
-		out[i] = r
+		out[i].Start, out[i].Stop = staticRange(r.Start, r.Stop, max)
 	}
 	return out
 }
 
+// staticUID is staticSeq for UID sets.
 func staticUID(set imap.UIDSet, max imap.UID) imap.UIDSet {
 	out := make(imap.UIDSet, len(set))
 	for i, r := range set {
-		if r.Start == 0 {
-			r.Start = max
-		}
-		if r.Stop == 0 {
-			r.Stop = max
-		}
-		if r.Start > r.Stop {
-			r.Start, r.Stop = r.Stop, r.Start
-		}
-		out[i] = r
+		start, stop := staticRange(uint32(r.Start), uint32(r.Stop), uint32(max))
+		out[i] = imap.UIDRange{Start: imap.UID(start), Stop: imap.UID(stop)}
 	}
 	return out
+}
+
+// staticRange is one range of a set with "*" (0) replaced by max and its
+// ends in order: RFC 9051 §6.4.4 lets a client write 5:2 for 2:5.
+func staticRange(start, stop, max uint32) (uint32, uint32) {
+	if start == 0 {
+		start = max
+	}
+	if stop == 0 {
+		stop = max
+	}
+	if start > stop {
+		start, stop = stop, start
+	}
+	return start, stop
 }
 
 func readOnlyErr() error {
