@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailx-edu/mailx/server/access"
 	"github.com/mailx-edu/mailx/server/maildir"
 )
 
@@ -48,7 +49,7 @@ func fill(b *testing.B, root string, n int) {
 func benchEnv(b *testing.B, n int) (*env, *benchClient) {
 	e := &env{data: b.TempDir()}
 	fill(b, maildir.Root(e.data, "alice"), n)
-	e.srv = New(Config{Accounts: practice, MailRoot: func(u string) string { return maildir.Root(e.data, u) }})
+	e.srv = New(Config{MailboxServer: access.MailboxServer{Accounts: practice, MailRoot: func(u string) string { return maildir.Root(e.data, u) }}})
 	addr := serveForBench(b, e.srv)
 	c := dialBench(b, addr)
 	c.okB("LOGIN alice hungry")

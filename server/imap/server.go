@@ -2,7 +2,6 @@ package imap
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,7 +12,6 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 
-	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/access"
 	"github.com/mailx-edu/mailx/server/maildir"
 )
@@ -24,28 +22,12 @@ type Accounts = access.Accounts
 
 // Config describes the server.
 type Config struct {
-	// Hostname names the server in logs.
-	Hostname string
-	// Accounts checks logins.
-	Accounts Accounts
-	// MailRoot returns a user's Maildir root (DATA/mail/<user>).
-	MailRoot func(user string) string
-	// Settler runs before EXPUNGE, MOVE, DELETE or RENAME removes message
-	// files: mailx serve's queue, so that a crash cannot bring a deleted
-	// message back (see maildir.Settler). Nil settles nothing.
-	Settler maildir.Settler
-	// TLS enables STARTTLS, and is used by ServeTLS. Nil: not offered.
-	TLS *tls.Config
+	// MailboxServer is what POP3 and IMAP share: accounts, Maildirs,
+	// TLS, the login timeout, budget and throttle, trace and log.
+	access.MailboxServer
 	// Autologout closes a connection idle this long. Default 30 minutes,
 	// the minimum RFC 9051 §5.4 allows.
 	Autologout time.Duration
-	// LoginTimeout logs out a client that has not logged in after being
-	// idle this long: default 60 s, or Autologout when that is shorter.
-	LoginTimeout time.Duration
-	// Budget, when set, is the session budget shared with the server's other
-	// listeners: IMAP counts as the class "imap" in it. Nil makes one with
-	// the defaults (access.DefaultSessions, access.DefaultSessionsPerClient).
-	Budget *access.Budget
 	// DrainTimeout bounds how long the answers to the commands a client
 	// sent before ending its side of the connection may take. Default 10 s.
 	DrainTimeout time.Duration
@@ -58,19 +40,10 @@ type Config struct {
 	MinFreeDisk uint64
 	// DiskFree reports the free space for MinFreeDisk; nil checks nothing.
 	DiskFree func() (uint64, error)
-	// Throttle slows down password guessing; nil uses the defaults.
-	Throttle *access.Throttle
-	// Trace receives every line; nil turns tracing off.
-	Trace transcript.Hook
 	// TraceLiteral is how many octets of a literal (a message in FETCH or
 	// APPEND) are shown in the trace line by line; longer ones are
 	// summarised. Default 4096.
 	TraceLiteral int
-	// Logger receives structured logs; nil discards them.
-	Logger *slog.Logger
-	// SessionID returns a new session id such as "s12"; nil numbers the
-	// sessions of this server alone.
-	SessionID func() string
 }
 
 // Server is an IMAP server. Serve may be called for several listeners.
@@ -104,31 +77,16 @@ func New(cfg Config) *Server {
 	if cfg.Autologout <= 0 {
 		cfg.Autologout = 30 * time.Minute
 	}
-	if cfg.LoginTimeout <= 0 {
-		cfg.LoginTimeout = DefaultLoginTimeout
-	}
-	cfg.LoginTimeout = min(cfg.LoginTimeout, cfg.Autologout)
-	if cfg.Budget == nil {
-		cfg.Budget = access.NewBudget(0, 0)
-	}
-	cfg.Budget.Register(BudgetClass)
 	if cfg.AppendLimit == 0 {
 		cfg.AppendLimit = 64 << 20
-	}
-	if cfg.Throttle == nil {
-		cfg.Throttle = &access.Throttle{}
 	}
 	if cfg.TraceLiteral <= 0 {
 		cfg.TraceLiteral = 4096
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[net.Conn]*conn{}, meta: newMetaCache(50000)}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
+	s := &Server{conns: map[net.Conn]*conn{}, meta: newMetaCache(50000)}
+	cfg.SetDefaults(BudgetClass, cfg.Autologout, &s.ids)
+	s.cfg, s.log = cfg, cfg.Logger
 	s.acc.Logger = s.log
-	if s.cfg.SessionID == nil {
-		s.cfg.SessionID = s.ids.Next
-	}
 	s.pipe = newPipeListener()
 	s.imap = imapserver.New(&imapserver.Options{
 		NewSession: s.newSession,
@@ -201,7 +159,7 @@ func (s *Server) start(c net.Conn) {
 const BudgetClass = "imap"
 
 // DefaultLoginTimeout is Config.LoginTimeout's default.
-const DefaultLoginTimeout = 60 * time.Second
+const DefaultLoginTimeout = access.DefaultLoginTimeout
 
 // busy answers a connection over the session budget with the BYE greeting
 // of RFC 9051 §7.1.5 (the server will not serve this client now) and

@@ -66,14 +66,14 @@ func startIMAP(t testing.TB, mod func(*Config)) *env {
 		t.Fatal(err)
 	}
 	e.tls = cert
-	cfg := Config{
+	cfg := Config{MailboxServer: access.MailboxServer{
 		Hostname: "mx.test",
 		Accounts: practice,
 		MailRoot: func(u string) string { return maildir.Root(e.data, u) },
 		TLS:      cert.ServerConfig(),
 		Throttle: &access.Throttle{Delay: time.Millisecond},
 		Trace:    e.events.Add,
-	}
+	}}
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailx-edu/mailx/server/access"
 	"github.com/mailx-edu/mailx/server/maildir"
 )
 
@@ -51,7 +52,7 @@ func BenchmarkRetr10k(b *testing.B) {
 func BenchmarkLogin10k(b *testing.B) {
 	data := b.TempDir()
 	fillDrop(b, maildir.Root(data, "alice"), 10000)
-	srv := New(Config{Accounts: practice, MailRoot: func(u string) string { return maildir.Root(data, u) }})
+	srv := New(Config{MailboxServer: access.MailboxServer{Accounts: practice, MailRoot: func(u string) string { return maildir.Root(data, u) }}})
 	addr := serve(b, srv)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -98,7 +99,7 @@ func dialB(b *testing.B, addr string) *benchConn {
 }
 
 func benchLogin(b *testing.B, data string) *benchConn {
-	srv := New(Config{Accounts: practice, MailRoot: func(u string) string { return maildir.Root(data, u) }})
+	srv := New(Config{MailboxServer: access.MailboxServer{Accounts: practice, MailRoot: func(u string) string { return maildir.Root(data, u) }}})
 	c := dialB(b, serve(b, srv))
 	b.Cleanup(func() { c.conn.Close() })
 	fmt.Fprintf(c.w, "USER alice\r\nPASS hungry\r\n")

@@ -35,11 +35,13 @@ func FuzzParseCommand(f *testing.F) {
 	}
 	data := f.TempDir()
 	srv := New(Config{
-		Hostname: "mx.test",
-		Accounts: practice,
-		MailRoot: func(u string) string { return maildir.Root(data, u) },
-		Throttle: &access.Throttle{Delay: time.Nanosecond},
-		Timeout:  2 * time.Second,
+		MailboxServer: access.MailboxServer{
+			Hostname: "mx.test",
+			Accounts: practice,
+			MailRoot: func(u string) string { return maildir.Root(data, u) },
+			Throttle: &access.Throttle{Delay: time.Nanosecond},
+		},
+		Timeout: 2 * time.Second,
 	})
 	root := maildir.Root(data, "alice")
 	f.Fuzz(func(t *testing.T, input string) {

@@ -2,7 +2,6 @@ package pop3
 
 import (
 	"context"
-	"crypto/tls"
 	"io"
 	"log/slog"
 	"net"
@@ -10,9 +9,7 @@ import (
 	"time"
 
 	p3 "github.com/mailx-edu/mailx/proto/pop3"
-	"github.com/mailx-edu/mailx/proto/transcript"
 	"github.com/mailx-edu/mailx/server/access"
-	"github.com/mailx-edu/mailx/server/maildir"
 )
 
 // Accounts checks passwords and maps login names to users;
@@ -21,44 +18,18 @@ type Accounts = access.Accounts
 
 // Config describes the server.
 type Config struct {
-	// Hostname names the server in the greeting and the APOP timestamp.
-	Hostname string
-	// Accounts checks logins.
-	Accounts Accounts
-	// MailRoot returns a user's Maildir root (DATA/mail/<user>).
-	MailRoot func(user string) string
-	// Settler runs before a deletion removes message files: mailx serve's
-	// queue, so that a crash cannot bring a deleted message back (see
-	// maildir.Settler). Nil settles nothing.
-	Settler maildir.Settler
+	// MailboxServer is what POP3 and IMAP share: accounts, Maildirs,
+	// TLS, the login timeout, budget and throttle, trace and log.
+	access.MailboxServer
 	// APOPSecret returns the shared secret APOP needs for a user. Nil (the
 	// default) means APOP is not offered: the greeting carries no timestamp.
 	APOPSecret func(user string) (secret string, ok bool)
-	// TLS enables STLS, and is used by ServeTLS. Nil: STLS not offered.
-	TLS *tls.Config
 	// Timeout closes a session idle this long. Default 10 minutes, the
 	// minimum RFC 1939 §3 allows for the autologout timer.
 	Timeout time.Duration
-	// LoginTimeout closes a session that has not logged in after being idle
-	// this long: default 60 s, or Timeout when that is shorter. A client
-	// that never logs in should not hold a slot for ten minutes.
-	LoginTimeout time.Duration
-	// Budget, when set, is the session budget shared with the server's other
-	// listeners: POP3 counts as the class "pop3" in it. Nil makes one with
-	// the defaults (access.DefaultSessions, access.DefaultSessionsPerClient).
-	Budget *access.Budget
-	// Throttle slows down password guessing; nil uses the defaults.
-	Throttle *access.Throttle
-	// Trace receives every line; nil turns tracing off.
-	Trace transcript.Hook
 	// TraceBodyLines is how many lines of each RETR/TOP body go to the
 	// trace before the rest is summarised; default 200.
 	TraceBodyLines int
-	// Logger receives structured logs; nil discards them.
-	Logger *slog.Logger
-	// SessionID returns a new session id such as "s12"; nil numbers the
-	// sessions of this server alone.
-	SessionID func() string
 }
 
 // Server is a POP3 server. Serve may be called for several listeners.
@@ -79,31 +50,13 @@ func New(cfg Config) *Server {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Minute
 	}
-	if cfg.LoginTimeout <= 0 {
-		cfg.LoginTimeout = DefaultLoginTimeout
-	}
-	cfg.LoginTimeout = min(cfg.LoginTimeout, cfg.Timeout)
-	if cfg.Budget == nil {
-		cfg.Budget = access.NewBudget(0, 0)
-	}
-	cfg.Budget.Register(BudgetClass)
-	if cfg.Throttle == nil {
-		cfg.Throttle = &access.Throttle{}
-	}
-	if cfg.Hostname == "" {
-		cfg.Hostname = "localhost"
-	}
 	if cfg.TraceBodyLines <= 0 {
 		cfg.TraceBodyLines = 200
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}, locked: map[string]string{}}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
+	s := &Server{sessions: map[*session]struct{}{}, locked: map[string]string{}}
+	cfg.SetDefaults(BudgetClass, cfg.Timeout, &s.ids)
+	s.cfg, s.log = cfg, cfg.Logger
 	s.acc.Logger = s.log
-	if s.cfg.SessionID == nil {
-		s.cfg.SessionID = s.ids.Next
-	}
 	return s
 }
 
@@ -123,7 +76,7 @@ func (s *Server) ServeTLS(l net.Listener) error {
 const BudgetClass = "pop3"
 
 // DefaultLoginTimeout is Config.LoginTimeout's default.
-const DefaultLoginTimeout = 60 * time.Second
+const DefaultLoginTimeout = access.DefaultLoginTimeout
 
 func (s *Server) start(c net.Conn) {
 	release, why := s.cfg.Budget.Acquire(BudgetClass, access.AddrOf(c.RemoteAddr()))

@@ -61,13 +61,13 @@ func startPOP3(t *testing.T, mod func(*Config)) *env {
 			t.Fatal(err)
 		}
 	}
-	cfg := Config{
+	cfg := Config{MailboxServer: access.MailboxServer{
 		Hostname: "mx.test",
 		Accounts: practice,
 		MailRoot: func(u string) string { return maildir.Root(e.data, u) },
 		Throttle: &access.Throttle{Delay: time.Millisecond},
 		Trace:    e.events.Add,
-	}
+	}}
 	if mod != nil {
 		mod(&cfg)
 	}
