@@ -64,11 +64,17 @@ func newBridgeLog(session string, hook transcript.Hook) *bridgeLog {
 }
 
 // begin opens an exchange for an HTTP request.
-func (b *bridgeLog) begin(method, path string) *Exchange {
+func (b *bridgeLog) begin(method, path string) *Exchange { return b.open(method, path, false) }
+
+// beginStream opens an exchange for a request answered with a stream of
+// events (live updates), marked so before snapshot can see it.
+func (b *bridgeLog) beginStream(method, path string) *Exchange { return b.open(method, path, true) }
+
+func (b *bridgeLog) open(method, path string, stream bool) *Exchange {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.next++
-	ex := &Exchange{ID: b.next, Method: method, Path: path, Start: time.Now(), Lines: []Line{}}
+	ex := &Exchange{ID: b.next, Method: method, Path: path, Start: time.Now(), Lines: []Line{}, Stream: stream}
 	b.ring = append(b.ring, ex)
 	if len(b.ring) > keepExchanges {
 		b.ring = b.ring[len(b.ring)-keepExchanges:]

@@ -46,8 +46,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, se *session) {
 		se.streams--
 		se.subMu.Unlock()
 	}()
-	ex := se.log.begin("GET", r.URL.Path+"?"+r.URL.RawQuery)
-	ex.Stream = true
+	ex := se.log.beginStream("GET", r.URL.Path+"?"+r.URL.RawQuery)
 	defer se.log.end(ex, 200)
 
 	h := w.Header()
