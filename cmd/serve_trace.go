@@ -17,7 +17,9 @@ import (
 // proto/imap for the access servers; a few notes on the lab DNS's answers),
 // so a student watching the server sees what mailx smtp talk shows on the
 // client side.
-// The server's decisions (Meta events) are shown as "# ..." lines.
+// The server's decisions (Meta events) are shown as "# ..." lines. Events
+// that come explained (web mail's bridge explains each of its IMAP and SMTP
+// lines in its own session's state) are shown with their own notes.
 type traceRenderer struct {
 	r        *render.Renderer
 	mu       sync.Mutex
@@ -72,6 +74,8 @@ func (t *traceRenderer) hook(ev transcript.Event) {
 		s.r.Sent(ev.Line)
 		s.notes(func() []note.Note {
 			switch {
+			case len(ev.Notes) > 0:
+				return ev.Notes
 			case s.smtp != nil:
 				return s.smtp.Client(ev.Line)
 			case s.other != nil:
@@ -82,6 +86,9 @@ func (t *traceRenderer) hook(ev transcript.Event) {
 	case transcript.Server:
 		s.r.Received(ev.Line, lineTone(ev.Proto, ev.Line))
 		s.notes(func() []note.Note {
+			if len(ev.Notes) > 0 {
+				return ev.Notes
+			}
 			if s.other != nil {
 				return s.other.Server(ev.Line)
 			}
