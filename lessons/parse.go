@@ -322,14 +322,7 @@ func (p *parser) answers(n *yaml.Node, root *yaml.Node, l *Lesson) {
 			if !a.Right {
 				a.Step = p.required(am, "step", an, "a wrong answer script")
 				a.Hint = p.required(am, "hint", an, "a wrong answer script")
-				if v, ok := am["completes"]; ok {
-					switch c := strings.ToLower(p.str(v, "completes")); c {
-					case "true", "false":
-						a.Completes = c == "true"
-					default:
-						p.add(v.Line, "completes must be true or false, not %q", v.Value)
-					}
-				}
+				a.Completes = p.boolean(am["completes"], "completes")
 				if a.Step != "" && !ids[a.Step] {
 					p.add(am["step"].Line, "step %q is not a step id of this lesson", a.Step)
 				}
@@ -891,9 +884,7 @@ func (p *parser) mailbox(n *yaml.Node, l *Lesson) *MailboxCheck {
 	if mc.AtLeast != nil && *mc.AtLeast < 1 {
 		p.add(m["at_least"].Line, "expect.mailbox.at_least must be 1 or more (use count: 0 for an empty folder)")
 	}
-	if v, ok := m["bounce"]; ok {
-		mc.Bounce = strings.EqualFold(p.str(v, "bounce"), "true")
-	}
+	mc.Bounce = p.boolean(m["bounce"], "expect.mailbox.bounce")
 	if fn, ok := m["fields"]; ok {
 		mc.Fields = map[string][]string{}
 		if fn.Kind != yaml.MappingNode {

@@ -133,11 +133,11 @@ func (s *Server) login(ctx context.Context, r *http.Request, user, pass string, 
 			status = http.StatusOK
 		}
 		ex = se.log.begin(r.Method, r.URL.Path)
-		defer func() { se.log.end(ex, status) }()
 		defer func() {
 			if err != nil {
 				status = loginFailureStatus(err)
 			}
+			se.log.end(ex, status)
 		}()
 	}
 	err = se.withIMAP(ctx, ex, func(c *imapclient.Client) error { return nil })
